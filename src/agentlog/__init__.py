@@ -1,0 +1,87 @@
+"""agentlog: drop-in tracing for AI agents.
+
+``agentlog.init()`` once, then ``@agentlog.session`` / ``with agentlog.session(...)`` around a
+run of your agent and ``@agentlog.tool`` / ``@agentlog.llm`` / ``@agentlog.decision`` on what it
+calls. See the README for the whole API.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ._api import (
+    add_event,
+    current_session,
+    flush,
+    init,
+    instrument,
+    shutdown,
+    status,
+    store_message,
+    track_decision,
+    track_error,
+    track_llm_call,
+    track_tool_call,
+    uninstrument,
+)
+from ._context import ContextExecutor, suppress_instrumentation
+from ._decorators import decision, llm, tool, trace
+from ._pipeline import PipelineStatus
+from ._session import Session, close_session, session
+
+if TYPE_CHECKING:
+    from ._events import DiskEvent, Event, TextEvent
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ContextExecutor",
+    "DiskEvent",
+    "Event",
+    "PipelineStatus",
+    "Session",
+    "TextEvent",
+    "__version__",
+    "add_event",
+    "close_session",
+    "current_session",
+    "decision",
+    "flush",
+    "init",
+    "instrument",
+    "llm",
+    "session",
+    "shutdown",
+    "status",
+    "store_message",
+    "suppress_instrumentation",
+    "tool",
+    "trace",
+    "track_decision",
+    "track_error",
+    "track_llm_call",
+    "track_tool_call",
+    "uninstrument",
+]
+
+# pydantic and the store are imported on first use, so that ``import agentlog`` stays cheap.
+_LAZY = {
+    "DiskEvent": "._events",
+    "Event": "._events",
+    "TextEvent": "._events",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'agentlog' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,71 @@
+"""Where the current session and span live: contextvars, so they follow ``await`` and tasks.
+
+Threads do not inherit contextvars; ``ContextExecutor`` (and the opt-in ``threading``
+instrumentation) copy the submitting context into the worker thread.
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ._session import SessionState
+
+__all__ = [
+    "ContextExecutor",
+    "current_session",
+    "current_span",
+    "is_suppressed",
+    "session_var",
+    "span_var",
+    "suppress_instrumentation",
+    "suppressed_var",
+]
+
+T = TypeVar("T")
+
+session_var: contextvars.ContextVar[SessionState | None] = contextvars.ContextVar(
+    "agentlog_session", default=None
+)
+# The id (int) of the innermost open event span: the ``parent_id`` of whatever is recorded next.
+span_var: contextvars.ContextVar[int | None] = contextvars.ContextVar("agentlog_span", default=None)
+suppressed_var: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "agentlog_suppressed", default=False
+)
+
+
+def current_session() -> SessionState | None:
+    return session_var.get()
+
+
+def current_span() -> int | None:
+    return span_var.get()
+
+
+def is_suppressed() -> bool:
+    return suppressed_var.get()
+
+
+@contextmanager
+def suppress_instrumentation() -> Iterator[None]:
+    """Record nothing inside: exporters run under it so the SDK never traces itself."""
+    token = suppressed_var.set(True)
+    try:
+        yield
+    finally:
+        suppressed_var.reset(token)
+
+
+class ContextExecutor(ThreadPoolExecutor):
+    """A ``ThreadPoolExecutor`` whose tasks run in a copy of the submitter's context.
+
+    Work submitted from inside a session or span is recorded under that session and span.
+    """
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        ctx = contextvars.copy_context()
+        return super().submit(ctx.run, fn, *args, **kwargs)

@@ -1,0 +1,75 @@
+"""Time-ordered ids (UUIDv7) and RFC 3339 timestamps.
+
+Ids are generated as ints on the caller's thread (cheap) and formatted to strings only on the
+background worker, where the cost does not land on the user's code.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+__all__ = ["format_ts", "format_uuid", "new_id", "new_id_str", "now_ns", "parse_ts", "reseed"]
+
+now_ns = time.time_ns
+
+# An id is the 48-bit millisecond time, then a per-process 74-bit sequence (12 random bits and
+# a counter started at a random offset). Within one process ids strictly follow creation order
+# and cost one ``next()``; the random parts keep processes apart. Reseeded in a forked child.
+_counter: Iterator[int] = itertools.count()
+_HIGH = 0
+
+
+def reseed() -> None:
+    global _counter, _HIGH
+    rnd = random.SystemRandom()
+    _counter = itertools.count(rnd.getrandbits(60))
+    _HIGH = (0x7 << 76) | (rnd.getrandbits(12) << 64) | (0b10 << 62)
+
+
+reseed()
+
+
+def new_id(ns: int | None = None) -> int:
+    """A UUIDv7 as an int; ``ns`` is the creation time (``time.time_ns()``) if already known."""
+    ms = (time.time_ns() if ns is None else ns) // 1_000_000
+    return (ms << 80) | _HIGH | (next(_counter) & 0x3FFF_FFFF_FFFF_FFFF)
+
+
+def format_uuid(value: int) -> str:
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def new_id_str() -> str:
+    return format_uuid(new_id())
+
+
+_ts_cache: tuple[int, str] = (-1, "")
+
+
+def format_ts(ns: int) -> str:
+    """UTC RFC 3339 with microseconds, e.g. ``2026-11-23T03:35:53.123456Z``.
+
+    The date-and-seconds prefix is cached per second: formatting is on the worker's hot loop.
+    """
+    global _ts_cache
+    sec, rem = divmod(ns, 1_000_000_000)
+    cached_sec, prefix = _ts_cache
+    if cached_sec != sec:
+        prefix = datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        _ts_cache = (sec, prefix)
+    return f"{prefix}.{rem // 1000:06d}Z"
+
+
+def parse_ts(value: str) -> datetime:
+    """Parse an RFC 3339 timestamp (``Z`` or offset) into an aware UTC datetime."""
+    if value.endswith("Z") or value.endswith("z"):
+        value = value[:-1] + "+00:00"
+    dt = datetime.fromisoformat(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc)

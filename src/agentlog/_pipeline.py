@@ -1,0 +1,407 @@
+"""The export pipeline: a bounded buffer, one background worker, batches, counters.
+
+Recording appends a raw record to a deque and returns: no lock, no I/O, no formatting. The
+worker turns raw records into encoded lines (ids, timestamps, redaction, truncation) and hands
+batches to the exporter. A batch leaves when ``max_batch`` records wait, when nothing arrived
+for ``idle_flush`` seconds, or when the oldest record has waited ``max_delay`` seconds.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import orjson
+
+from ._context import suppressed_var
+from ._ids import format_ts, format_uuid
+from ._redact import Redactor
+from ._serialize import fit
+from .exporters._base import Exporter, ExportResult, RecordBatch
+
+__all__ = ["EventTuple", "Pipeline", "PipelineStatus", "Stats"]
+
+log = logging.getLogger("agentlog")
+
+# A raw event as recorded on the caller's thread:
+# (id, session_id, parent_id, type, name, ts_ns, end_ts_ns, status, partial, data_json,
+#  error, trace_id, span_id)
+EventTuple = tuple[
+    int, "str | None", "int | None", str, "str | None", int, "int | None", str, bool, bytes,
+    "dict[str, Any] | None", "str | None", "str | None",
+]  # fmt: skip
+RawRecord = Any  # EventTuple, or a ready dict for session and message records
+
+_MAX_TRACKED_SESSIONS = 10_000
+
+
+@dataclass(frozen=True)
+class PipelineStatus:
+    pending: int = 0
+    in_process: int = 0
+    observed: int = 0
+    dropped: int = 0
+    failed: int = 0
+    spooled: int = 0
+    updated_at: datetime | None = None
+
+
+def _sid(rec: RawRecord) -> str | None:
+    if type(rec) is tuple:
+        return rec[1]  # type: ignore[no-any-return]
+    return rec.get("id") if rec.get("kind") == "session" else rec.get("session_id")  # type: ignore[no-any-return]
+
+
+class Stats:
+    """Counters for ``status()``, global and per session (the most recent sessions only)."""
+
+    _FIELDS = ("observed", "dropped", "failed", "spooled")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.totals = dict.fromkeys(self._FIELDS, 0)
+        self.sessions: OrderedDict[str, dict[str, int]] = OrderedDict()
+        self.updated_at: datetime | None = None
+
+    def add(self, field: str, session_ids: list[str | None] | None, n: int = 0) -> None:
+        with self._lock:
+            if session_ids is None:
+                self.totals[field] += n
+            else:
+                self.totals[field] += len(session_ids)
+                for sid in session_ids:
+                    if sid is None:
+                        continue
+                    per = self.sessions.get(sid)
+                    if per is None:
+                        per = self.sessions[sid] = dict.fromkeys(self._FIELDS, 0)
+                        if len(self.sessions) > _MAX_TRACKED_SESSIONS:
+                            self.sessions.popitem(last=False)
+                    else:
+                        self.sessions.move_to_end(sid)
+                    per[field] += 1
+            self.updated_at = datetime.now(timezone.utc)
+
+    def move(self, src: str, dst: str, session_ids: list[str | None]) -> None:
+        """Spooled records delivered later move from ``spooled`` to ``observed`` (or failed)."""
+        with self._lock:
+            self.totals[src] -= len(session_ids)
+            self.totals[dst] += len(session_ids)
+            for sid in session_ids:
+                per = self.sessions.get(sid) if sid is not None else None
+                if per is not None:
+                    per[src] -= 1
+                    per[dst] += 1
+            self.updated_at = datetime.now(timezone.utc)
+
+
+class Pipeline:
+    def __init__(
+        self,
+        exporter: Exporter,
+        *,
+        max_batch: int = 512,
+        idle_flush: float = 1.0,
+        max_delay: float = 5.0,
+        max_queue: int = 100_000,
+        max_payload_bytes: int = 1_000_000,
+        redactor: Redactor | None = None,
+    ) -> None:
+        self.exporter = exporter
+        self.max_batch = max_batch
+        self.idle_flush = idle_flush
+        self.max_delay = max_delay
+        self.max_queue = max_queue
+        self.max_payload_bytes = max_payload_bytes
+        self.redactor = redactor
+        self.stats = Stats()
+        bind = getattr(exporter, "bind_stats", None)
+        if callable(bind):
+            bind(self.stats)
+        self._init_state()
+
+    def _init_state(self) -> None:
+        self._buf: deque[RawRecord] = deque()
+        self._in_process: list[RawRecord] = []
+        self._wake = threading.Event()
+        self._done = threading.Condition(threading.Lock())
+        self._flush_requested = 0
+        self._flush_done = 0
+        self._stopping = False
+        self._stopped = False
+        self._alive = False
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+
+    # -- caller side -------------------------------------------------------------------------
+
+    def emit(self, rec: RawRecord) -> None:
+        """Append one raw record. Never blocks, never raises, never does I/O."""
+        buf = self._buf
+        n = len(buf)
+        if n >= self.max_queue or self._stopped:
+            self.stats.add("dropped", [_sid(rec)])
+            return
+        buf.append(rec)
+        if n == 0 or n + 1 >= self.max_batch:
+            self._wake.set()
+        if not self._alive:
+            self._start()
+
+    def _start(self) -> None:
+        with self._start_lock:
+            if self._alive or self._stopped:
+                return
+            self._alive = True
+            t = threading.Thread(target=self._run, name="agentlog-worker", daemon=True)
+            self._thread = t
+            t.start()
+
+    def after_fork_in_child(self) -> None:
+        """The child keeps nothing of the parent's buffer and starts its own worker lazily."""
+        self.stats = Stats()
+        bind = getattr(self.exporter, "bind_stats", None)
+        if callable(bind):
+            bind(self.stats)
+        self._init_state()
+        hook = getattr(self.exporter, "after_fork_in_child", None)
+        if callable(hook):
+            hook()
+
+    # -- worker side -------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        suppressed_var.set(True)  # exporter code never records itself
+        try:
+            self._loop()
+        except BaseException:  # pragma: no cover - interpreter teardown
+            log.debug("agentlog worker stopped", exc_info=True)
+        finally:
+            self._alive = False
+            with self._done:
+                self._done.notify_all()
+
+    def _loop(self) -> None:
+        buf = self._buf
+        step = min(self.idle_flush, self.max_delay) / 4
+        first_seen = last_change = 0.0
+        last_len = 0
+        while True:
+            self._wake.clear()
+            flushing = self._flush_requested != self._flush_done
+            if not buf:
+                if flushing:
+                    self._finish_flush()
+                    continue
+                if self._stopping:
+                    return
+                last_len = 0
+                self._wake.wait(1.0)
+                continue
+            now = time.monotonic()
+            n = len(buf)
+            if last_len == 0:
+                first_seen = last_change = now
+            elif n != last_len:
+                last_change = now
+            last_len = n
+            due = (
+                flushing
+                or self._stopping
+                or n >= self.max_batch
+                or now - last_change >= self.idle_flush
+                or now - first_seen >= self.max_delay
+            )
+            if not due:
+                self._wake.wait(step)
+                continue
+            self._export_some(self.max_batch)
+            last_len = 0 if not buf else len(buf)
+            first_seen = last_change = time.monotonic()
+
+    def _finish_flush(self) -> None:
+        target = self._flush_requested
+        try:
+            self.exporter.force_flush(self.max_delay)
+        except Exception:
+            log.warning("agentlog: exporter force_flush failed", exc_info=True)
+        with self._done:
+            self._flush_done = target
+            self._done.notify_all()
+
+    def _export_some(self, limit: int) -> None:
+        buf = self._buf
+        raw: list[RawRecord] = []
+        try:
+            while len(raw) < limit:
+                raw.append(buf.popleft())
+        except IndexError:
+            pass
+        if not raw:
+            return
+        self._in_process = raw
+        try:
+            batch = self.encode(raw)
+            if len(batch):
+                self._deliver(batch)
+        except Exception:
+            log.warning("agentlog: export failed", exc_info=True)
+            self.stats.add("failed", [_sid(r) for r in raw])
+        finally:
+            self._in_process = []
+            with self._done:
+                self._done.notify_all()
+
+    def _deliver(self, batch: RecordBatch) -> None:
+        try:
+            result = self.exporter.export(batch)
+        except Exception as exc:  # exporters must not raise; count it if one does
+            log.warning("agentlog: exporter raised", exc_info=True)
+            result = ExportResult.failure(repr(exc))
+        sids = batch.session_ids
+        if result.spooled:
+            self.stats.add("spooled", sids)
+        elif not result.ok:
+            self.stats.add("failed", sids)
+        elif result.rejected:
+            bad = set(result.rejected)
+            self.stats.add("failed", [s for i, s in enumerate(sids) if i in bad])
+            self.stats.add("observed", [s for i, s in enumerate(sids) if i not in bad])
+        else:
+            self.stats.add("observed", sids)
+
+    def encode(self, raw: list[RawRecord]) -> RecordBatch:
+        lines: list[bytes] = []
+        sids: list[str | None] = []
+        redactor = self.redactor
+        callback = redactor.callback if redactor is not None else None
+        dropped: list[str | None] = []
+        for rec in raw:
+            try:
+                if type(rec) is tuple:
+                    obj = self._event_obj(rec)
+                else:
+                    obj = rec
+                    if redactor is not None:
+                        line = orjson.dumps(obj)
+                        if redactor.needs_walk(line):
+                            obj = redactor.redact(obj)
+                if callback is not None:
+                    kept = callback(orjson.loads(orjson.dumps(obj)))
+                    if kept is None:  # the user's callback chose to drop this record
+                        dropped.append(_sid(rec))
+                        continue
+                    obj = kept
+                lines.append(orjson.dumps(obj))
+                sids.append(_sid(rec))
+            except Exception:
+                log.warning("agentlog: could not encode a record", exc_info=True)
+                dropped.append(_sid(rec))
+        if dropped:
+            self.stats.add("failed", dropped)
+        return RecordBatch(lines, sids)
+
+    def _event_obj(self, rec: EventTuple) -> dict[str, Any]:
+        eid, sid, pid, etype, name, ts, end, status, partial, data, err, tid, spid = rec
+        if len(data) > self.max_payload_bytes:
+            data = fit(orjson.loads(data), data, self.max_payload_bytes)
+        redactor = self.redactor
+        if redactor is not None:
+            if redactor.needs_walk(data):
+                data = orjson.dumps(redactor.redact(orjson.loads(data)))
+            if err is not None:
+                err = redactor.redact(err)
+        return {
+            "v": 1,
+            "kind": "event",
+            "id": format_uuid(eid),
+            "session_id": sid,
+            "parent_id": format_uuid(pid) if pid is not None else None,
+            "type": etype,
+            "name": name,
+            "ts": format_ts(ts),
+            "end_ts": format_ts(end) if end is not None else None,
+            "duration_ms": (end - ts) / 1e6 if end is not None else None,
+            "status": status,
+            "partial": partial,
+            "data": orjson.Fragment(data),
+            "error": err,
+            "trace_id": tid,
+            "span_id": spid,
+        }
+
+    # -- control -----------------------------------------------------------------------------
+
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until everything recorded before this call is exported (or ``timeout``)."""
+        if self._thread is threading.current_thread():
+            return False
+        if not self._alive and not self._stopped:
+            self._start()
+        if not self._alive:
+            return not self._buf
+        deadline = time.monotonic() + timeout
+        with self._done:
+            self._flush_requested += 1
+            target = self._flush_requested
+            self._wake.set()
+            while self._flush_done < target:
+                left = deadline - time.monotonic()
+                if left <= 0 or not self._alive:
+                    return False
+                self._done.wait(left)
+        return True
+
+    def shutdown(self, timeout: float = 5.0) -> bool:
+        """Export what is left within ``timeout``; spool (or count as dropped) the rest."""
+        if self._stopped:
+            return True
+        deadline = time.monotonic() + timeout
+        ok = self.flush(timeout)
+        self._stopping = True
+        self._wake.set()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(max(0.0, deadline - time.monotonic()))
+        self._stopped = True
+        left = [self._buf.popleft() for _ in range(len(self._buf))]
+        if left:
+            self._spool_or_drop(left)
+        try:
+            self.exporter.shutdown(max(0.1, deadline - time.monotonic()))
+        except Exception:
+            log.warning("agentlog: exporter shutdown failed", exc_info=True)
+        return ok and not left
+
+    def _spool_or_drop(self, raw: list[RawRecord]) -> None:
+        spool: Callable[[RecordBatch], bool] | None = getattr(self.exporter, "spool", None)
+        batch = self.encode(raw)
+        if spool is not None:
+            try:
+                if spool(batch):
+                    self.stats.add("spooled", batch.session_ids)
+                    return
+            except Exception:
+                log.warning("agentlog: spool failed", exc_info=True)
+        self.stats.add("dropped", batch.session_ids)
+
+    def status(self, session_id: str | None = None) -> PipelineStatus:
+        pending = list(self._buf)
+        busy = list(self._in_process)
+        st = self.stats
+        with st._lock:
+            if session_id is None:
+                counts = dict(st.totals)
+                p, b = len(pending), len(busy)
+            else:
+                counts = dict(st.sessions.get(session_id) or dict.fromkeys(Stats._FIELDS, 0))
+                p = sum(1 for r in pending if _sid(r) == session_id)
+                b = sum(1 for r in busy if _sid(r) == session_id)
+            updated = st.updated_at
+        return PipelineStatus(pending=p, in_process=b, updated_at=updated, **counts)

@@ -1,0 +1,111 @@
+"""The wire format (DESIGN §2) as pydantic models: the schema in docs/schema/ is generated here.
+
+The recording hot path does not build these models (it writes plain tuples that the worker
+encodes); readers, the store and the collector validate with them.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+
+from ._constants import EVENT_TYPES, MESSAGE_FORMATS, SESSION_STATUSES
+from ._ids import parse_ts
+
+__all__ = [
+    "EVENT_TYPES",
+    "MESSAGE_FORMATS",
+    "SESSION_STATUSES",
+    "ErrorInfo",
+    "EventRecord",
+    "MessageRecord",
+    "Record",
+    "SessionRecord",
+    "parse_record",
+    "record_adapter",
+]
+
+
+SessionStatus = Literal["running", "success", "error", "cancelled", "timeout"]
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
+
+
+def _check_ts(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        parse_ts(value)
+    except (ValueError, TypeError):
+        raise ValueError(f"not an RFC 3339 timestamp: {value!r}") from None
+    return value
+
+
+class _Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    v: Literal[1] = 1
+
+
+class ErrorInfo(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    type: str
+    message: str
+    stacktrace: str | None = None
+
+
+class SessionRecord(_Base):
+    """A session's start or end. Records with one id merge: later non-null fields win."""
+
+    kind: Literal["session"] = "session"
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    name: str | None = None
+    user: str | None = None
+    configs: dict[str, Any] | None = None
+    status: SessionStatus | None = None
+    summary: str | None = None
+    started_at: Timestamp | None = None
+    ended_at: Timestamp | None = None
+    parent_session_id: str | None = None
+
+    _ts = field_validator("started_at", "ended_at")(_check_ts)
+
+
+class EventRecord(_Base):
+    kind: Literal["event"] = "event"
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    session_id: str | None = None
+    parent_id: str | None = None
+    type: Annotated[str, Field(min_length=1, max_length=200)]
+    name: str | None = None
+    ts: Timestamp
+    end_ts: Timestamp | None = None
+    duration_ms: float | None = None
+    status: Literal["ok", "error"] = "ok"
+    partial: bool = False
+    data: dict[str, Any] = Field(default_factory=dict)
+    error: ErrorInfo | None = None
+    trace_id: str | None = None
+    span_id: str | None = None
+
+    _ts = field_validator("ts", "end_ts")(_check_ts)
+
+
+class MessageRecord(_Base):
+    kind: Literal["message"] = "message"
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    session_id: str
+    ts: Timestamp
+    role: str
+    format: Literal["openai", "anthropic", "raw"] = "openai"
+    blob: Any
+
+    _ts = field_validator("ts")(_check_ts)
+
+
+Record = Annotated[SessionRecord | EventRecord | MessageRecord, Field(discriminator="kind")]
+record_adapter: TypeAdapter[SessionRecord | EventRecord | MessageRecord] = TypeAdapter(Record)
+
+
+def parse_record(obj: Any) -> SessionRecord | EventRecord | MessageRecord:
+    """Validate one decoded JSON record; raises ``pydantic.ValidationError`` naming the field."""
+    return record_adapter.validate_python(obj)

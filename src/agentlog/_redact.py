@@ -1,0 +1,79 @@
+"""Redaction of secrets before a record leaves the process.
+
+A single regex over the encoded record decides whether a record needs the slow walk at all,
+so the common, secret-free record costs one C-level scan.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
+__all__ = ["DEFAULT_KEYS", "DEFAULT_VALUE_PATTERNS", "REDACTED", "Redactor"]
+
+REDACTED = "[REDACTED]"
+
+# Key names are compared after lower-casing and mapping '-' to '_'; a key matches when it is
+# one of these or ends with '_' + one of these ("openai_api_key", "x_access_token").
+# "token" alone would also hit usage counters, so "input_tokens" (plural) is left alone.
+DEFAULT_KEYS = (
+    "api_key", "apikey", "authorization", "password", "passwd", "secret", "client_secret",
+    "token", "access_token", "refresh_token", "id_token", "auth_token", "session_token",
+    "private_key", "cookie", "set_cookie", "x_api_key", "credentials", "credential",
+)  # fmt: skip
+
+DEFAULT_VALUE_PATTERNS = (
+    r"sk-(?:proj-|ant-(?:api\d\d-)?)?[A-Za-z0-9_\-]{20,}",  # OpenAI / Anthropic
+    r"AKIA[0-9A-Z]{16}",  # AWS access key id
+    r"gh[pousr]_[A-Za-z0-9]{36,}",  # GitHub
+    r"xox[abprs]-[A-Za-z0-9\-]{10,}",  # Slack
+    r"AIza[0-9A-Za-z_\-]{35}",  # Google
+    r"(?i:bearer)\s+[A-Za-z0-9._~+/\-]{16,}=*",
+)
+
+
+class Redactor:
+    def __init__(
+        self,
+        *,
+        keys: Sequence[str] = (),
+        patterns: Sequence[str] = (),
+        callback: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    ) -> None:
+        self._keys = frozenset(k.lower().replace("-", "_") for k in (*DEFAULT_KEYS, *keys))
+        self._values = re.compile(
+            "|".join(f"(?:{p})" for p in (*DEFAULT_VALUE_PATTERNS, *patterns))
+        )
+        key_alt = "|".join(sorted((re.escape(k) for k in self._keys), key=len, reverse=True))
+        # Cheap screen on encoded JSON: a string value shaped like a key, or a JSON key that
+        # ends with a sensitive name. False positives only cost the slow walk.
+        self._screen = re.compile(
+            ("(?:" + self._values.pattern + ")|(?i:(?:" + key_alt + r')"\s*:)').encode()
+        )
+        self.callback = callback
+
+    def key_is_secret(self, key: str) -> bool:
+        norm = key.lower().replace("-", "_")
+        return norm in self._keys or any(norm.endswith("_" + k) for k in self._keys)
+
+    def needs_walk(self, encoded: bytes) -> bool:
+        return self._screen.search(encoded) is not None
+
+    def redact(self, value: Any) -> Any:
+        """Return a copy of a JSON value with secret keys and secret-shaped strings masked."""
+        if isinstance(value, str):
+            return self._values.sub(REDACTED, value)
+        if isinstance(value, dict):
+            return {
+                k: (REDACTED if value_is_set(v) and self.key_is_secret(k) else self.redact(v))
+                for k, v in value.items()
+            }
+        if isinstance(value, list):
+            return [self.redact(v) for v in value]
+        return value
+
+
+def value_is_set(value: Any) -> bool:
+    # A null or empty secret field says "no key configured": keep it, it is useful and safe.
+    return value is not None and value != ""

@@ -1,0 +1,171 @@
+"""Payload capture that never fails: anything a user passes comes out as valid JSON.
+
+The fast path is one ``orjson.dumps`` call; only what orjson refuses (cycles, huge ints,
+tuple keys, surrogates, odd objects) takes the slow, careful walk.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import enum
+import math
+from collections.abc import Mapping
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+__all__ = ["TRUNCATED_KEY", "dumps", "fit", "safe_repr", "to_jsonable"]
+
+TRUNCATED_KEY = "__agentlog_truncated__"
+_MAX_DEPTH = 64
+_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+
+
+def safe_repr(obj: Any) -> str:
+    try:
+        return repr(obj)
+    except BaseException:  # a broken __repr__ must not break the host
+        try:
+            return f"<{type(obj).__qualname__} object (repr failed)>"
+        except BaseException:
+            return "<object (repr failed)>"
+
+
+def _bytes(value: bytes | bytearray | memoryview) -> Any:
+    raw = bytes(value)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"__bytes__": base64.b64encode(raw).decode("ascii")}
+
+
+def _default(obj: Any) -> Any:
+    """orjson's hook for types it does not know; it must return something orjson can write."""
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return _bytes(obj)
+    if isinstance(obj, (set, frozenset)):
+        return list(obj)
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump) and not isinstance(obj, type):
+        return dump(mode="json")
+    if isinstance(obj, Decimal):
+        return str(obj)
+    if isinstance(obj, (PurePath, timedelta)):
+        return str(obj)
+    if isinstance(obj, Mapping):
+        return dict(obj)
+    raise TypeError  # orjson then fails, and dumps() falls back to the careful walk
+
+
+def to_jsonable(obj: Any, _depth: int = 0, _seen: set[int] | None = None) -> Any:
+    """Turn anything into plain JSON values; cycles, depth and broken objects become strings."""
+    if obj is None or isinstance(obj, (bool, str)):
+        if isinstance(obj, str):
+            return obj.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return obj
+    if isinstance(obj, int):
+        return obj if -(2**63) <= obj < 2**64 else str(obj)
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, enum.Enum):
+        return to_jsonable(obj.value, _depth + 1, _seen)
+    if isinstance(obj, (datetime, date, time)):
+        return obj.isoformat()
+    if isinstance(obj, (UUID, Decimal, PurePath, timedelta)):
+        return str(obj)
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return _bytes(obj)
+    if _depth >= _MAX_DEPTH:
+        return "<max depth>"
+    seen = set() if _seen is None else _seen
+    oid = id(obj)
+    if oid in seen:
+        return "<cycle>"
+    seen.add(oid)
+    try:
+        return _container(obj, _depth, seen)
+    except BaseException:
+        return safe_repr(obj)
+    finally:
+        seen.discard(oid)
+
+
+def _key(key: Any) -> str:
+    if isinstance(key, str):
+        return key.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    if isinstance(key, enum.Enum):
+        return str(key.value)
+    if isinstance(key, (int, float, bool)) or key is None:
+        return orjson.dumps(key).decode()
+    if isinstance(key, tuple):
+        return orjson.dumps(to_jsonable(list(key))).decode()
+    return safe_repr(key)
+
+
+def _container(obj: Any, depth: int, seen: set[int]) -> Any:
+    if isinstance(obj, Mapping):
+        return {_key(k): to_jsonable(v, depth + 1, seen) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [to_jsonable(v, depth + 1, seen) for v in obj]
+    dump = getattr(obj, "model_dump", None)
+    if callable(dump) and not isinstance(obj, type):
+        try:
+            return to_jsonable(dump(mode="json"), depth + 1, seen)
+        except BaseException:
+            pass
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {
+            f.name: to_jsonable(getattr(obj, f.name, None), depth + 1, seen)
+            for f in dataclasses.fields(obj)
+        }
+    text = safe_repr(obj)
+    attrs = getattr(obj, "__dict__", None)
+    if isinstance(attrs, dict) and attrs and text.startswith("<") and " at 0x" in text:
+        # The default repr says nothing; the attributes say what the object held.
+        out = {"__class__": type(obj).__qualname__}
+        out.update({_key(k): to_jsonable(v, depth + 1, seen) for k, v in attrs.items()})
+        return out
+    return text
+
+
+def dumps(obj: Any) -> bytes:
+    """Serialize ``obj`` to JSON bytes. Never raises."""
+    try:
+        return orjson.dumps(obj, default=_default, option=_OPTS)
+    except Exception:
+        pass
+    try:
+        return orjson.dumps(to_jsonable(obj), option=_OPTS)
+    except Exception:
+        return orjson.dumps(safe_repr(obj))
+
+
+def fit(data: dict[str, Any], encoded: bytes, max_bytes: int) -> bytes:
+    """Shrink an encoded ``data`` object that is over ``max_bytes``, keeping its keys.
+
+    Each over-large top-level value is replaced by a marker object holding its original size
+    and a preview of its JSON, so the payload is truncated, never dropped whole.
+    """
+    if len(encoded) <= max_bytes:
+        return encoded
+    parts = {k: orjson.dumps(v, option=_OPTS) for k, v in data.items()}
+    small = {k: len(v) for k, v in parts.items()}
+    budget = max(64, max_bytes // max(1, len(parts)) - 128)
+    out: dict[str, Any] = {}
+    for key, raw in parts.items():
+        if small[key] <= budget:
+            out[key] = orjson.loads(raw)
+        else:
+            preview = raw[: max(0, budget - 96)].decode("utf-8", "ignore")
+            out[key] = {TRUNCATED_KEY: True, "original_bytes": small[key], "preview": preview}
+    result = orjson.dumps(out, option=_OPTS)
+    if len(result) <= max_bytes:
+        return result
+    # Many keys, each small: fall back to one marker for the whole object.
+    preview = encoded[: max(0, max_bytes - 128)].decode("utf-8", "ignore")
+    return orjson.dumps({TRUNCATED_KEY: True, "original_bytes": len(encoded), "preview": preview})

@@ -1,0 +1,308 @@
+"""Sessions: one run of an agent, as a ``with`` block, an ``async with`` block or a decorator."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import os
+import sys
+import threading
+from collections.abc import Callable
+from contextvars import Token
+from typing import Any, TypeVar, cast
+
+from ._constants import SESSION_STATUSES
+from ._context import session_var, span_var
+from ._ids import format_ts, new_id_str, now_ns
+from ._log import warn_once
+from ._serialize import to_jsonable
+from ._spans import emit_event, error_info
+from ._state import STATE
+
+__all__ = [
+    "Session",
+    "SessionScope",
+    "SessionState",
+    "close_open_sessions",
+    "close_session",
+    "session",
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Sessions opened by this process and not yet ended: shutdown() closes them as cancelled.
+_OPEN: dict[str, SessionState] = {}
+_open_lock = threading.Lock()
+
+
+class SessionState:
+    __slots__ = (
+        "configs", "ended", "explicit_status", "id", "lock", "name", "parent_session_id", "pid",
+        "started_ns", "status", "summary", "user",
+    )  # fmt: skip
+
+    def __init__(
+        self, id: str, name: str | None, user: str | None, configs: dict[str, Any] | None,
+        parent_session_id: str | None,
+    ) -> None:  # fmt: skip
+        self.id = id
+        self.name = name
+        self.user = user
+        self.configs = configs
+        self.parent_session_id = parent_session_id
+        self.status = "running"
+        self.explicit_status: str | None = None
+        self.summary: str | None = None
+        self.started_ns = now_ns()
+        self.pid = os.getpid()
+        self.ended = False
+        self.lock = threading.Lock()
+
+    def record(self, *, end_ns: int | None = None) -> dict[str, Any]:
+        return {
+            "v": 1,
+            "kind": "session",
+            "id": self.id,
+            "name": self.name,
+            "user": self.user,
+            "configs": self.configs,
+            "status": self.status,
+            "summary": self.summary,
+            "started_at": format_ts(self.started_ns),
+            "ended_at": format_ts(end_ns) if end_ns is not None else None,
+            "parent_session_id": self.parent_session_id,
+        }
+
+    def emit(self, end_ns: int | None = None) -> None:
+        pipeline = STATE.pipeline
+        if pipeline is not None:
+            try:
+                pipeline.emit(self.record(end_ns=end_ns))
+            except Exception:
+                warn_once("session_emit", "agentlog: could not record a session")
+
+    def finish(self, status: str) -> None:
+        with self.lock:
+            if self.ended:
+                return
+            self.ended = True
+            self.status = self.explicit_status or status
+        with _open_lock:
+            _OPEN.pop(self.id, None)
+        self.emit(end_ns=now_ns())
+
+
+class Session:
+    """The handle a ``with agentlog.session(...) as s`` block gets."""
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: SessionState) -> None:
+        self._state = state
+
+    @property
+    def id(self) -> str:
+        return self._state.id
+
+    @property
+    def name(self) -> str | None:
+        return self._state.name
+
+    @property
+    def configs(self) -> dict[str, Any] | None:
+        return self._state.configs
+
+    def set_status(self, status: str) -> None:
+        """The status this session ends with, whatever happens in the block."""
+        if status not in SESSION_STATUSES or status == "running":
+            warn_once(
+                f"status:{status}", "agentlog: ignoring unknown session status %r", status,
+                exc_info=False,
+            )  # fmt: skip
+            return
+        self._state.explicit_status = status
+
+    def set_summary(self, summary: str) -> None:
+        self._state.summary = summary
+
+    def patch_configs(self, patch: dict[str, Any]) -> dict[str, Any]:
+        """Merge top-level keys (``None`` deletes one) and record the new configs."""
+        st = self._state
+        with st.lock:
+            merged = dict(st.configs or {})
+            for key, value in to_jsonable(patch).items():
+                if value is None:
+                    merged.pop(key, None)
+                else:
+                    merged[key] = value
+            st.configs = merged
+        if not st.ended:
+            st.emit()
+        return dict(merged)
+
+    def __repr__(self) -> str:
+        return f"<agentlog.Session {self.id} {self._state.name!r}>"
+
+
+def _exit_status(exc: BaseException | None) -> str:
+    if exc is None:
+        return "success"
+    if isinstance(exc, (KeyboardInterrupt, GeneratorExit)):
+        return "cancelled"
+    aio = sys.modules.get("asyncio")  # a CancelledError implies asyncio is loaded already
+    if aio is not None and isinstance(exc, aio.CancelledError):
+        return "cancelled"
+    if isinstance(exc, SystemExit):
+        return "success" if exc.code in (None, 0) else "error"
+    return "error"
+
+
+class SessionScope:
+    """What ``agentlog.session(...)`` returns: a context manager and a decorator in one."""
+
+    def __init__(
+        self, name: str | None = None, *, user: str | None = None,
+        configs: dict[str, Any] | None = None, id: str | None = None,
+    ) -> None:  # fmt: skip
+        self.name = name
+        self.user = user
+        self.configs = configs
+        self.id = id
+        self._stack: list[tuple[SessionState, Token[Any], Token[Any]]] = []
+
+    def _open(self) -> Session:
+        parent = session_var.get()
+        configs = None
+        if self.configs is not None:
+            configs = to_jsonable(self.configs)
+            if not isinstance(configs, dict):
+                configs = {"value": configs}
+        state = SessionState(
+            self.id or new_id_str(), self.name, self.user, configs,
+            parent.id if parent is not None else None,
+        )  # fmt: skip
+        if STATE.pipeline is not None:
+            with _open_lock:
+                _OPEN[state.id] = state
+            state.emit()
+        tokens = (state, session_var.set(state), span_var.set(None))
+        self._stack.append(tokens)
+        return Session(state)
+
+    def _close(self, exc: BaseException | None) -> None:
+        state, s_token, p_token = self._stack.pop()
+        try:
+            span_var.reset(p_token)
+            session_var.reset(s_token)
+        except ValueError:  # entered in another context: leave the caller's context alone
+            pass
+        if STATE.pipeline is None or state.pid != os.getpid():
+            return  # a forked child leaving its parent's session does not end it
+        try:
+            status = _exit_status(exc)
+            if status == "error" and exc is not None:
+                emit_event(
+                    "error", type(exc).__name__, {}, status="error", error=error_info(exc),
+                    session_id=state.id, parent_id=None, inherit=False,
+                )  # fmt: skip
+            state.finish(status)
+        except Exception:
+            warn_once("session_close", "agentlog: could not close a session")
+
+    def __enter__(self) -> Session:
+        return self._open()
+
+    def __exit__(self, et: Any, exc: BaseException | None, tb: Any) -> None:
+        self._close(exc)
+
+    async def __aenter__(self) -> Session:
+        return self._open()
+
+    async def __aexit__(self, et: Any, exc: BaseException | None, tb: Any) -> None:
+        self._close(exc)
+
+    def _fresh(self) -> SessionScope:
+        return SessionScope(self.name, user=self.user, configs=self.configs, id=self.id)
+
+    def __call__(self, fn: F) -> F:
+        """As a decorator: every call of ``fn`` is one session."""
+        if self.name is None:
+            self.name = getattr(fn, "__qualname__", None)
+        if inspect.isasyncgenfunction(fn):
+
+            @functools.wraps(fn)
+            async def agen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                async with self._fresh():
+                    async for item in fn(*args, **kwargs):
+                        yield item
+
+            return cast(F, agen_wrapper)
+        if inspect.iscoroutinefunction(fn):
+
+            @functools.wraps(fn)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                async with self._fresh():
+                    return await fn(*args, **kwargs)
+
+            return cast(F, async_wrapper)
+        if inspect.isgeneratorfunction(fn):
+
+            @functools.wraps(fn)
+            def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
+                with self._fresh():
+                    return (yield from fn(*args, **kwargs))
+
+            return cast(F, gen_wrapper)
+
+        @functools.wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with self._fresh():
+                return fn(*args, **kwargs)
+
+        return cast(F, wrapper)
+
+
+def session(
+    name: str | Callable[..., Any] | None = None, *, user: str | None = None,
+    configs: dict[str, Any] | None = None, id: str | None = None,
+) -> Any:  # fmt: skip
+    """Open a session: ``with session(...)``, ``async with session(...)`` or ``@session(...)``."""
+    if callable(name):  # bare @agentlog.session
+        return SessionScope(None)(name)
+    return SessionScope(name, user=user, configs=configs, id=id)
+
+
+def close_session(session_id: str, status: str = "success", summary: str | None = None) -> None:
+    """Close a session by id, e.g. one that was started in another process."""
+    if status not in SESSION_STATUSES or status == "running":
+        warn_once(f"close:{status}", "agentlog: unknown session status %r", status, exc_info=False)
+        return
+    with _open_lock:
+        state = _OPEN.get(session_id)
+    if state is not None:
+        state.summary = summary if summary is not None else state.summary
+        state.explicit_status = status
+        state.finish(status)
+        return
+    pipeline = STATE.pipeline
+    if pipeline is not None:
+        pipeline.emit(
+            {"v": 1, "kind": "session", "id": session_id, "name": None, "user": None,
+             "configs": None, "status": status, "summary": summary, "started_at": None,
+             "ended_at": format_ts(now_ns()), "parent_session_id": None}
+        )  # fmt: skip
+
+
+def close_open_sessions(status: str = "cancelled") -> None:
+    """At shutdown: end this process's sessions still open (a forked child's are its own)."""
+    pid = os.getpid()
+    with _open_lock:
+        states = [s for s in _OPEN.values() if s.pid == pid]
+    for state in states:
+        state.finish(status)
+
+
+def forget_inherited_sessions() -> None:
+    """In a forked child: the parent's open sessions are the parent's to close."""
+    with _open_lock:
+        _OPEN.clear()

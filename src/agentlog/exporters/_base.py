@@ -1,0 +1,76 @@
+"""The exporter plug-in point: a Protocol, the batch it receives and the result it returns."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import orjson
+
+__all__ = ["ExportResult", "Exporter", "RecordBatch"]
+
+
+class RecordBatch:
+    """Encoded records on their way out.
+
+    ``lines`` are the JSON objects as bytes (no newline) exactly as they go on the wire; the
+    decoded ``records`` are built only if an exporter asks for them.
+    """
+
+    __slots__ = ("_records", "lines", "session_ids")
+
+    def __init__(self, lines: Sequence[bytes], session_ids: Sequence[str | None]) -> None:
+        self.lines = list(lines)
+        self.session_ids = list(session_ids)
+        self._records: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def from_records(cls, records: Sequence[dict[str, Any]]) -> RecordBatch:
+        sids = [r.get("id") if r.get("kind") == "session" else r.get("session_id") for r in records]
+        batch = cls([orjson.dumps(r) for r in records], sids)
+        batch._records = [dict(r) for r in records]
+        return batch
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        if self._records is None:
+            self._records = [orjson.loads(line) for line in self.lines]
+        return self._records
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def subset(self, indices: Sequence[int]) -> RecordBatch:
+        return RecordBatch([self.lines[i] for i in indices], [self.session_ids[i] for i in indices])
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What became of a batch.
+
+    ``ok``: delivered, except the records at ``rejected`` (refused for good, counted failed).
+    ``spooled``: not delivered now, but kept on disk to be re-sent later.
+    Neither: the whole batch failed.
+    """
+
+    ok: bool = True
+    rejected: tuple[int, ...] = ()
+    spooled: bool = False
+    reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def failure(cls, reason: str) -> ExportResult:
+        return cls(ok=False, reason=reason)
+
+
+@runtime_checkable
+class Exporter(Protocol):
+    """Sends batches somewhere. Implementations never raise out of these methods."""
+
+    def export(self, batch: RecordBatch) -> ExportResult: ...
+
+    def force_flush(self, timeout: float = 5.0) -> bool: ...
+
+    def shutdown(self, timeout: float = 5.0) -> None: ...
