@@ -20,6 +20,8 @@ __all__ = [
     "current_session",
     "current_span",
     "is_suppressed",
+    "llm_owner_var",
+    "llm_recorded_by",
     "session_var",
     "span_var",
     "suppress_instrumentation",
@@ -36,6 +38,18 @@ span_var: contextvars.ContextVar[int | None] = contextvars.ContextVar("agentlog_
 suppressed_var: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "agentlog_suppressed", default=False
 )
+
+
+# Set while a framework integration (LangChain) records a model call itself: provider wrappers
+# underneath (OpenAI, Anthropic) then stay silent, so one model call is one ``llm_call``.
+llm_owner_var: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "agentlog_llm_owner", default=None
+)
+
+
+def llm_recorded_by() -> str | None:
+    """The integration already recording the model call in progress, if any."""
+    return llm_owner_var.get()
 
 
 def current_session() -> SessionState | None:
