@@ -1,4 +1,4 @@
-"""Chat Completions: sync/async × stream/no-stream × success/error, against respx."""
+"""Chat Completions: sync/async x stream/no-stream x success/error, against respx."""
 
 from __future__ import annotations
 

@@ -34,7 +34,7 @@ class Patch:
     def __init__(self, cls: type, attr: str, wrapper: Any, had_own: bool) -> None:
         self.cls = cls
         self.attr = attr
-        self.wrapper = wrapper
+        self.wrapper: Any = wrapper
         self.had_own = had_own
 
     def in_chain(self) -> bool:
@@ -82,10 +82,9 @@ def remove(patches: list[Patch]) -> bool:
     """Unwrap what is still ours on top; True when at least one layer came off."""
     removed = False
     for patch in list(patches):
-        current = patch.cls.__dict__.get(patch.attr)
-        if current is patch.wrapper:
+        if patch.cls.__dict__.get(patch.attr) is patch.wrapper:
             if patch.had_own:
-                setattr(patch.cls, patch.attr, patch.wrapper.__wrapped__)
+                setattr(patch.cls, patch.attr, getattr(patch.wrapper, "__wrapped__"))  # noqa: B009
             else:
                 delattr(patch.cls, patch.attr)
             patches.remove(patch)

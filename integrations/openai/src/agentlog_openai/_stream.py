@@ -56,35 +56,46 @@ class StreamRecorder:
 
     def observe(self, item: Any) -> bool:
         """Record what ``item`` carries; False when the caller must not see it."""
+        visible = True
+        if self.hide_usage:
+            try:
+                visible = self._visible(item)
+            except Exception:
+                warn_once("openai.stream.hide", "agentlog: could not read a streamed OpenAI chunk")
         try:
             if self.operation == "chat":
-                return self._chat(item)
-            self._responses(item)
+                self._chat(item)
+            else:
+                self._responses(item)
         except Exception:
             warn_once("openai.stream.observe", "agentlog: could not read a streamed OpenAI item")
+        return visible
+
+    @staticmethod
+    def _visible(chunk: Any) -> bool:
+        # Kept apart from recording: even if reading a chunk fails, the caller must not see
+        # the usage we asked for on their behalf.
+        if chunk.usage is not None:
+            return bool(chunk.choices)  # False for the usage-only chunk the caller never asked for
+        # Asking for usage makes the server send ``"usage": null`` on every chunk: unset it again
+        # so ``to_dict()``/``model_dump(exclude_unset=True)`` match what they would have been.
+        fields_set = getattr(chunk, "__pydantic_fields_set__", None)
+        if fields_set is not None:
+            fields_set.discard("usage")
         return True
 
     def _first(self) -> None:
         if self.first_ns is None:
             self.first_ns = now_ns()
 
-    def _chat(self, chunk: Any) -> bool:
+    def _chat(self, chunk: Any) -> None:
         usage = getattr(chunk, "usage", None)
         if usage is not None:
             self.data["usage"] = usage_data(usage)
         if getattr(chunk, "model", None):
             self.data["model"] = chunk.model
         self.data["response_id"] = getattr(chunk, "id", None)
-        choices = chunk.choices
-        if self.hide_usage:
-            if not choices and usage is not None:
-                return False  # the usage-only chunk we asked for: the caller never asked for it
-            # Asking for usage makes the server send ``"usage": null`` on every chunk: unset it
-            # again so ``to_dict()``/``model_dump(exclude_unset=True)`` match what they would be.
-            fields_set = getattr(chunk, "__pydantic_fields_set__", None)
-            if usage is None and fields_set is not None:
-                fields_set.discard("usage")
-        for choice in choices:
+        for choice in chunk.choices:
             if choice.index != 0:
                 continue
             delta = choice.delta
@@ -104,7 +115,6 @@ class StreamRecorder:
                             call.args.append(fn.arguments)
             if choice.finish_reason:
                 self.data["finish_reason"] = choice.finish_reason
-        return True
 
     def _responses(self, event: Any) -> None:
         kind = getattr(event, "type", "")
