@@ -8,6 +8,7 @@ through unchanged.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -59,13 +60,13 @@ def _begin(operation: str, kwargs: dict[str, Any]) -> _Call | None:
     try:
         headers = kwargs.get("extra_headers")
         mode = headers.get(_RAW_HEADER) if isinstance(headers, Mapping) else None
-        if mode is not None and mode != "true":
+        if mode == "stream":
             return None  # with_streaming_response: the body is the caller's to read, not ours
         span = start_span("llm_call", _NAMES[operation], request_data(operation, kwargs))
         if span is None:
             return None
         call = _Call(operation, span, kwargs)
-        call.raw = mode == "true"
+        call.raw = mode is not None  # with_raw_response: "true" (legacy) or "raw"
         if operation == "chat" and kwargs.get("stream") is True:
             options = kwargs.get("stream_options")
             if options is None or type(options).__name__ in ("NotGiven", "Omit"):
@@ -79,9 +80,22 @@ def _begin(operation: str, kwargs: dict[str, Any]) -> _Call | None:
         return None
 
 
-def _end(call: _Call, result: Any, *, is_async: bool) -> None:
+def _parse(call: _Call, result: Any) -> Any:
+    """The SDK object behind a ``with_raw_response`` result (parse() caches it for the caller)."""
+    return result.parse() if call.raw and hasattr(result, "parse") else result
+
+
+async def _aparse(call: _Call, result: Any) -> Any:
     try:
-        parsed = result.parse() if call.raw and hasattr(result, "parse") else result
+        parsed = _parse(call, result)
+        return await parsed if inspect.isawaitable(parsed) else parsed
+    except Exception:
+        warn_once("openai.parse", "agentlog: could not read a raw response")
+        return None
+
+
+def _end(call: _Call, parsed: Any, *, is_async: bool) -> None:
+    try:
         if hasattr(parsed, "_iterator") and hasattr(parsed, "__stream__"):
             rec = StreamRecorder(call.span, call.operation, call.start_ns,
                                  hide_usage=call.hide_usage)  # fmt: skip
@@ -103,7 +117,11 @@ def sync_wrapper(operation: str, switch: Switch) -> Callable[..., Any]:
         except BaseException as exc:
             call.span.end(error=exc)
             raise
-        _end(call, result, is_async=False)
+        try:
+            parsed = _parse(call, result)
+        except Exception:
+            parsed = None
+        _end(call, parsed, is_async=False)
         return result
 
     return wrapper
@@ -121,7 +139,7 @@ def async_wrapper(operation: str, switch: Switch) -> Callable[..., Any]:
         except BaseException as exc:
             call.span.end(error=exc)
             raise
-        _end(call, result, is_async=True)
+        _end(call, await _aparse(call, result), is_async=True)
         return result
 
     return wrapper
