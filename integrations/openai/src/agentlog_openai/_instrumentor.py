@@ -26,7 +26,10 @@ class OpenAIInstrumentor:
         self._lock = threading.Lock()
 
     def available(self) -> bool:
-        return importlib.util.find_spec("openai") is not None
+        try:
+            return importlib.util.find_spec("openai") is not None
+        except (ImportError, ValueError):  # a broken or stubbed-out install
+            return False
 
     def _targets(self) -> list[tuple[str, str, str, Callable[..., Any]]]:
         s = self._switch
