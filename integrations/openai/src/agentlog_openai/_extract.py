@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentlog._serialize import to_jsonable
 from agentlog._state import STATE
 
 __all__ = [
@@ -16,6 +15,7 @@ __all__ = [
     "embeddings_response_data",
     "request_data",
     "responses_response_data",
+    "snapshot",
     "usage_data",
 ]
 
@@ -31,13 +31,28 @@ def _given(value: Any) -> bool:
     return type(value).__name__ not in ("NotGiven", "Omit")
 
 
+def snapshot(value: Any) -> Any:
+    """What the request holds now, cheaply: converted to JSON only when the event is written.
+
+    Lists are copied (an agent loop appends to its ``messages`` right after the call); a
+    one-shot iterable (a generator) is not read at all, as reading it would starve the SDK.
+    """
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if value is None or isinstance(value, (str, int, float, bool, dict)):
+        return value
+    if hasattr(value, "__next__"):
+        return None
+    return value
+
+
 def _capture() -> bool:
     return STATE.capture
 
 
 def request_data(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The request half of the event: provider, operation, model, messages, params."""
-    params = {k: to_jsonable(v) for k, v in kwargs.items() if k not in _NOT_PARAMS and _given(v)}
+    params = {k: snapshot(v) for k, v in kwargs.items() if k not in _NOT_PARAMS and _given(v)}
     data: dict[str, Any] = {
         "provider": "openai",
         "operation": operation,
@@ -48,7 +63,7 @@ def request_data(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     if not _capture():
         return data
     if operation == "chat":
-        data["messages"] = to_jsonable(kwargs.get("messages"))
+        data["messages"] = snapshot(kwargs.get("messages"))
     elif operation == "responses":
         messages: list[Any] = []
         instructions = kwargs.get("instructions")
@@ -58,39 +73,42 @@ def request_data(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
         if isinstance(given, str):
             messages.append({"role": "user", "content": given})
         elif given is not None and _given(given):
-            messages.extend(to_jsonable(list(given)))
+            messages.extend(snapshot(given) or ())
         data["messages"] = messages
     else:
-        data["input"] = to_jsonable(kwargs.get("input"))
+        data["input"] = snapshot(kwargs.get("input"))
     return data
 
 
-def _n(obj: Any, name: str) -> int | None:
-    value = getattr(obj, name, None) if obj is not None else None
-    return value if isinstance(value, int) else None
+def _fields(obj: Any) -> dict[str, Any]:
+    # A pydantic model keeps its fields in __dict__; reading it there avoids the AttributeError
+    # pydantic raises (slowly) for every name a model of the other API shape lacks.
+    fields = getattr(obj, "__dict__", None) if obj is not None else None
+    return fields if isinstance(fields, dict) else {}
+
+
+def _int(fields: dict[str, Any], *names: str) -> int | None:
+    for name in names:
+        value = fields.get(name)
+        if isinstance(value, int):
+            return value
+    return None
 
 
 def usage_data(usage: Any) -> dict[str, int] | None:
     """Chat (prompt/completion) and Responses (input/output) usage in one shape."""
     if usage is None:
         return None
-    out: dict[str, int | None] = {
-        "input_tokens": _n(usage, "prompt_tokens") if hasattr(usage, "prompt_tokens") else None,
-        "output_tokens": _n(usage, "completion_tokens"),
-        "total_tokens": _n(usage, "total_tokens"),
+    f = _fields(usage)
+    in_details = _fields(f.get("prompt_tokens_details") or f.get("input_tokens_details"))
+    out_details = _fields(f.get("completion_tokens_details") or f.get("output_tokens_details"))
+    out = {
+        "input_tokens": _int(f, "prompt_tokens", "input_tokens"),
+        "output_tokens": _int(f, "completion_tokens", "output_tokens"),
+        "total_tokens": _int(f, "total_tokens"),
+        "cached_tokens": _int(in_details, "cached_tokens"),
+        "reasoning_tokens": _int(out_details, "reasoning_tokens"),
     }
-    if out["input_tokens"] is None:
-        out["input_tokens"] = _n(usage, "input_tokens")
-    if out["output_tokens"] is None:
-        out["output_tokens"] = _n(usage, "output_tokens")
-    in_details = getattr(usage, "prompt_tokens_details", None) or getattr(
-        usage, "input_tokens_details", None
-    )
-    out_details = getattr(usage, "completion_tokens_details", None) or getattr(
-        usage, "output_tokens_details", None
-    )
-    out["cached_tokens"] = _n(in_details, "cached_tokens")
-    out["reasoning_tokens"] = _n(out_details, "reasoning_tokens")
     if out["total_tokens"] is None and out["input_tokens"] is not None:
         out["total_tokens"] = out["input_tokens"] + (out["output_tokens"] or 0)
     return {k: v for k, v in out.items() if v is not None}
