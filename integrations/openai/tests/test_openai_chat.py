@@ -196,3 +196,31 @@ def test_with_raw_response_stream(api: respx.MockRouter, client: Any, cap: Captu
     [event] = cap.events("llm_call")
     assert event["data"]["response"] == "Hello there!"
     assert event["data"]["usage"]["output_tokens"] == 9
+
+
+def test_messages_appended_after_the_call_are_not_recorded(
+    api: respx.MockRouter, client: Any, cap: Capture
+) -> None:
+    _route(api, stream=True, fail=False)
+    messages = list(MESSAGES)
+    stream = client.chat.completions.create(model="gpt-4o", messages=messages, stream=True)
+    messages.append({"role": "user", "content": "said while the answer streams"})
+    list(stream)  # the event is written now, after the list changed
+    [event] = cap.events("llm_call")
+    assert event["data"]["messages"] == MESSAGES
+
+
+def test_capture_off_keeps_payloads_out(api: respx.MockRouter, client: Any) -> None:
+    from agentlog.exporters import MemoryExporter
+
+    _route(api, stream=False, fail=False)
+    exporter = MemoryExporter()
+    agentlog.init(exporter=exporter, capture=False, instrument=["openai"])
+    try:
+        client.chat.completions.create(model="gpt-4o", messages=MESSAGES)
+        assert agentlog.flush(10.0)
+    finally:
+        agentlog.uninstrument("openai")
+    [event] = [r for r in exporter.records if r.get("type") == "llm_call"]
+    assert "messages" not in event["data"] and "response" not in event["data"]
+    assert event["data"]["usage"]["total_tokens"] == 30
