@@ -15,7 +15,8 @@ import openai
 import respx
 from openai_fakes import chat_chunks, chat_stream_response
 
-from agentlog.testing import Capture
+import agentlog
+from agentlog.testing import Capture, capture
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
@@ -151,3 +152,25 @@ def test_stream_error_event_mid_stream(
     [event] = cap.events("llm_call")
     assert event["status"] == "error" and event["error"]["message"] == "overloaded"
     assert event["data"]["response"] == "Hi"
+
+
+def _helper_run(client: openai.OpenAI) -> tuple[list[Any], Any]:
+    with client.chat.completions.stream(model="gpt-4o", messages=MESSAGES) as stream:
+        seen = [event.type for event in stream]
+        final = stream.get_final_completion()
+    return seen, final.to_dict()
+
+
+def test_stream_helper_is_one_event(api: respx.MockRouter, client: openai.OpenAI) -> None:
+    _stream_route(api)
+    baseline = _helper_run(client)
+    assert agentlog.instrument("openai")
+    try:
+        with capture() as cap:
+            assert _helper_run(client) == baseline
+    finally:
+        agentlog.uninstrument("openai")
+    [event] = cap.events("llm_call")
+    assert event["partial"] is False
+    assert event["data"]["response"] == "Hello there!"
+    assert event["data"]["usage"]["total_tokens"] == 30
