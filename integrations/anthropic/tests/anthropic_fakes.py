@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import httpx2
+from respx_httpx2 import FailingBody
 
 BASE = "https://api.anthropic.com"
 MODEL = "claude-sonnet-5-5-20261001"
@@ -77,22 +76,7 @@ def stream_response(
     headers = {"content-type": "text/event-stream"}
     if fail_after is None:
         return httpx.Response(200, headers=headers, content=sse(items))
-    return httpx.Response(200, headers=headers, stream=_Failing(sse(items[:fail_after])))
-
-
-class _Failing(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """Sends its bytes, then fails the way a dropped connection does."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self._body
-        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
-
-    async def __aiter__(self) -> Any:
-        yield self._body
-        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
+    return httpx.Response(200, headers=headers, stream=FailingBody(sse(items[:fail_after])))
 
 
 def error_response(status: int) -> httpx.Response:

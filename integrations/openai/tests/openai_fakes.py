@@ -7,11 +7,10 @@ on every chunk and one extra, usage-only chunk at the end; without it neither is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import httpx2
+from respx_httpx2 import FailingBody
 
 BASE = "https://api.openai.com/v1"
 
@@ -109,22 +108,7 @@ def chat_stream_response(
         return httpx.Response(200, headers={"content-type": "text/event-stream"},
                               content=sse(events))  # fmt: skip
     return httpx.Response(200, headers={"content-type": "text/event-stream"},
-                          stream=_Failing(sse(events[:fail_after], done=False)))  # fmt: skip
-
-
-class _Failing(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A body that sends its bytes, then fails the way a dropped connection does."""
-
-    def __init__(self, body: bytes) -> None:
-        self._body = body
-
-    def __iter__(self) -> Iterator[bytes]:
-        yield self._body
-        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
-
-    async def __aiter__(self) -> Any:
-        yield self._body
-        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
+                          stream=FailingBody(sse(events[:fail_after], done=False)))  # fmt: skip
 
 
 def response_object(*, tool: bool = False, status: str = "completed") -> dict[str, Any]:

@@ -19,7 +19,7 @@ import httpx
 import httpx2
 from respx.mocks import AbstractRequestMocker
 
-__all__ = ["Httpx2Mocker"]
+__all__ = ["FailingBody", "Httpx2Mocker"]
 
 
 class _SyncBody(httpx2.SyncByteStream):
@@ -92,3 +92,18 @@ class Httpx2Mocker(AbstractRequestMocker):  # type: ignore[misc]
             stream=_AsyncBody(httpx_response.stream),
             request=kwargs["request"],
         )
+
+
+class FailingBody(httpx.SyncByteStream, httpx.AsyncByteStream):
+    """A response body that sends its bytes, then fails the way a dropped connection does."""
+
+    def __init__(self, body: bytes) -> None:
+        self._body = body
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield self._body
+        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._body
+        raise httpx2.RemoteProtocolError("peer closed connection without sending complete body")
