@@ -5,17 +5,18 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# One respx "httpx2" mocker per process (respx keeps a registry of mocker names): it lives with
+# the OpenAI integration's tests, and anthropic_fakes uses it too.
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "openai" / "tests"))
+
 import anthropic
 import pytest
 import respx
+import respx_httpx2  # noqa: F401
 from anthropic_fakes import BASE
 
 import agentlog
 from agentlog.testing import Capture, capture
-
-# One respx "httpx2" mocker per process: it lives with the OpenAI integration's tests.
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "openai" / "tests"))
-import respx_httpx2  # noqa: F401
 
 
 @pytest.fixture(autouse=True)
