@@ -161,11 +161,18 @@ def fit(data: dict[str, Any], encoded: bytes, max_bytes: int) -> bytes:
         if small[key] <= budget:
             out[key] = orjson.loads(raw)
         else:
-            preview = raw[: max(0, budget - 96)].decode("utf-8", "ignore")
+            preview = raw[: max(0, budget - 96) // 2].decode("utf-8", "ignore")
             out[key] = {TRUNCATED_KEY: True, "original_bytes": small[key], "preview": preview}
     result = orjson.dumps(out, option=_OPTS)
     if len(result) <= max_bytes:
         return result
-    # Many keys, each small: fall back to one marker for the whole object.
-    preview = encoded[: max(0, max_bytes - 128)].decode("utf-8", "ignore")
-    return orjson.dumps({TRUNCATED_KEY: True, "original_bytes": len(encoded), "preview": preview})
+    # Many keys, each small: fall back to one marker for the whole object. Escaping can make
+    # the preview longer than the bytes it came from, so shrink until the result fits.
+    cut = max(0, max_bytes - 128)
+    while True:
+        preview = encoded[:cut].decode("utf-8", "ignore")
+        marker = {TRUNCATED_KEY: True, "original_bytes": len(encoded), "preview": preview}
+        result = orjson.dumps(marker)
+        if len(result) <= max_bytes or cut == 0:
+            return result
+        cut = max(0, cut - max(16, len(result) - max_bytes))
