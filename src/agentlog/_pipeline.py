@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ._context import suppressed_var
-from ._ids import format_ts, format_uuid
+from ._ids import ts_bytes, uuid_bytes
 from ._redact import Redactor
 from ._serialize import fit
 from .exporters._base import Exporter, ExportResult, RecordBatch
@@ -80,7 +80,8 @@ class Stats:
                 self.totals[field] += n
             else:
                 self.totals[field] += len(session_ids)
-                for sid in session_ids:
+                # A batch is mostly a few sessions: count them in C, then touch each once.
+                for sid, count in Counter(session_ids).items():
                     if sid is None:
                         continue
                     per = self.sessions.get(sid)
@@ -90,7 +91,7 @@ class Stats:
                             self.sessions.popitem(last=False)
                     else:
                         self.sessions.move_to_end(sid)
-                    per[field] += 1
+                    per[field] += count
             self.updated_at = datetime.now(timezone.utc)
 
     def move(self, src: str, dst: str, session_ids: list[str | None]) -> None:
@@ -303,15 +304,17 @@ class Pipeline:
                 if type(rec) is tuple:
                     line, data = event_line(rec)
                     part = data if rec[10] is None else line
+                    sid = rec[1]
                 else:
                     line = part = dumps(rec)
+                    sid = _sid(rec)
             except Exception:
                 log.warning("agentlog: could not encode a record", exc_info=True)
                 failed.append(_sid(rec))
                 continue
             lines.append(line)
             screen.append(part)
-            sids.append(_sid(rec))
+            sids.append(sid)
         redactor = self.redactor
         if redactor is not None and lines:
             lines, sids = self._redact(redactor, lines, sids, screen, failed)
@@ -357,14 +360,14 @@ class Pipeline:
             data = fit(orjson.loads(data), data, self.max_payload_bytes)
         text = self._json_text
         line = _EVENT_TEMPLATE % (
-            format_uuid(eid).encode(),
+            uuid_bytes(eid),
             text(sid),
-            b'"%s"' % format_uuid(pid).encode() if pid is not None else b"null",
+            b'"%s"' % uuid_bytes(pid) if pid is not None else b"null",
             text(etype),
             text(name),
-            format_ts(ts).encode(),
-            b'"%s"' % format_ts(end).encode() if end is not None else b"null",
-            repr((end - ts) / 1e6).encode() if end is not None else b"null",
+            ts_bytes(ts),
+            b'"%s"' % ts_bytes(end) if end is not None else b"null",
+            b"%r" % ((end - ts) / 1e6) if end is not None else b"null",
             b"error" if status == "error" else b"ok",
             b"true" if partial else b"false",
             data,
