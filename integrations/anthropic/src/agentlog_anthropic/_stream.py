@@ -9,7 +9,6 @@ is whichever comes first: the last event, an error, ``close()``, the object bein
 
 from __future__ import annotations
 
-import copy
 import weakref
 from collections.abc import AsyncIterator, Iterator
 from types import SimpleNamespace
@@ -139,15 +138,15 @@ async def _async(inner: AsyncIterator[Any], rec: StreamRecorder) -> AsyncIterato
 def watch(stream: Any, rec: StreamRecorder, *, is_async: bool) -> None:
     """Route a ``Stream``/``AsyncStream`` through ``rec``, in place.
 
-    The inner generator runs on a copy of the stream (as the SDK's own does), so nothing the
-    stream holds refers back to it: dropped after ``break``, it is freed and written at once.
+    The SDK makes its iterator on a copy of the stream (recent versions), so nothing the stream
+    holds refers back to it: dropped after ``break``, it is freed and written at once. Older
+    versions, and stream subclasses that keep state on the stream, are read as they are.
     """
-    dup = copy.copy(stream)
-    dup.__dict__.pop("_iterator", None)
+    inner = stream._iterator
     ref = weakref.ref(stream)
     cls_close = type(stream).close
     if is_async:
-        stream._iterator = _async(dup.__stream__(), rec)
+        stream._iterator = _async(inner, rec)
 
         async def aclose() -> None:
             try:
@@ -159,7 +158,7 @@ def watch(stream: Any, rec: StreamRecorder, *, is_async: bool) -> None:
 
         stream.close = aclose
     else:
-        stream._iterator = _sync(dup.__stream__(), rec)
+        stream._iterator = _sync(inner, rec)
 
         def close() -> None:
             try:

@@ -81,10 +81,17 @@ def request_data(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 def _fields(obj: Any) -> dict[str, Any]:
-    # A pydantic model keeps its fields in __dict__; reading it there avoids the AttributeError
-    # pydantic raises (slowly) for every name a model of the other API shape lacks.
-    fields = getattr(obj, "__dict__", None) if obj is not None else None
-    return fields if isinstance(fields, dict) else {}
+    # A pydantic model keeps its fields in __dict__ (and fields an older SDK does not know yet
+    # in __pydantic_extra__); reading them there avoids the AttributeError pydantic raises,
+    # slowly, for every name a model of the other API shape lacks.
+    if obj is None:
+        return {}
+    if isinstance(obj, dict):
+        return obj  # a field the SDK's model does not declare arrives as a plain dict
+    fields = getattr(obj, "__dict__", None)
+    fields = fields if isinstance(fields, dict) else {}
+    extra = getattr(obj, "__pydantic_extra__", None)
+    return {**extra, **fields} if extra else fields
 
 
 def _int(fields: dict[str, Any], *names: str) -> int | None:

@@ -5,9 +5,9 @@ replaced by a generator that watches each item on its way past. The stream is en
 whichever comes first: the last item, an error, ``close()``, the object being collected
 (``weakref.finalize``) or agentlog's shutdown (the span is registered while open).
 
-The generator reads from a *copy* of the stream, so nothing the stream holds refers back to
-it: a stream dropped after ``break`` is freed (and its event written) at once, not at the
-next cyclic garbage collection.
+For the SDK's own stream classes the generator reads from a *copy* of the stream, so nothing
+the stream holds refers back to it: a stream dropped after ``break`` is freed (and its event
+written) at once, not at the next cyclic garbage collection.
 """
 
 from __future__ import annotations
@@ -159,11 +159,20 @@ class StreamRecorder:
         self.finish(partial=True)
 
 
-def _detached_iterator(stream: Any, attr: str) -> Any:
-    # The stream's own generator refers to the stream; one made on a copy does not.
+def _detached_iterator(stream: Any) -> Any:
+    """The iterator to watch: for the SDK's own stream classes, one made on a copy.
+
+    Their generator refers to the stream, a cycle only the garbage collector frees; one made on
+    a copy does not, so a stream dropped after ``break`` is freed (and recorded) at once. A
+    subclass may keep state on the stream itself, so its own iterator is used as it is.
+    """
+    from openai import AsyncStream, Stream
+
+    if type(stream) not in (Stream, AsyncStream):
+        return stream._iterator
     dup = copy.copy(stream)
     dup.__dict__.pop("_iterator", None)
-    return getattr(dup, attr)()
+    return dup.__stream__()
 
 
 def _watch_close(stream: Any, rec: StreamRecorder, *, is_async: bool) -> None:
@@ -197,7 +206,7 @@ def _watch_close(stream: Any, rec: StreamRecorder, *, is_async: bool) -> None:
 
 def watch_stream(stream: Any, rec: StreamRecorder) -> None:
     """Route a sync ``Stream`` through ``rec`` (in place: the caller keeps the same object)."""
-    inner: Iterator[Any] = _detached_iterator(stream, "__stream__")
+    inner: Iterator[Any] = _detached_iterator(stream)
 
     def watched() -> Iterator[Any]:
         done = False
@@ -219,7 +228,7 @@ def watch_stream(stream: Any, rec: StreamRecorder) -> None:
 
 def watch_async_stream(stream: Any, rec: StreamRecorder) -> None:
     """Route an ``AsyncStream`` through ``rec`` (in place)."""
-    inner: AsyncIterator[Any] = _detached_iterator(stream, "__stream__")
+    inner: AsyncIterator[Any] = _detached_iterator(stream)
 
     async def watched() -> AsyncIterator[Any]:
         done = False
