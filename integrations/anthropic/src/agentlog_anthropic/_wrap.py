@@ -171,9 +171,12 @@ def sync_stream_helper(switch: Switch) -> Callable[..., Any]:
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         manager = wrapped(*args, **kwargs)
         if switch.enabled:
-            request = getattr(manager, _SYNC_REQUEST, None)
-            if callable(request):
-                setattr(manager, _SYNC_REQUEST, lambda: _send(request, kwargs))
+            try:
+                request = getattr(manager, _SYNC_REQUEST, None)
+                if callable(request):
+                    setattr(manager, _SYNC_REQUEST, lambda: _send(request, kwargs))
+            except Exception:
+                warn_once("anthropic.stream_helper", "agentlog: could not watch messages.stream()")
         return manager
 
     return wrapper
@@ -183,9 +186,12 @@ def async_stream_helper(switch: Switch) -> Callable[..., Any]:
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         manager = wrapped(*args, **kwargs)
         if switch.enabled:
-            request = getattr(manager, _ASYNC_REQUEST, None)
-            if request is not None:
-                setattr(manager, _ASYNC_REQUEST, _Deferred(request, kwargs))
+            try:
+                request = getattr(manager, _ASYNC_REQUEST, None)
+                if request is not None:
+                    setattr(manager, _ASYNC_REQUEST, _Deferred(request, kwargs))
+            except Exception:
+                warn_once("anthropic.stream_helper", "agentlog: could not watch messages.stream()")
         return manager
 
     return wrapper
