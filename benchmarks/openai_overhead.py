@@ -3,14 +3,15 @@
 Two calls: a plain chat completion, and a streamed one of 200 chunks read to the end. Each is
 timed uninstrumented and instrumented (agentlog recording to a JSONL file in a session, the
 default set-up), in alternating rounds so drift hits both alike. Prints the median per-call
-time of each, the added latency and the ratio instrumented / uninstrumented.
+time of each (wall clock, and the process's CPU time, which other load on the machine barely
+moves), the added latency and the ratio instrumented / uninstrumented.
 
 ``--no-gc`` times with the cyclic garbage collector paused (collected between measurements), to
 isolate agentlog's own work: an uninstrumented openai ``Stream`` is a reference cycle left to
 the collector, while the instrumented one is freed at once, which on its own can make the
 instrumented stream *faster* with the collector running.
 
-    python benchmarks/openai_overhead.py [--rounds 15] [--calls 200]
+    python benchmarks/openai_overhead.py [--rounds 31] [--calls 100] [--no-gc]
 """
 
 from __future__ import annotations
@@ -38,24 +39,25 @@ MESSAGES = [{"role": "user", "content": "Say hello"}]
 WORDS = [f"w{i} " for i in range(198)]  # + the role chunk and the finish chunk = 200 chunks
 
 
-def _time(fn: Callable[[], object], calls: int, *, no_gc: bool = False) -> float:
-    """Seconds per call, over ``calls`` calls."""
+def _time(fn: Callable[[], object], calls: int, *, no_gc: bool) -> tuple[float, float]:
+    """(wall, CPU) seconds per call over ``calls`` calls; CPU is the whole process's, agentlog's
+    export thread included."""
     if no_gc:
         gc.collect()
         gc.disable()
     try:
-        start = time.perf_counter()
+        wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(calls):
             fn()
-        return (time.perf_counter() - start) / calls
+        return (time.perf_counter() - wall) / calls, (time.process_time() - cpu) / calls
     finally:
         gc.enable()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--calls", type=int, default=200, help="calls per round (plain)")
+    parser.add_argument("--rounds", type=int, default=31)
+    parser.add_argument("--calls", type=int, default=100, help="calls per round (plain)")
     parser.add_argument("--no-gc", action="store_true", help="pause the cyclic GC while timing")
     args = parser.parse_args()
 
@@ -83,33 +85,40 @@ def main() -> None:
 
     path = Path(tempfile.mkdtemp(prefix="agentlog-bench-")) / "events.jsonl"
     agentlog.init(path=str(path))
-    results: dict[str, dict[str, list[float]]] = {"plain": {"off": [], "on": []},
-                                                  "stream 200 chunks": {"off": [], "on": []}}  # fmt: skip
+    calls = {
+        "plain": (plain, args.calls),
+        "stream 200 chunks": (streamed, max(args.calls // 10, 3)),
+    }
+    results: dict[str, dict[str, list[tuple[float, float]]]] = {
+        label: {"off": [], "on": []} for label in calls
+    }
     with router, agentlog.session("openai overhead benchmark"):
-        for fn, calls in ((plain, 20), (streamed, 5)):  # warm up both paths
-            _time(fn, calls)
+        for fn, n in calls.values():  # warm up both paths
+            _time(fn, max(n // 4, 2), no_gc=False)
             agentlog.instrument("openai")
-            _time(fn, calls)
+            _time(fn, max(n // 4, 2), no_gc=False)
             agentlog.uninstrument("openai")
         for _ in range(args.rounds):
-            for label, fn, calls in (("plain", plain, args.calls),
-                                     ("stream 200 chunks", streamed, max(args.calls // 10, 5))):  # fmt: skip
-                results[label]["off"].append(_time(fn, calls, no_gc=args.no_gc))
+            for label, (fn, n) in calls.items():
+                results[label]["off"].append(_time(fn, n, no_gc=args.no_gc))
                 agentlog.instrument("openai")
-                results[label]["on"].append(_time(fn, calls, no_gc=args.no_gc))
+                results[label]["on"].append(_time(fn, n, no_gc=args.no_gc))
                 agentlog.uninstrument("openai")
     agentlog.flush(30.0)
     status = agentlog.status()
     agentlog.shutdown()
 
-    print(
-        f"openai {openai.__version__}, respx-mocked server, {args.rounds} rounds, median per call"
-    )
-    print(f"{'call':<20}{'uninstrumented':>16}{'instrumented':>15}{'added':>12}{'ratio':>8}")
+    gc_note = "cyclic GC paused while timing" if args.no_gc else "cyclic GC on"
+    print(f"openai {openai.__version__}, respx-mocked server, {args.rounds} rounds, "
+          f"median per call, {gc_note}")  # fmt: skip
+    print(f"{'call':<19}{'clock':<6}{'uninstrumented':>15}{'instrumented':>14}{'added':>11}"
+          f"{'ratio':>7}")  # fmt: skip
     for label, runs in results.items():
-        off, on = statistics.median(runs["off"]), statistics.median(runs["on"])
-        print(f"{label:<20}{off * 1e6:>14.1f}us{on * 1e6:>13.1f}us"
-              f"{(on - off) * 1e6:>10.1f}us{on / off:>8.3f}")  # fmt: skip
+        for i, clock in enumerate(("wall", "cpu")):
+            off = statistics.median(r[i] for r in runs["off"])
+            on = statistics.median(r[i] for r in runs["on"])
+            print(f"{label:<19}{clock:<6}{off * 1e6:>13.1f}us{on * 1e6:>12.1f}us"
+                  f"{(on - off) * 1e6:>9.1f}us{on / off:>7.3f}")  # fmt: skip
     print(f"records observed {status.observed}, dropped {status.dropped}, failed {status.failed}")
 
 
