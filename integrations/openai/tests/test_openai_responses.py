@@ -119,3 +119,17 @@ async def test_embeddings(
     assert data["operation"] == "embeddings" and data["input"] == ["a", "b"]
     assert data["response"] == {"count": 2, "dimensions": 3}
     assert data["usage"] == {"input_tokens": 6, "total_tokens": 6}
+
+
+def test_failed_response_is_an_error(api: respx.MockRouter, client: Any, cap: Capture) -> None:
+    failed = dict(response_object(status="failed"),
+                  error={"code": "server_error", "message": "The model crashed"})  # fmt: skip
+    events = [*responses_events()[:2], {"type": "response.failed", "sequence_number": 3,
+                                        "response": failed}]  # fmt: skip
+    api.post("/responses").mock(return_value=_sse_response(events))
+    seen = [e.type for e in client.responses.create(model="gpt-4.1", input="hi", stream=True)]
+    assert seen == ["response.created", "response.output_text.delta", "response.failed"]
+    [event] = cap.events("llm_call")
+    assert event["status"] == "error" and event["partial"] is False
+    assert event["error"]["message"] == "server_error: The model crashed"
+    assert event["data"]["finish_reason"] == "failed"

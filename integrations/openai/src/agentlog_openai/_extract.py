@@ -14,6 +14,7 @@ __all__ = [
     "chat_response_data",
     "embeddings_response_data",
     "request_data",
+    "response_failure",
     "responses_response_data",
     "snapshot",
     "usage_data",
@@ -184,6 +185,16 @@ def responses_response_data(response: Any) -> dict[str, Any]:
         if getattr(item, "type", None) == "function_call"
     ]  # fmt: skip
     return data
+
+
+def response_failure(response: Any) -> str | None:
+    """Why a Responses API response failed (it can arrive as HTTP 200 with status "failed")."""
+    if getattr(response, "status", None) != "failed":
+        return None
+    err = getattr(response, "error", None)
+    if err is None:
+        return "response failed"
+    return f"{getattr(err, 'code', None) or 'error'}: {getattr(err, 'message', '')}"
 
 
 def embeddings_response_data(result: Any) -> dict[str, Any]:

@@ -22,7 +22,7 @@ from agentlog._log import warn_once
 from agentlog._spans import Span
 from agentlog._state import STATE
 
-from ._extract import responses_response_data, usage_data
+from ._extract import response_failure, responses_response_data, usage_data
 
 __all__ = ["StreamRecorder", "watch_async_stream", "watch_stream"]
 
@@ -142,6 +142,10 @@ class StreamRecorder:
             data = dict(self.data)
             if self.final is not None:
                 data.update(responses_response_data(self.final))
+                failure = response_failure(self.final)
+                if error is None and failure is not None:
+                    self.span.end(error=failure, partial=partial, data=data)
+                    return
             elif STATE.capture:
                 data["response"] = "".join(self.text) if self.text else None
                 data["tool_calls"] = [

@@ -21,6 +21,7 @@ from ._extract import (
     chat_response_data,
     embeddings_response_data,
     request_data,
+    response_failure,
     responses_response_data,
 )
 from ._patch import Switch
@@ -101,7 +102,8 @@ def _end(call: _Call, parsed: Any, *, is_async: bool) -> None:
                                  hide_usage=call.hide_usage)  # fmt: skip
             (watch_async_stream if is_async else watch_stream)(parsed, rec)
             return
-        call.span.end(data=_EXTRACT[call.operation](parsed))
+        failure = response_failure(parsed) if call.operation == "responses" else None
+        call.span.end(data=_EXTRACT[call.operation](parsed), error=failure)
     except Exception:
         warn_once("openai.end", "agentlog: could not record an OpenAI response")
         call.span.end()
