@@ -23,6 +23,8 @@ from .._log import warn_once
 __all__ = ["IngestClient", "Outcome", "backoff_delay", "parse_retry_after"]
 
 _TRANSIENT_STATUS = {408, 429}
+# A Retry-After is honoured as sent, up to this: a server asking for a day is probably wrong.
+_MAX_RETRY_AFTER = 600.0
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ def backoff_delay(attempt: int, *, base: float, cap: float, retry_after: float |
     """Exponential backoff with full jitter; never shorter than what the server asked for."""
     delay = random.uniform(base / 2, min(cap, base * (2 ** max(0, attempt))))
     if retry_after is not None:
-        delay = max(delay, min(retry_after, cap * 4))
+        delay = max(delay, min(retry_after, _MAX_RETRY_AFTER))
     return delay
 
 

@@ -44,7 +44,7 @@ class HttpExporter:
         spool_dir: str = ".agentlog/spool",
         spool_max_bytes: int = 256 * 1024 * 1024,
         timeout: float = 10.0,
-        retry_deadline: float | None = None,
+        retry_deadline: float = 5.0,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         compress_level: int = 5,
