@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
 import logging
+import os
 import subprocess
 import sys
 import textwrap
@@ -202,7 +202,8 @@ def test_per_record_rejection_is_reported_and_logged_once(
     def handler(request: httpx.Request) -> httpx.Response:
         ids = _ids(request)
         return httpx.Response(
-            200, json={"accepted": ids[:1], "rejected": [{"index": 1, "id": ids[1], "reason": reason}]}
+            200,
+            json={"accepted": ids[:1], "rejected": [{"index": 1, "id": ids[1], "reason": reason}]},
         )
 
     route = respx.post(f"{URL}/v1/ingest").mock(side_effect=handler)
@@ -234,7 +235,10 @@ def test_whole_batch_4xx_fails_without_retry(exporter: HttpExporter, status: int
 @respx.mock
 def test_408_is_retried(exporter: HttpExporter) -> None:
     route = respx.post(f"{URL}/v1/ingest").mock(
-        side_effect=[httpx.Response(408), httpx.Response(200, json={"accepted": [], "rejected": []})]
+        side_effect=[
+            httpx.Response(408),
+            httpx.Response(200, json={"accepted": [], "rejected": []}),
+        ]
     )
     assert exporter.export(_batch(1)).ok
     assert route.call_count == 2
@@ -450,7 +454,9 @@ def test_slow_collector_past_the_timeout_is_retried(server: IngestServer, tmp_pa
     exp.shutdown(1.0)
 
 
-def test_real_server_rejects_one_record_keeps_the_rest(server: IngestServer, tmp_path: Path) -> None:
+def test_real_server_rejects_one_record_keeps_the_rest(
+    server: IngestServer, tmp_path: Path
+) -> None:
     exp = _exporter(tmp_path, url=server.url)
     records = _records(3)
     records[1]["kind"] = "bogus"
