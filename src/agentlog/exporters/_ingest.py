@@ -8,9 +8,11 @@ rejected one by one), *refused* (a 4xx other than 408/429: sending it again cann
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import random
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -20,7 +22,7 @@ import orjson
 
 from .._log import warn_once
 
-__all__ = ["IngestClient", "Outcome", "backoff_delay", "parse_retry_after"]
+__all__ = ["IngestClient", "Outcome", "backoff_delay", "otel_suppressed", "parse_retry_after"]
 
 _TRANSIENT_STATUS = {408, 429}
 # A Retry-After is honoured as sent, up to this: a server asking for a day is probably wrong.
@@ -37,6 +39,20 @@ class Outcome:
     @property
     def settled(self) -> bool:
         return self.kind != "transient"
+
+
+@contextlib.contextmanager
+def otel_suppressed() -> Iterator[None]:
+    """Keep the host's OpenTelemetry HTTP instrumentation from tracing our export requests."""
+    from opentelemetry import context as otel_context
+
+    token = otel_context.attach(
+        otel_context.set_value(otel_context._SUPPRESS_INSTRUMENTATION_KEY, True)
+    )
+    try:
+        yield
+    finally:
+        otel_context.detach(token)
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -117,7 +133,8 @@ class IngestClient:
     def send(self, lines: list[bytes]) -> Outcome:
         """One attempt (a batch refused as too large is split in halves and sent as parts)."""
         try:
-            response = self._client.post(self.url, content=self.body(lines))
+            with otel_suppressed():
+                response = self._client.post(self.url, content=self.body(lines))
         except httpx.TransportError as exc:  # connect, read, write, pool, timeouts
             return Outcome("transient", reason=f"{type(exc).__name__}: {exc}")
         except Exception as exc:

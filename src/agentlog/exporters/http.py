@@ -61,7 +61,8 @@ class HttpExporter:
         )
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
-        self._spool = Spool(spool_dir, max_bytes=spool_max_bytes)
+        # Absolute now: a later chdir by the host must not move the spool.
+        self._spool = Spool(Path(spool_dir).absolute(), max_bytes=spool_max_bytes)
         self._stats: Stats | None = None
         self._init_state()
         try:

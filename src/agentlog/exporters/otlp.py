@@ -19,7 +19,7 @@ import os
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from opentelemetry import context as otel_context
@@ -44,6 +44,7 @@ from ._genai import (
     to_ns,
     trace_id_for,
 )
+from ._ingest import otel_suppressed
 
 if TYPE_CHECKING:
     from .._config import Config
@@ -77,18 +78,6 @@ class _Collect(SpanProcessor):
 
     def on_end(self, span: ReadableSpan) -> None:
         self.spans.append(span)
-
-
-@contextlib.contextmanager
-def _no_instrumentation() -> Iterator[None]:
-    """Keep the host's HTTP instrumentation from tracing our own export requests."""
-    token = otel_context.attach(
-        otel_context.set_value(otel_context._SUPPRESS_INSTRUMENTATION_KEY, True)
-    )
-    try:
-        yield
-    finally:
-        otel_context.detach(token)
 
 
 class OtlpExporter:
@@ -277,7 +266,7 @@ class OtlpExporter:
                 spans, self._collect.spans = self._collect.spans, []
             if not spans:
                 return ExportResult(rejected=tuple(rejected))
-            with _no_instrumentation():
+            with otel_suppressed():
                 result = self.span_exporter.export(spans)
         except Exception as exc:
             warn_once("otlp-export", "agentlog: OTLP export failed: %r", exc)
