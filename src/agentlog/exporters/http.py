@@ -146,7 +146,10 @@ class HttpExporter:
             return ExportResult.failure(outcome.reason or "collector unreachable")
         # Keep the claim until the backoff is over: the drainer adopts it then, in order.
         with self._lock:
-            self._held.append((held, time.monotonic() + delay))
+            if self._closed:  # shutting down: free it for the next process at once
+                held.release()
+            else:
+                self._held.append((held, time.monotonic() + delay))
             self._backlog = True
             self._failures = max(self._failures, attempt + 1)
         self._kick_drain()
@@ -197,13 +200,12 @@ class HttpExporter:
         if self._backlog:
             self._kick_drain()
         with self._lock:
-            failures = self._failures
             while self._backlog:
                 left = deadline - time.monotonic()
-                if left <= 0 or self._failures > failures or self._stop.is_set():
+                # While the collector fails, waiting would only hold the caller up.
+                if left <= 0 or self._failures or self._stop.is_set():
                     return False
                 self._changed.wait(min(left, 0.5))
-                failures = min(failures, self._failures)
         return True
 
     def shutdown(self, timeout: float = 5.0) -> None:
@@ -285,49 +287,57 @@ class HttpExporter:
                     self._drainer = None
                 self._changed.notify_all()
 
-    def _next_held(self, path: Path) -> SpoolFile | None:
+    def _take_held(self, path: Path) -> SpoolFile | None:
+        """A batch given up by ``export()``: adopted once its backoff is over."""
         with self._lock:
-            if not self._held or self._held[0][0].path != path:
-                return None
-            f, not_before = self._held[0]
-        if self._stop.wait(max(0.0, not_before - time.monotonic())):
+            entry = next((e for e in self._held if e[0].path == path), None)
+        if entry is None:
+            return None
+        if self._stop.wait(max(0.0, entry[1] - time.monotonic())):
             return None
         with self._lock:
-            self._held.popleft()
-        return f
+            self._held.remove(entry)
+        return entry[0]
+
+    def _forget_vanished_held(self, paths: list[Path]) -> None:
+        listed = set(paths)
+        with self._lock:
+            gone = [e for e in self._held if e[0].path not in listed]
+            for e in gone:
+                self._held.remove(e)
+        for f, _ in gone:  # removed by someone else (or the whole spool was deleted)
+            self._count(f, "dropped")
+            f.release()
 
     def _drain_pass(self) -> bool:
         """Send what can be sent, oldest first. False: nothing left, the thread may end."""
         paths = self._spool.sendable()
+        self._forget_vanished_held(paths)
         with self._lock:
             held_paths = {f.path for f, _ in self._held}
-        if not paths and not held_paths:
-            with self._lock:
-                if not self._held:
-                    self._backlog = False
-                    self._drainer = None
-                    self._changed.notify_all()
-                    return False
+            if not paths:
+                self._backlog = False
+                self._drainer = None
+                self._changed.notify_all()
+                return False
+        progress = False
         for path in paths:
             if self._stop.is_set():
                 return False
-            if path in held_paths:
-                f = self._next_held(path)  # given-up batches are adopted in order, after backoff
-                if f is None:
-                    return not self._stop.is_set()
-            else:
-                f = self._spool.claim(path)
-                if f is None:
-                    continue  # being sent by someone else, or gone
+            f = self._take_held(path) if path in held_paths else self._spool.claim(path)
+            if f is None:
+                continue  # being sent by another process, or already gone
             outcome = self.client.send(f.lines)
             if not outcome.settled:
                 f.release()
                 return self._wait_after_failure(outcome)
             self._settle(f, outcome)
+            progress = True
             with self._lock:
                 self._failures = 0
                 self._changed.notify_all()
-        return True
+        # Only files another process is sending right now: look again a little later.
+        return progress or not self._stop.wait(self.backoff_base)
 
     def _wait_after_failure(self, outcome: Outcome) -> bool:
         with self._lock:
