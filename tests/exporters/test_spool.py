@@ -148,6 +148,16 @@ def test_a_crashed_owner_is_seen_as_gone(tmp_path: Path) -> None:
     assert [p.name.split("-")[1] for p in me.sendable()] == [owner]
 
 
+def test_dead_owners_lock_files_are_cleaned_at_open(tmp_path: Path) -> None:
+    d = tmp_path / "spool"
+    d.mkdir()
+    (d / "123.deadbeef0000.owner").write_bytes(b"")  # left by a process killed with SIGKILL
+    first = _spool(d)
+    second = _spool(d)  # a live owner's file survives another process's clean-up
+    owners = sorted(p.name for p in d.iterdir() if p.suffix == ".owner")
+    assert owners == sorted([f"{first.owner}.owner", f"{second.owner}.owner"])
+
+
 def test_two_processes_never_claim_the_same_file(tmp_path: Path) -> None:
     d = tmp_path / "spool"
     writer = Spool(d, max_bytes=1 << 24)

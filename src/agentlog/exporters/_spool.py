@@ -114,7 +114,7 @@ class Spool:
         _try_lock(fd)
         self._owner_fd = fd
         self._seq = itertools.count()
-        self._clean_stale_tmp()
+        self._clean_stale()
 
     def close(self) -> None:
         fd, self._owner_fd = self._owner_fd, None
@@ -152,12 +152,17 @@ class Spool:
         finally:
             os.close(fd)
 
-    def _clean_stale_tmp(self) -> None:
+    def _clean_stale(self) -> None:
+        """Remove what crashed processes left: old temporary files and dead owners' lock files."""
         cutoff = time.time() - _STALE_TMP_SECONDS
         for entry in self._scan(hidden=True):
             with contextlib.suppress(OSError):
                 if entry.stat().st_mtime < cutoff:
                     os.unlink(entry.path)
+        with contextlib.suppress(OSError):
+            for entry in list(os.scandir(self.directory)):
+                if entry.name.endswith(_OWNER_SUFFIX):
+                    self.owner_alive(entry.name[: -len(_OWNER_SUFFIX)])  # unlinks a dead one
 
     # -- listing -----------------------------------------------------------------------------
 
