@@ -469,6 +469,7 @@ def test_real_server_rejects_one_record_keeps_the_rest(
 _AGENT = textwrap.dedent(
     """
     import sys, agentlog
+    from agentlog._state import STATE
     url, spool, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     agentlog.init(exporter="http", endpoint=url, api_key="test-key", spool_dir=spool,
                   export_timeout=0.3, shutdown_timeout=1.0, max_batch=64)
@@ -476,22 +477,28 @@ _AGENT = textwrap.dedent(
         with agentlog.session(f"job-{s}"):
             for i in range(20):
                 agentlog.track_tool_call("t", input={"i": i}, output=i)
+    pipeline = STATE.pipeline
+    agentlog.shutdown()
+    pipeline._thread.join(10.0)  # the worker hands its last batch back once the exporter stops
+    st = pipeline.status()
+    print(st.spooled, st.observed, st.failed, st.dropped)
     """
 )
 
 _DRAINER = textwrap.dedent(
     """
     import os, sys, threading, agentlog
-    url, spool = sys.argv[1], sys.argv[2]
+    url, spool, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
     agentlog.init(exporter="http", endpoint=url, api_key="test-key", spool_dir=spool)
-    done = threading.Event()
-    for _ in range(3000):
-        if not [n for n in os.listdir(spool) if n.endswith(".jsonl")]:
+    wait = threading.Event()
+    for _ in range(3000):  # until delivered and counted, or 30 s
+        if agentlog.status().observed >= expected:
             break
-        done.wait(0.01)
+        wait.wait(0.01)
     st = agentlog.status()
+    left = [n for n in os.listdir(spool) if n.endswith(".jsonl")]
     agentlog.shutdown()
-    print(st.observed, st.spooled, st.failed)
+    print(st.observed, st.spooled, st.failed, len(left))
     """
 )
 
@@ -507,17 +514,18 @@ def test_a_process_exiting_while_down_is_resent_by_the_next(
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert agent.returncode == 0, agent.stderr
+    assert agent.stdout.split() == ["110", "0", "0", "0"]  # status() counted them as spooled
     spooled = [p for p in spool.iterdir() if p.suffix == ".jsonl"]
     assert spooled, "the agent exited without spooling"
     assert sum(len(p.read_bytes().splitlines()) for p in spooled) == 5 * 22
     server.port = port
     server.start()
     nxt = subprocess.run(
-        [sys.executable, "-c", _DRAINER, server.url, str(spool)],
+        [sys.executable, "-c", _DRAINER, server.url, str(spool), "110"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert nxt.returncode == 0, nxt.stderr
-    assert nxt.stdout.split() == ["110", "0", "0"]
+    assert nxt.stdout.split() == ["110", "0", "0", "0"]
     arrivals = server.records()
     assert len(arrivals) == 110 and set(arrivals.values()) == {1}
 

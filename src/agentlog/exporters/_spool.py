@@ -18,7 +18,7 @@ import itertools
 import os
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -265,10 +265,13 @@ class Spool:
         lines = [line for line in data.split(b"\n") if line]
         return SpoolFile(path, _owner_of(path.name), lines, len(data), fd)
 
-    def make_room(self, incoming: int) -> list[SpoolFile]:
+    def make_room(
+        self, incoming: int, held: Mapping[Path, SpoolFile] | None = None
+    ) -> list[SpoolFile]:
         """Remove the oldest files until ``incoming`` more bytes fit; returns what was dropped.
 
-        Files claimed by someone else (being sent right now) are skipped, never waited for.
+        ``held``: files the caller has claimed itself, which it may drop. Files claimed by
+        someone else (being sent right now) are skipped, never waited for.
         """
         approx = self._approx_bytes
         if approx is not None and approx + incoming <= self.max_bytes:
@@ -278,7 +281,8 @@ class Spool:
         if total + incoming <= self.max_bytes:
             return dropped
         for path in self.files():
-            victim = self.claim(path)
+            victim = held.get(path) if held else None
+            victim = victim or self.claim(path)
             if victim is None:
                 continue
             victim.complete()
