@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import secrets
 import time
 from collections.abc import Iterator, Mapping
@@ -36,7 +37,19 @@ _OWNER_SUFFIX = ".owner"
 _STALE_TMP_SECONDS = 3600.0
 
 
+# The pipeline writes these keys first, in this order: reading the session id off the front of
+# the line is several times cheaper than decoding it, which matters when draining 100k records.
+_FRONT = re.compile(
+    rb'\{"v":1,"kind":"(?:(session)","id":"([^"\\]*)"|(?:event|message)","id":"[^"\\]*",'
+    rb'"session_id":(?:"([^"\\]*)"|null)[,}])'
+)
+
+
 def record_session_id(line: bytes) -> str | None:
+    m = _FRONT.match(line)
+    if m is not None:
+        sid = m.group(2) if m.group(1) else m.group(3)
+        return sid.decode() if sid is not None else None
     try:
         rec = orjson.loads(line)
     except orjson.JSONDecodeError:
