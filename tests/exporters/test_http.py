@@ -560,3 +560,18 @@ def test_a_forked_child_does_not_resend_the_parents_batch(
     _wait(lambda: not exp._spool.files())
     assert server.ids() == Counter({"parent0": 1, "parent1": 1, "child0": 1, "child1": 1})
     exp.shutdown(1.0)
+
+
+@respx.mock
+def test_force_flush_does_not_wait_on_a_failing_collector(tmp_path: Path) -> None:
+    exp = _exporter(tmp_path, backoff_base=0.05, backoff_max=0.05)
+    exp.bind_stats(Stats())
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    assert exp.export(_batch(2)).spooled
+    start = time.monotonic()
+    assert exp.force_flush(5.0) is False
+    assert time.monotonic() - start < 1.0
+    route.mock(side_effect=_ok)
+    _wait(lambda: exp.force_flush(1.0))  # once the collector answers, flush waits for the drain
+    assert exp._spool.files() == []
+    exp.shutdown(1.0)

@@ -217,6 +217,13 @@ class HttpExporter:
 
     def force_flush(self, timeout: float = 5.0) -> bool:
         """Wait for this process's backlog to be delivered, unless the collector is failing."""
+        try:
+            return self._wait_backlog(timeout)
+        except Exception:
+            warn_once("http-flush", "agentlog: http exporter flush failed")
+            return False
+
+    def _wait_backlog(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         if self._backlog:
             self._kick_drain()
@@ -291,8 +298,12 @@ class HttpExporter:
             if self._drainer is not None and self._drainer.is_alive():
                 return
             t = threading.Thread(target=self._drain, name="agentlog-spool", daemon=True)
+            try:
+                t.start()  # under the lock: two callers never start two drainers
+            except RuntimeError:  # no threads left (or interpreter exit): the next kick retries
+                warn_once("spool-thread", "agentlog: cannot start the spool drain thread")
+                return
             self._drainer = t
-        t.start()
 
     def _drain(self) -> None:
         suppressed_var.set(True)  # the drain thread never records itself
