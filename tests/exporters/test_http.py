@@ -575,3 +575,48 @@ def test_force_flush_does_not_wait_on_a_failing_collector(tmp_path: Path) -> Non
     _wait(lambda: exp.force_flush(1.0))  # once the collector answers, flush waits for the drain
     assert exp._spool.files() == []
     exp.shutdown(1.0)
+
+
+@respx.mock
+def test_a_record_rejected_on_resend_moves_from_spooled_to_failed(tmp_path: Path) -> None:
+    stats = Stats()
+    exp = _exporter(tmp_path)
+    exp.bind_stats(stats)
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    batch = _batch(5)
+    assert exp.export(batch).spooled
+    stats.add("spooled", batch.session_ids)
+
+    def reject_first(request: httpx.Request) -> httpx.Response:
+        ids = _ids(request)
+        return httpx.Response(
+            200, json={"accepted": ids[1:], "rejected": [{"index": 0, "id": ids[0], "reason": "x"}]}
+        )
+
+    route.mock(side_effect=reject_first)
+    _wait(lambda: stats.totals["spooled"] == 0)
+    assert (stats.totals["observed"], stats.totals["failed"]) == (4, 1)
+    assert stats.sessions["s1"] == {"observed": 4, "dropped": 0, "failed": 1, "spooled": 0}
+    exp.shutdown(1.0)
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from agentlog.exporters._ingest import parse_retry_after
+
+    assert parse_retry_after("2.5") == 2.5
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (parse_retry_after(later) or 0) <= 30
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_exporters_resolve_lazily_from_the_package() -> None:
+    code = (
+        "import sys, agentlog.exporters as e; before = 'httpx' in sys.modules; "
+        "e.HttpExporter; e.OtlpExporter; print(before, 'httpx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "True"]
