@@ -21,7 +21,7 @@ import pytest
 import respx
 
 import agentlog
-from agentlog._pipeline import Stats
+from agentlog._stats import Stats
 from agentlog.exporters import RecordBatch
 from agentlog.exporters.http import HttpExporter
 

@@ -26,7 +26,7 @@ from ._spool import Spool, SpoolFile
 
 if TYPE_CHECKING:
     from .._config import Config
-    from .._pipeline import Stats
+    from .._stats import Stats
 
 __all__ = ["HttpExporter"]
 
