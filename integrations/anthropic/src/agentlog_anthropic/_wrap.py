@@ -67,7 +67,9 @@ async def _aparse(call: _Call, result: Any) -> Any:
 
 def _end(call: _Call, parsed: Any, *, is_async: bool) -> None:
     try:
-        if hasattr(parsed, "__stream__") and hasattr(parsed, "response"):
+        from anthropic import AsyncStream, Stream  # imported already: the SDK is calling us
+
+        if isinstance(parsed, (Stream, AsyncStream)):
             watch(parsed, StreamRecorder(call.span, call.start_ns), is_async=is_async)
             return
         call.span.end(data=message_data(parsed))

@@ -97,7 +97,9 @@ async def _aparse(call: _Call, result: Any) -> Any:
 
 def _end(call: _Call, parsed: Any, *, is_async: bool) -> None:
     try:
-        if hasattr(parsed, "_iterator") and hasattr(parsed, "__stream__"):
+        from openai import AsyncStream, Stream  # imported already: the SDK is calling us
+
+        if isinstance(parsed, (Stream, AsyncStream)):
             rec = StreamRecorder(call.span, call.operation, call.start_ns,
                                  hide_usage=call.hide_usage)  # fmt: skip
             (watch_async_stream if is_async else watch_stream)(parsed, rec)
