@@ -15,10 +15,10 @@ from typing import Any
 from agentlog._context import llm_recorded_by
 from agentlog._ids import now_ns
 from agentlog._log import warn_once
+from agentlog._patching import Switch
 from agentlog._spans import Span, recording, start_span
 
 from ._extract import message_data, request_data
-from ._patch import Switch
 from ._stream import StreamRecorder, watch
 
 __all__ = ["async_create", "async_stream_helper", "sync_create", "sync_stream_helper"]

@@ -15,6 +15,7 @@ from typing import Any
 from agentlog._context import llm_recorded_by
 from agentlog._ids import now_ns
 from agentlog._log import warn_once
+from agentlog._patching import Switch
 from agentlog._spans import Span, recording, start_span
 
 from ._extract import (
@@ -24,7 +25,6 @@ from ._extract import (
     response_failure,
     responses_response_data,
 )
-from ._patch import Switch
 from ._stream import StreamRecorder, watch_async_stream, watch_stream
 
 __all__ = ["async_wrapper", "sync_wrapper"]
