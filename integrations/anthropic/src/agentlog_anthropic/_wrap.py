@@ -17,9 +17,10 @@ from agentlog._ids import now_ns
 from agentlog._log import warn_once
 from agentlog._patching import Switch
 from agentlog._spans import Span, recording, start_span
+from agentlog._streams import watch
 
 from ._extract import message_data, request_data
-from ._stream import StreamRecorder, watch
+from ._stream import StreamRecorder
 
 __all__ = ["async_create", "async_stream_helper", "sync_create", "sync_stream_helper"]
 

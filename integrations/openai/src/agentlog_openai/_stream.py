@@ -1,75 +1,45 @@
-"""Streamed OpenAI calls: one ``llm_call`` written when the stream ends, however it ends.
+"""Streamed OpenAI calls: what chat chunks and Responses API events say (``agentlog._streams``
+ends the span however the stream ends).
 
-The caller keeps the SDK's own ``Stream``/``AsyncStream`` object; only its ``_iterator`` is
-replaced by a generator that watches each item on its way past. The stream is ended by
-whichever comes first: the last item, an error, ``close()``, the object being collected
-(``weakref.finalize``) or agentlog's shutdown (the span is registered while open).
-
-For the SDK's own stream classes the generator reads from a *copy* of the stream, so nothing
-the stream holds refers back to it: a stream dropped after ``break`` is freed (and its event
-written) at once, not at the next cyclic garbage collection.
+For the SDK's own stream classes the watched iterator reads from a *copy* of the stream, so
+nothing the stream holds refers back to it: a stream dropped after ``break`` is freed (and its
+event written) at once, not at the next cyclic garbage collection.
 """
 
 from __future__ import annotations
 
 import copy
-import weakref
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from agentlog._ids import now_ns
-from agentlog._log import warn_once
 from agentlog._spans import Span
-from agentlog._state import STATE
+from agentlog._streams import StreamRecorder as _Base
+from agentlog._streams import ToolCallPieces, watch
 
 from ._extract import response_failure, responses_response_data, usage_data
 
-__all__ = ["StreamRecorder", "watch_async_stream", "watch_stream"]
+__all__ = ["StreamRecorder", "watch_stream"]
 
 
-class _Call:
-    """One tool call assembled from streamed pieces."""
+class StreamRecorder(_Base):
+    """What streamed chat chunks and Responses API events say."""
 
-    __slots__ = ("args", "id", "name")
-
-    def __init__(self) -> None:
-        self.id: str | None = None
-        self.name: str | None = None
-        self.args: list[str] = []
-
-
-class StreamRecorder:
-    """Per-stream state. ``observe`` sees each item; ``finish`` ends the span exactly once."""
+    label = "openai"
+    provider = "OpenAI"
 
     def __init__(self, span: Span, operation: str, start_ns: int, *, hide_usage: bool) -> None:
-        self.span = span
+        super().__init__(span, start_ns)
         self.operation = operation
-        self.start_ns = start_ns
         self.hide_usage = hide_usage
-        self.first_ns: int | None = None
-        self.text: list[str] = []
-        self.calls: dict[Any, _Call] = {}
-        self.data: dict[str, Any] = {}
         self.final: Any = None  # the Responses API's completed Response, when it arrives
 
-    # -- per item -------------------------------------------------------------------------
+    def record(self, item: Any) -> None:
+        if self.operation == "chat":
+            self._chat(item)
+        else:
+            self._responses(item)
 
-    def observe(self, item: Any) -> bool:
-        """Record what ``item`` carries; False when the caller must not see it."""
-        visible = True
-        if self.hide_usage:
-            try:
-                visible = self._visible(item)
-            except Exception:
-                warn_once("openai.stream.hide", "agentlog: could not read a streamed OpenAI chunk")
-        try:
-            if self.operation == "chat":
-                self._chat(item)
-            else:
-                self._responses(item)
-        except Exception:
-            warn_once("openai.stream.observe", "agentlog: could not read a streamed OpenAI item")
-        return visible
+    def visible(self, item: Any) -> bool:
+        return self._visible(item) if self.hide_usage else True
 
     @staticmethod
     def _visible(chunk: Any) -> bool:
@@ -83,10 +53,6 @@ class StreamRecorder:
         if fields_set is not None:
             fields_set.discard("usage")
         return True
-
-    def _first(self) -> None:
-        if self.first_ns is None:
-            self.first_ns = now_ns()
 
     def _chat(self, chunk: Any) -> None:
         usage = getattr(chunk, "usage", None)
@@ -102,11 +68,11 @@ class StreamRecorder:
             if delta is not None:
                 piece = delta.content if delta.content is not None else delta.refusal
                 if piece:
-                    self._first()
+                    self.first_token()
                     self.text.append(piece)
                 for part in delta.tool_calls or ():
-                    self._first()
-                    call = self.calls.setdefault(part.index, _Call())
+                    self.first_token()
+                    call = self.calls.setdefault(part.index, ToolCallPieces())
                     call.id = part.id or call.id
                     fn = part.function
                     if fn is not None:
@@ -119,48 +85,27 @@ class StreamRecorder:
     def _responses(self, event: Any) -> None:
         kind = getattr(event, "type", "")
         if kind == "response.output_text.delta":
-            self._first()
+            self.first_token()
             self.text.append(event.delta)
         elif kind == "response.output_item.added" and event.item.type == "function_call":
-            self._first()
-            call = self.calls.setdefault(event.item.id, _Call())
+            self.first_token()
+            call = self.calls.setdefault(event.item.id, ToolCallPieces())
             call.id, call.name = event.item.call_id, event.item.name
         elif kind == "response.function_call_arguments.delta":
-            self.calls.setdefault(event.item_id, _Call()).args.append(event.delta)
+            self.calls.setdefault(event.item_id, ToolCallPieces()).args.append(event.delta)
         elif kind in ("response.completed", "response.incomplete", "response.failed"):
             self.final = event.response
         elif kind == "response.created":
             self.data["response_id"] = event.response.id
             self.data["model"] = event.response.model
 
-    # -- the end ----------------------------------------------------------------------------
+    def result(self) -> dict[str, Any]:
+        if self.final is None:
+            return super().result()
+        return {**self.data, **responses_response_data(self.final)}
 
-    def finish(self, *, error: BaseException | None = None, partial: bool = False) -> None:
-        if self.span.ended:
-            return
-        try:
-            data = dict(self.data)
-            if self.final is not None:
-                data.update(responses_response_data(self.final))
-                failure = response_failure(self.final)
-                if error is None and failure is not None:
-                    self.span.end(error=failure, partial=partial, data=data)
-                    return
-            elif STATE.capture:
-                data["response"] = "".join(self.text) if self.text else None
-                data["tool_calls"] = [
-                    {"id": c.id, "name": c.name, "arguments": "".join(c.args)}
-                    for c in self.calls.values()
-                ]
-            if self.first_ns is not None:
-                data["time_to_first_token_ms"] = (self.first_ns - self.start_ns) / 1e6
-            self.span.end(error=error, partial=partial, data=data)
-        except Exception:
-            warn_once("openai.stream.finish", "agentlog: could not record an OpenAI stream")
-            self.span.end(error=error, partial=partial)
-
-    def finish_collected(self) -> None:
-        self.finish(partial=True)
+    def failure(self) -> str | None:
+        return response_failure(self.final) if self.final is not None else None
 
 
 def _detached_iterator(stream: Any) -> Any:
@@ -179,73 +124,6 @@ def _detached_iterator(stream: Any) -> Any:
     return dup.__stream__()
 
 
-def _watch_close(stream: Any, rec: StreamRecorder, *, is_async: bool) -> None:
-    ref = weakref.ref(stream)
-    cls_close = type(stream).close
-
-    if is_async:
-
-        async def aclose() -> None:
-            try:
-                target = ref()
-                if target is not None:
-                    await cls_close(target)
-            finally:
-                rec.finish(partial=True)
-
-        stream.close = aclose
-    else:
-
-        def close() -> None:
-            try:
-                target = ref()
-                if target is not None:
-                    cls_close(target)
-            finally:
-                rec.finish(partial=True)
-
-        stream.close = close
-    weakref.finalize(stream, rec.finish_collected)
-
-
-def watch_stream(stream: Any, rec: StreamRecorder) -> None:
-    """Route a sync ``Stream`` through ``rec`` (in place: the caller keeps the same object)."""
-    inner: Iterator[Any] = _detached_iterator(stream)
-
-    def watched() -> Iterator[Any]:
-        done = False
-        try:
-            for item in inner:
-                if rec.observe(item):
-                    yield item
-            done = True
-        except Exception as exc:
-            rec.finish(error=exc, partial=True)
-            raise
-        finally:
-            # Also reached on GeneratorExit (close() or collection after a ``break``).
-            rec.finish(partial=not done)
-
-    stream._iterator = watched()
-    _watch_close(stream, rec, is_async=False)
-
-
-def watch_async_stream(stream: Any, rec: StreamRecorder) -> None:
-    """Route an ``AsyncStream`` through ``rec`` (in place)."""
-    inner: AsyncIterator[Any] = _detached_iterator(stream)
-
-    async def watched() -> AsyncIterator[Any]:
-        done = False
-        try:
-            async for item in inner:
-                if rec.observe(item):
-                    yield item
-            done = True
-        except Exception as exc:
-            rec.finish(error=exc, partial=True)
-            raise
-        finally:
-            rec.finish(partial=not done)
-
-    stream._iterator = watched()
-    _watch_close(stream, rec, is_async=True)
+def watch_stream(stream: Any, rec: StreamRecorder, *, is_async: bool) -> None:
+    """Route a ``Stream``/``AsyncStream`` through ``rec`` (in place: the caller keeps it)."""
+    watch(stream, rec, is_async=is_async, inner=_detached_iterator(stream))

@@ -25,7 +25,7 @@ from ._extract import (
     response_failure,
     responses_response_data,
 )
-from ._stream import StreamRecorder, watch_async_stream, watch_stream
+from ._stream import StreamRecorder, watch_stream
 
 __all__ = ["async_wrapper", "sync_wrapper"]
 
@@ -102,7 +102,7 @@ def _end(call: _Call, parsed: Any, *, is_async: bool) -> None:
         if isinstance(parsed, (Stream, AsyncStream)):
             rec = StreamRecorder(call.span, call.operation, call.start_ns,
                                  hide_usage=call.hide_usage)  # fmt: skip
-            (watch_async_stream if is_async else watch_stream)(parsed, rec)
+            watch_stream(parsed, rec, is_async=is_async)
             return
         failure = response_failure(parsed) if call.operation == "responses" else None
         call.span.end(data=_EXTRACT[call.operation](parsed), error=failure)
