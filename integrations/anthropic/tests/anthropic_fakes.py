@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 import httpx
-from respx_httpx2 import FailingBody
+from agentlog_testsupport.respx_httpx2 import FailingBody
 
 BASE = "https://api.anthropic.com"
 MODEL = "claude-sonnet-5-5-20261001"

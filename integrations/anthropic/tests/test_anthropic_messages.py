@@ -8,6 +8,7 @@ import anthropic
 import httpx
 import pytest
 import respx
+from agentlog_testsupport import call_and_read
 from anthropic_fakes import (
     RECORDED_USAGE,
     error_response,
@@ -35,35 +36,17 @@ def _route(api: respx.MockRouter, *, stream: bool, fail: bool, tool: bool = Fals
     api.post("/v1/messages").mock(side_effect=reply)
 
 
-async def _call(
-    client: Any, aclient: Any, seen: list[Any], *, is_async: bool, stream: bool
-) -> None:
+async def _outcome(
+    client: Any, aclient: Any, *, is_async: bool, stream: bool
+) -> tuple[Any, BaseException | None]:
     args: dict[str, Any] = {"model": "claude-sonnet-5-5", "max_tokens": 100,
                             "messages": MESSAGES, "system": "Be brief"}  # fmt: skip
     if stream:
         args["stream"] = True
-    if is_async:
-        result = await aclient.messages.create(**args)
-        if stream:
-            async for e in result:
-                seen.append((type(e), e.to_dict()))
-            return
-    else:
-        result = client.messages.create(**args)
-        if stream:
-            for e in result:
-                seen.append((type(e), e.to_dict()))
-            return
-    seen.append((type(result), result.to_dict()))
-
-
-async def _outcome(client: Any, aclient: Any, **kw: Any) -> tuple[Any, BaseException | None]:
-    seen: list[Any] = []
-    try:
-        await _call(client, aclient, seen, **kw)
-    except anthropic.APIError as exc:
-        return seen, exc
-    return seen, None
+    create = (aclient if is_async else client).messages.create
+    return await call_and_read(
+        lambda: create(**args), is_async=is_async, stream=stream, errors=anthropic.APIError
+    )
 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])

@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 import httpx
-from respx_httpx2 import FailingBody
+from agentlog_testsupport.respx_httpx2 import FailingBody
 
 BASE = "https://api.openai.com/v1"
 

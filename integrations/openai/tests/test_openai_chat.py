@@ -9,6 +9,7 @@ import httpx
 import openai
 import pytest
 import respx
+from agentlog_testsupport import call_and_read
 from openai_fakes import USAGE, chat_chunks, chat_completion, chat_stream_response, error_body
 
 import agentlog
@@ -29,35 +30,17 @@ def _route(api: respx.MockRouter, *, stream: bool, fail: bool, tool: bool = Fals
     api.post("/chat/completions").mock(side_effect=reply)
 
 
-async def _call(
-    client: Any, aclient: Any, seen: list[Any], *, is_async: bool, stream: bool
-) -> None:
-    """One call; a stream is read to the end. What the caller saw goes into ``seen``."""
+async def _outcome(
+    client: Any, aclient: Any, *, is_async: bool, stream: bool
+) -> tuple[Any, BaseException | None]:
+    """One call; a stream is read to the end. What the caller saw, and the error it got."""
     args: dict[str, Any] = {"model": "gpt-4o", "messages": MESSAGES, "temperature": 0.2}
     if stream:
         args["stream"] = True
-    if is_async:
-        result = await aclient.chat.completions.create(**args)
-        if stream:
-            async for c in result:
-                seen.append((type(c), c.to_dict()))
-            return
-    else:
-        result = client.chat.completions.create(**args)
-        if stream:
-            for c in result:
-                seen.append((type(c), c.to_dict()))
-            return
-    seen.append((type(result), result.to_dict()))
-
-
-async def _outcome(client: Any, aclient: Any, **kw: Any) -> tuple[Any, BaseException | None]:
-    seen: list[Any] = []
-    try:
-        await _call(client, aclient, seen, **kw)
-    except openai.APIError as exc:
-        return seen, exc
-    return seen, None
+    create = (aclient if is_async else client).chat.completions.create
+    return await call_and_read(
+        lambda: create(**args), is_async=is_async, stream=stream, errors=openai.APIError
+    )
 
 
 @pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])

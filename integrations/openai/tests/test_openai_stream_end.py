@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import openai
 import respx
+from agentlog_testsupport import SUPPORT_PATH
 from openai_fakes import chat_chunks, chat_stream_response
 
 import agentlog
@@ -100,8 +101,9 @@ def test_open_stream_at_process_exit_is_written_as_partial(tmp_path: Path) -> No
         textwrap.dedent(
             f"""
             import sys
-            sys.path.insert(0, {str(Path(__file__).parent)!r})
-            import httpx, openai, respx, respx_httpx2
+            sys.path[:0] = [{str(Path(__file__).parent)!r}, {SUPPORT_PATH!r}]
+            import httpx, openai, respx
+            import agentlog_testsupport.respx_httpx2
             import agentlog
             from openai_fakes import BASE, chat_chunks, chat_stream_response
 

@@ -6,8 +6,8 @@ mocker patches ``httpx2.HTTPTransport.handle_request`` (and the async twin), con
 ``httpx.Response`` back as an ``httpx2.Response`` whose body is streamed lazily, so a server-sent
 event stream that fails half-way fails half-way for the SDK too. Use ``respx.mock(using="httpx2")``.
 
-The Anthropic tests import this module too (one registration per process: respx keeps a
-registry of mocker names).
+Import it only as ``agentlog_testsupport.respx_httpx2``: respx keeps a registry of mocker names,
+so the class must be defined once per process.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class _AsyncBody(httpx2.AsyncByteStream):
             await aclose()
 
 
-class Httpx2Mocker(AbstractRequestMocker):  # type: ignore[misc]
+class Httpx2Mocker(AbstractRequestMocker):
     name = "httpx2"
     targets = [
         "httpx2._transports.default.HTTPTransport",
@@ -75,23 +75,19 @@ class Httpx2Mocker(AbstractRequestMocker):  # type: ignore[misc]
     def from_sync_httpx_response(
         cls, httpx_response: httpx.Response, target: Any, **kwargs: Any
     ) -> httpx2.Response:
-        return httpx2.Response(
-            httpx_response.status_code,
-            headers=list(httpx_response.headers.raw),
-            stream=_SyncBody(httpx_response.stream),
-            request=kwargs["request"],
-        )
+        return _converted(httpx_response, _SyncBody(httpx_response.stream), kwargs["request"])
 
     @classmethod
     async def from_async_httpx_response(
         cls, httpx_response: httpx.Response, target: Any, **kwargs: Any
     ) -> httpx2.Response:
-        return httpx2.Response(
-            httpx_response.status_code,
-            headers=list(httpx_response.headers.raw),
-            stream=_AsyncBody(httpx_response.stream),
-            request=kwargs["request"],
-        )
+        return _converted(httpx_response, _AsyncBody(httpx_response.stream), kwargs["request"])
+
+
+def _converted(response: httpx.Response, body: Any, request: httpx2.Request) -> httpx2.Response:
+    return httpx2.Response(
+        response.status_code, headers=list(response.headers.raw), stream=body, request=request
+    )
 
 
 class FailingBody(httpx.SyncByteStream, httpx.AsyncByteStream):

@@ -1,0 +1,73 @@
+"""Test support shared by the provider integrations' test suites (not shipped, not installed).
+
+The repository's root ``conftest.py`` puts this folder on ``sys.path``. An integration's
+``conftest.py`` declares its ``provider`` fixture and imports the common fixtures from
+``agentlog_testsupport.fixtures``; ``respx.mock(using="httpx2")`` comes from
+``agentlog_testsupport.respx_httpx2``.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+__all__ = ["EXAMPLES", "SUPPORT_PATH", "Provider", "call_and_read", "run_example"]
+
+SUPPORT_PATH = str(Path(__file__).resolve().parents[1])  # for subprocesses' sys.path
+EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
+
+
+@dataclass(frozen=True)
+class Provider:
+    """What the common fixtures need to know about one integration."""
+
+    name: str  # the integration's name for agentlog.instrument()
+    env_key: str  # the SDK's API-key variable, unset so no test can reach the real service
+    base_url: str  # what respx routes are relative to
+    client: Callable[[], Any]  # a sync client with retries off
+    aclient: Callable[[], Any]  # the async twin
+
+
+async def call_and_read(
+    call: Callable[[], Any], *, is_async: bool, stream: bool, errors: type[BaseException]
+) -> tuple[list[Any], BaseException | None]:
+    """Make one SDK call and read a stream to its end.
+
+    Returns what the caller saw (``(type, to_dict())`` of the result, or of each streamed
+    item) and the ``errors`` exception the SDK raised, if any.
+    """
+    seen: list[Any] = []
+    try:
+        result = call()
+        if is_async:
+            result = await result
+        if not stream:
+            seen.append((type(result), result.to_dict()))
+        elif is_async:
+            async for item in result:
+                seen.append((type(item), item.to_dict()))
+        else:
+            for item in result:
+                seen.append((type(item), item.to_dict()))
+    except errors as exc:
+        return seen, exc
+    return seen, None
+
+
+def run_example(script: str, *, cwd: Path, env_key: str) -> subprocess.CompletedProcess[str]:
+    """Run ``examples/<script>`` in a fresh interpreter without the API key or AGENTLOG_*."""
+    env = {k: v for k, v in os.environ.items() if k != env_key and not k.startswith("AGENTLOG_")}
+    return subprocess.run(
+        [sys.executable, str(EXAMPLES / script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
