@@ -3,14 +3,7 @@ from __future__ import annotations
 import anthropic
 import pytest
 from agentlog_testsupport import Provider
-from agentlog_testsupport.fixtures import (  # noqa: F401  (fixtures, found by name)
-    _uninitialized,
-    aclient,
-    api,
-    cap,
-    client,
-    instrumented,
-)
+from agentlog_testsupport.fixtures import *  # noqa: F403  (the common fixtures, by name)
 from anthropic_fakes import BASE
 
 
