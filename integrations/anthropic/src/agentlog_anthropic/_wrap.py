@@ -1,22 +1,19 @@
 """The wrappers around ``messages.create`` and ``messages.stream``.
 
-A call is recorded only when agentlog is recording and no framework integration (LangChain)
-is already recording it. Everything agentlog does around the call is guarded: a failure in
-here is logged once and the call goes on as if uninstrumented. The SDK's own exceptions pass
-through unchanged.
+``agentlog._model_calls`` decides whether a call is recorded and guards everything around it;
+this module says what an Anthropic request and result mean, and reaches the request that
+``messages.stream()``'s manager sends when it is entered.
 """
 
 from __future__ import annotations
 
-import inspect
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator
 from typing import Any
 
-from agentlog._context import llm_recorded_by
-from agentlog._ids import now_ns
+from agentlog import _model_calls
 from agentlog._log import warn_once
+from agentlog._model_calls import Call, begin_call, send, send_async
 from agentlog._patching import Switch
-from agentlog._spans import Span, recording, start_span
 from agentlog._streams import watch
 
 from ._extract import message_data, request_data
@@ -24,49 +21,17 @@ from ._stream import StreamRecorder
 
 __all__ = ["async_create", "async_stream_helper", "sync_create", "sync_stream_helper"]
 
-_RAW_HEADER = "X-Stainless-Raw-Response"
+
+def _begin(name: str, kwargs: dict[str, Any], *, stream: bool) -> Call | None:
+    return begin_call(Call, name, kwargs, lambda: request_data(kwargs, stream=stream),
+                      label="anthropic")  # fmt: skip
 
 
-class _Call:
-    __slots__ = ("raw", "span", "start_ns")
-
-    def __init__(self, span: Span, raw: bool) -> None:
-        self.span = span
-        self.raw = raw
-        self.start_ns = now_ns()
+def _begin_create(kwargs: dict[str, Any]) -> Call | None:
+    return _begin("anthropic.messages.create", kwargs, stream=kwargs.get("stream") is True)
 
 
-def _begin(name: str, kwargs: dict[str, Any], *, stream: bool) -> _Call | None:
-    """Open the span, or None when this call is not ours to record."""
-    if not recording() or llm_recorded_by() is not None:
-        return None
-    try:
-        headers = kwargs.get("extra_headers")
-        mode = headers.get(_RAW_HEADER) if isinstance(headers, Mapping) else None
-        if mode == "stream":
-            return None  # with_streaming_response: the body is the caller's to read, not ours
-        span = start_span("llm_call", name, request_data(kwargs, stream=stream))
-        return _Call(span, mode is not None) if span is not None else None
-    except Exception:
-        warn_once("anthropic.begin", "agentlog: could not start recording an Anthropic call")
-        return None
-
-
-def _parse(call: _Call, result: Any) -> Any:
-    """The SDK object behind a ``with_raw_response`` result (parse() caches it for the caller)."""
-    return result.parse() if call.raw and hasattr(result, "parse") else result
-
-
-async def _aparse(call: _Call, result: Any) -> Any:
-    try:
-        parsed = _parse(call, result)
-        return await parsed if inspect.isawaitable(parsed) else parsed
-    except Exception:
-        warn_once("anthropic.parse", "agentlog: could not read a raw response")
-        return None
-
-
-def _end(call: _Call, parsed: Any, *, is_async: bool) -> None:
+def _end(call: Call, parsed: Any, is_async: bool) -> None:
     try:
         from anthropic import AsyncStream, Stream  # imported already: the SDK is calling us
 
@@ -79,50 +44,12 @@ def _end(call: _Call, parsed: Any, *, is_async: bool) -> None:
         call.span.end()
 
 
-def _is_stream(kwargs: dict[str, Any]) -> bool:
-    return kwargs.get("stream") is True
-
-
 def sync_create(switch: Switch) -> Callable[..., Any]:
-    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        if not switch.enabled:
-            return wrapped(*args, **kwargs)
-        call = _begin("anthropic.messages.create", kwargs, stream=_is_stream(kwargs))
-        if call is None:
-            return wrapped(*args, **kwargs)
-        try:
-            result = wrapped(*args, **kwargs)
-        except BaseException as exc:
-            call.span.end(error=exc)
-            raise
-        try:
-            parsed = _parse(call, result)
-        except Exception:
-            parsed = None
-        _end(call, parsed, is_async=False)
-        return result
-
-    return wrapper
+    return _model_calls.sync_wrapper(switch, _begin_create, _end, label="anthropic")
 
 
 def async_create(switch: Switch) -> Callable[..., Any]:
-    async def wrapper(
-        wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        if not switch.enabled:
-            return await wrapped(*args, **kwargs)
-        call = _begin("anthropic.messages.create", kwargs, stream=_is_stream(kwargs))
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        try:
-            result = await wrapped(*args, **kwargs)
-        except BaseException as exc:
-            call.span.end(error=exc)
-            raise
-        _end(call, await _aparse(call, result), is_async=True)
-        return result
-
-    return wrapper
+    return _model_calls.async_wrapper(switch, _begin_create, _end, label="anthropic")
 
 
 # ``messages.stream()`` returns a manager that sends the request when it is entered; the span
@@ -135,12 +62,8 @@ def _send(request: Callable[[], Any], kwargs: dict[str, Any]) -> Any:
     call = _begin("anthropic.messages.stream", kwargs, stream=True)
     if call is None:
         return request()
-    try:
-        raw_stream = request()
-    except BaseException as exc:
-        call.span.end(error=exc)
-        raise
-    _end(call, raw_stream, is_async=False)
+    raw_stream = send(call, lambda _: request())
+    _end(call, raw_stream, False)
     return raw_stream
 
 
@@ -161,12 +84,8 @@ class _Deferred:
         call = _begin("anthropic.messages.stream", self._kwargs, stream=True)
         if call is None:
             return await self._request
-        try:
-            raw_stream = await self._request
-        except BaseException as exc:
-            call.span.end(error=exc)
-            raise
-        _end(call, raw_stream, is_async=True)
+        raw_stream = await send_async(call, lambda _: self._request)
+        _end(call, raw_stream, True)
         return raw_stream
 
 

@@ -13,11 +13,11 @@ from typing import Any
 
 from agentlog._spans import Span
 from agentlog._streams import StreamRecorder as _Base
-from agentlog._streams import ToolCallPieces, watch
+from agentlog._streams import ToolCallPieces
 
 from ._extract import response_failure, responses_response_data, usage_data
 
-__all__ = ["StreamRecorder", "watch_stream"]
+__all__ = ["StreamRecorder", "detached_iterator"]
 
 
 class StreamRecorder(_Base):
@@ -108,7 +108,7 @@ class StreamRecorder(_Base):
         return response_failure(self.final) if self.final is not None else None
 
 
-def _detached_iterator(stream: Any) -> Any:
+def detached_iterator(stream: Any) -> Any:
     """The iterator to watch: for the SDK's own stream classes, one made on a copy.
 
     Their generator refers to the stream, a cycle only the garbage collector frees; one made on
@@ -122,8 +122,3 @@ def _detached_iterator(stream: Any) -> Any:
     dup = copy.copy(stream)
     dup.__dict__.pop("_iterator", None)
     return dup.__stream__()
-
-
-def watch_stream(stream: Any, rec: StreamRecorder, *, is_async: bool) -> None:
-    """Route a ``Stream``/``AsyncStream`` through ``rec`` (in place: the caller keeps it)."""
-    watch(stream, rec, is_async=is_async, inner=_detached_iterator(stream))

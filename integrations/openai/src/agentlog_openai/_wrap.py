@@ -1,22 +1,19 @@
 """The wrappers around ``create`` of chat completions, responses and embeddings.
 
-A call is recorded only when agentlog is recording and no framework integration (LangChain)
-is already recording it. Everything agentlog does around the call is guarded: a failure in
-here is logged once and the call goes on as if uninstrumented. The SDK's own exceptions pass
-through unchanged.
+``agentlog._model_calls`` decides whether a call is recorded and guards everything around it;
+this module says what an OpenAI request and result mean.
 """
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from agentlog._context import llm_recorded_by
-from agentlog._ids import now_ns
+from agentlog import _model_calls
 from agentlog._log import warn_once
+from agentlog._model_calls import Call, begin_call
 from agentlog._patching import Switch
-from agentlog._spans import Span, recording, start_span
+from agentlog._streams import watch
 
 from ._extract import (
     chat_response_data,
@@ -25,11 +22,10 @@ from ._extract import (
     response_failure,
     responses_response_data,
 )
-from ._stream import StreamRecorder, watch_stream
+from ._stream import StreamRecorder, detached_iterator
 
 __all__ = ["async_wrapper", "sync_wrapper"]
 
-_RAW_HEADER = "X-Stainless-Raw-Response"
 _EXTRACT: dict[str, Callable[[Any], dict[str, Any]]] = {
     "chat": chat_response_data,
     "responses": responses_response_data,
@@ -42,108 +38,57 @@ _NAMES = {
 }
 
 
-class _Call:
-    __slots__ = ("hide_usage", "kwargs", "operation", "raw", "span", "start_ns")
+class _Call(Call):
+    __slots__ = ("hide_usage",)
 
-    def __init__(self, operation: str, span: Span, kwargs: dict[str, Any]) -> None:
-        self.operation = operation
-        self.span = span
-        self.kwargs = kwargs
-        self.start_ns = now_ns()
-        self.hide_usage = False
-        self.raw = False
+    def __init__(self, span: Any, kwargs: dict[str, Any], *, raw: bool = False) -> None:
+        super().__init__(span, kwargs, raw=raw)
+        self.hide_usage = False  # usage asked for on the caller's behalf: not theirs to see
 
 
-def _begin(operation: str, kwargs: dict[str, Any]) -> _Call | None:
-    """Open the span and decide the arguments actually sent; None means: don't record."""
-    if not recording() or llm_recorded_by() is not None:
-        return None
-    try:
-        headers = kwargs.get("extra_headers")
-        mode = headers.get(_RAW_HEADER) if isinstance(headers, Mapping) else None
-        if mode == "stream":
-            return None  # with_streaming_response: the body is the caller's to read, not ours
-        span = start_span("llm_call", _NAMES[operation], request_data(operation, kwargs))
-        if span is None:
-            return None
-        call = _Call(operation, span, kwargs)
-        call.raw = mode is not None  # with_raw_response: "true" (legacy) or "raw"
-        if operation == "chat" and kwargs.get("stream") is True:
+def _begin(operation: str) -> Callable[[dict[str, Any]], _Call | None]:
+    def begin(kwargs: dict[str, Any]) -> _Call | None:
+        call = begin_call(_Call, _NAMES[operation], kwargs,
+                          lambda: request_data(operation, kwargs), label="openai")  # fmt: skip
+        if call is None or operation != "chat" or kwargs.get("stream") is not True:
+            return call
+        try:
+            # A streamed chat reports usage only when asked: ask, and hide the answer.
             options = kwargs.get("stream_options")
             if options is None or type(options).__name__ in ("NotGiven", "Omit"):
                 options = {}
             if isinstance(options, Mapping) and "include_usage" not in options:
                 call.kwargs = {**kwargs, "stream_options": {**options, "include_usage": True}}
                 call.hide_usage = True
+        except Exception:
+            warn_once("openai.begin", "agentlog: could not start recording an OpenAI call")
         return call
-    except Exception:
-        warn_once("openai.begin", "agentlog: could not start recording an OpenAI call")
-        return None
+
+    return begin
 
 
-def _parse(call: _Call, result: Any) -> Any:
-    """The SDK object behind a ``with_raw_response`` result (parse() caches it for the caller)."""
-    return result.parse() if call.raw and hasattr(result, "parse") else result
+def _end(operation: str) -> Callable[[_Call, Any, bool], None]:
+    def end(call: _Call, parsed: Any, is_async: bool) -> None:
+        try:
+            from openai import AsyncStream, Stream  # imported already: the SDK is calling us
 
+            if isinstance(parsed, (Stream, AsyncStream)):
+                rec = StreamRecorder(call.span, operation, call.start_ns,
+                                     hide_usage=call.hide_usage)  # fmt: skip
+                watch(parsed, rec, is_async=is_async, inner=detached_iterator(parsed))
+                return
+            failure = response_failure(parsed) if operation == "responses" else None
+            call.span.end(data=_EXTRACT[operation](parsed), error=failure)
+        except Exception:
+            warn_once("openai.end", "agentlog: could not record an OpenAI response")
+            call.span.end()
 
-async def _aparse(call: _Call, result: Any) -> Any:
-    try:
-        parsed = _parse(call, result)
-        return await parsed if inspect.isawaitable(parsed) else parsed
-    except Exception:
-        warn_once("openai.parse", "agentlog: could not read a raw response")
-        return None
-
-
-def _end(call: _Call, parsed: Any, *, is_async: bool) -> None:
-    try:
-        from openai import AsyncStream, Stream  # imported already: the SDK is calling us
-
-        if isinstance(parsed, (Stream, AsyncStream)):
-            rec = StreamRecorder(call.span, call.operation, call.start_ns,
-                                 hide_usage=call.hide_usage)  # fmt: skip
-            watch_stream(parsed, rec, is_async=is_async)
-            return
-        failure = response_failure(parsed) if call.operation == "responses" else None
-        call.span.end(data=_EXTRACT[call.operation](parsed), error=failure)
-    except Exception:
-        warn_once("openai.end", "agentlog: could not record an OpenAI response")
-        call.span.end()
+    return end
 
 
 def sync_wrapper(operation: str, switch: Switch) -> Callable[..., Any]:
-    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = _begin(operation, kwargs) if switch.enabled else None
-        if call is None:
-            return wrapped(*args, **kwargs)
-        try:
-            result = wrapped(*args, **call.kwargs)
-        except BaseException as exc:
-            call.span.end(error=exc)
-            raise
-        try:
-            parsed = _parse(call, result)
-        except Exception:
-            parsed = None
-        _end(call, parsed, is_async=False)
-        return result
-
-    return wrapper
+    return _model_calls.sync_wrapper(switch, _begin(operation), _end(operation), label="openai")
 
 
 def async_wrapper(operation: str, switch: Switch) -> Callable[..., Any]:
-    async def wrapper(
-        wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Any:
-        call = _begin(operation, kwargs) if switch.enabled else None
-        if call is None:
-            return await wrapped(*args, **kwargs)
-        try:
-            result = await wrapped(*args, **call.kwargs)
-        except BaseException as exc:
-            call.span.end(error=exc)
-            raise
-        _end(call, await _aparse(call, result), is_async=True)
-        return result
-
-    return wrapper
+    return _model_calls.async_wrapper(switch, _begin(operation), _end(operation), label="openai")

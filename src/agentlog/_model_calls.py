@@ -1,0 +1,152 @@
+"""Recording one model call made through a provider SDK's method, as an ``llm_call`` span.
+
+An integration wraps the SDK's methods (``agentlog._patching``) with ``sync_wrapper`` /
+``async_wrapper`` and supplies two functions: ``begin`` (usually through ``begin_call``) opens
+the span and says which arguments are actually sent, ``end`` records the SDK's result (a stream
+is handed to ``agentlog._streams``). A call is recorded only when agentlog is recording and no
+framework integration (LangChain) is already recording it. Everything done around the call is
+guarded: a failure in here is logged once and the call goes on as if uninstrumented; the SDK's
+own exceptions pass through unchanged.
+
+``with_raw_response`` and ``with_streaming_response`` are recognised by the header the
+OpenAI and Anthropic SDKs (both Stainless-generated) add to the request.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+from ._context import llm_recorded_by
+from ._ids import now_ns
+from ._log import warn_once
+from ._patching import Switch
+from ._spans import Span, recording, start_span
+
+__all__ = [
+    "Call",
+    "aparse_raw",
+    "async_wrapper",
+    "begin_call",
+    "parse_raw",
+    "send",
+    "send_async",
+    "sync_wrapper",
+]
+
+_RAW_HEADER = "X-Stainless-Raw-Response"
+
+
+class Call:
+    """One call being recorded: its span, the arguments sent, whether the result is raw."""
+
+    __slots__ = ("kwargs", "raw", "span", "start_ns")
+
+    def __init__(self, span: Span, kwargs: dict[str, Any], *, raw: bool = False) -> None:
+        self.span = span
+        self.kwargs = kwargs  # what is sent: an integration may add to the caller's arguments
+        self.raw = raw  # with_raw_response: the result wraps the SDK object (``parse()``)
+        self.start_ns = now_ns()
+
+
+C = TypeVar("C", bound=Call)
+
+
+def begin_call(
+    kind: type[C],
+    name: str,
+    kwargs: dict[str, Any],
+    request_data: Callable[[], dict[str, Any]],
+    *,
+    label: str,
+) -> C | None:
+    """Open the ``llm_call`` span named ``name``; None means: don't record this call."""
+    if not recording() or llm_recorded_by() is not None:
+        return None
+    try:
+        headers = kwargs.get("extra_headers")
+        mode = headers.get(_RAW_HEADER) if isinstance(headers, Mapping) else None
+        if mode == "stream":
+            return None  # with_streaming_response: the body is the caller's to read, not ours
+        span = start_span("llm_call", name, request_data())
+        if span is None:
+            return None
+        return kind(span, kwargs, raw=mode is not None)  # mode: "true" (legacy) or "raw"
+    except Exception:
+        warn_once(f"{label}.begin", f"agentlog: could not start recording a {label} call")
+        return None
+
+
+def parse_raw(call: Call, result: Any, *, label: str) -> Any:
+    """The SDK object behind a ``with_raw_response`` result (``parse()`` caches it for the
+    caller); None when it cannot be read."""
+    try:
+        return result.parse() if call.raw and hasattr(result, "parse") else result
+    except Exception:
+        warn_once(f"{label}.parse", "agentlog: could not read a raw response")
+        return None
+
+
+async def aparse_raw(call: Call, result: Any, *, label: str) -> Any:
+    """``parse_raw`` for async clients, whose ``parse()`` is a coroutine."""
+    try:
+        parsed = result.parse() if call.raw and hasattr(result, "parse") else result
+        return await parsed if inspect.isawaitable(parsed) else parsed
+    except Exception:
+        warn_once(f"{label}.parse", "agentlog: could not read a raw response")
+        return None
+
+
+def send(call: Call, request: Callable[[dict[str, Any]], Any]) -> Any:
+    """Make the request with the call's arguments; an exception ends the span and goes on."""
+    try:
+        return request(call.kwargs)
+    except BaseException as exc:
+        call.span.end(error=exc)
+        raise
+
+
+async def send_async(call: Call, request: Callable[[dict[str, Any]], Awaitable[Any]]) -> Any:
+    try:
+        return await request(call.kwargs)
+    except BaseException as exc:
+        call.span.end(error=exc)
+        raise
+
+
+End = Callable[[C, Any, bool], None]  # (call, SDK object, is_async); never raises
+
+
+def sync_wrapper(
+    switch: Switch, begin: Callable[[dict[str, Any]], C | None], end: End[C], *, label: str
+) -> Callable[..., Any]:
+    """A ``wrapt`` wrapper recording each call of a sync SDK method while ``switch`` is on."""
+
+    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        call = begin(kwargs) if switch.enabled else None
+        if call is None:
+            return wrapped(*args, **kwargs)
+        result = send(call, lambda sent: wrapped(*args, **sent))
+        end(call, parse_raw(call, result, label=label), False)
+        return result
+
+    return wrapper
+
+
+def async_wrapper(
+    switch: Switch, begin: Callable[[dict[str, Any]], C | None], end: End[C], *, label: str
+) -> Callable[..., Any]:
+    """``sync_wrapper`` for a coroutine method."""
+
+    async def wrapper(
+        wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> Any:
+        call = begin(kwargs) if switch.enabled else None
+        if call is None:
+            return await wrapped(*args, **kwargs)
+        result = await send_async(call, lambda sent: wrapped(*args, **sent))
+        end(call, await aparse_raw(call, result, label=label), True)
+        return result
+
+    return wrapper
