@@ -13,7 +13,10 @@ from agentlog._model_calls import (
     Call,
     async_wrapper,
     begin_call,
+    given,
+    params,
     send,
+    snapshot,
     sync_wrapper,
 )
 from agentlog._patching import Switch
@@ -203,3 +206,36 @@ async def test_async_sdk_error_passes_through(cap: Capture, switch: Switch) -> N
         await _awrapped(switch)(model="m2", fail=True)
     [event] = cap.events("llm_call")
     assert event["status"] == "error"
+
+
+class NotGiven:
+    """Named like the SDKs' sentinel for an argument left out."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def test_params_leave_out_what_is_recorded_apart_and_not_given() -> None:
+    kwargs = {"model": "m", "messages": [], "temperature": 0.2, "top_p": NotGiven(), "n": None}
+    assert params(kwargs, recorded_apart=frozenset({"model", "messages"})) == {
+        "temperature": 0.2,
+        "n": None,
+    }
+    assert not given(NotGiven()) and given(None) and given(0)
+
+
+def test_snapshot_copies_lists_and_never_reads_a_generator() -> None:
+    messages = [{"role": "user", "content": "hi"}]
+    copied = snapshot(messages)
+    messages.append({"role": "assistant", "content": "later"})
+    assert copied == [{"role": "user", "content": "hi"}]
+    assert snapshot(("a", "b")) == ["a", "b"]
+
+    def gen() -> Iterator[str]:
+        yield "only once"
+
+    one_shot = gen()
+    assert snapshot(one_shot) is None
+    assert next(one_shot) == "only once"  # still there for the SDK
+    marker = object()
+    assert snapshot(marker) is marker and snapshot({"a": 1}) == {"a": 1}

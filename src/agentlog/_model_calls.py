@@ -29,9 +29,12 @@ __all__ = [
     "aparse_raw",
     "async_wrapper",
     "begin_call",
+    "given",
+    "params",
     "parse_raw",
     "send",
     "send_async",
+    "snapshot",
     "sync_wrapper",
 ]
 
@@ -51,6 +54,36 @@ class Call:
 
 
 C = TypeVar("C", bound=Call)
+
+
+def given(value: Any) -> bool:
+    """False for the SDKs' "not given" sentinels (``NotGiven``, ``Omit``): falsy, and with no
+    useful JSON form."""
+    return type(value).__name__ not in ("NotGiven", "Omit")
+
+
+def snapshot(value: Any) -> Any:
+    """What a request argument holds now, cheaply: converted to JSON only when the event is
+    written.
+
+    Lists are copied (an agent loop appends to its ``messages`` right after the call); a
+    one-shot iterable (a generator) is not read at all, as reading it would starve the SDK.
+    """
+    if isinstance(value, (list, tuple)):
+        return list(value)
+    if value is None or isinstance(value, (str, int, float, bool, dict)):
+        return value
+    if hasattr(value, "__next__"):
+        return None
+    return value
+
+
+def params(kwargs: dict[str, Any], *, recorded_apart: frozenset[str]) -> dict[str, Any]:
+    """The call's other arguments (temperature, tools, ...) for the event's ``params``.
+
+    ``recorded_apart``: what the event keeps under its own key, or is transport plumbing.
+    """
+    return {k: snapshot(v) for k, v in kwargs.items() if k not in recorded_apart and given(v)}
 
 
 def begin_call(

@@ -11,10 +11,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from agentlog._model_calls import given, params, snapshot
 from agentlog._serialize import to_jsonable
 from agentlog._state import STATE
 
-__all__ = ["message_data", "request_data", "snapshot", "tool_call", "usage_data"]
+__all__ = ["message_data", "request_data", "tool_call", "usage_data"]
 
 _NOT_PARAMS = frozenset(
     {"messages", "system", "model", "stream", "extra_headers", "extra_query", "extra_body",
@@ -22,37 +23,18 @@ _NOT_PARAMS = frozenset(
 )  # fmt: skip
 
 
-def _given(value: Any) -> bool:
-    # anthropic's sentinels (NotGiven, Omit) are falsy and have no useful JSON form.
-    return type(value).__name__ not in ("NotGiven", "Omit")
-
-
-def snapshot(value: Any) -> Any:
-    """What the request holds now, cheaply: converted to JSON only when the event is written.
-
-    Lists are copied (an agent loop appends to its ``messages`` right after the call); a
-    one-shot iterable (a generator) is not read at all, as reading it would starve the SDK.
-    """
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if hasattr(value, "__next__"):
-        return None
-    return value
-
-
 def request_data(kwargs: dict[str, Any], *, stream: bool) -> dict[str, Any]:
-    params = {k: snapshot(v) for k, v in kwargs.items() if k not in _NOT_PARAMS and _given(v)}
     data: dict[str, Any] = {
         "provider": "anthropic",
         "operation": "messages",
         "model": kwargs.get("model"),
-        "params": params,
+        "params": params(kwargs, recorded_apart=_NOT_PARAMS),
         "stream": stream,
     }
     if STATE.capture:
         messages: list[Any] = []
         system = kwargs.get("system")
-        if system and _given(system):
+        if system and given(system):
             messages.append({"role": "system", "content": snapshot(system)})
         messages.extend(snapshot(kwargs.get("messages")) or ())
         data["messages"] = messages

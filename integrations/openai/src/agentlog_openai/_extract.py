@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from agentlog._model_calls import given, params, snapshot
 from agentlog._state import STATE
 
 __all__ = [
@@ -16,7 +17,6 @@ __all__ = [
     "request_data",
     "response_failure",
     "responses_response_data",
-    "snapshot",
     "usage_data",
 ]
 
@@ -27,39 +27,18 @@ _NOT_PARAMS = frozenset(
 )  # fmt: skip
 
 
-def _given(value: Any) -> bool:
-    # openai's sentinels (NotGiven, Omit) are falsy and have no useful JSON form.
-    return type(value).__name__ not in ("NotGiven", "Omit")
-
-
-def snapshot(value: Any) -> Any:
-    """What the request holds now, cheaply: converted to JSON only when the event is written.
-
-    Lists are copied (an agent loop appends to its ``messages`` right after the call); a
-    one-shot iterable (a generator) is not read at all, as reading it would starve the SDK.
-    """
-    if isinstance(value, (list, tuple)):
-        return list(value)
-    if value is None or isinstance(value, (str, int, float, bool, dict)):
-        return value
-    if hasattr(value, "__next__"):
-        return None
-    return value
-
-
 def _capture() -> bool:
     return STATE.capture
 
 
 def request_data(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The request half of the event: provider, operation, model, messages, params."""
-    params = {k: snapshot(v) for k, v in kwargs.items() if k not in _NOT_PARAMS and _given(v)}
     data: dict[str, Any] = {
         "provider": "openai",
         "operation": operation,
         "model": kwargs.get("model"),
-        "params": params,
-        "stream": bool(kwargs.get("stream")) and _given(kwargs.get("stream")),
+        "params": params(kwargs, recorded_apart=_NOT_PARAMS),
+        "stream": bool(kwargs.get("stream")) and given(kwargs.get("stream")),
     }
     if not _capture():
         return data
@@ -68,13 +47,13 @@ def request_data(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     elif operation == "responses":
         messages: list[Any] = []
         instructions = kwargs.get("instructions")
-        if instructions and _given(instructions):
+        if instructions and given(instructions):
             messages.append({"role": "system", "content": instructions})
-        given = kwargs.get("input")
-        if isinstance(given, str):
-            messages.append({"role": "user", "content": given})
-        elif given is not None and _given(given):
-            messages.extend(snapshot(given) or ())
+        supplied = kwargs.get("input")
+        if isinstance(supplied, str):
+            messages.append({"role": "user", "content": supplied})
+        elif supplied is not None and given(supplied):
+            messages.extend(snapshot(supplied) or ())
         data["messages"] = messages
     else:
         data["input"] = snapshot(kwargs.get("input"))

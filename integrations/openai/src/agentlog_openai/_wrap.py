@@ -11,7 +11,7 @@ from typing import Any
 
 from agentlog import _model_calls
 from agentlog._log import warn_once
-from agentlog._model_calls import Call, begin_call
+from agentlog._model_calls import Call, begin_call, given
 from agentlog._patching import Switch
 from agentlog._streams import watch
 
@@ -55,7 +55,7 @@ def _begin(operation: str) -> Callable[[dict[str, Any]], _Call | None]:
         try:
             # A streamed chat reports usage only when asked: ask, and hide the answer.
             options = kwargs.get("stream_options")
-            if options is None or type(options).__name__ in ("NotGiven", "Omit"):
+            if options is None or not given(options):
                 options = {}
             if isinstance(options, Mapping) and "include_usage" not in options:
                 call.kwargs = {**kwargs, "stream_options": {**options, "include_usage": True}}
