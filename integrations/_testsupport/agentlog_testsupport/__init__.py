@@ -11,12 +11,23 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EXAMPLES", "SUPPORT_PATH", "Provider", "call_and_read", "run_example"]
+import agentlog
+from agentlog.testing import Capture, capture
+
+__all__ = [
+    "EXAMPLES",
+    "SUPPORT_PATH",
+    "Provider",
+    "call_and_read",
+    "instrumented_capture",
+    "run_example",
+]
 
 SUPPORT_PATH = str(Path(__file__).resolve().parents[1])  # for subprocesses' sys.path
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -31,6 +42,18 @@ class Provider:
     base_url: str  # what respx routes are relative to
     client: Callable[[], Any]  # a sync client with retries off
     aclient: Callable[[], Any]  # the async twin
+
+
+@contextmanager
+def instrumented_capture(name: str) -> Iterator[Capture]:
+    """The integration ``name`` instrumented and recording for one block, uninstrumented after
+    it: a test compares what its calls return inside with the uninstrumented baseline."""
+    assert agentlog.instrument(name)
+    try:
+        with capture() as cap:
+            yield cap
+    finally:
+        agentlog.uninstrument(name)
 
 
 async def call_and_read(

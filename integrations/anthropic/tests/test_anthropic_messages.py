@@ -8,7 +8,7 @@ import anthropic
 import httpx
 import pytest
 import respx
-from agentlog_testsupport import call_and_read
+from agentlog_testsupport import call_and_read, instrumented_capture
 from anthropic_fakes import (
     RECORDED_USAGE,
     error_response,
@@ -18,7 +18,7 @@ from anthropic_fakes import (
 )
 
 import agentlog
-from agentlog.testing import Capture, capture
+from agentlog.testing import Capture
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 OVERLOADED = {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
@@ -58,12 +58,8 @@ async def test_messages_matrix(
     _route(api, stream=stream, fail=fail)
     agentlog.uninstrument("anthropic")
     baseline, base_exc = await _outcome(client, aclient, is_async=is_async, stream=stream)
-    assert agentlog.instrument("anthropic")
-    try:
-        with capture() as cap:
-            seen, exc = await _outcome(client, aclient, is_async=is_async, stream=stream)
-    finally:
-        agentlog.uninstrument("anthropic")
+    with instrumented_capture("anthropic") as cap:
+        seen, exc = await _outcome(client, aclient, is_async=is_async, stream=stream)
 
     assert seen == baseline  # the caller sees exactly what it sees uninstrumented
     assert type(exc) is type(base_exc) and (exc is None) is not fail

@@ -9,10 +9,10 @@ import anthropic
 import httpx
 import pytest
 import respx
+from agentlog_testsupport import instrumented_capture
 from anthropic_fakes import RECORDED_USAGE, events, message, stream_response
 
-import agentlog
-from agentlog.testing import Capture, capture
+from agentlog.testing import Capture
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 ARGS: dict[str, Any] = {"model": "claude-sonnet-5-5", "max_tokens": 100, "messages": MESSAGES}
@@ -39,12 +39,8 @@ async def _ahelper_run(aclient: anthropic.AsyncAnthropic) -> tuple[list[Any], An
 
 def test_stream_helper_sync(streaming: respx.Route, client: anthropic.Anthropic) -> None:
     baseline = _helper_run(client)
-    assert agentlog.instrument("anthropic")
-    try:
-        with capture() as cap:
-            assert _helper_run(client) == baseline
-    finally:
-        agentlog.uninstrument("anthropic")
+    with instrumented_capture("anthropic") as cap:
+        assert _helper_run(client) == baseline
     [event] = cap.events("llm_call")
     data = event["data"]
     assert event["name"] == "anthropic.messages.stream"
@@ -61,12 +57,8 @@ async def test_stream_helper_async(
     streaming: respx.Route, aclient: anthropic.AsyncAnthropic
 ) -> None:
     baseline = await _ahelper_run(aclient)
-    assert agentlog.instrument("anthropic")
-    try:
-        with capture() as cap:
-            assert await _ahelper_run(aclient) == baseline
-    finally:
-        agentlog.uninstrument("anthropic")
+    with instrumented_capture("anthropic") as cap:
+        assert await _ahelper_run(aclient) == baseline
     [event] = cap.events("llm_call")
     assert event["partial"] is False
     assert event["data"]["tool_calls"][0]["arguments"] == '{"city": "Paris"}'

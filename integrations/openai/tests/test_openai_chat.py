@@ -9,11 +9,11 @@ import httpx
 import openai
 import pytest
 import respx
-from agentlog_testsupport import call_and_read
+from agentlog_testsupport import call_and_read, instrumented_capture
 from openai_fakes import USAGE, chat_chunks, chat_completion, chat_stream_response, error_body
 
 import agentlog
-from agentlog.testing import Capture, capture
+from agentlog.testing import Capture
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
@@ -52,12 +52,8 @@ async def test_chat_matrix(
     _route(api, stream=stream, fail=fail)
     agentlog.uninstrument("openai")
     baseline, base_exc = await _outcome(client, aclient, is_async=is_async, stream=stream)
-    assert agentlog.instrument("openai")
-    try:
-        with capture() as cap:
-            seen, exc = await _outcome(client, aclient, is_async=is_async, stream=stream)
-    finally:
-        agentlog.uninstrument("openai")
+    with instrumented_capture("openai") as cap:
+        seen, exc = await _outcome(client, aclient, is_async=is_async, stream=stream)
 
     assert seen == baseline  # the caller sees exactly what it sees uninstrumented
     assert type(exc) is type(base_exc)

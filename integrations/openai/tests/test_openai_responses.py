@@ -8,10 +8,10 @@ import httpx
 import openai
 import pytest
 import respx
+from agentlog_testsupport import instrumented_capture
 from openai_fakes import embeddings, error_body, response_object, responses_events, sse
 
-import agentlog
-from agentlog.testing import Capture, capture
+from agentlog.testing import Capture
 
 RESPONSES_USAGE = {"input_tokens": 12, "output_tokens": 5, "total_tokens": 17,
                    "cached_tokens": 8, "reasoning_tokens": 2}  # fmt: skip
@@ -57,13 +57,9 @@ async def test_responses_stream(
     api.post("/responses").mock(side_effect=lambda _: _sse_response(responses_events(tool=tool)))
     baseline = [e.to_dict() for e in client.responses.create(model="gpt-4.1", input="hi",
                                                                 stream=True)]  # fmt: skip
-    assert agentlog.instrument("openai")
-    try:
-        with capture() as cap:
-            stream = await aclient.responses.create(model="gpt-4.1", input="hi", stream=True)
-            seen = [e.to_dict() async for e in stream]
-    finally:
-        agentlog.uninstrument("openai")
+    with instrumented_capture("openai") as cap:
+        stream = await aclient.responses.create(model="gpt-4.1", input="hi", stream=True)
+        seen = [e.to_dict() async for e in stream]
     assert seen == baseline
     [event] = cap.events("llm_call")
     data = event["data"]

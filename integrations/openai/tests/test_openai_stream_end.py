@@ -13,11 +13,10 @@ from typing import Any
 import httpx
 import openai
 import respx
-from agentlog_testsupport import SUPPORT_PATH
+from agentlog_testsupport import SUPPORT_PATH, instrumented_capture
 from openai_fakes import chat_chunks, chat_stream_response
 
-import agentlog
-from agentlog.testing import Capture, capture
+from agentlog.testing import Capture
 
 MESSAGES = [{"role": "user", "content": "Say hello"}]
 
@@ -166,12 +165,8 @@ def _helper_run(client: openai.OpenAI) -> tuple[list[Any], Any]:
 def test_stream_helper_is_one_event(api: respx.MockRouter, client: openai.OpenAI) -> None:
     _stream_route(api)
     baseline = _helper_run(client)
-    assert agentlog.instrument("openai")
-    try:
-        with capture() as cap:
-            assert _helper_run(client) == baseline
-    finally:
-        agentlog.uninstrument("openai")
+    with instrumented_capture("openai") as cap:
+        assert _helper_run(client) == baseline
     [event] = cap.events("llm_call")
     assert event["partial"] is False
     assert event["data"]["response"] == "Hello there!"
