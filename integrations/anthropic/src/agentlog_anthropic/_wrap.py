@@ -89,31 +89,36 @@ class _Deferred:
         return raw_stream
 
 
-def sync_stream_helper(switch: Switch) -> Callable[..., Any]:
+def _stream_helper(
+    switch: Switch, attr: str, replacement: Callable[[Any, dict[str, Any]], Any]
+) -> Callable[..., Any]:
+    """Wrap ``stream()`` so the manager it returns sends its request through ``replacement``."""
+
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         manager = wrapped(*args, **kwargs)
         if switch.enabled:
             try:
-                request = getattr(manager, _SYNC_REQUEST, None)
-                if callable(request):
-                    setattr(manager, _SYNC_REQUEST, lambda: _send(request, kwargs))
+                watched = replacement(getattr(manager, attr, None), kwargs)
+                if watched is not None:
+                    setattr(manager, attr, watched)
             except Exception:
                 warn_once("anthropic.stream_helper", "agentlog: could not watch messages.stream()")
         return manager
 
     return wrapper
+
+
+def _sync_request(request: Any, kwargs: dict[str, Any]) -> Any:
+    return (lambda: _send(request, kwargs)) if callable(request) else None
+
+
+def _async_request(request: Any, kwargs: dict[str, Any]) -> Any:
+    return _Deferred(request, kwargs) if request is not None else None
+
+
+def sync_stream_helper(switch: Switch) -> Callable[..., Any]:
+    return _stream_helper(switch, _SYNC_REQUEST, _sync_request)
 
 
 def async_stream_helper(switch: Switch) -> Callable[..., Any]:
-    def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        manager = wrapped(*args, **kwargs)
-        if switch.enabled:
-            try:
-                request = getattr(manager, _ASYNC_REQUEST, None)
-                if request is not None:
-                    setattr(manager, _ASYNC_REQUEST, _Deferred(request, kwargs))
-            except Exception:
-                warn_once("anthropic.stream_helper", "agentlog: could not watch messages.stream()")
-        return manager
-
-    return wrapper
+    return _stream_helper(switch, _ASYNC_REQUEST, _async_request)
