@@ -25,12 +25,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-TESTS = Path(__file__).resolve().parents[1] / "integrations" / "openai" / "tests"
-sys.path.insert(0, str(TESTS))
+INTEGRATIONS = Path(__file__).resolve().parents[1] / "integrations"
+sys.path[:0] = [str(INTEGRATIONS / "openai" / "tests"), str(INTEGRATIONS / "_testsupport")]
 
+import agentlog_testsupport.respx_httpx2  # noqa: E402, F401  (openai 3.x sends through httpx2)
 import openai  # noqa: E402
 import respx  # noqa: E402
-import respx_httpx2  # noqa: E402, F401  (respx's "httpx2" mocker: openai 3.x sends through httpx2)
 from openai_fakes import BASE, chat_chunks, chat_completion, chat_stream_response  # noqa: E402
 
 import agentlog  # noqa: E402
@@ -66,15 +66,16 @@ def _own_work(
     parsed = ChatCompletion.model_validate(completion)
     parsed_chunks = [ChatCompletionChunk.model_validate(c) for c in chunks]
     kwargs = {"model": "gpt-4o", "messages": MESSAGES, "temperature": 0.2}
+    begin, end = _wrap._begin("chat"), _wrap._end("chat")
     per_call, per_chunk = [], []
     for _ in range(31):
         start = time.perf_counter()
         for _ in range(2000):
-            call = _wrap._begin("chat", kwargs)
+            call = begin(kwargs)
             assert call is not None
-            _wrap._end(call, parsed, is_async=False)
+            end(call, parsed, False)
         per_call.append((time.perf_counter() - start) / 2000)
-        call = _wrap._begin("chat", {**kwargs, "stream": True})
+        call = begin({**kwargs, "stream": True})
         assert call is not None
         rec = StreamRecorder(call.span, "chat", call.start_ns, hide_usage=True)
         start = time.perf_counter()
