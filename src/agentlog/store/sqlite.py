@@ -1,0 +1,140 @@
+"""The SQLite backend: the embedded default at ``./.agentlog/agentlog.db`` (stdlib sqlite3, WAL).
+
+One connection per thread (sqlite3 connections are not shared across threads); write
+transactions start with ``BEGIN IMMEDIATE`` so a read-modify-write (a configs patch, a session
+merge) holds the database's write lock from its read on, in this process and in others.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ._contains import json_contains
+from ._core import Conn
+from ._jsonl_index import JsonlIndexMixin
+from ._schema import SCHEMA_VERSION, migrations
+from ._store import SqlStore
+
+__all__ = ["DEFAULT_DB", "SqliteStore"]
+
+DEFAULT_DB = ".agentlog/agentlog.db"
+
+
+@functools.lru_cache(maxsize=64)
+def _wanted(text: str) -> Any:
+    return orjson.loads(text)
+
+
+def _contains(configs: str | None, wanted: str) -> bool:
+    if configs is None:
+        return False
+    return json_contains(orjson.loads(configs), _wanted(wanted))
+
+
+class _Conn:
+    __slots__ = ("c",)
+
+    def __init__(self, c: sqlite3.Connection) -> None:
+        self.c = c
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.c.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self.c.execute(sql, params).fetchone()
+        return row
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.c.execute(sql, params).rowcount
+
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.c.executemany(sql, rows)
+
+
+class SqliteStore(JsonlIndexMixin, SqlStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, **options: Any) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        with self._tx(write=True) as conn:
+            self._migrate(conn)
+        super().__init__(**options)
+
+    def _connect(self) -> sqlite3.Connection:
+        c: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if c is not None:
+            return c
+        if self._closed:
+            raise RuntimeError("store is closed")
+        c = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                            timeout=30.0)  # fmt: skip
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA synchronous=NORMAL")
+        c.execute("PRAGMA foreign_keys=OFF")
+        c.execute("PRAGMA busy_timeout=30000")
+        c.create_function("json_contains", 2, _contains, deterministic=True)
+        self._local.conn = c
+        with self._lock:
+            self._all.append(c)
+        return c
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[Conn]:
+        c = self._connect()
+        if c.in_transaction:  # nested use from inside a transaction joins it
+            yield _Conn(c)
+            return
+        c.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _Conn(c)
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+
+    def _migrate(self, conn: Conn) -> None:
+        conn.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.one("SELECT max(version) FROM schema_version")
+        current = row[0] if row and row[0] is not None else 0
+        for version, steps in enumerate(migrations("sqlite"), start=1):
+            if version <= current:
+                continue
+            for stmt in steps:
+                conn.run(stmt)
+            conn.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        assert SCHEMA_VERSION >= current
+
+    def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
+        marks = ", ".join("?" * (cols.count(",") + 1))
+        conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
+
+    def _greatest(self, a: str, b: str) -> str:
+        return f"max({a}, {b})"
+
+    def _contains_sql(self) -> str:
+        return "json_contains(configs, ?)"
+
+    def close(self) -> None:
+        super().close()
+        with self._lock:
+            self._closed = True
+            conns, self._all = self._all, []
+        for c in conns:
+            try:
+                c.close()
+            except sqlite3.Error:
+                pass
