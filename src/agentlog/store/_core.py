@@ -10,13 +10,21 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-import orjson
 import pydantic
 
 from .._errors import NotFoundError
 from .._records import EventRecord, MessageRecord, SessionRecord, parse_record
 from ._models import IngestResult, RejectedRecord
-from ._rows import EVENT_COLS, MESSAGE_COLS, dumps, event_row, merge_session, message_row, now_us
+from ._rows import (
+    EVENT_COLS,
+    MESSAGE_COLS,
+    dumps,
+    event_row,
+    loads,
+    merge_session,
+    message_row,
+    now_us,
+)
 
 __all__ = ["Conn", "StoreCore", "chunks", "validation_reason"]
 
@@ -90,8 +98,7 @@ class StoreCore:
             marks = ",".join("?" * len(part))
             for row in conn.q(f"SELECT {cols} FROM sessions WHERE id IN ({marks})", part):
                 d = dict(zip(("id", "project", *_ROW_FIELDS), row, strict=True))
-                if isinstance(d["configs"], str):
-                    d["configs"] = orjson.loads(d["configs"])
+                d["configs"] = loads(d["configs"])
                 out[row[0]] = d
         return out
 

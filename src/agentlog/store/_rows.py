@@ -22,6 +22,7 @@ __all__ = [
     "dumps",
     "event_from_row",
     "event_row",
+    "loads",
     "merge_session",
     "message_from_row",
     "message_row",
@@ -84,14 +85,18 @@ def message_row(rec: MessageRecord, project: str) -> tuple[Any, ...]:
             dumps(rec.blob), 0)  # fmt: skip
 
 
-def _json(value: Any) -> Any:
-    if value is None or not isinstance(value, (str, bytes)):
-        return value
-    return orjson.loads(value)
+def loads(value: str | bytes | None) -> Any:
+    """Parse a JSON column (both backends return the text); big integers via the stdlib."""
+    if value is None:
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
 
 
 def session_from_row(row: tuple[Any, ...]) -> Session:
-    configs = _json(row[3])
+    configs = loads(row[3])
     return Session(
         id=row[0], name=row[1], user=row[2], configs=configs, status=row[4], summary=row[5],
         started_at=us_to_ts(row[6] if row[6] is not None else row[17]), ended_at=us_to_ts(row[7]),
@@ -107,14 +112,14 @@ def event_from_row(row: tuple[Any, ...]) -> Event:
     return Event(
         id=row[1], session_id=row[2], parent_id=row[3], type=row[4], name=row[5],
         ts=us_to_ts(row[6]) or "", end_ts=us_to_ts(row[7]), duration_ms=row[8], status=row[9],
-        partial=bool(row[10]), data=_json(row[11]), error=_json(row[12]), trace_id=row[13],
+        partial=bool(row[10]), data=loads(row[11]), error=loads(row[12]), trace_id=row[13],
         span_id=row[14],
     )  # fmt: skip
 
 
 def message_from_row(row: tuple[Any, ...]) -> Message:
     return Message(id=row[1], session_id=row[2], ts=us_to_ts(row[3]) or "", role=row[4],
-                   format=row[5], blob=_json(row[6]))  # fmt: skip
+                   format=row[5], blob=loads(row[6]))  # fmt: skip
 
 
 _FIELDS = ("name", "user_id", "configs", "summary", "parent_session_id")

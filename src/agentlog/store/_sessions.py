@@ -144,24 +144,23 @@ class SessionsMixin(StoreCore):
             shift = now - (src[5] if src[5] is not None else src[9])
             moved = [v + shift if v is not None and i in (5, 6, 8, 9, 10, 11, 17) else v
                      for i, v in enumerate(src)]  # fmt: skip
-            conn.run(f"INSERT INTO sessions (id, project, {cols}) VALUES (?, ?, "
-                     f"{', '.join(['?'] * len(src))})", [new_sid, project, *moved])  # fmt: skip
+            marks = ", ".join(self.json_param if i == 2 else "?" for i in range(len(src)))
+            conn.run(f"INSERT INTO sessions (id, project, {cols}) VALUES (?, ?, {marks})",
+                     [new_sid, project, *moved])  # fmt: skip
             id_map: dict[str, str] = {}
             events = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE project = ? AND session_id = ? "
                             "ORDER BY ts_us, id", (project, session_id))  # fmt: skip
             for ev in events:
                 id_map[ev[1]] = format_uuid(new_id((ev[6] + shift) * 1000))
             rows = [(project, id_map[e[1]], new_sid, id_map.get(e[3], e[3]), e[4], e[5],
-                     e[6] + shift, None if e[7] is None else e[7] + shift, *e[8:11],
-                     e[11] if isinstance(e[11], str) else dumps(e[11]),
-                     e[12] if e[12] is None or isinstance(e[12], str) else dumps(e[12]),
-                     *e[13:]) for e in events]  # fmt: skip
+                     e[6] + shift, None if e[7] is None else e[7] + shift, *e[8:])
+                    for e in events]  # fmt: skip
             if rows:
                 self._bulk_insert(conn, "events", EVENT_COLS, rows)
             msgs = conn.q(f"SELECT {MESSAGE_COLS} FROM messages WHERE project = ? AND "
                           "session_id = ? ORDER BY ts_us, id", (project, session_id))  # fmt: skip
             mrows = [(project, format_uuid(new_id((m[3] + shift) * 1000)), new_sid, m[3] + shift,
-                      m[4], m[5], m[6] if isinstance(m[6], str) else dumps(m[6]), m[7])
+                      m[4], m[5], m[6], m[7])
                      for m in msgs]  # fmt: skip
             if mrows:
                 self._bulk_insert(conn, "messages", MESSAGE_COLS, mrows)
