@@ -31,8 +31,8 @@ from ._pipeline import PipelineStatus
 from ._session import Session, close_session, session
 
 if TYPE_CHECKING:
-    from .client import Client
     from ._events import DiskEvent, Event, TextEvent
+    from .client import Client
 
 __version__ = "0.1.0"
 

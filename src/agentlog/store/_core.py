@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from datetime import datetime
 from typing import Any, Protocol
 
 import pydantic
@@ -70,6 +71,12 @@ class StoreCore:
         raise NotImplementedError
 
     def _greatest(self, a: str, b: str) -> str:
+        raise NotImplementedError
+
+    def close_stale_sessions(
+        self, *, auto_close_after: float | None = None, now: datetime | None = None,
+        project: str | None = None,
+    ) -> list[str]:  # fmt: skip
         raise NotImplementedError
 
     def _after_ingest(self, session_ids: set[str]) -> None:

@@ -40,18 +40,18 @@ class _Conn:
         self.c = c
 
     def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.c.execute(_pg(sql), params).fetchall()  # type: ignore[arg-type]
+        return self.c.execute(_pg(sql), params).fetchall()
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
-        row: tuple[Any, ...] | None = self.c.execute(_pg(sql), params).fetchone()  # type: ignore[arg-type]
+        row: tuple[Any, ...] | None = self.c.execute(_pg(sql), params).fetchone()
         return row
 
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
-        return self.c.execute(_pg(sql), params).rowcount  # type: ignore[arg-type]
+        return self.c.execute(_pg(sql), params).rowcount
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         with self.c.cursor() as cur:
-            cur.executemany(_pg(sql), rows)  # type: ignore[arg-type]
+            cur.executemany(_pg(sql), rows)
 
 
 class PostgresStore(SqlStore):
