@@ -49,7 +49,7 @@ class TimelineMixin(StoreCore):
         data: dict[str, Any] | None = None, ts: str | None = None, project: str = "default",
     ) -> Event:  # fmt: skip
         if data is not None and not isinstance(data, dict):
-            raise InvalidInputError(f"data: must be a JSON object, got {type(data).__name__}")
+            raise InvalidInputError(f"data: must be a JSON object, got {data.__class__.__name__}")
         with self._tx() as conn:
             self._require_session(conn, session_id, project)
         now = now_us()
