@@ -60,7 +60,9 @@ def _timeline(
     times = sorted(rnd.uniform(0, 100) for _ in range(n_msgs + n_events))
     kinds = ["m"] * n_msgs + ["e"] * n_events
     rnd.shuffle(kinds)
-    recs = [message("s1", t) if k == "m" else event("s1", t) for t, k in zip(times, kinds, strict=True)]
+    recs = [
+        message("s1", t) if k == "m" else event("s1", t) for t, k in zip(times, kinds, strict=True)
+    ]
     store.ingest([session("s1"), *recs])
     return ([r["id"] for r in recs if r["kind"] == "message"],
             [r["id"] for r in recs if r["kind"] == "event"])  # fmt: skip

@@ -26,6 +26,7 @@ from ._rows import (
     message_row,
     now_us,
 )
+from ._schema import SCHEMA_VERSION, migrations
 
 __all__ = ["Conn", "StoreCore", "chunks", "validation_reason"]
 
@@ -81,6 +82,20 @@ class StoreCore:
 
     def _after_ingest(self, session_ids: set[str]) -> None:
         """Hook: processing wakes up for sessions that received new data."""
+
+    def _migrate(self, conn: Conn) -> None:
+        """Apply the migrations this database has not seen yet, in the caller's transaction."""
+        conn.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.one("SELECT max(version) FROM schema_version")
+        current = row[0] if row and row[0] is not None else 0
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(f"database schema version {current} is newer than this agentlog "
+                               f"({SCHEMA_VERSION}): upgrade agentlog")  # fmt: skip
+        for version, steps in enumerate(migrations(self.dialect), start=1):
+            if version > current:
+                for stmt in steps:
+                    conn.run(stmt)
+                conn.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     # -- shared lookups ------------------------------------------------------------------------
     def _owners(self, conn: Conn, ids: Iterable[str]) -> dict[str, str]:

@@ -38,11 +38,23 @@ def role_of(blob: Any, format: str, role: str | None) -> str:
 
 
 class TimelineMixin(StoreCore):
-    def _add_one(self, record: dict[str, Any], project: str) -> str:
+    def _add_one(
+        self, session_id: str, fields: dict[str, Any], project: str, table: str, cols: str
+    ) -> tuple[Any, ...]:
+        """Record one event or message through ingest (same validation), then read it back."""
+        with self._tx() as conn:
+            self._require_session(conn, session_id, project)
+        now = now_us()
+        record = {**fields, "id": format_uuid(new_id(now * 1000)), "session_id": session_id,
+                  "ts": fields.get("ts") or us_to_ts(now)}  # fmt: skip
         result = self.ingest([record], project=project)
         if result.rejected:
             raise InvalidInputError(result.rejected[0].reason)
-        return result.accepted[0]
+        with self._tx() as conn:
+            row = conn.one(f"SELECT {cols} FROM {table} WHERE project = ? AND id = ?",
+                           (project, record["id"]))  # fmt: skip
+        assert row is not None
+        return row
 
     def add_event(
         self, session_id: str, *, type: str, name: str | None = None,
@@ -50,17 +62,8 @@ class TimelineMixin(StoreCore):
     ) -> Event:  # fmt: skip
         if data is not None and not isinstance(data, dict):
             raise InvalidInputError(f"data: must be a JSON object, got {data.__class__.__name__}")
-        with self._tx() as conn:
-            self._require_session(conn, session_id, project)
-        now = now_us()
-        eid = self._add_one({"kind": "event", "id": format_uuid(new_id(now * 1000)),
-                             "session_id": session_id, "type": type, "name": name,
-                             "ts": ts or us_to_ts(now), "data": data or {}}, project)  # fmt: skip
-        with self._tx() as conn:
-            row = conn.one(f"SELECT {EVENT_COLS} FROM events WHERE project = ? AND id = ?",
-                           (project, eid))  # fmt: skip
-        assert row is not None
-        return event_from_row(row)
+        fields = {"kind": "event", "type": type, "name": name, "ts": ts, "data": data or {}}
+        return event_from_row(self._add_one(session_id, fields, project, "events", EVENT_COLS))
 
     def get_events(
         self, session_id: str, *, limit: int = 50, cursor: str | None = None,
@@ -96,18 +99,10 @@ class TimelineMixin(StoreCore):
     ) -> Message:  # fmt: skip
         if format not in ("openai", "anthropic", "raw"):
             raise InvalidInputError(f"format: must be openai, anthropic or raw; got {format!r}")
-        with self._tx() as conn:
-            self._require_session(conn, session_id, project)
-        now = now_us()
-        mid = self._add_one({"kind": "message", "id": format_uuid(new_id(now * 1000)),
-                             "session_id": session_id, "ts": ts or us_to_ts(now),
-                             "role": role_of(blob, format, role), "format": format,
-                             "blob": blob}, project)  # fmt: skip
-        with self._tx() as conn:
-            row = conn.one(f"SELECT {MESSAGE_COLS} FROM messages WHERE project = ? AND id = ?",
-                           (project, mid))  # fmt: skip
-        assert row is not None
-        return message_from_row(row)
+        fields = {"kind": "message", "ts": ts, "role": role_of(blob, format, role),
+                  "format": format, "blob": blob}  # fmt: skip
+        return message_from_row(self._add_one(session_id, fields, project, "messages",
+                                              MESSAGE_COLS))  # fmt: skip
 
     def get_messages(
         self, session_id: str, *, limit: int = 50, cursor: str | None = None,

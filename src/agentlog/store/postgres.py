@@ -20,7 +20,6 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from ._core import Conn
-from ._schema import SCHEMA_VERSION, migrations
 from ._store import SqlStore
 
 __all__ = ["PostgresStore"]
@@ -103,16 +102,7 @@ class PostgresStore(SqlStore):
 
     def _migrate(self, conn: Conn) -> None:
         conn.q("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
-        conn.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.one("SELECT max(version) FROM schema_version")
-        current = row[0] if row and row[0] is not None else 0
-        for version, steps in enumerate(migrations("postgres"), start=1):
-            if version <= current:
-                continue
-            for stmt in steps:
-                conn.run(stmt)
-            conn.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
-        assert SCHEMA_VERSION >= current
+        super()._migrate(conn)
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
         assert isinstance(conn, _Conn)

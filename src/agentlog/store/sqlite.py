@@ -21,7 +21,6 @@ import orjson
 from ._contains import json_contains
 from ._core import Conn
 from ._jsonl_index import JsonlIndexMixin
-from ._schema import SCHEMA_VERSION, migrations
 from ._store import SqlStore
 
 __all__ = ["DEFAULT_DB", "SqliteStore"]
@@ -105,18 +104,6 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
             c.execute("ROLLBACK")
             raise
         c.execute("COMMIT")
-
-    def _migrate(self, conn: Conn) -> None:
-        conn.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-        row = conn.one("SELECT max(version) FROM schema_version")
-        current = row[0] if row and row[0] is not None else 0
-        for version, steps in enumerate(migrations("sqlite"), start=1):
-            if version <= current:
-                continue
-            for stmt in steps:
-                conn.run(stmt)
-            conn.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
-        assert SCHEMA_VERSION >= current
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
         marks = ", ".join("?" * (cols.count(",") + 1))
