@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +22,7 @@ from ._timeline import format_item
 __all__ = ["import_file", "tail"]
 
 _PAGE = 1000
+_BATCH_BYTES = 4 << 20  # well under a collector's default 16 MiB body limit
 _SEEN = 20_000  # ids remembered to print each item once, even when late arrivals reorder pages
 
 
@@ -151,6 +154,44 @@ class _Progress:
     def finish(self) -> None:
         if self.drawn:
             sys.stderr.write("\n")
+            self.drawn = False
+
+
+def _ingester(
+    args: argparse.Namespace, client: Any, stack: ExitStack
+) -> Callable[[list[Any]], Any]:
+    """Where batches go: the store's ``ingest`` in this process, or a collector's
+    ``POST /v1/ingest`` (the endpoint the SDK's HTTP exporter sends to)."""
+    from .store import IngestResult
+
+    url = getattr(args, "url", None)
+    if not url:
+        transport = client.transport
+        return lambda batch: IngestResult.model_validate(
+            transport.call("ingest", {"records": batch})
+        )
+    import httpx
+
+    from ._errors import AgentlogError
+
+    key = getattr(args, "api_key", None) or os.environ.get("AGENTLOG_API_KEY")
+    http = stack.enter_context(httpx.Client(
+        base_url=url.rstrip("/"), timeout=60.0,
+        headers={"Authorization": f"Bearer {key}"} if key else {},
+    ))  # fmt: skip
+
+    def post(batch: list[Any]) -> Any:
+        response = http.post("/v1/ingest", content=orjson.dumps({"records": batch}),
+                             headers={"Content-Type": "application/json"})  # fmt: skip
+        if response.status_code >= 400:
+            try:
+                message = response.json()["error"]["message"]
+            except Exception:
+                message = response.text[:300]
+            raise AgentlogError(f"{url}/v1/ingest: HTTP {response.status_code}: {message}")
+        return IngestResult.model_validate_json(response.content)
+
+    return post
 
 
 def import_file(args: argparse.Namespace, client: Any) -> int:
@@ -158,11 +199,7 @@ def import_file(args: argparse.Namespace, client: Any) -> int:
     bad lines by number. Valid records are kept whatever else fails; exit status 1 when some
     lines were not imported."""
     from .cli import UsageError
-    from .store import IngestResult
 
-    transport = getattr(client, "transport", None)
-    if transport is None or not callable(getattr(transport, "call", None)):
-        raise UsageError("import: this client cannot ingest records")
     if args.file == "-":
         stream: IO[bytes] = sys.stdin.buffer
         total = None
@@ -171,6 +208,9 @@ def import_file(args: argparse.Namespace, client: Any) -> int:
         if not path.is_file():
             raise UsageError(f"{args.file}: no such file")
         stream, total = open(path, "rb"), path.stat().st_size
+    stack = ExitStack()
+    if stream is not sys.stdin.buffer:
+        stack.callback(stream.close)
     progress = _Progress(args, total)
     problems: list[str] = []
     records = accepted = unreadable = 0
@@ -179,14 +219,15 @@ def import_file(args: argparse.Namespace, client: Any) -> int:
 
     def send() -> None:
         nonlocal accepted
-        result = IngestResult.model_validate(transport.call("ingest", {"records": batch}))
+        result = ingest(batch)
         accepted += len(result.accepted)
         problems.extend(f"line {numbers[r.index]}: {r.reason}" for r in result.rejected)
         batch.clear()
         numbers.clear()
 
     try:
-        done = 0
+        ingest = _ingester(args, client, stack)
+        done = size = 0
         for number, done, raw in _lines(stream):
             try:
                 rec = orjson.loads(raw)
@@ -201,16 +242,22 @@ def import_file(args: argparse.Namespace, client: Any) -> int:
             batch.append(rec)
             numbers.append(number)
             records += 1
-            if len(batch) >= args.batch_size:
+            size += len(raw)
+            if len(batch) >= args.batch_size or size >= _BATCH_BYTES:
+                size = 0
                 send()
                 progress.update(records, done)
         if batch:
             send()
             progress.update(records, done)
+    except Exception:
+        progress.finish()
+        print(f"agentlog: {args.file}: stopped; {accepted} records were imported before this "
+              "error:", file=sys.stderr)  # fmt: skip
+        raise
     finally:
         progress.finish()
-        if stream is not sys.stdin.buffer:
-            stream.close()
+        stack.close()
     for line in problems[:20]:
         print(f"agentlog: {args.file}: {line}", file=sys.stderr)
     if len(problems) > 20:
