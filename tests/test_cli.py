@@ -377,3 +377,72 @@ def test_tail_stops_at_its_timeout(capsys: pytest.CaptureFixture[str], two: list
 def test_tail_of_an_unknown_session(capsys: pytest.CaptureFixture[str], two: list[str]) -> None:
     code, _, err = cli(capsys, "tail", "--session", "nope", "--timeout", "1", *WHERE)
     assert code == 2 and "session 'nope' not found" in err
+
+
+def _has_collector() -> bool:
+    import importlib.util
+    import inspect
+
+    try:
+        found = importlib.util.find_spec("agentlog.collector._cli") is not None
+    except ModuleNotFoundError:
+        found = False
+    return found and "base_url" in inspect.signature(Client).parameters
+
+
+@pytest.fixture
+def collector(tmp_path: Path) -> Any:
+    """``agentlog serve`` (the collector's command, reached through this CLI) in a subprocess."""
+    if not _has_collector():
+        pytest.skip("the collector (agentlog serve, Client(base_url=...)) is not installed")
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG_")}
+    env["AGENTLOG_API_KEYS"] = "cli-test-key-1:team"
+    with open(tmp_path / "serve.log", "wb") as log:
+        proc = subprocess.Popen([sys.executable, "-m", "agentlog.cli", "serve", "--db",
+                                 str(tmp_path / "collector.db"), "--port", str(port)],
+                                env=env, stdout=log, stderr=log)  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    ready = threading.Event()
+    for _ in range(400):
+        try:
+            if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        assert proc.poll() is None, (tmp_path / "serve.log").read_text()
+        ready.wait(0.05)
+    yield url
+    proc.terminate()
+    proc.wait(10.0)
+
+
+def test_reads_and_imports_through_a_collector(
+    capsys: pytest.CaptureFixture[str], collector: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = record([{"user": "alice", "script": "upuc"}, {"user": "bob", "script": "uucuu"}])
+    remote = ["--url", collector, "--api-key", "cli-test-key-1"]
+    code, _, err = cli(capsys, "import", JSONL, *remote)
+    assert code == 0 and "imported" in err
+    monkeypatch.setenv("AGENTLOG_API_KEY", "cli-test-key-1")  # the key from the environment
+    code, out, _ = cli(capsys, "sessions", "--url", collector, "--json")
+    assert code == 0 and [json.loads(line)["id"] for line in out.splitlines()] == ids[::-1]
+    code, out, _ = cli(capsys, "timeline", ids[0], "--url", collector)
+    assert code == 0 and "✓ tool_call search_kb" in out
+    code, out, _ = cli(capsys, "markers", "--json", "--url", collector)
+    assert code == 0 and json.loads(out)["avg_per_marker"] == 2.0
+    code, _, err = cli(capsys, "timeline", "nope", "--url", collector)
+    assert code == 2 and "session 'nope' not found" in err
+
+
+def test_a_wrong_api_key_is_a_clear_error(
+    capsys: pytest.CaptureFixture[str], collector: str
+) -> None:
+    code, out, err = cli(capsys, "sessions", "--url", collector, "--api-key", "wrong-key-123")
+    assert (code, out) == (2, "") and "401" in err and "Traceback" not in err

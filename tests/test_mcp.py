@@ -16,6 +16,8 @@ import pytest
 
 import agentlog
 
+from .test_cli import collector  # noqa: F401  (the fixture: agentlog serve in a subprocess)
+
 mcp = pytest.importorskip("mcp")
 from mcp import ClientSession, StdioServerParameters  # noqa: E402
 from mcp.client.stdio import stdio_client  # noqa: E402
@@ -31,10 +33,11 @@ def _field(obj: Any, snake: str, camel: str) -> Any:
 
 
 @asynccontextmanager
-async def server(cwd: Path) -> AsyncIterator[ClientSession]:
+async def server(cwd: Path, *where: str) -> AsyncIterator[ClientSession]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG_")}
     params = StdioServerParameters(command=sys.executable, env=env, cwd=str(cwd),
-                                   args=["-m", "agentlog.cli", "--jsonl", JSONL, "mcp"])  # fmt: skip
+                                   args=["-m", "agentlog.cli", *(where or ("--jsonl", JSONL)),
+                                         "mcp"])  # fmt: skip
     with open(cwd / "server.log", "w") as log:
         async with stdio_client(params, errlog=log) as (read, write):
             async with ClientSession(read, write) as session:
@@ -174,3 +177,26 @@ async def test_sessions_timeline_and_context_through_mcp(tmp_path: Path) -> None
             await call(session, "get_timeline", session_id="nope")
         with pytest.raises(LookupError, match="bucket"):
             await call(session, "event_counts", bucket="fortnight")
+
+
+async def test_serves_a_collector_too(tmp_path: Path, collector: str) -> None:  # noqa: F811
+    from agentlog.cli import main
+
+    scripts = record_conversations(seed=11)
+    assert main(["import", JSONL, "--url", collector, "--api-key", "cli-test-key-1"]) == 0
+    remote = ("--url", collector, "--api-key", "cli-test-key-1")
+    async with server(tmp_path, *remote) as session:
+        stats = await call(session, "events_between_markers", marker_types=["compaction"])
+        assert stats["avg_per_marker"] == pytest.approx(brute_force_turns_per_compaction(scripts))
+
+
+async def test_serves_a_store_named_by_db(tmp_path: Path) -> None:
+    from agentlog.cli import main
+
+    scripts = record_conversations(seed=5)
+    assert main(["import", JSONL, "--db", "copy.db", "--quiet"]) == 0
+    async with server(tmp_path, "--db", "copy.db") as session:
+        page = await call(session, "list_sessions", limit=200)
+        assert sorted(s["name"] for s in page["sessions"]) == [f"chat-{n}" for n in range(8)]
+        counts = await call(session, "event_counts", type="compaction", days=1)
+        assert counts["total"] == sum(s.count("c") for s in scripts)

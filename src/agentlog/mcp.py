@@ -64,7 +64,7 @@ def _json(value: Any) -> Any:
 def build_server(client: Any) -> Any:
     """An MCP server whose tools read through ``client``."""
     server_cls, tool_error = _sdk()
-    server = server_cls(name="agentlog", instructions=INSTRUCTIONS)
+    server = server_cls(name="agentlog", instructions=INSTRUCTIONS, log_level="WARNING")
 
     def tool(fn: Callable[..., Any]) -> None:
         @functools.wraps(fn)
