@@ -7,7 +7,7 @@ holds the number of migrations applied; a store applies the missing ones when it
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrations"]
+__all__ = ["MIGRATIONS", "MINUTE_US", "ROLLUP_OF", "SCHEMA_VERSION", "migrations"]
 
 # Each migration is a list of statements; {json}, {bool}, {float}, {int} are the dialect's types.
 MIGRATIONS: list[list[str]] = [
@@ -87,7 +87,36 @@ MIGRATIONS: list[list[str]] = [
         # PostgreSQL only (dropped from SQLite's list below): containment through the GIN index.
         "CREATE INDEX sessions_configs ON sessions USING GIN (configs jsonb_path_ops)",
     ],
+    [
+        # Per-minute counts of timeline items, kept by ingest, read by event_counts: a week of
+        # minutes instead of a week of events. Messages count with kind 'm' and their role as
+        # type; missing session ids and names are ''.
+        """CREATE TABLE event_minutes (
+            project TEXT NOT NULL,
+            minute {int} NOT NULL,
+            session_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            n {int} NOT NULL,
+            PRIMARY KEY (project, minute, session_id, kind, type, name)
+        )""",
+        "CREATE INDEX event_minutes_session ON event_minutes (project, session_id)",
+        """INSERT INTO event_minutes (project, minute, session_id, kind, type, name, n)
+            SELECT project, ts_us / 60000000, COALESCE(session_id, ''), 'e', type,
+                   COALESCE(name, ''), count(*) FROM events GROUP BY 1, 2, 3, 4, 5, 6""",
+        """INSERT INTO event_minutes (project, minute, session_id, kind, type, name, n)
+            SELECT project, ts_us / 60000000, session_id, 'm', role, '', count(*)
+            FROM messages GROUP BY 1, 2, 3, 4, 5, 6""",
+    ],
 ]
+
+MINUTE_US = 60_000_000
+# How a row of each table lands in event_minutes (same column order as the table above).
+ROLLUP_OF = {
+    "events": "project, ts_us / 60000000, COALESCE(session_id, ''), 'e', type, COALESCE(name, '')",
+    "messages": "project, ts_us / 60000000, session_id, 'm', role, ''",
+}
 
 SCHEMA_VERSION = len(MIGRATIONS)
 

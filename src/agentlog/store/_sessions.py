@@ -128,6 +128,8 @@ class SessionsMixin(StoreCore):
             )
             conn.run("DELETE FROM messages WHERE project = ? AND session_id = ?",
                      (project, session_id))  # fmt: skip
+            conn.run("DELETE FROM event_minutes WHERE project = ? AND session_id = ?",
+                     (project, session_id))  # fmt: skip
             conn.run("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def copy_session(self, session_id: str, *, project: str = "default") -> Session:

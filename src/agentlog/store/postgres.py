@@ -19,7 +19,8 @@ from psycopg import sql as pgsql
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
-from ._core import Conn
+from ._core import ROLLUP_CONFLICT, ROLLUP_INSERT, Conn
+from ._schema import ROLLUP_OF
 from ._store import SqlStore
 
 __all__ = ["PostgresStore"]
@@ -114,8 +115,13 @@ class PostgresStore(SqlStore):
             with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                        "ON CONFLICT DO NOTHING")  # fmt: skip
+            # Only rows actually inserted (RETURNING) are counted into event_minutes.
+            cur.execute(
+                f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
+                f"ON CONFLICT DO NOTHING RETURNING *) "
+                f"{ROLLUP_INSERT} SELECT {ROLLUP_OF[table]}, count(*) FROM ins "
+                f"GROUP BY 1, 2, 3, 4, 5, 6 {ROLLUP_CONFLICT}"
+            )
             cur.execute(f"TRUNCATE {temp}")
 
     def _greatest(self, a: str, b: str) -> str:

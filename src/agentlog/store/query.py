@@ -36,6 +36,7 @@ from ._rows import (
     to_us,
     us_to_ts,
 )
+from ._schema import MINUTE_US
 from ._timeline import types_list
 
 __all__ = ["BUCKETS", "QueryMixin"]
@@ -109,34 +110,76 @@ class QueryMixin(StoreCore):
     ) -> list[EventCount]:  # fmt: skip
         """Items of the last ``days`` days per time bucket (labelled by the bucket's start) or
         per session (sessionless events are not counted there). Empty buckets are omitted.
-        Time buckets come oldest first; session buckets by count, highest first."""
+        Time buckets come oldest first; session buckets by count, highest first.
+
+        Whole minutes are read from ``event_minutes``; the partial minutes at both ends of the
+        window are counted from the events and messages themselves, so the answer is exact.
+        """
         if bucket not in BUCKETS:
             raise InvalidInputError(f"bucket: must be one of {', '.join(BUCKETS)}; got {bucket!r}")
         start, end = _since(days, now)
         width = BUCKETS[bucket]
-        group = "session_id" if bucket == "session" else f"ts_us / {width}"
+        lo = -(-start // MINUTE_US)  # first whole minute in the window
+        hi = (end + 1) // MINUTE_US  # minutes before this one end inside the window
         totals: dict[Any, int] = {}
         with self._tx() as conn:
-            for table, (_, _, type_col, _) in _ITEM.items():
-                if table == "messages" and name is not None:
-                    continue  # messages have no name: a name filter selects events only
-                cond, args = "project = ? AND ts_us >= ? AND ts_us <= ?", [project, start, end]
-                if type is not None:
-                    cond += f" AND {type_col} = ?"
-                    args.append(type)
-                if name is not None:
-                    cond += " AND name = ?"
-                    args.append(name)
-                if bucket == "session":
-                    cond += " AND session_id IS NOT NULL"
-                for b, n in conn.q(f"SELECT {group} AS b, count(*) FROM {table} WHERE {cond} "
-                                   "GROUP BY b", args):  # fmt: skip
-                    totals[b] = totals.get(b, 0) + int(n)
+            if lo < hi:
+                self._count_minutes(conn, totals, lo, hi, bucket, type, name, project)
+                edges = [(start, lo * MINUTE_US - 1), (hi * MINUTE_US, end)]
+            else:
+                edges = [(start, end)]
+            for a, b in edges:
+                if a <= b:
+                    self._count_raw(conn, totals, a, b, bucket, type, name, project)
         if bucket == "session":
             ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
             return [EventCount(bucket=str(b), count=n) for b, n in ranked]
         return [EventCount(bucket=us_to_ts(int(b) * width) or "", count=n)
                 for b, n in sorted(totals.items())]  # fmt: skip
+
+    @staticmethod
+    def _count_minutes(
+        conn: Conn, totals: dict[Any, int], lo: int, hi: int, bucket: str, type: str | None,
+        name: str | None, project: str,
+    ) -> None:  # fmt: skip
+        cond = "project = ? AND minute >= ? AND minute < ?"
+        args: list[Any] = [project, lo, hi]
+        if type is not None:
+            cond += " AND type = ?"
+            args.append(type)
+        if name is not None:
+            cond += " AND kind = 'e' AND name = ?"
+            args.append(name)
+        if bucket == "session":
+            group = "session_id"
+            cond += " AND session_id <> ''"
+        else:
+            group = f"minute / {BUCKETS[bucket] // MINUTE_US}"
+        for b, n in conn.q(f"SELECT {group} AS b, SUM(n) FROM event_minutes WHERE {cond} "
+                           "GROUP BY b", args):  # fmt: skip
+            totals[b] = totals.get(b, 0) + int(n)
+
+    @staticmethod
+    def _count_raw(
+        conn: Conn, totals: dict[Any, int], start: int, end: int, bucket: str, type: str | None,
+        name: str | None, project: str,
+    ) -> None:  # fmt: skip
+        group = "session_id" if bucket == "session" else f"ts_us / {BUCKETS[bucket]}"
+        for table, (_, _, type_col, _) in _ITEM.items():
+            if table == "messages" and name is not None:
+                continue  # messages have no name: a name filter selects events only
+            cond, args = "project = ? AND ts_us >= ? AND ts_us <= ?", [project, start, end]
+            if type is not None:
+                cond += f" AND {type_col} = ?"
+                args.append(type)
+            if name is not None:
+                cond += " AND name = ?"
+                args.append(name)
+            if bucket == "session":
+                cond += " AND session_id IS NOT NULL"
+            for b, n in conn.q(f"SELECT {group} AS b, count(*) FROM {table} WHERE {cond} "
+                               "GROUP BY b", args):  # fmt: skip
+                totals[b] = totals.get(b, 0) + int(n)
 
     def events_between_markers(
         self, *, marker_types: Sequence[str] = ("compaction",), count_type: str = "user",
