@@ -9,6 +9,14 @@ from __future__ import annotations
 
 __all__ = ["MIGRATIONS", "MINUTE_US", "ROLLUP_OF", "SCHEMA_VERSION", "migrations"]
 
+
+def _trigger_row(table: str, kind: str, ref: str) -> str:
+    if table == "events":
+        return (f"{ref}.project, {ref}.ts_us / 60000000, COALESCE({ref}.session_id, ''), 'e', "
+                f"{ref}.type, COALESCE({ref}.name, '')")  # fmt: skip
+    return f"{ref}.project, {ref}.ts_us / 60000000, {ref}.session_id, 'm', {ref}.role, ''"
+
+
 # Each migration is a list of statements; {json}, {bool}, {float}, {int} are the dialect's types.
 MIGRATIONS: list[list[str]] = [
     [
@@ -108,6 +116,19 @@ MIGRATIONS: list[list[str]] = [
         """INSERT INTO event_minutes (project, minute, session_id, kind, type, name, n)
             SELECT project, ts_us / 60000000, session_id, 'm', role, '', count(*)
             FROM messages GROUP BY 1, 2, 3, 4, 5, 6""",
+        # SQLite keeps the counts with row triggers, which fire only for rows really inserted
+        # or deleted (PostgreSQL counts the RETURNING rows of its bulk insert instead).
+        *(
+            f"""-- sqlite
+        CREATE TRIGGER {table}_count_{op} AFTER {op.upper()} ON {table} BEGIN
+            INSERT INTO event_minutes (project, minute, session_id, kind, type, name, n)
+            VALUES ({row}, {sign}1)
+            ON CONFLICT (project, minute, session_id, kind, type, name) DO UPDATE SET n = n {sign} 1;
+        END"""
+            for table, alias in (("events", "e"), ("messages", "m"))
+            for op, sign in (("insert", "+"), ("delete", "-"))
+            for row in [_trigger_row(table, alias, "NEW" if op == "insert" else "OLD")]
+        ),
     ],
 ]
 
@@ -134,5 +155,7 @@ def migrations(dialect: str) -> list[list[str]]:
         stmts = [s.format(**types) for s in steps]
         if dialect == "sqlite":
             stmts = [s for s in stmts if "USING GIN" not in s]
+        else:
+            stmts = [s for s in stmts if not s.startswith("-- sqlite")]
         out.append(stmts)
     return out

@@ -11,7 +11,6 @@ import functools
 import os
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,9 +19,8 @@ from typing import Any
 import orjson
 
 from ._contains import json_contains
-from ._core import ROLLUP_UPSERT, Conn, chunks
+from ._core import Conn
 from ._jsonl_index import JsonlIndexMixin
-from ._schema import MINUTE_US
 from ._store import SqlStore
 
 __all__ = ["DEFAULT_DB", "SqliteStore"]
@@ -109,32 +107,9 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         c.execute("COMMIT")
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
-        # Only rows new to the table may count in event_minutes: find the known ids first (the
-        # write lock is held, so nothing can slip in between).
-        project = rows[0][0]
-        assert all(r[0] == project for r in rows)
-        known: set[str] = set()
-        for part in chunks([r[1] for r in rows]):
-            marks = ",".join("?" * len(part))
-            known.update(x for (x,) in conn.q(
-                f"SELECT id FROM {table} WHERE project = ? AND id IN ({marks})", [project, *part]))  # fmt: skip
-        fresh = []
-        for r in rows:
-            if r[1] not in known:
-                known.add(r[1])
-                fresh.append(r)
-        if not fresh:
-            return
-        marks = ", ".join("?" * len(fresh[0]))
-        conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks})", fresh)
-        if table == "events":
-            keys = Counter((p, ts // MINUTE_US, sid or "", "e", typ, name or "")
-                           for p, _, sid, _, typ, name, ts, *_ in fresh)  # fmt: skip
-        else:
-            keys = Counter(
-                (p, ts // MINUTE_US, sid, "m", role, "") for p, _, sid, ts, role, *_ in fresh
-            )
-        conn.many(ROLLUP_UPSERT, [(*k, n) for k, n in keys.items()])
+        # The event_minutes counts follow through triggers (see _schema).
+        marks = ", ".join("?" * len(rows[0]))
+        conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
 
     def _greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"
