@@ -99,8 +99,9 @@ class SessionsMixin(StoreCore):
         if filter_by_configs is not None:
             wanted = _check_configs(filter_by_configs, "filter_by_configs")
             if wanted:  # {} means no filter at all
-                where.append(self._contains_sql())
-                params.append(dumps(wanted))
+                sql, args = self._contains_filter(wanted)
+                where.append(sql)
+                params.extend(args)
         key = decode_cursor(cursor, "sessions")
         op, order = ("<", "DESC") if time_desc else (">", "ASC")
         if key is not None:
@@ -116,8 +117,8 @@ class SessionsMixin(StoreCore):
         return Page[Session](items=[session_from_row(r) for r in rows], next_cursor=nxt,
                              has_more=more)  # fmt: skip
 
-    def _contains_sql(self) -> str:
-        """SQL testing ``configs`` against one JSON text parameter with ``@>`` semantics."""
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        """SQL (and its parameters) true where ``configs @> wanted`` (PostgreSQL semantics)."""
         raise NotImplementedError
 
     def delete_session(self, session_id: str, *, project: str = "default") -> None:

@@ -20,6 +20,7 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from ._core import ROLLUP_CONFLICT, ROLLUP_INSERT, Conn
+from ._rows import dumps
 from ._schema import ROLLUP_OF
 from ._store import SqlStore
 
@@ -127,8 +128,8 @@ class PostgresStore(SqlStore):
     def _greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})"
 
-    def _contains_sql(self) -> str:
-        return "configs @> ?::jsonb"
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        return "configs @> ?::jsonb", [dumps(wanted)]
 
     def drop_schema(self) -> None:
         """Drop this store's schema with everything in it (tests use one schema per run)."""

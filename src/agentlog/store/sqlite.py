@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,11 +22,13 @@ import orjson
 from ._contains import json_contains
 from ._core import Conn
 from ._jsonl_index import JsonlIndexMixin
+from ._rows import dumps
 from ._store import SqlStore
 
 __all__ = ["DEFAULT_DB", "SqliteStore"]
 
 DEFAULT_DB = ".agentlog/agentlog.db"
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- .:/]{1,100}$")
 
 
 @functools.lru_cache(maxsize=64)
@@ -37,6 +40,25 @@ def _contains(configs: str | None, wanted: str) -> bool:
     if configs is None:
         return False
     return json_contains(orjson.loads(configs), _wanted(wanted))
+
+
+def _prefilter(wanted: dict[str, Any], path: str, conds: list[str], args: list[Any]) -> None:
+    for key, value in wanted.items():
+        if not _SAFE_KEY.match(key):
+            continue
+        sub = f'{path}."{key}"'
+        if isinstance(value, dict):
+            _prefilter(value, sub, conds, args)
+        elif isinstance(value, bool) or value is None:
+            conds.append("json_type(configs, ?) = ?")
+            args += [sub, "null" if value is None else "true" if value else "false"]
+        elif isinstance(value, str):
+            conds.append("json_type(configs, ?) = 'text' AND json_extract(configs, ?) = ?")
+            args += [sub, sub, value]
+        elif isinstance(value, (int, float)) and abs(value) < 2**53:
+            conds.append("json_type(configs, ?) IN ('integer', 'real') AND "
+                         "json_extract(configs, ?) = ?")  # fmt: skip
+            args += [sub, sub, value]
 
 
 class _Conn:
@@ -114,8 +136,15 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
     def _greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"
 
-    def _contains_sql(self) -> str:
-        return "json_contains(configs, ?)"
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        # The exact test is a Python function; SQLite's own JSON functions first narrow the
+        # rows by the scalar leaves under nested objects, which never excludes a real match.
+        conds: list[str] = []
+        args: list[Any] = []
+        _prefilter(wanted, "$", conds, args)
+        conds.append("json_contains(configs, ?)")
+        args.append(dumps(wanted))
+        return " AND ".join(conds), args
 
     def close(self) -> None:
         super().close()
