@@ -14,7 +14,7 @@ from agentlog.store._store import SqlStore
 
 from .helpers import event, message, session
 
-NOW = parse_ts("2026-01-03T00:00:00Z")  # two days after the helpers' base time
+NOW = parse_ts("2026-01-03T00:17:23.5Z")  # two days after the helpers' base time, mid-minute
 
 
 def _kind_type(r: dict[str, Any]) -> str:
@@ -146,12 +146,17 @@ def test_counts_match_brute_force(store: SqlStore, seed: int) -> None:
         got = {int(parse_ts(c.bucket).timestamp() // width): c.count
                for c in store.event_counts(days=2, bucket=bucket, now=NOW)}  # fmt: skip
         assert got == dict(expected)
-    users = Counter(r["session_id"] for r in window if _kind_type(r) == "user")
-    got_s = {
-        c.bucket: c.count
-        for c in store.event_counts(days=2, bucket="session", type="user", now=NOW)
-    }
-    assert got_s == dict(users)
+    for type_, name in (("user", None), (None, None), ("step", "a"), (None, "b")):
+        wanted = [r for r in window if type_ in (None, _kind_type(r))
+                  and name in (None, r.get("name"))]  # fmt: skip
+        per_session = Counter(r["session_id"] for r in wanted)
+        got_s = store.event_counts(days=2, bucket="session", type=type_, name=name, now=NOW)
+        assert {c.bucket: c.count for c in got_s} == dict(per_session)
+        per_hour = Counter(int(parse_ts(r["ts"]).timestamp() // 3600) for r in wanted)
+        got_h = store.event_counts(days=2, bucket="hour", type=type_, name=name, now=NOW)
+        assert {int(parse_ts(c.bucket).timestamp() // 3600): c.count for c in got_h} == dict(
+            per_hour
+        )
 
 
 @pytest.mark.parametrize("seed", SEEDS)

@@ -29,21 +29,12 @@ from ._rows import (
 from ._schema import SCHEMA_VERSION, migrations
 
 __all__ = [
-    "ROLLUP_CONFLICT",
-    "ROLLUP_INSERT",
-    "ROLLUP_UPSERT",
     "Conn",
     "StoreCore",
     "chunks",
     "validation_reason",
 ]
 
-ROLLUP_INSERT = "INSERT INTO event_minutes (project, minute, session_id, kind, type, name, n)"
-ROLLUP_CONFLICT = (
-    "ON CONFLICT (project, minute, session_id, kind, type, name) "
-    "DO UPDATE SET n = event_minutes.n + excluded.n"
-)
-ROLLUP_UPSERT = f"{ROLLUP_INSERT} VALUES (?, ?, ?, ?, ?, ?, ?) {ROLLUP_CONFLICT}"
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
                "parent_session_id", "rec_us", "sort_us", "last_activity_us")  # fmt: skip

@@ -7,14 +7,9 @@ holds the number of migrations applied; a store applies the missing ones when it
 
 from __future__ import annotations
 
-__all__ = ["MIGRATIONS", "MINUTE_US", "ROLLUP_OF", "SCHEMA_VERSION", "migrations"]
+from ._rollup import select_counts
 
-
-def _trigger_row(table: str, kind: str, ref: str) -> str:
-    if table == "events":
-        return (f"{ref}.project, {ref}.ts_us / 60000000, COALESCE({ref}.session_id, ''), 'e', "
-                f"{ref}.type, COALESCE({ref}.name, '')")  # fmt: skip
-    return f"{ref}.project, {ref}.ts_us / 60000000, {ref}.session_id, 'm', {ref}.role, ''"
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrations"]
 
 
 # Each migration is a list of statements; {json}, {bool}, {float}, {int} are the dialect's types.
@@ -96,48 +91,32 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX sessions_configs ON sessions USING GIN (configs jsonb_path_ops)",
     ],
     [
-        # Per-minute counts of timeline items, kept by ingest, read by event_counts: a week of
-        # minutes instead of a week of events. Messages count with kind 'm' and their role as
-        # type; missing session ids and names are ''.
+        # The count tables of _rollup, filled from what is already stored.
         """CREATE TABLE event_minutes (
             project TEXT NOT NULL,
             minute {int} NOT NULL,
-            session_id TEXT NOT NULL,
             kind TEXT NOT NULL,
             type TEXT NOT NULL,
             name TEXT NOT NULL,
             n {int} NOT NULL,
-            PRIMARY KEY (project, minute, session_id, kind, type, name)
+            PRIMARY KEY (project, minute, kind, type, name)
         )""",
-        "CREATE INDEX event_minutes_session ON event_minutes (project, session_id)",
-        """INSERT INTO event_minutes (project, minute, session_id, kind, type, name, n)
-            SELECT project, ts_us / 60000000, COALESCE(session_id, ''), 'e', type,
-                   COALESCE(name, ''), count(*) FROM events GROUP BY 1, 2, 3, 4, 5, 6""",
-        """INSERT INTO event_minutes (project, minute, session_id, kind, type, name, n)
-            SELECT project, ts_us / 60000000, session_id, 'm', role, '', count(*)
-            FROM messages GROUP BY 1, 2, 3, 4, 5, 6""",
-        # SQLite keeps the counts with row triggers, which fire only for rows really inserted
-        # or deleted (PostgreSQL counts the RETURNING rows of its bulk insert instead).
+        """CREATE TABLE session_hours (
+            project TEXT NOT NULL,
+            hour {int} NOT NULL,
+            session_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            n {int} NOT NULL,
+            PRIMARY KEY (project, hour, session_id, kind, type)
+        )""",
         *(
-            f"""-- sqlite
-        CREATE TRIGGER {table}_count_{op} AFTER {op.upper()} ON {table} BEGIN
-            INSERT INTO event_minutes (project, minute, session_id, kind, type, name, n)
-            VALUES ({row}, {sign}1)
-            ON CONFLICT (project, minute, session_id, kind, type, name) DO UPDATE SET n = n {sign} 1;
-        END"""
-            for table, alias in (("events", "e"), ("messages", "m"))
-            for op, sign in (("insert", "+"), ("delete", "-"))
-            for row in [_trigger_row(table, alias, "NEW" if op == "insert" else "OLD")]
+            select_counts(table, source, source)
+            for table in ("event_minutes", "session_hours")
+            for source in ("events", "messages")
         ),
     ],
 ]
-
-MINUTE_US = 60_000_000
-# How a row of each table lands in event_minutes (same column order as the table above).
-ROLLUP_OF = {
-    "events": "project, ts_us / 60000000, COALESCE(session_id, ''), 'e', type, COALESCE(name, '')",
-    "messages": "project, ts_us / 60000000, session_id, 'm', role, ''",
-}
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -155,7 +134,5 @@ def migrations(dialect: str) -> list[list[str]]:
         stmts = [s.format(**types) for s in steps]
         if dialect == "sqlite":
             stmts = [s for s in stmts if "USING GIN" not in s]
-        else:
-            stmts = [s for s in stmts if not s.startswith("-- sqlite")]
         out.append(stmts)
     return out

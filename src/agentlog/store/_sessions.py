@@ -13,6 +13,7 @@ from .._records import SessionRecord
 from ._core import Conn, StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import Page, Session
+from ._rollup import remove_session
 from ._rows import (
     EVENT_COLS,
     MESSAGE_COLS,
@@ -124,13 +125,10 @@ class SessionsMixin(StoreCore):
     def delete_session(self, session_id: str, *, project: str = "default") -> None:
         with self._tx(write=True) as conn:
             self._require_session(conn, session_id, project)
-            conn.run(
-                "DELETE FROM events WHERE project = ? AND session_id = ?", (project, session_id)
-            )
-            conn.run("DELETE FROM messages WHERE project = ? AND session_id = ?",
-                     (project, session_id))  # fmt: skip
-            conn.run("DELETE FROM event_minutes WHERE project = ? AND session_id = ?",
-                     (project, session_id))  # fmt: skip
+            remove_session(conn, project, session_id)
+            for table in ("events", "messages"):
+                conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?",
+                         (project, session_id))  # fmt: skip
             conn.run("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def copy_session(self, session_id: str, *, project: str = "default") -> Session:

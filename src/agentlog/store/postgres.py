@@ -19,9 +19,9 @@ from psycopg import sql as pgsql
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
-from ._core import ROLLUP_CONFLICT, ROLLUP_INSERT, Conn
+from ._core import Conn
+from ._rollup import ROLLUPS, select_counts
 from ._rows import dumps
-from ._schema import ROLLUP_OF
 from ._store import SqlStore
 
 __all__ = ["PostgresStore"]
@@ -116,13 +116,12 @@ class PostgresStore(SqlStore):
             with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            # Only rows actually inserted (RETURNING) are counted into event_minutes.
-            cur.execute(
+            # Only rows really inserted (RETURNING) are counted, in the same statement.
+            counts = ", ".join(f"c{i} AS ({select_counts(t, table, 'ins')})"
+                               for i, t in enumerate(ROLLUPS))  # fmt: skip
+            cur.execute(_pg(
                 f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                f"ON CONFLICT DO NOTHING RETURNING *) "
-                f"{ROLLUP_INSERT} SELECT {ROLLUP_OF[table]}, count(*) FROM ins "
-                f"GROUP BY 1, 2, 3, 4, 5, 6 {ROLLUP_CONFLICT}"
-            )
+                f"ON CONFLICT DO NOTHING RETURNING *), {counts} SELECT 1"))  # fmt: skip
             cur.execute(f"TRUNCATE {temp}")
 
     def _greatest(self, a: str, b: str) -> str:

@@ -27,6 +27,7 @@ from ._models import (
     MarkerStats,
     Message,
 )
+from ._rollup import HOUR_US, MINUTE_US
 from ._rows import (
     EVENT_COLS,
     MESSAGE_COLS,
@@ -36,7 +37,6 @@ from ._rows import (
     to_us,
     us_to_ts,
 )
-from ._schema import MINUTE_US
 from ._timeline import types_list
 
 __all__ = ["BUCKETS", "QueryMixin"]
@@ -118,14 +118,20 @@ class QueryMixin(StoreCore):
         if bucket not in BUCKETS:
             raise InvalidInputError(f"bucket: must be one of {', '.join(BUCKETS)}; got {bucket!r}")
         start, end = _since(days, now)
-        width = BUCKETS[bucket]
-        lo = -(-start // MINUTE_US)  # first whole minute in the window
-        hi = (end + 1) // MINUTE_US  # minutes before this one end inside the window
+        # Whole minutes (hours, for sessions) come from the count tables; the partial ones at
+        # both ends of the window from the rows themselves. A name filter per session has no
+        # count table: it reads the rows.
+        if bucket == "session":
+            table, unit = ("session_hours", HOUR_US) if name is None else ("", HOUR_US)
+        else:
+            table, unit = "event_minutes", MINUTE_US
+        lo = -(-start // unit)  # first whole unit in the window
+        hi = (end + 1) // unit  # units before this one end inside the window
         totals: dict[Any, int] = {}
         with self._tx() as conn:
-            if lo < hi:
-                self._count_minutes(conn, totals, lo, hi, bucket, type, name, project)
-                edges = [(start, lo * MINUTE_US - 1), (hi * MINUTE_US, end)]
+            if table and lo < hi:
+                self._count_table(conn, totals, table, lo, hi, bucket, type, name, project)
+                edges = [(start, lo * unit - 1), (hi * unit, end)]
             else:
                 edges = [(start, end)]
             for a, b in edges:
@@ -134,15 +140,17 @@ class QueryMixin(StoreCore):
         if bucket == "session":
             ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
             return [EventCount(bucket=str(b), count=n) for b, n in ranked]
+        width = BUCKETS[bucket]
         return [EventCount(bucket=us_to_ts(int(b) * width) or "", count=n)
                 for b, n in sorted(totals.items())]  # fmt: skip
 
     @staticmethod
-    def _count_minutes(
-        conn: Conn, totals: dict[Any, int], lo: int, hi: int, bucket: str, type: str | None,
-        name: str | None, project: str,
+    def _count_table(
+        conn: Conn, totals: dict[Any, int], table: str, lo: int, hi: int, bucket: str,
+        type: str | None, name: str | None, project: str,
     ) -> None:  # fmt: skip
-        cond = "project = ? AND minute >= ? AND minute < ?"
+        unit_col = "hour" if table == "session_hours" else "minute"
+        cond = f"project = ? AND {unit_col} >= ? AND {unit_col} < ?"
         args: list[Any] = [project, lo, hi]
         if type is not None:
             cond += " AND type = ?"
@@ -150,12 +158,8 @@ class QueryMixin(StoreCore):
         if name is not None:
             cond += " AND kind = 'e' AND name = ?"
             args.append(name)
-        if bucket == "session":
-            group = "session_id"
-            cond += " AND session_id <> ''"
-        else:
-            group = f"minute / {BUCKETS[bucket] // MINUTE_US}"
-        for b, n in conn.q(f"SELECT {group} AS b, SUM(n) FROM event_minutes WHERE {cond} "
+        group = "session_id" if bucket == "session" else f"minute / {BUCKETS[bucket] // MINUTE_US}"
+        for b, n in conn.q(f"SELECT {group} AS b, SUM(n) FROM {table} WHERE {cond} "
                            "GROUP BY b", args):  # fmt: skip
             totals[b] = totals.get(b, 0) + int(n)
 
