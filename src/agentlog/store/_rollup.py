@@ -1,8 +1,8 @@
 """Count tables kept by ingest, so ``event_counts`` reads a week of minutes, not of events.
 
-``event_minutes`` counts timeline items per (minute, kind, type, name) and serves the time
-buckets; ``session_hours`` counts them per (hour, session, kind, type) and serves the session
-bucket. Messages count with kind ``'m'`` and their role as type; a missing name is ``''``.
+``event_minutes`` and ``event_hours`` count timeline items per (minute or hour, kind, type,
+name) and serve the time buckets; ``session_hours`` counts them per (hour, session, kind, type)
+and serves the session bucket. Messages count with kind ``'m'`` and their role as type; a missing name is ``''``.
 Only rows really inserted are counted (a re-sent record adds nothing), and deleting a session
 takes its counts back out.
 """
@@ -27,6 +27,10 @@ ROLLUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "event_minutes": ("project, minute, kind, type, name", {
         "events": (f"project, ts_us / {MINUTE_US}, 'e', type, COALESCE(name, '')", "TRUE"),
         "messages": (f"project, ts_us / {MINUTE_US}, 'm', role, ''", "TRUE"),
+    }),
+    "event_hours": ("project, hour, kind, type, name", {
+        "events": (f"project, ts_us / {HOUR_US}, 'e', type, COALESCE(name, '')", "TRUE"),
+        "messages": (f"project, ts_us / {HOUR_US}, 'm', role, ''", "TRUE"),
     }),
     "session_hours": ("project, hour, session_id, kind, type", {
         "events": (f"project, ts_us / {HOUR_US}, session_id, 'e', type", "session_id IS NOT NULL"),
@@ -62,16 +66,20 @@ def count_rows(source: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Counte
     """The counts that ``rows`` (rows of ``source`` in its column order) add to each table."""
     minutes: Counter[tuple[Any, ...]] = Counter()
     hours: Counter[tuple[Any, ...]] = Counter()
+    sessions: Counter[tuple[Any, ...]] = Counter()
     if source == "events":
         for r in rows:
-            minutes[(r[0], _div(r[6], MINUTE_US), "e", r[4], r[5] or "")] += 1
+            name = r[5] or ""
+            minutes[(r[0], _div(r[6], MINUTE_US), "e", r[4], name)] += 1
+            hours[(r[0], _div(r[6], HOUR_US), "e", r[4], name)] += 1
             if r[2] is not None:
-                hours[(r[0], _div(r[6], HOUR_US), r[2], "e", r[4])] += 1
+                sessions[(r[0], _div(r[6], HOUR_US), r[2], "e", r[4])] += 1
     else:
         for r in rows:
             minutes[(r[0], _div(r[3], MINUTE_US), "m", r[4], "")] += 1
-            hours[(r[0], _div(r[3], HOUR_US), r[2], "m", r[4])] += 1
-    return {"event_minutes": minutes, "session_hours": hours}
+            hours[(r[0], _div(r[3], HOUR_US), "m", r[4], "")] += 1
+            sessions[(r[0], _div(r[3], HOUR_US), r[2], "m", r[4])] += 1
+    return {"event_minutes": minutes, "event_hours": hours, "session_hours": sessions}
 
 
 def add_counts(conn: Conn, counts: dict[str, Counter[tuple[Any, ...]]], sign: int = 1) -> None:

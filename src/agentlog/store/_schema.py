@@ -101,6 +101,15 @@ MIGRATIONS: list[list[str]] = [
             n {int} NOT NULL,
             PRIMARY KEY (project, minute, kind, type, name)
         )""",
+        """CREATE TABLE event_hours (
+            project TEXT NOT NULL,
+            hour {int} NOT NULL,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            n {int} NOT NULL,
+            PRIMARY KEY (project, hour, kind, type, name)
+        )""",
         """CREATE TABLE session_hours (
             project TEXT NOT NULL,
             hour {int} NOT NULL,
@@ -112,7 +121,7 @@ MIGRATIONS: list[list[str]] = [
         )""",
         *(
             select_counts(table, source, source)
-            for table in ("event_minutes", "session_hours")
+            for table in ("event_minutes", "event_hours", "session_hours")
             for source in ("events", "messages")
         ),
     ],

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import heapq
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from .._errors import InvalidInputError, NotFoundError
 from ._core import Conn, StoreCore
@@ -35,7 +38,6 @@ from ._rows import (
     message_from_row,
     now_us,
     to_us,
-    us_to_ts,
 )
 from ._timeline import types_list
 
@@ -47,6 +49,13 @@ _ITEM: dict[str, tuple[str, int, str, _Conv]] = {
     "events": (EVENT_COLS, 6, "type", event_from_row),
     "messages": (MESSAGE_COLS, 3, "role", message_from_row),
 }
+
+
+_COUNTS: TypeAdapter[list[EventCount]] = TypeAdapter(list[EventCount])
+
+
+def _label(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(seconds))
 
 
 def _since(days: float, now: datetime | None) -> tuple[int, int]:
@@ -123,8 +132,10 @@ class QueryMixin(StoreCore):
         # count table: it reads the rows.
         if bucket == "session":
             table, unit = ("session_hours", HOUR_US) if name is None else ("", HOUR_US)
-        else:
+        elif bucket == "minute":
             table, unit = "event_minutes", MINUTE_US
+        else:
+            table, unit = "event_hours", HOUR_US
         lo = -(-start // unit)  # first whole unit in the window
         hi = (end + 1) // unit  # units before this one end inside the window
         totals: dict[Any, int] = {}
@@ -137,19 +148,20 @@ class QueryMixin(StoreCore):
             for a, b in edges:
                 if a <= b:
                     self._count_raw(conn, totals, a, b, bucket, type, name, project)
+        # One validation call for all buckets: a week of minutes is thousands of them.
         if bucket == "session":
             ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
-            return [EventCount(bucket=str(b), count=n) for b, n in ranked]
-        width = BUCKETS[bucket]
-        return [EventCount(bucket=us_to_ts(int(b) * width) or "", count=n)
-                for b, n in sorted(totals.items())]  # fmt: skip
+            return _COUNTS.validate_python([{"bucket": str(b), "count": n} for b, n in ranked])
+        width = BUCKETS[bucket] // 1_000_000
+        return _COUNTS.validate_python([{"bucket": _label(int(b) * width), "count": n}
+                                        for b, n in sorted(totals.items())])  # fmt: skip
 
     @staticmethod
     def _count_table(
         conn: Conn, totals: dict[Any, int], table: str, lo: int, hi: int, bucket: str,
         type: str | None, name: str | None, project: str,
     ) -> None:  # fmt: skip
-        unit_col = "hour" if table == "session_hours" else "minute"
+        unit_col, unit = ("minute", MINUTE_US) if table == "event_minutes" else ("hour", HOUR_US)
         cond = f"project = ? AND {unit_col} >= ? AND {unit_col} < ?"
         args: list[Any] = [project, lo, hi]
         if type is not None:
@@ -158,7 +170,7 @@ class QueryMixin(StoreCore):
         if name is not None:
             cond += " AND kind = 'e' AND name = ?"
             args.append(name)
-        group = "session_id" if bucket == "session" else f"minute / {BUCKETS[bucket] // MINUTE_US}"
+        group = "session_id" if bucket == "session" else f"{unit_col} / {BUCKETS[bucket] // unit}"
         for b, n in conn.q(f"SELECT {group} AS b, SUM(n) FROM {table} WHERE {cond} "
                            "GROUP BY b", args):  # fmt: skip
             totals[b] = totals.get(b, 0) + int(n)
