@@ -91,5 +91,5 @@ def store(backend: str, make_store: MakeStore, request: pytest.FixtureRequest) -
         return make_store()
     shared: SqlStore = request.getfixturevalue("pg_shared")
     with shared._tx(write=True) as conn:
-        conn.run("TRUNCATE sessions, events, messages")
+        conn.run("TRUNCATE sessions, events, messages, event_minutes, event_hours, session_hours")
     return shared

@@ -7,7 +7,10 @@ holds the number of migrations applied; a store applies the missing ones when it
 
 from __future__ import annotations
 
+from ._rollup import select_counts
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrations"]
+
 
 # Each migration is a list of statements; {json}, {bool}, {float}, {int} are the dialect's types.
 MIGRATIONS: list[list[str]] = [
@@ -86,6 +89,41 @@ MIGRATIONS: list[list[str]] = [
         )""",
         # PostgreSQL only (dropped from SQLite's list below): containment through the GIN index.
         "CREATE INDEX sessions_configs ON sessions USING GIN (configs jsonb_path_ops)",
+    ],
+    [
+        # The count tables of _rollup, filled from what is already stored.
+        """CREATE TABLE event_minutes (
+            project TEXT NOT NULL,
+            minute {int} NOT NULL,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            n {int} NOT NULL,
+            PRIMARY KEY (project, minute, kind, type, name)
+        )""",
+        """CREATE TABLE event_hours (
+            project TEXT NOT NULL,
+            hour {int} NOT NULL,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            name TEXT NOT NULL,
+            n {int} NOT NULL,
+            PRIMARY KEY (project, hour, kind, type, name)
+        )""",
+        """CREATE TABLE session_hours (
+            project TEXT NOT NULL,
+            hour {int} NOT NULL,
+            session_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            type TEXT NOT NULL,
+            n {int} NOT NULL,
+            PRIMARY KEY (project, hour, session_id, kind, type)
+        )""",
+        *(
+            select_counts(table, source, source)
+            for table in ("event_minutes", "event_hours", "session_hours")
+            for source in ("events", "messages")
+        ),
     ],
 ]
 

@@ -20,6 +20,8 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from ._core import Conn
+from ._rollup import ROLLUPS, select_counts
+from ._rows import dumps
 from ._store import SqlStore
 
 __all__ = ["PostgresStore"]
@@ -114,15 +116,19 @@ class PostgresStore(SqlStore):
             with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                        "ON CONFLICT DO NOTHING")  # fmt: skip
+            # Only rows really inserted (RETURNING) are counted, in the same statement.
+            counts = ", ".join(f"c{i} AS ({select_counts(t, table, 'ins')})"
+                               for i, t in enumerate(ROLLUPS))  # fmt: skip
+            cur.execute(_pg(
+                f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
+                f"ON CONFLICT DO NOTHING RETURNING *), {counts} SELECT 1"))  # fmt: skip
             cur.execute(f"TRUNCATE {temp}")
 
     def _greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})"
 
-    def _contains_sql(self) -> str:
-        return "configs @> ?::jsonb"
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        return "configs @> ?::jsonb", [dumps(wanted)]
 
     def drop_schema(self) -> None:
         """Drop this store's schema with everything in it (tests use one schema per run)."""
