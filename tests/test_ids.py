@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from agentlog._ids import format_ts, format_uuid, new_id, parse_ts
+from agentlog._ids import format_ts, format_uuid, new_id, parse_ts, ts_bytes, uuid_bytes
 
 
 def test_ids_are_uuid7_and_sort_in_creation_order() -> None:
@@ -25,3 +25,10 @@ def test_timestamps_are_utc_rfc3339_with_microseconds() -> None:
     assert text == expected.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert parse_ts(text) == expected
     assert format_ts(ns + 1_000_000_000).endswith(":41.123456Z")  # the per-second cache moves on
+
+
+def test_bytes_formatters_agree_with_the_str_ones() -> None:
+    ids = [new_id() for _ in range(300)] + [0, 2**128 - 1]
+    assert all(uuid_bytes(i).decode() == format_uuid(i) for i in ids)
+    for ns in (0, 1_795_000_000_000_000_001, 1_795_000_000_999_999_999, 1_795_000_001_000_000_000):
+        assert ts_bytes(ns).decode() == format_ts(ns)
