@@ -446,3 +446,38 @@ def test_a_wrong_api_key_is_a_clear_error(
 ) -> None:
     code, out, err = cli(capsys, "sessions", "--url", collector, "--api-key", "wrong-key-123")
     assert (code, out) == (2, "") and "401" in err and "Traceback" not in err
+
+
+def test_tail_stops_on_ctrl_c(two: list[str]) -> None:
+    import signal
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG_")}
+    proc = subprocess.Popen([sys.executable, "-m", "agentlog.cli", "tail", "-n", "1", *WHERE],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        assert b"user: my password?" in proc.stdout.readline()  # the backlog: following now
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+        proc.communicate()
+    assert proc.returncode == 0 and err == b""
+
+
+class _Terminal(Lines):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colour_follows_the_terminal_and_no_color(
+    monkeypatch: pytest.MonkeyPatch, two: list[str]
+) -> None:
+    term = _Terminal()
+    monkeypatch.setattr(sys, "stdout", term)
+    assert main(["timeline", two[1], *WHERE]) == 0
+    assert any("\033[31m✗" in line for line in term.lines)
+    monkeypatch.setenv("NO_COLOR", "1")
+    term.lines.clear()
+    assert main(["timeline", two[1], *WHERE]) == 0
+    assert term.lines and not any("\033[" in line for line in term.lines)
