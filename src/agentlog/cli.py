@@ -26,30 +26,25 @@ class UsageError(Exception):
     """A mistake of the user's: reported as ``agentlog: error: <message>``, exit status 2."""
 
 
-def _int_at_least(low: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
+def _number(kind: Callable[[str], Any], what: str, *, low: float, strict: bool) -> Any:
+    """An argparse type: ``kind(text)``, finite and above ``low`` (or at least ``low``)."""
+
+    def parse(text: str) -> Any:
         try:
-            value = int(text)
+            value = kind(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be {low} or more, got {value}")
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not (value > low if strict else value >= low) or value == float("inf"):
+            bound = f"more than {low:g}" if strict else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
         return value
 
     return parse
 
 
-_positive_int, _count = _int_at_least(1), _int_at_least(0)
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
+_positive_int = _number(int, "an integer", low=1, strict=False)
+_count = _number(int, "an integer", low=0, strict=False)
+_positive_float = _number(float, "a number", low=0, strict=True)
 
 
 def config_pair(text: str) -> tuple[str, Any]:
