@@ -481,3 +481,16 @@ def test_colour_follows_the_terminal_and_no_color(
     term.lines.clear()
     assert main(["timeline", two[1], *WHERE]) == 0
     assert term.lines and not any("\033[" in line for line in term.lines)
+
+
+def test_events_of_a_session_newest_first_across_pages(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (sid,) = record([{"script": "ppp"}])
+    code, out, err = cli(capsys, "events", sid, "--type", "step", "--newest-first", "--limit",
+                         "1", "--all", "--json", *WHERE)  # fmt: skip
+    stamps = [json.loads(line)["ts"] for line in out.splitlines()]
+    assert code == 0 and len(stamps) == 3 and stamps == sorted(stamps, reverse=True)
+    assert "more:" not in err
+    code, _, err = cli(capsys, "events", "--newest-first", *WHERE)
+    assert code == 2 and "SESSION" in err

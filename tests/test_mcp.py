@@ -170,6 +170,12 @@ async def test_sessions_timeline_and_context_through_mcp(tmp_path: Path) -> None
         ctx = await call(session, "event_context", event_id=ids[1], before=1, after=1)
         assert ctx["target"]["id"] == ids[1] and [i["id"] for i in ctx["before"]] == ids[:1]
 
+        convo = await call(session, "get_messages", session_id=chat["id"], with_events=True)
+        assert [m["role"] for m in convo["messages"]] == [
+            {"u": "user", "a": "assistant"}[step] for step in scripts[0] if step in "ua"
+        ]
+        assert len(convo["events"]) == sum(step in "tc" for step in scripts[0])
+
         counts = await call(session, "event_counts", bucket="session", type="user")
         assert counts["total"] == sum(s.count("u") for s in scripts)
 
