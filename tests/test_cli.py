@@ -494,3 +494,23 @@ def test_events_of_a_session_newest_first_across_pages(
     assert "more:" not in err
     code, _, err = cli(capsys, "events", "--newest-first", *WHERE)
     assert code == 2 and "SESSION" in err
+
+
+def test_timeline_shows_message_text_of_every_format(capsys: pytest.CaptureFixture[str]) -> None:
+    agentlog.init(path=JSONL)
+    with agentlog.session("formats") as s:
+        agentlog.store_message({"role": "user", "content": [{"type": "text", "text": "hi"}]})
+        agentlog.store_message({"role": "assistant", "content": [
+            {"type": "text", "text": "let me look"},
+            {"type": "tool_use", "id": "t1", "name": "search_kb", "input": {}},
+        ]}, format="anthropic")  # fmt: skip
+        agentlog.store_message({"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "lookup", "arguments": "{}"}},
+        ]})  # fmt: skip
+        agentlog.store_message("just text", format="raw")
+    assert agentlog.flush(10.0)
+    code, out, _ = cli(capsys, "timeline", s.id, *WHERE)
+    texts = [line[: -len(" [") - 37].split(": ", 1)[1] for line in out.splitlines()[2:]]
+    assert code == 0 and texts == [
+        "hi", "let me look [tool_use search_kb]", "[tool_calls lookup]", "just text",
+    ]  # fmt: skip
