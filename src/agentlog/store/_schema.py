@@ -7,9 +7,16 @@ holds the number of migrations applied; a store applies the missing ones when it
 
 from __future__ import annotations
 
-from ._rollup import select_counts
+from ._rollup import ROLLUPS, select_counts
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrations"]
+
+
+def _count_table(table: str) -> str:
+    cols = [c.strip() for c in ROLLUPS[table][0].split(",")]
+    defs = ", ".join(f"{c} {{int}} NOT NULL" if c in ("minute", "hour") else f"{c} TEXT NOT NULL"
+                     for c in cols)  # fmt: skip
+    return f"CREATE TABLE {table} ({defs}, n {{int}} NOT NULL, PRIMARY KEY ({', '.join(cols)}))"
 
 
 # Each migration is a list of statements; {json}, {bool}, {float}, {int} are the dialect's types.
@@ -92,36 +99,12 @@ MIGRATIONS: list[list[str]] = [
     ],
     [
         # The count tables of _rollup, filled from what is already stored.
-        """CREATE TABLE event_minutes (
-            project TEXT NOT NULL,
-            minute {int} NOT NULL,
-            kind TEXT NOT NULL,
-            type TEXT NOT NULL,
-            name TEXT NOT NULL,
-            n {int} NOT NULL,
-            PRIMARY KEY (project, minute, kind, type, name)
-        )""",
-        """CREATE TABLE event_hours (
-            project TEXT NOT NULL,
-            hour {int} NOT NULL,
-            kind TEXT NOT NULL,
-            type TEXT NOT NULL,
-            name TEXT NOT NULL,
-            n {int} NOT NULL,
-            PRIMARY KEY (project, hour, kind, type, name)
-        )""",
-        """CREATE TABLE session_hours (
-            project TEXT NOT NULL,
-            hour {int} NOT NULL,
-            session_id TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            type TEXT NOT NULL,
-            n {int} NOT NULL,
-            PRIMARY KEY (project, hour, session_id, kind, type)
-        )""",
+        *(_count_table(table) for table in ROLLUPS),
+        "CREATE INDEX event_minutes_type ON event_minutes (project, type, minute)",
+        "CREATE INDEX session_hours_type ON session_hours (project, type, hour)",
         *(
             select_counts(table, source, source)
-            for table in ("event_minutes", "event_hours", "session_hours")
+            for table in ROLLUPS
             for source in ("events", "messages")
         ),
     ],
