@@ -19,11 +19,12 @@ def _count_table(table: str) -> str:
     return f"CREATE TABLE {table} ({defs}, n {{int}} NOT NULL, PRIMARY KEY ({', '.join(cols)}))"
 
 
-# Each migration is a list of statements; {json}, {bool}, {float}, {int} are the dialect's types.
+# Each migration is a list of statements; {json}, {bool}, {float}, {int}, {key} are the
+# dialect's types.
 MIGRATIONS: list[list[str]] = [
     [
         """CREATE TABLE sessions (
-            id TEXT PRIMARY KEY,
+            id {key} PRIMARY KEY,
             project TEXT NOT NULL,
             name TEXT,
             user_id TEXT,
@@ -51,8 +52,8 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX sessions_running ON sessions (last_activity_us) WHERE status = 'running'",
         """CREATE TABLE events (
             project TEXT NOT NULL,
-            id TEXT NOT NULL,
-            session_id TEXT,
+            id {key} NOT NULL,
+            session_id {key},
             parent_id TEXT,
             type TEXT NOT NULL,
             name TEXT,
@@ -72,8 +73,8 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX events_type ON events (project, type, ts_us)",
         """CREATE TABLE messages (
             project TEXT NOT NULL,
-            id TEXT NOT NULL,
-            session_id TEXT NOT NULL,
+            id {key} NOT NULL,
+            session_id {key} NOT NULL,
             ts_us {int} NOT NULL,
             role TEXT NOT NULL,
             format TEXT NOT NULL,
@@ -113,8 +114,15 @@ MIGRATIONS: list[list[str]] = [
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _TYPES = {
-    "sqlite": {"json": "TEXT", "bool": "INTEGER", "float": "REAL", "int": "INTEGER"},
-    "postgres": {"json": "JSONB", "bool": "BOOLEAN", "float": "DOUBLE PRECISION", "int": "BIGINT"},
+    "sqlite": {"json": "TEXT", "bool": "INTEGER", "float": "REAL", "int": "INTEGER", "key": "TEXT"},
+    # Ids order bytewise (as in Python and SQLite), whatever the database's locale.
+    "postgres": {
+        "json": "JSONB",
+        "bool": "BOOLEAN",
+        "float": "DOUBLE PRECISION",
+        "int": "BIGINT",
+        "key": 'TEXT COLLATE "C"',
+    },
 }
 
 
