@@ -70,7 +70,7 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX events_session ON events (project, session_id, ts_us, id)",
         "CREATE INDEX events_time ON events (project, ts_us, id)",
-        "CREATE INDEX events_type ON events (project, type, ts_us)",
+        "CREATE INDEX events_type ON events (project, type, ts_us, session_id, id)",
         """CREATE TABLE messages (
             project TEXT NOT NULL,
             id {key} NOT NULL,
@@ -84,7 +84,7 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX messages_session ON messages (project, session_id, ts_us, id)",
         "CREATE INDEX messages_time ON messages (project, ts_us, id)",
-        "CREATE INDEX messages_role ON messages (project, role, ts_us)",
+        "CREATE INDEX messages_role ON messages (project, role, ts_us, session_id, id)",
         "CREATE INDEX messages_state ON messages (session_id, state)",
         # The SQLite store's JSONL indexer: how far each file (by device and inode) was read.
         """CREATE TABLE jsonl_files (

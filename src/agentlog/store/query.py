@@ -221,34 +221,30 @@ class QueryMixin(StoreCore):
             raise InvalidInputError("count_type: must be a non-empty string")
         start, end = _since(days, now)
         wanted = sorted({*markers, count_type})
-        is_marker = f"CASE WHEN t IN ({','.join('?' * len(markers))}) THEN 1 ELSE 0 END"
-        parts, args = [], []
-        for table, (_, _, type_col, _) in _ITEM.items():
-            parts.append(f"SELECT session_id, ts_us, id, {type_col} AS t FROM {table} WHERE "
-                         "project = ? AND ts_us >= ? AND ts_us <= ? AND session_id IS NOT NULL "
-                         f"AND {type_col} IN ({','.join('?' * len(wanted))})")  # fmt: skip
-            args += [project, start, end, *wanted]
-        # seg = how many markers come before an item in its session: a marker closes segment
-        # seg, the items after it open seg + 1. One row per segment comes back.
-        sql = (
-            f"WITH items AS ({' UNION ALL '.join(parts)}), "
-            f"seq AS (SELECT session_id, ts_us, id, t, {is_marker} AS m, COALESCE(SUM({is_marker}) "
-            "OVER (PARTITION BY session_id ORDER BY ts_us, id ROWS BETWEEN UNBOUNDED PRECEDING "
-            "AND 1 PRECEDING), 0) AS seg FROM items) "
-            "SELECT session_id, seg, SUM(1 - m), MAX(m), MAX(CASE WHEN m = 1 THEN ts_us END), "
-            "MAX(CASE WHEN m = 1 THEN id END), MAX(CASE WHEN m = 1 THEN t END) FROM seq "
-            "GROUP BY session_id, seg"
-        )  # fmt: skip
+        rows: list[tuple[str, int, str, str]] = []
         with self._tx() as conn:
-            rows = conn.q(sql, [*args, *markers, *markers])
+            for table, (_, _, type_col, _) in _ITEM.items():
+                rows.extend(conn.q(
+                    f"SELECT session_id, ts_us, id, {type_col} FROM {table} WHERE project = ? "
+                    f"AND ts_us >= ? AND ts_us <= ? AND session_id IS NOT NULL AND {type_col} "
+                    f"IN ({','.join('?' * len(wanted))})", [project, start, end, *wanted]))  # fmt: skip
+        rows.sort()
+        marker_set = set(markers)
         found: list[tuple[int, str, MarkerSegment]] = []
         trailing = 0
-        for sid, seg, count, has_marker, ts, item_id, typ in rows:
-            if has_marker:
-                found.append((ts, item_id, MarkerSegment(marker_index=int(seg), session_id=sid,
-                              count=int(count), marker_id=item_id, marker_type=typ)))  # fmt: skip
+        current, seg, index = None, 0, 0
+        for sid, ts, item_id, typ in rows:
+            if sid != current:
+                trailing += seg
+                current, seg, index = sid, 0, 0
+            if typ in marker_set:
+                found.append((ts, item_id, MarkerSegment(marker_index=index, session_id=sid,
+                              count=seg, marker_id=item_id, marker_type=typ)))  # fmt: skip
+                index += 1
+                seg = 0
             else:
-                trailing += int(count)
+                seg += 1
+        trailing += seg
         dist = [m for _, _, m in sorted(found, key=lambda f: (f[0], f[1]))]
         counts = [m.count for m in dist]
         return MarkerStats(
