@@ -2,7 +2,8 @@
 
 ``event_minutes`` and ``event_hours`` count timeline items per (minute or hour, kind, type,
 name) and serve the time buckets; ``session_hours`` counts them per (hour, session, kind, type)
-and serves the session bucket. Messages count with kind ``'m'`` and their role as type; a missing name is ``''``.
+and serves the session bucket; ``minute_totals`` and ``session_totals`` hold the same counts
+without type and name, for unfiltered counts. Messages count with kind ``'m'`` and their role as type; a missing name is ``''``.
 Only rows really inserted are counted (a re-sent record adds nothing), and deleting a session
 takes its counts back out.
 """
@@ -22,19 +23,35 @@ __all__ = ["HOUR_US", "MINUTE_US", "ROLLUPS", "add_counts", "count_rows", "remov
 MINUTE_US = 60_000_000
 HOUR_US = 3_600_000_000
 
-# table -> (key columns, {source table: (key expression, condition)})
+_M = f"ts_us / {MINUTE_US}"
+_H = f"ts_us / {HOUR_US}"
+_NAME = "COALESCE(name, '')"
+_ALL = "TRUE"
+_SESSION = "session_id IS NOT NULL"
+
+# table -> (key columns, {source table: (key expression, condition)}). The *_totals tables
+# serve unfiltered counts: a week of minutes is ~10k rows there, against one row per minute
+# and type and name in event_minutes.
 ROLLUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
     "event_minutes": ("project, minute, kind, type, name", {
-        "events": (f"project, ts_us / {MINUTE_US}, 'e', type, COALESCE(name, '')", "TRUE"),
-        "messages": (f"project, ts_us / {MINUTE_US}, 'm', role, ''", "TRUE"),
+        "events": (f"project, {_M}, 'e', type, {_NAME}", _ALL),
+        "messages": (f"project, {_M}, 'm', role, ''", _ALL),
+    }),
+    "minute_totals": ("project, minute", {
+        "events": (f"project, {_M}", _ALL),
+        "messages": (f"project, {_M}", _ALL),
     }),
     "event_hours": ("project, hour, kind, type, name", {
-        "events": (f"project, ts_us / {HOUR_US}, 'e', type, COALESCE(name, '')", "TRUE"),
-        "messages": (f"project, ts_us / {HOUR_US}, 'm', role, ''", "TRUE"),
+        "events": (f"project, {_H}, 'e', type, {_NAME}", _ALL),
+        "messages": (f"project, {_H}, 'm', role, ''", _ALL),
     }),
     "session_hours": ("project, hour, session_id, kind, type", {
-        "events": (f"project, ts_us / {HOUR_US}, session_id, 'e', type", "session_id IS NOT NULL"),
-        "messages": (f"project, ts_us / {HOUR_US}, session_id, 'm', role", "TRUE"),
+        "events": (f"project, {_H}, session_id, 'e', type", _SESSION),
+        "messages": (f"project, {_H}, session_id, 'm', role", _ALL),
+    }),
+    "session_totals": ("project, hour, session_id", {
+        "events": (f"project, {_H}, session_id", _SESSION),
+        "messages": (f"project, {_H}, session_id", _ALL),
     }),
 }  # fmt: skip
 
@@ -64,22 +81,23 @@ def _div(a: int, b: int) -> int:
 
 def count_rows(source: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Counter[tuple[Any, ...]]]:
     """The counts that ``rows`` (rows of ``source`` in its column order) add to each table."""
-    minutes: Counter[tuple[Any, ...]] = Counter()
-    hours: Counter[tuple[Any, ...]] = Counter()
-    sessions: Counter[tuple[Any, ...]] = Counter()
-    if source == "events":
-        for r in rows:
-            name = r[5] or ""
-            minutes[(r[0], _div(r[6], MINUTE_US), "e", r[4], name)] += 1
-            hours[(r[0], _div(r[6], HOUR_US), "e", r[4], name)] += 1
-            if r[2] is not None:
-                sessions[(r[0], _div(r[6], HOUR_US), r[2], "e", r[4])] += 1
-    else:
-        for r in rows:
-            minutes[(r[0], _div(r[3], MINUTE_US), "m", r[4], "")] += 1
-            hours[(r[0], _div(r[3], HOUR_US), "m", r[4], "")] += 1
-            sessions[(r[0], _div(r[3], HOUR_US), r[2], "m", r[4])] += 1
-    return {"event_minutes": minutes, "event_hours": hours, "session_hours": sessions}
+    out: dict[str, Counter[tuple[Any, ...]]] = {t: Counter() for t in ROLLUPS}
+    minutes, totals, hours = out["event_minutes"], out["minute_totals"], out["event_hours"]
+    per_session, session_totals = out["session_hours"], out["session_totals"]
+    events = source == "events"
+    for r in rows:
+        if events:
+            project, sid, typ, name, ts, kind = r[0], r[2], r[4], r[5] or "", r[6], "e"
+        else:
+            project, sid, typ, name, ts, kind = r[0], r[2], r[4], "", r[3], "m"
+        minute, hour = _div(ts, MINUTE_US), _div(ts, HOUR_US)
+        minutes[(project, minute, kind, typ, name)] += 1
+        totals[(project, minute)] += 1
+        hours[(project, hour, kind, typ, name)] += 1
+        if sid is not None:
+            per_session[(project, hour, sid, kind, typ)] += 1
+            session_totals[(project, hour, sid)] += 1
+    return out
 
 
 def add_counts(conn: Conn, counts: dict[str, Counter[tuple[Any, ...]]], sign: int = 1) -> None:

@@ -22,7 +22,7 @@ from psycopg_pool import ConnectionPool
 from ._core import Conn
 from ._rollup import ROLLUPS, select_counts
 from ._rows import dumps
-from ._store import SqlStore
+from ._store import SqlStore, check_options
 
 __all__ = ["PostgresStore"]
 
@@ -62,6 +62,7 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: str, *, schema: str | None = None, min_size: int = 1,
                  max_size: int = 8, **options: Any) -> None:  # fmt: skip
+        check_options(options)
         self.url = url
         self.schema = schema
         if schema is not None:

@@ -130,10 +130,12 @@ class QueryMixin(StoreCore):
         # Whole minutes (hours, for sessions) come from the count tables; the partial ones at
         # both ends of the window from the rows themselves. A name filter per session has no
         # count table: it reads the rows.
+        plain = type is None and name is None
         if bucket == "session":
-            table, unit = ("session_hours", HOUR_US) if name is None else ("", HOUR_US)
+            table = "" if name is not None else "session_totals" if plain else "session_hours"
+            unit = HOUR_US
         elif bucket == "minute":
-            table, unit = "event_minutes", MINUTE_US
+            table, unit = ("minute_totals" if plain else "event_minutes"), MINUTE_US
         else:
             table, unit = "event_hours", HOUR_US
         lo = -(-start // unit)  # first whole unit in the window
@@ -161,7 +163,8 @@ class QueryMixin(StoreCore):
         conn: Conn, totals: dict[Any, int], table: str, lo: int, hi: int, bucket: str,
         type: str | None, name: str | None, project: str,
     ) -> None:  # fmt: skip
-        unit_col, unit = ("minute", MINUTE_US) if table == "event_minutes" else ("hour", HOUR_US)
+        minutes = table in ("event_minutes", "minute_totals")
+        unit_col, unit = ("minute", MINUTE_US) if minutes else ("hour", HOUR_US)
         cond = f"project = ? AND {unit_col} >= ? AND {unit_col} < ?"
         args: list[Any] = [project, lo, hi]
         if type is not None:
@@ -180,7 +183,9 @@ class QueryMixin(StoreCore):
         conn: Conn, totals: dict[Any, int], start: int, end: int, bucket: str, type: str | None,
         name: str | None, project: str,
     ) -> None:  # fmt: skip
-        group = "session_id" if bucket == "session" else f"ts_us / {BUCKETS[bucket]}"
+        # Expressions, not the bare column, for the session: SQLite would otherwise walk the
+        # whole events_session index to group, instead of the time range of events_time.
+        group = "session_id || ''" if bucket == "session" else f"ts_us / {BUCKETS[bucket]}"
         for table, (_, _, type_col, _) in _ITEM.items():
             if table == "messages" and name is not None:
                 continue  # messages have no name: a name filter selects events only
@@ -192,7 +197,7 @@ class QueryMixin(StoreCore):
                 cond += " AND name = ?"
                 args.append(name)
             if bucket == "session":
-                cond += " AND session_id IS NOT NULL"
+                cond += " AND COALESCE(session_id, '') <> ''"
             for b, n in conn.q(f"SELECT {group} AS b, count(*) FROM {table} WHERE {cond} "
                                "GROUP BY b", args):  # fmt: skip
                 totals[b] = totals.get(b, 0) + int(n)

@@ -24,7 +24,7 @@ from ._core import Conn, chunks
 from ._jsonl_index import JsonlIndexMixin
 from ._rollup import add_counts, count_rows
 from ._rows import dumps
-from ._store import SqlStore
+from ._store import SqlStore, check_options
 
 __all__ = ["DEFAULT_DB", "SqliteStore"]
 
@@ -86,6 +86,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
     dialect = "sqlite"
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, **options: Any) -> None:
+        check_options(options)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
