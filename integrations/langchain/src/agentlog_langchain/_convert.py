@@ -20,7 +20,11 @@ __all__ = [
     "tool_calls_data",
 ]
 
-_ROLES = {"human": "user", "ai": "assistant", "system": "system", "tool": "tool"}
+_ROLES = {
+    "human": "user", "ai": "assistant", "system": "system", "tool": "tool",
+    "HumanMessageChunk": "user", "AIMessageChunk": "assistant",
+    "SystemMessageChunk": "system", "ToolMessageChunk": "tool",
+}  # fmt: skip
 # Not failures: the run was stopped on purpose (consumer broke out of a stream, task
 # cancelled, a LangGraph interrupt or hand-off unwinding the graph).
 _STOPS = frozenset(
@@ -47,7 +51,10 @@ def tool_calls_data(message: Any) -> list[dict[str, Any]] | None:
 
 def message_data(message: Any) -> dict[str, Any]:
     mtype = getattr(message, "type", None)
-    role = getattr(message, "role", None) if mtype == "chat" else _ROLES.get(str(mtype), mtype)
+    if mtype in ("chat", "ChatMessageChunk"):
+        role = getattr(message, "role", None)
+    else:
+        role = _ROLES.get(str(mtype), mtype)
     out: dict[str, Any] = {"role": role, "content": to_jsonable(getattr(message, "content", None))}
     name = getattr(message, "name", None)
     if name:
