@@ -77,8 +77,14 @@ def script(*, fail: BaseException | None = None) -> list[Any]:
         content="", id="ai-1", usage_metadata=USAGE,  # type: ignore[arg-type]
         tool_calls=[{"name": "get_weather", "args": {"city": "Paris"}, "id": "call-1"}],
     )  # fmt: skip
-    second: Any = fail if fail is not None else AIMessage(
-        content="It is sunny in Paris.", id="ai-2", usage_metadata=USAGE  # type: ignore[arg-type]
+    second: Any = (
+        fail
+        if fail is not None
+        else AIMessage(
+            content="It is sunny in Paris.",
+            id="ai-2",
+            usage_metadata=USAGE,  # type: ignore[arg-type]
+        )
     )
     return [first, second]
 

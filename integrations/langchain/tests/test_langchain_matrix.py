@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from langchain_fakes import OWNER_SEEN, USAGE, ToolCallingFakeModel, collect, get_weather, make_agent
+from langchain_fakes import (
+    OWNER_SEEN,
+    USAGE,
+    ToolCallingFakeModel,
+    collect,
+    get_weather,
+    make_agent,
+)
 from langchain_fakes import script as make_script
 
 import agentlog

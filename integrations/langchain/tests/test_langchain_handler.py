@@ -1,0 +1,170 @@
+"""What the handler records for chains, models, tools and retrievers, and where it nests them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document
+from langchain_core.language_models.fake import FakeListLLM
+from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
+from langchain_core.messages import AIMessage
+from langchain_core.prompts import ChatPromptTemplate
+from langchain_core.retrievers import BaseRetriever
+from langchain_core.runnables import RunnableLambda
+from langchain_core.tools import tool
+
+import agentlog
+from agentlog.testing import Capture, capture
+
+pytestmark = pytest.mark.usefixtures("instrumented")
+
+
+class KeywordRetriever(BaseRetriever):
+    docs: list[Document]
+
+    def _get_relevant_documents(
+        self, query: str, *, run_manager: CallbackManagerForRetrieverRun
+    ) -> list[Document]:
+        return [d for d in self.docs if query.lower() in d.page_content.lower()]
+
+
+def _chat(*replies: str) -> GenericFakeChatModel:
+    return GenericFakeChatModel(
+        messages=iter([AIMessage(content=r, id=f"m{i}") for i, r in enumerate(replies)])
+    )
+
+
+def test_chain_nests_under_the_active_agentlog_span(cap: Capture) -> None:
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | _chat("hello there")
+
+    @agentlog.trace(type="step")
+    def handle() -> Any:
+        return chain.invoke({"q": "hi"})
+
+    with agentlog.session("nesting") as sess:
+        handle()
+    events = {e["id"]: e for e in cap.events()}
+    (step,) = cap.events("step")
+    (seq,) = [e for e in events.values() if e["name"] == "RunnableSequence"]
+    (llm,) = cap.events("llm_call")
+    assert seq["parent_id"] == step["id"]
+    assert llm["parent_id"] == seq["id"]
+    assert {e["session_id"] for e in events.values()} == {sess.id}
+    assert llm["data"]["provider"] == "genericfakechatmodel"
+    assert llm["data"]["response"] == "hello there"
+    assert seq["data"] == {
+        "input": {"q": "hi"},
+        "output": {**_dump(AIMessage("hello there", id="m0"))},
+    }
+
+
+def _dump(message: AIMessage) -> dict[str, Any]:
+    from agentlog._serialize import to_jsonable
+
+    return to_jsonable(message)  # type: ignore[no-any-return]
+
+
+def test_retriever_is_a_retrieval_span(cap: Capture) -> None:
+    retriever = KeywordRetriever(
+        docs=[
+            Document("Reset your password in Settings", id="d1", metadata={"src": "kb"}),
+            Document("Refund policy", id="d2"),
+        ]
+    )
+    with agentlog.session("rag"):
+        found = retriever.invoke("password")
+    assert [d.id for d in found] == ["d1"]
+    (span,) = cap.events("retrieval")
+    assert span["name"] == "KeywordRetriever"
+    assert span["data"] == {
+        "query": "password",
+        "documents": [{"page_content": "Reset your password in Settings",
+                       "metadata": {"src": "kb"}, "id": "d1"}],
+    }  # fmt: skip
+
+
+def test_tool_error_is_recorded_and_raised_unchanged(cap: Capture) -> None:
+    boom = ValueError("no such city")
+
+    @tool
+    def lookup(city: str) -> str:
+        """Look a city up."""
+        raise boom
+
+    with agentlog.session("tools"), pytest.raises(ValueError) as info:
+        lookup.invoke({"city": "Atlantis"})
+    assert info.value is boom
+    (span,) = cap.events("tool_call")
+    assert span["status"] == "error"
+    assert span["error"]["type"] == "ValueError"
+    assert span["data"]["input"] == {"city": "Atlantis"}
+
+
+def test_batch_records_one_llm_call_per_input(cap: Capture) -> None:
+    model = FakeListLLM(responses=["a", "b", "c"])
+    with agentlog.session("batch") as sess:
+        out = model.batch(["one", "two", "three"], config={"max_concurrency": 1})
+    assert out == ["a", "b", "c"]
+    calls = cap.events("llm_call")
+    assert sorted(c["data"]["messages"] for c in calls) == ["one", "three", "two"]
+    assert sorted(c["data"]["response"] for c in calls) == ["a", "b", "c"]
+    assert {c["session_id"] for c in calls} == {sess.id}
+
+
+def test_abandoned_stream_is_partial_not_error(cap: Capture) -> None:
+    model = _chat("one two three four")
+    with agentlog.session("stream"):
+        stream = model.stream("count")
+        assert next(stream).content == "one"
+        stream.close()
+    (call,) = cap.events("llm_call")
+    assert call["partial"] is True
+    assert call["status"] == "ok"
+    assert call["data"]["stream"] is True
+    assert call["data"]["time_to_first_token_ms"] >= 0
+
+
+def test_runs_langchain_hides_are_not_recorded(cap: Capture) -> None:
+    plumbing = RunnableLambda(lambda x: x, name="plumbing").with_config(tags=["langsmith:hidden"])
+    step = RunnableLambda(lambda x: x + 1, name="step")
+    outer = RunnableLambda(lambda x: step.invoke(plumbing.invoke(x)), name="outer")
+    with agentlog.session("hidden"):
+        assert outer.invoke(1) == 2
+    names = {e["name"]: e for e in cap.events("chain")}
+    assert set(names) == {"outer", "step"}
+    assert names["step"]["parent_id"] == names["outer"]["id"]
+
+
+def test_payloads_are_left_out_when_capture_is_off() -> None:
+    with capture(capture_payloads=False) as cap, agentlog.session("private"):
+        _chat("secret answer").invoke("secret question")
+    (call,) = cap.events("llm_call")
+    assert call["data"]["messages"] is None
+    assert "response" not in call["data"] or call["data"]["response"] is None
+    assert "secret" not in str(cap.records)
+
+
+def test_recording_failure_never_reaches_the_caller(
+    cap: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agentlog_langchain._handler as handler
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("recorder broke")
+
+    monkeypatch.setattr(handler, "start_span", broken)
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | _chat("still fine")
+    with agentlog.session("broken"):
+        assert chain.invoke({"q": "hi"}).content == "still fine"
+    assert cap.events() == []
+
+
+def test_text_llm_prompt_and_response(cap: Capture) -> None:
+    with agentlog.session("llm"):
+        assert FakeListLLM(responses=["pong"]).invoke("ping") == "pong"
+    (call,) = cap.events("llm_call")
+    assert call["data"]["messages"] == "ping"
+    assert call["data"]["response"] == "pong"
+    assert call["data"]["provider"] == "fakelist"
