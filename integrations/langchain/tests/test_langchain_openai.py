@@ -156,3 +156,22 @@ async def test_direct_openai_call_after_langchain_is_recorded_by_the_provider(
     assert len(calls) == 2
     assert calls[0]["name"] == "ChatOpenAI"
     assert calls[1]["name"] != "ChatOpenAI"
+
+
+async def test_batch_runs_each_call_marked_in_its_own_worker(
+    cap: Capture, router: respx.MockRouter, both: None
+) -> None:
+    _answer(router, streaming=False, text="ok")
+    owners: list[str | None] = []
+    model = chat_openai(router, owners)
+    with agentlog.session("batch") as sess:
+        replies = model.batch(["one", "two", "three"])
+        areplies = await model.abatch(["four", "five"])
+    assert [r.content for r in [*replies, *areplies]] == ["ok"] * 5
+    assert owners == ["langchain"] * 5
+    calls = cap.events("llm_call")
+    assert len(calls) == 5
+    assert {c["session_id"] for c in calls} == {sess.id}
+    assert sorted(c["data"]["messages"][0]["content"] for c in calls) == sorted(
+        ["one", "two", "three", "four", "five"]
+    )

@@ -34,7 +34,9 @@ __all__ = ["MAX_OPEN_RUNS", "AgentlogCallbackHandler"]
 # stops tracking new ones (counted in ``dropped_runs``) rather than grow without bound.
 MAX_OPEN_RUNS = 10_000
 _HIDDEN = "langsmith:hidden"  # LangChain/LangGraph plumbing that its own tracer hides too
-_AGENT_NAMES = ("AgentExecutor", "agent")
+# Run names that make a chain span an ``agent`` span: classic AgentExecutor, and any runnable
+# or graph its author named "...agent" (create_agent(name="support_agent"), @chain def agent).
+_AGENT_SUFFIXES = ("agent", "agentexecutor")
 
 
 class _Run:
@@ -146,7 +148,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
     ) -> None:  # fmt: skip
         try:
             name = _name(serialized, kwargs, "chain")
-            etype = "agent" if name.endswith(_AGENT_NAMES) else "chain"
+            etype = "agent" if name.lower().endswith(_AGENT_SUFFIXES) else "chain"
             data: dict[str, Any] = {"input": to_jsonable(inputs) if _capture() else None}
             if tags:
                 data["tags"] = list(tags)
