@@ -160,28 +160,32 @@ def run_agent(model: ChatOpenAI, question: str) -> str:
     return weather_agent.invoke(question)
 
 
+def print_timeline(session_id: str) -> None:
+    records = read_jsonl(EVENTS).records
+    session: dict[str, Any] | None = None
+    for rec in records:
+        if rec["kind"] == "session" and rec["id"] == session_id:
+            session = merge_session(session, rec)
+    print()
+    print(render_timeline(session, [r for r in records if r.get("session_id") == session_id
+                                    and r["kind"] != "session"]))  # fmt: skip
+    print(f"\n{len(records)} records in {EVENTS}")
+
+
 def main() -> None:
     agentlog.init(path=str(EVENTS), instrument=True)
     model, server = make_model()
     try:
-        with agentlog.session("Weather agent", user="alice", configs={"framework": "langchain"}):
+        with agentlog.session(
+            "Weather agent", user="alice", configs={"framework": "langchain"}
+        ) as s:
             answer = run_agent(model, "What's the weather in Paris, in Fahrenheit too?")
         print("agent answered:", answer)
     finally:
         if server is not None:
             server.shutdown()
     agentlog.flush()
-
-    read = read_jsonl(EVENTS)
-    sessions: dict[str, dict[str, Any]] = {}
-    for rec in read.records:
-        if rec["kind"] == "session":
-            sessions[rec["id"]] = merge_session(sessions.get(rec["id"]), rec)
-    for sid, sess in sessions.items():
-        items = [r for r in read.records if r["kind"] != "session" and r.get("session_id") == sid]
-        print()
-        print(render_timeline(sess, items))
-    print(f"\n{len(read.records)} records in {EVENTS}")
+    print_timeline(s.id)
     agentlog.shutdown()
 
 
