@@ -168,3 +168,40 @@ def test_text_llm_prompt_and_response(cap: Capture) -> None:
     assert call["data"]["messages"] == "ping"
     assert call["data"]["response"] == "pong"
     assert call["data"]["provider"] == "fakelist"
+
+
+@agentlog.tool
+def lookup_forecast(city: str) -> str:
+    return f"{city}: sunny"
+
+
+@tool
+def forecast(city: str) -> str:
+    """Forecast for a city, through the team's own agentlog-traced helper."""
+    return lookup_forecast(city)
+
+
+@tool
+async def aforecast(city: str) -> str:
+    """Async forecast for a city."""
+    return lookup_forecast(city)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_agentlog_code_inside_a_langchain_tool_nests_under_it(
+    cap: Capture, is_async: bool
+) -> None:
+    wrapper = RunnableLambda(
+        lambda city: forecast.invoke({"city": city}),
+        afunc=lambda city: aforecast.ainvoke({"city": city}),
+        name="outer",
+    )
+    with agentlog.session("inner") as sess:
+        out = await wrapper.ainvoke("Oslo") if is_async else wrapper.invoke("Oslo")
+        assert agentlog._context.current_span() is None  # nothing leaked into the caller
+    assert out == "Oslo: sunny"
+    spans = cap.events("tool_call")
+    (inner,) = [s for s in spans if s["name"] == "lookup_forecast"]
+    (outer_tool,) = [s for s in spans if s["name"] != "lookup_forecast"]
+    assert inner["parent_id"] == outer_tool["id"]
+    assert inner["session_id"] == sess.id

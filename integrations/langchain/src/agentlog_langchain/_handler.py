@@ -130,6 +130,11 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         run = self._runs.get(run_id)
         return run.span if run is not None else None
 
+    def span_id_for(self, run_id: UUID) -> int | None:
+        """The agentlog span id standing for an open LangChain run (hidden: its parent's)."""
+        run = self._runs.get(run_id)
+        return run.span.id if run is not None and run.span is not None else None
+
     @staticmethod
     def _llm_timing(run: _Run, span: Span) -> dict[str, Any]:
         if run.first_token_ns is None:

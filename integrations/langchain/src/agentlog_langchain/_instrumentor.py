@@ -43,6 +43,7 @@ class LangChainInstrumentor:
 
                 from ._handler import AgentlogCallbackHandler
                 from ._owner import patch_models
+                from ._runctx import patch_run_context
 
                 if self._var is None:
                     self._handler = AgentlogCallbackHandler()
@@ -52,9 +53,11 @@ class LangChainInstrumentor:
                 self._handler.enabled = True
                 register_configure_hook(self._var, True)
                 patch_models()
+                patch_run_context(self._handler.span_id_for)
             except Exception:
                 warn_once("langchain:instrument", "agentlog: could not instrument LangChain")
                 self._remove_hook()
+                self._unpatch()
                 return False
             self._active = True
             return True
@@ -67,13 +70,19 @@ class LangChainInstrumentor:
             # Should the hook list ever be out of reach, the handler still stops opening runs.
             self._handler.enabled = False
             removed = self._remove_hook()
-            try:
-                from ._owner import unpatch_models
-
-                unpatch_models()
-            except Exception:
-                warn_once("langchain:uninstrument", "agentlog: could not unpatch LangChain")
+            self._unpatch()
             return removed
+
+    @staticmethod
+    def _unpatch() -> None:
+        try:
+            from ._owner import unpatch_models
+            from ._runctx import unpatch_run_context
+
+            unpatch_models()
+            unpatch_run_context()
+        except Exception:
+            warn_once("langchain:uninstrument", "agentlog: could not unpatch LangChain")
 
     def _remove_hook(self) -> bool:
         """Drop our entry from LangChain's hook list: it has no public unregister."""
