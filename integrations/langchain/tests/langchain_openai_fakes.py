@@ -31,18 +31,38 @@ def _http_module() -> Any:
     return httpx
 
 
-def chat_openai(router: respx.MockRouter, owners: list[str | None], **kwargs: Any) -> Any:
+def chat_openai(
+    router: respx.MockRouter, owners: list[str | None], *, cut_after: int | None = None,
+    **kwargs: Any,
+) -> Any:  # fmt: skip
+    """A ChatOpenAI whose HTTP goes to ``router``; ``cut_after``: drop the connection after
+    that many bytes of the response body (a stream that fails half-way)."""
     from langchain_openai import ChatOpenAI
 
     http = _http_module()
+
+    class CutBody(http.SyncByteStream, http.AsyncByteStream):  # type: ignore[misc, name-defined]
+        def __init__(self, body: bytes) -> None:
+            self.body = body
+
+        def __iter__(self) -> Any:
+            yield self.body[:cut_after]
+            raise http.ReadError("connection reset by peer")
+
+        async def __aiter__(self) -> Any:
+            yield self.body[:cut_after]
+            raise http.ReadError("connection reset by peer")
 
     def handle(request: Any) -> Any:
         owners.append(llm_owner_var.get())
         bridged = httpx.Request(request.method, str(request.url),
                                 headers=list(request.headers.raw), content=request.read())  # fmt: skip
         response = router.handler(bridged)
-        return http.Response(response.status_code, headers=list(response.headers.raw),
-                             content=response.read())  # fmt: skip
+        headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"content-length"]
+        if cut_after is None:
+            return http.Response(response.status_code, headers=headers, content=response.read())
+        return http.Response(response.status_code, headers=headers,
+                             stream=CutBody(response.read()))  # fmt: skip
 
     transport = http.MockTransport(handle)
     return ChatOpenAI(

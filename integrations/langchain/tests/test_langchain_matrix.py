@@ -104,3 +104,34 @@ async def test_agent_matrix(is_async: bool, streaming: bool, fail: bool) -> None
     else:
         assert second["status"] == "ok"
         assert second["data"]["response"] == "It is sunny in Paris."
+
+
+async def test_concurrent_agents_keep_their_own_sessions_and_trees() -> None:
+    import asyncio
+
+    assert agentlog.instrument("langchain")
+
+    async def one(i: int) -> str:
+        async with agentlog.session(f"run-{i}") as sess:
+            await _run(is_async=True, streaming=i % 2 == 1, error=None)
+            assert agentlog._context.llm_recorded_by() is None
+            return sess.id
+
+    try:
+        with capture() as cap:
+            ids = await asyncio.gather(*(one(i) for i in range(12)))
+            events = cap.events()
+    finally:
+        agentlog.uninstrument("langchain")
+    by_id = {e["id"]: e for e in events}
+    for sid in ids:
+        mine = [e for e in events if e["session_id"] == sid]
+        assert sorted(e["type"] for e in mine if e["type"] != "chain") == [
+            "agent", "llm_call", "llm_call", "tool_call",
+        ]  # fmt: skip
+        (agent,) = [e for e in mine if e["type"] == "agent"]
+        for event in mine:
+            if event is agent:
+                continue
+            parent = by_id[event["parent_id"]]
+            assert parent["session_id"] == sid

@@ -175,3 +175,42 @@ async def test_batch_runs_each_call_marked_in_its_own_worker(
     assert sorted(c["data"]["messages"][0]["content"] for c in calls) == sorted(
         ["one", "two", "three", "four", "five"]
     )
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_stream_cut_half_way_is_an_error_with_the_text_so_far(
+    cap: Capture, router: respx.MockRouter, both: None, is_async: bool
+) -> None:
+    _answer(router, streaming=True, text="Sunny all day in Paris")
+    body = sse(re.split(r"( )", "Sunny all day in Paris"))
+    cut = body.index(b"day")  # the server goes away inside the chunk carrying "day"
+    model = chat_openai(router, [], cut_after=cut)
+    got: list[str] = []
+    with agentlog.session("cut"), pytest.raises(openai.APIConnectionError) as info:
+        if is_async:
+            async for chunk in model.astream("weather?"):
+                got.append(str(chunk.content))
+        else:
+            for chunk in model.stream("weather?"):
+                got.append(str(chunk.content))
+    assert "".join(got) == "Sunny all "
+    (call,) = cap.events("llm_call")
+    assert call["status"] == "error"
+    assert call["error"]["type"] == type(info.value).__name__
+    assert call["data"]["response"] == "Sunny all "
+    assert call["data"]["time_to_first_token_ms"] is not None
+
+
+async def test_astream_events_records_one_llm_call(
+    cap: Capture, router: respx.MockRouter, both: None
+) -> None:
+    _answer(router, streaming=True)
+    owners: list[str | None] = []
+    model = chat_openai(router, owners)
+    with agentlog.session("events"):
+        kinds = [e["event"] async for e in model.astream_events("weather?", version="v2")]
+    assert kinds[0] == "on_chat_model_start" and kinds[-1] == "on_chat_model_end"
+    assert owners == ["langchain"]
+    (call,) = cap.events("llm_call")
+    assert call["data"]["response"] == "Sunny, 21 C"
+    assert call["data"]["stream"] is True
