@@ -135,6 +135,7 @@ def test_runs_langchain_hides_are_not_recorded(cap: Capture) -> None:
     names = {e["name"]: e for e in cap.events("chain")}
     assert set(names) == {"outer", "step"}
     assert names["step"]["parent_id"] == names["outer"]["id"]
+    assert names["outer"]["data"]["output"] == 2  # its own end, not the hidden run's
 
 
 def test_payloads_are_left_out_when_capture_is_off() -> None:

@@ -17,7 +17,7 @@ from langchain_core.callbacks import BaseCallbackHandler
 from agentlog._ids import now_ns
 from agentlog._log import warn_once
 from agentlog._serialize import to_jsonable
-from agentlog._spans import Span, emit_event, start_span
+from agentlog._spans import Span, emit_event, recording, start_span
 from agentlog._state import STATE
 
 from ._convert import (
@@ -40,10 +40,11 @@ _AGENT_SUFFIXES = ("agent", "agentexecutor")
 
 
 class _Run:
-    __slots__ = ("chunks", "first_token_ns", "span")
+    __slots__ = ("alias", "chunks", "first_token_ns", "span")
 
-    def __init__(self, span: Span | None) -> None:
-        self.span = span  # None: hidden, or not recorded; children fall back to the context
+    def __init__(self, span: Span, *, alias: bool = False) -> None:
+        self.span = span
+        self.alias = alias  # a hidden run standing in for its parent's span: never ended here
         self.first_token_ns: int | None = None
         self.chunks: list[str] | None = None
 
@@ -96,11 +97,15 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
                           "new ones are not recorded", exc_info=False)  # fmt: skip
                 return
         parent_span = parent.span if parent is not None else None
-        if tags and _HIDDEN in tags:
-            run = _Run(parent_span)  # an alias: its children hang under its parent
+        if etype in ("chain", "agent") and tags and _HIDDEN in tags:
+            if parent_span is None:
+                return
+            run = _Run(parent_span, alias=True)  # its children hang under its parent
         else:
             span = start_span(etype, name, data)
-            if span is not None and parent_span is not None:
+            if span is None:
+                return  # not recording: children fall back to the context, as this run would
+            if parent_span is not None:
                 span.parent_id = parent_span.id
                 span.session_id = parent_span.session_id
             run = _Run(span)
@@ -113,7 +118,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
     ) -> None:  # fmt: skip
         with self._lock:
             run = self._runs.pop(run_id, None)
-        if run is None or run.span is None:
+        if run is None or run.alias:
             return
         span = run.span
         if span.type == "llm_call":
@@ -133,7 +138,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
     def span_id_for(self, run_id: UUID) -> int | None:
         """The agentlog span id standing for an open LangChain run (hidden: its parent's)."""
         run = self._runs.get(run_id)
-        return run.span.id if run is not None and run.span is not None else None
+        return run.span.id if run is not None else None
 
     @staticmethod
     def _llm_timing(run: _Run, span: Span) -> dict[str, Any]:
@@ -151,6 +156,8 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
+        if not recording():
+            return  # the common case before init(): skip converting payloads
         try:
             name = _name(serialized, kwargs, "chain")
             etype = "agent" if name.lower().endswith(_AGENT_SUFFIXES) else "chain"
@@ -241,6 +248,8 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
+        if not recording():
+            return
         try:
             # LangChain calls back once per prompt, each with its own run id.
             converted = messages_data(messages[0]) if len(messages) == 1 else [
@@ -255,6 +264,8 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
+        if not recording():
+            return
         try:
             prompt: Any = prompts[0] if len(prompts) == 1 else list(prompts)
             self._start_llm(serialized, prompt, run_id, parent_run_id, tags, metadata, kwargs)
@@ -308,6 +319,8 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         metadata: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:  # fmt: skip
+        if not recording():
+            return
         try:
             capture = _capture()
             data: dict[str, Any] = {
@@ -348,6 +361,8 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
+        if not recording():
+            return
         try:
             data = {"query": query if _capture() else None, "documents": None}
             name = _name(serialized, kwargs, "retriever")
