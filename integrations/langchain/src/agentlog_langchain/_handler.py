@@ -170,12 +170,13 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
+            # Serialized as the span ends, right here: no copy needed (inputs are, at the start).
             data: dict[str, Any] = {}
             if _capture():
-                data["output"] = to_jsonable(outputs)
+                data["output"] = outputs
                 # Streamed runs only know their input at the end.
                 if kwargs.get("inputs") is not None:
-                    data["input"] = to_jsonable(kwargs["inputs"])
+                    data["input"] = kwargs["inputs"]
             self._end(run_id, data=data)
         except Exception:
             warn_once("langchain:chain_end", "agentlog: could not record a LangChain run")
@@ -184,7 +185,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         try:
             data = {}
             if _capture() and kwargs.get("inputs") is not None:
-                data["input"] = to_jsonable(kwargs["inputs"])
+                data["input"] = kwargs["inputs"]
             self._end(run_id, error=error, data=data)
         except Exception:
             warn_once("langchain:chain_error", "agentlog: could not record a LangChain run")
@@ -342,10 +343,10 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
                 # A tool called with a ToolCall returns a ToolMessage: its content is the output.
                 is_message = getattr(output, "type", None) == "tool"
                 content = getattr(output, "content", None) if is_message else output
-                data["output"] = to_jsonable(content)
+                data["output"] = content
                 artifact = getattr(output, "artifact", None) if is_message else None
                 if artifact is not None:
-                    data["artifact"] = to_jsonable(artifact)
+                    data["artifact"] = artifact
             self._end(run_id, data=data)
         except Exception:
             warn_once("langchain:tool_end", "agentlog: could not record a tool call")
