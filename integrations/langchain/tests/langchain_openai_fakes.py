@@ -17,7 +17,7 @@ import respx
 
 from agentlog._context import llm_owner_var
 
-__all__ = ["BASE", "chat_openai", "completion", "sse", "tool_call_completion"]
+__all__ = ["BASE", "STREAM_CUT_ERRORS", "chat_openai", "completion", "sse", "tool_call_completion"]
 
 BASE = "https://api.openai.com/v1"
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
@@ -29,6 +29,11 @@ def _http_module() -> Any:
 
         return httpx2
     return httpx
+
+
+# What a dropped connection mid-stream raises: langchain-openai wraps it (as an
+# APIConnectionError subclass) in recent releases, older ones let the transport error through.
+STREAM_CUT_ERRORS = (openai.APIConnectionError, _http_module().ReadError)
 
 
 def chat_openai(

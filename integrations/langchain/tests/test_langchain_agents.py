@@ -83,3 +83,33 @@ async def test_create_agent_graph_is_one_tree_per_run(streaming: bool) -> None:
     (tool,) = cap.events("tool_call")
     assert tool["data"]["output"] == "Sunny in Paris, 21 C"
     assert all(_under(events, e, roots[0]) for e in [llm_first, llm_second, tool])
+
+
+@agentlog.tool
+def score(text: str) -> int:
+    return len(text)
+
+
+async def test_agentlog_code_inside_a_langgraph_node_nests_under_the_node() -> None:
+    from langgraph.graph import END, START, StateGraph
+    from typing_extensions import TypedDict
+
+    class State(TypedDict):
+        text: str
+        score: int
+
+    def grade(state: State) -> dict[str, int]:
+        return {"score": score(state["text"])}
+
+    graph = StateGraph(State)
+    graph.add_node("grade", grade)
+    graph.add_edge(START, "grade")
+    graph.add_edge("grade", END)
+    app = graph.compile()
+    with capture() as cap, agentlog.session("graph"):
+        assert app.invoke({"text": "hello", "score": 0})["score"] == 5
+        assert (await app.ainvoke({"text": "hi", "score": 0}))["score"] == 2
+    nodes = [e for e in cap.events("chain") if e["name"] == "grade"]
+    helpers = cap.events("tool_call")
+    assert len(nodes) == len(helpers) == 2
+    assert {h["parent_id"] for h in helpers} == {n["id"] for n in nodes}

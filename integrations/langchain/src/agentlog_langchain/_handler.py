@@ -27,6 +27,7 @@ from ._convert import (
     messages_data,
     model_and_provider,
 )
+from ._runctx import patch_late
 
 __all__ = ["MAX_OPEN_RUNS", "AgentlogCallbackHandler"]
 
@@ -158,6 +159,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
     ) -> None:  # fmt: skip
         if not recording():
             return  # the common case before init(): skip converting payloads
+        patch_late()
         try:
             name = _name(serialized, kwargs, "chain")
             etype = "agent" if name.lower().endswith(_AGENT_SUFFIXES) else "chain"
@@ -347,6 +349,10 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
                 artifact = getattr(output, "artifact", None) if is_message else None
                 if artifact is not None:
                     data["artifact"] = artifact
+            # Older langchain-core does not pass the id to on_tool_start; the reply carries it.
+            call_id = getattr(output, "tool_call_id", None) if is_message else None
+            if call_id:
+                data["tool_call_id"] = call_id
             self._end(run_id, data=data)
         except Exception:
             warn_once("langchain:tool_end", "agentlog: could not record a tool call")

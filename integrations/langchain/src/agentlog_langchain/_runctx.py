@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import importlib
+import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 from uuid import UUID
@@ -19,7 +21,7 @@ from uuid import UUID
 from agentlog._context import span_var
 from agentlog._log import warn_once
 
-__all__ = ["patch_run_context", "unpatch_run_context"]
+__all__ = ["patch_late", "patch_run_context", "unpatch_run_context"]
 
 _MARK = "__agentlog_langchain__"
 # The module-level names their own ``set_config_context`` looks up at call time.
@@ -30,6 +32,8 @@ _TARGETS = (
 # The handler whose spans runs map to; None once uninstrumented (wrappers left under someone
 # else's then pass straight through).
 _span_of: Callable[[UUID], int | None] | None = None
+_pending: list[tuple[str, str]] = []  # targets to wrap once their module is imported
+_lock = threading.Lock()
 
 
 def _enter(config: Any) -> None:
@@ -58,30 +62,48 @@ def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _modules() -> list[tuple[Any, str]]:
-    found = []
-    for module_name, attr in _TARGETS:
+def _patch_loaded() -> None:
+    """Wrap the targets whose modules are imported by now; the rest wait for a later call.
+
+    LangGraph is never imported here: importing it is the user's business (and it may be
+    installed yet unusable); its module is wrapped the first time a run starts after it is.
+    """
+    with _lock:
+        for target in list(_pending):
+            module = sys.modules.get(target[0])
+            if module is None:
+                continue
+            _pending.remove(target)
+            current = getattr(module, target[1], None)
+            if callable(current) and not getattr(current, _MARK, False):
+                setattr(module, target[1], _wrap(current))
+
+
+def patch_late() -> None:
+    """Called as runs start: cheap once everything is wrapped."""
+    if _pending:
         try:
-            module = importlib.import_module(module_name)
-        except ImportError:
-            continue
-        if callable(getattr(module, attr, None)):
-            found.append((module, attr))
-    return found
+            _patch_loaded()
+        except Exception:
+            warn_once("langchain:run_context_patch", "agentlog: could not wrap LangGraph")
 
 
 def patch_run_context(span_of: Callable[[UUID], int | None]) -> None:
     global _span_of
+    importlib.import_module(_TARGETS[0][0])  # langchain-core's own: always there
     _span_of = span_of
-    for module, attr in _modules():
-        if not getattr(getattr(module, attr), _MARK, False):
-            setattr(module, attr, _wrap(getattr(module, attr)))
+    with _lock:
+        _pending[:] = _TARGETS
+    _patch_loaded()
 
 
 def unpatch_run_context() -> None:
     global _span_of
     _span_of = None
-    for module, attr in _modules():
-        current = getattr(module, attr)
-        if getattr(current, _MARK, False):
-            setattr(module, attr, current.__wrapped__)
+    with _lock:
+        _pending.clear()
+        for module_name, attr in _TARGETS:
+            module = sys.modules.get(module_name)
+            current = getattr(module, attr, None) if module is not None else None
+            if getattr(current, _MARK, False):
+                setattr(module, attr, current.__wrapped__)  # type: ignore[union-attr]
