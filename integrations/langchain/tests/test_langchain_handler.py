@@ -206,3 +206,14 @@ async def test_agentlog_code_inside_a_langchain_tool_nests_under_it(
     (outer_tool,) = [s for s in spans if s["name"] != "lookup_forecast"]
     assert inner["parent_id"] == outer_tool["id"]
     assert inner["session_id"] == sess.id
+
+
+def test_copied_callback_lists_keep_the_one_handler(cap: Capture) -> None:
+    import copy
+
+    from langchain_core.callbacks import CallbackManager
+
+    manager = CallbackManager.configure()
+    (handler,) = [h for h in manager.handlers if type(h).__name__ == "AgentlogCallbackHandler"]
+    assert copy.deepcopy(manager.handlers)[manager.handlers.index(handler)] is handler
+    assert copy.copy(handler) is handler

@@ -82,6 +82,14 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         self._runs: dict[UUID, _Run] = {}
         self._lock = threading.Lock()
 
+    # One handler per process holds the open runs: a copy (config merging, deepcopy of a
+    # callback list) must be the same handler, or runs would end in a map that never saw them.
+    def __copy__(self) -> AgentlogCallbackHandler:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> AgentlogCallbackHandler:
+        return self
+
     # -- bookkeeping ---------------------------------------------------------------------
 
     def _start(
