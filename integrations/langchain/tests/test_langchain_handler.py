@@ -150,12 +150,12 @@ def test_payloads_are_left_out_when_capture_is_off() -> None:
 def test_recording_failure_never_reaches_the_caller(
     cap: Capture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import agentlog_langchain._handler as handler
+    import agentlog_langchain._runs as runs
 
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("recorder broke")
 
-    monkeypatch.setattr(handler, "start_span", broken)
+    monkeypatch.setattr(runs, "start_span", broken)
     chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | _chat("still fine")
     with agentlog.session("broken"):
         assert chain.invoke({"q": "hi"}).content == "still fine"
@@ -217,3 +217,20 @@ def test_copied_callback_lists_keep_the_one_handler(cap: Capture) -> None:
     (handler,) = [h for h in manager.handlers if type(h).__name__ == "AgentlogCallbackHandler"]
     assert copy.deepcopy(manager.handlers)[manager.handlers.index(handler)] is handler
     assert copy.copy(handler) is handler
+
+
+def test_open_runs_are_bounded_and_drops_counted(
+    cap: Capture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import agentlog_langchain._runs as runs
+    from langchain_core.callbacks import CallbackManager
+
+    monkeypatch.setattr(runs, "MAX_OPEN_RUNS", 1)
+    (handler,) = [h for h in CallbackManager.configure().handlers
+                  if type(h).__name__ == "AgentlogCallbackHandler"]  # fmt: skip
+    before = handler.runs.dropped
+    chain = ChatPromptTemplate.from_messages([("human", "{q}")]) | _chat("bounded")
+    with agentlog.session("bounded"):
+        assert chain.invoke({"q": "hi"}).content == "bounded"
+    assert [e["name"] for e in cap.events()] == ["RunnableSequence"]
+    assert handler.runs.dropped == before + 2

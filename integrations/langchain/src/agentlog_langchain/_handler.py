@@ -1,14 +1,11 @@
-"""The callback handler: LangChain runs as agentlog spans.
+"""The callback handler: LangChain runs as agentlog spans (the run map is in ``_runs``).
 
-LangChain names every run (``run_id``) and its parent (``parent_run_id``); the handler keeps
-the agentlog span of each open run by run id and parents child spans explicitly. Only a root
-run takes its parent span and session from the context it starts in, so the tree stays whole
-even when LangChain runs a callback in another thread or task than the work it describes.
+Every callback converts what LangChain hands it into the event's ``data`` and is guarded: a
+failure is logged once and LangChain, and the user's code, carry on.
 """
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 from uuid import UUID
 
@@ -17,37 +14,23 @@ from langchain_core.callbacks import BaseCallbackHandler
 from agentlog._ids import now_ns
 from agentlog._log import warn_once
 from agentlog._serialize import to_jsonable
-from agentlog._spans import Span, emit_event, recording, start_span
+from agentlog._spans import emit_event, recording
 from agentlog._state import STATE
 
 from ._convert import (
     documents_data,
-    error_kind,
     generation_data,
     messages_data,
     model_and_provider,
 )
 from ._runctx import patch_late
+from ._runs import RunTree
 
-__all__ = ["MAX_OPEN_RUNS", "AgentlogCallbackHandler"]
+__all__ = ["AgentlogCallbackHandler"]
 
-# Runs a stream never finished keep their entry until shutdown; past this many the handler
-# stops tracking new ones (counted in ``dropped_runs``) rather than grow without bound.
-MAX_OPEN_RUNS = 10_000
-_HIDDEN = "langsmith:hidden"  # LangChain/LangGraph plumbing that its own tracer hides too
 # Run names that make a chain span an ``agent`` span: classic AgentExecutor, and any runnable
 # or graph its author named "...agent" (create_agent(name="support_agent"), @chain def agent).
 _AGENT_SUFFIXES = ("agent", "agentexecutor")
-
-
-class _Run:
-    __slots__ = ("alias", "chunks", "first_token_ns", "span")
-
-    def __init__(self, span: Span, *, alias: bool = False) -> None:
-        self.span = span
-        self.alias = alias  # a hidden run standing in for its parent's span: never ended here
-        self.first_token_ns: int | None = None
-        self.chunks: list[str] | None = None
 
 
 def _name(serialized: Any, kwargs: dict[str, Any], default: str) -> str:
@@ -77,10 +60,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
 
     def __init__(self) -> None:
         super().__init__()
-        self.enabled = True
-        self.dropped_runs = 0
-        self._runs: dict[UUID, _Run] = {}
-        self._lock = threading.Lock()
+        self.runs = RunTree()
 
     # One handler per process holds the open runs: a copy (config merging, deepcopy of a
     # callback list) must be the same handler, or runs would end in a map that never saw them.
@@ -89,74 +69,6 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> AgentlogCallbackHandler:
         return self
-
-    # -- bookkeeping ---------------------------------------------------------------------
-
-    def _start(
-        self, run_id: UUID, parent_run_id: UUID | None, tags: list[str] | None,
-        etype: str, name: str, data: dict[str, Any],
-    ) -> None:  # fmt: skip
-        with self._lock:
-            parent = self._runs.get(parent_run_id) if parent_run_id is not None else None
-            if parent is None and not self.enabled:
-                return  # uninstrumented: finish the trees already open, start no new ones
-            if len(self._runs) >= MAX_OPEN_RUNS:
-                self.dropped_runs += 1
-                warn_once("langchain:max_runs", "agentlog: too many open LangChain runs; "
-                          "new ones are not recorded", exc_info=False)  # fmt: skip
-                return
-        parent_span = parent.span if parent is not None else None
-        if etype in ("chain", "agent") and tags and _HIDDEN in tags:
-            if parent_span is None:
-                return
-            run = _Run(parent_span, alias=True)  # its children hang under its parent
-        else:
-            span = start_span(etype, name, data)
-            if span is None:
-                return  # not recording: children fall back to the context, as this run would
-            if parent_span is not None:
-                span.parent_id = parent_span.id
-                span.session_id = parent_span.session_id
-            run = _Run(span)
-        with self._lock:
-            self._runs[run_id] = run
-
-    def _end(
-        self, run_id: UUID, *, error: BaseException | None = None,
-        data: dict[str, Any] | None = None,
-    ) -> None:  # fmt: skip
-        with self._lock:
-            run = self._runs.pop(run_id, None)
-        if run is None or run.alias:
-            return
-        span = run.span
-        if span.type == "llm_call":
-            extra = self._llm_timing(run, span)
-            data = {**extra, **(data or {})}
-        if error is None:
-            span.end(data=data)
-        elif error_kind(error) == "stopped":
-            span.end(data=data, partial=True)
-        else:
-            span.end(data=data, error=error)
-
-    def _alias_span(self, run_id: UUID) -> Span | None:
-        run = self._runs.get(run_id)
-        return run.span if run is not None else None
-
-    def span_id_for(self, run_id: UUID) -> int | None:
-        """The agentlog span id standing for an open LangChain run (hidden: its parent's)."""
-        run = self._runs.get(run_id)
-        return run.span.id if run is not None else None
-
-    @staticmethod
-    def _llm_timing(run: _Run, span: Span) -> dict[str, Any]:
-        if run.first_token_ns is None:
-            return {}
-        return {
-            "stream": True,
-            "time_to_first_token_ms": (run.first_token_ns - span.start_ns) / 1e6,
-        }
 
     # -- chains, runnables, agents -------------------------------------------------------
 
@@ -174,7 +86,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             data: dict[str, Any] = {"input": to_jsonable(inputs) if _capture() else None}
             if tags:
                 data["tags"] = list(tags)
-            self._start(run_id, parent_run_id, tags, etype, name, data)
+            self.runs.start(run_id, parent_run_id, tags, etype, name, data)
         except Exception:
             warn_once("langchain:chain_start", "agentlog: could not record a LangChain run")
 
@@ -187,7 +99,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
                 # Streamed runs only know their input at the end.
                 if kwargs.get("inputs") is not None:
                     data["input"] = kwargs["inputs"]
-            self._end(run_id, data=data)
+            self.runs.end(run_id, data=data)
         except Exception:
             warn_once("langchain:chain_end", "agentlog: could not record a LangChain run")
 
@@ -196,7 +108,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             data = {}
             if _capture() and kwargs.get("inputs") is not None:
                 data["input"] = kwargs["inputs"]
-            self._end(run_id, error=error, data=data)
+            self.runs.end(run_id, error=error, data=data)
         except Exception:
             warn_once("langchain:chain_error", "agentlog: could not record a LangChain run")
 
@@ -204,8 +116,8 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         self, action: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
         try:
-            span = self._alias_span(run_id)
-            if span is None and not self.enabled:
+            span = self.runs.span_of(run_id)
+            if span is None and not self.runs.enabled:
                 return
             data: dict[str, Any] = {
                 "options": None,
@@ -252,7 +164,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             "time_to_first_token_ms": None,
         }
         name = _name(serialized, kwargs, "llm")
-        self._start(run_id, parent_run_id, tags, "llm_call", name, data)
+        self.runs.start(run_id, parent_run_id, tags, "llm_call", name, data)
 
     def on_chat_model_start(
         self, serialized: dict[str, Any], messages: list[list[Any]], *, run_id: UUID,
@@ -287,7 +199,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         self, token: str | list[str | dict[str, Any]], *, run_id: UUID, **kwargs: Any
     ) -> None:
         try:
-            run = self._runs.get(run_id)
+            run = self.runs.get(run_id)
             if run is None:
                 return
             if run.first_token_ns is None:
@@ -303,14 +215,14 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             data = generation_data(response)
             if not _capture():
                 data = {"usage": data.get("usage")}
-            self._end(run_id, data=data)
+            self.runs.end(run_id, data=data)
         except Exception:
             warn_once("langchain:llm_end", "agentlog: could not record a model call")
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         try:
             data: dict[str, Any] = {}
-            run = self._runs.get(run_id)
+            run = self.runs.get(run_id)
             if _capture():
                 # What arrived before the failure: LangChain passes the merged chunks, and
                 # the tokens seen are the fallback when it does not.
@@ -318,7 +230,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
                 if partial.get("response") in (None, "", []) and run and run.chunks:
                     partial["response"] = "".join(run.chunks)
                 data = {k: v for k, v in partial.items() if v not in (None, "", [])}
-            self._end(run_id, error=error, data=data)
+            self.runs.end(run_id, error=error, data=data)
         except Exception:
             warn_once("langchain:llm_error", "agentlog: could not record a model call")
 
@@ -342,7 +254,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             if kwargs.get("tool_call_id"):
                 data["tool_call_id"] = kwargs["tool_call_id"]
             name = _name(serialized, kwargs, "tool")
-            self._start(run_id, parent_run_id, tags, "tool_call", name, data)
+            self.runs.start(run_id, parent_run_id, tags, "tool_call", name, data)
         except Exception:
             warn_once("langchain:tool_start", "agentlog: could not record a tool call")
 
@@ -361,13 +273,13 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             call_id = getattr(output, "tool_call_id", None) if is_message else None
             if call_id:
                 data["tool_call_id"] = call_id
-            self._end(run_id, data=data)
+            self.runs.end(run_id, data=data)
         except Exception:
             warn_once("langchain:tool_end", "agentlog: could not record a tool call")
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            self._end(run_id, error=error)
+            self.runs.end(run_id, error=error)
         except Exception:
             warn_once("langchain:tool_error", "agentlog: could not record a tool call")
 
@@ -381,19 +293,19 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         try:
             data = {"query": query if _capture() else None, "documents": None}
             name = _name(serialized, kwargs, "retriever")
-            self._start(run_id, parent_run_id, tags, "retrieval", name, data)
+            self.runs.start(run_id, parent_run_id, tags, "retrieval", name, data)
         except Exception:
             warn_once("langchain:retriever_start", "agentlog: could not record a retrieval")
 
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
         try:
             data = {"documents": documents_data(documents)} if _capture() else {}
-            self._end(run_id, data=data)
+            self.runs.end(run_id, data=data)
         except Exception:
             warn_once("langchain:retriever_end", "agentlog: could not record a retrieval")
 
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         try:
-            self._end(run_id, error=error)
+            self.runs.end(run_id, error=error)
         except Exception:
             warn_once("langchain:retriever_error", "agentlog: could not record a retrieval")

@@ -50,10 +50,10 @@ class LangChainInstrumentor:
                     self._var = contextvars.ContextVar(
                         "agentlog_langchain_handler", default=self._handler
                     )
-                self._handler.enabled = True
+                self._handler.runs.enabled = True
                 register_configure_hook(self._var, True)
                 patch_models()
-                patch_run_context(self._handler.span_id_for)
+                patch_run_context(self._handler.runs.span_id_for)
             except Exception:
                 warn_once("langchain:instrument", "agentlog: could not instrument LangChain")
                 self._remove_hook()
@@ -68,7 +68,7 @@ class LangChainInstrumentor:
                 return False
             self._active = False
             # Should the hook list ever be out of reach, the handler still stops opening runs.
-            self._handler.enabled = False
+            self._handler.runs.enabled = False
             removed = self._remove_hook()
             self._unpatch()
             return removed
