@@ -234,3 +234,13 @@ def test_open_runs_are_bounded_and_drops_counted(
         assert chain.invoke({"q": "hi"}).content == "bounded"
     assert [e["name"] for e in cap.events()] == ["RunnableSequence"]
     assert handler.runs.dropped == before + 2
+
+
+def test_tool_span_ends_with_capture_off() -> None:
+    with capture(capture_payloads=False) as cap, agentlog.session("private"):
+        assert forecast.invoke({"city": "Oslo"}) == "Oslo: sunny"
+        assert FakeListLLM(responses=["pong"]).invoke("ping") == "pong"
+    spans = {e["name"]: e for e in cap.events()}
+    assert spans["forecast"]["data"] == {"input": None, "output": None}
+    assert spans["forecast"]["end_ts"] is not None
+    assert "pong" not in str(cap.records) and "Oslo" not in str(cap.records)

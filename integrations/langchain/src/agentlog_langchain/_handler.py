@@ -6,7 +6,9 @@ failure is logged once and LangChain, and the user's code, carry on.
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
@@ -50,6 +52,24 @@ def _capture() -> bool:
     return bool(STATE.capture)
 
 
+F = TypeVar("F", bound=Callable[..., None])
+
+
+def _opens(fn: F) -> F:
+    """A start callback: skipped when nothing would be recorded, never raises."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> None:
+        if not recording():
+            return  # the common case before init(): no payload conversion at all
+        try:
+            fn(*args, **kwargs)
+        except Exception:
+            warn_once(f"langchain:{fn.__name__}", "agentlog: could not record a LangChain run")
+
+    return wrapper  # type: ignore[return-value]
+
+
 class AgentlogCallbackHandler(BaseCallbackHandler):
     """Records LangChain runs into the active agentlog session. Never raises."""
 
@@ -70,63 +90,71 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
     def __deepcopy__(self, memo: dict[int, Any]) -> AgentlogCallbackHandler:
         return self
 
+    def _close(
+        self, run_id: UUID, error: BaseException | None, data: Callable[[], dict[str, Any]],
+        *, always: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        """End a run's span; should building its ``data`` fail, end it without.
+
+        With payload capture off only the ``always`` keys (token usage: not a payload) stay.
+        """
+        try:
+            if _capture():
+                built = data()
+            elif always:
+                built = {k: v for k, v in data().items() if k in always}
+            else:
+                built = {}
+        except Exception:
+            warn_once("langchain:end_data", "agentlog: could not read a LangChain result")
+            built = {}
+        try:
+            self.runs.end(run_id, error=error, data=built)
+        except Exception:
+            warn_once("langchain:end", "agentlog: could not record a LangChain run")
+
     # -- chains, runnables, agents -------------------------------------------------------
 
+    @_opens
     def on_chain_start(
         self, serialized: dict[str, Any] | None, inputs: Any, *, run_id: UUID,
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
-        if not recording():
-            return  # the common case before init(): skip converting payloads
         patch_late()
-        try:
-            name = _name(serialized, kwargs, "chain")
-            etype = "agent" if name.lower().endswith(_AGENT_SUFFIXES) else "chain"
-            data: dict[str, Any] = {"input": to_jsonable(inputs) if _capture() else None}
-            if tags:
-                data["tags"] = list(tags)
-            self.runs.start(run_id, parent_run_id, tags, etype, name, data)
-        except Exception:
-            warn_once("langchain:chain_start", "agentlog: could not record a LangChain run")
+        name = _name(serialized, kwargs, "chain")
+        etype = "agent" if name.lower().endswith(_AGENT_SUFFIXES) else "chain"
+        # A copy now: the run may change its input (a message list the agent appends to).
+        data: dict[str, Any] = {"input": to_jsonable(inputs) if _capture() else None}
+        if tags:
+            data["tags"] = list(tags)
+        self.runs.start(run_id, parent_run_id, tags, etype, name, data)
 
     def on_chain_end(self, outputs: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            # Serialized as the span ends, right here: no copy needed (inputs are, at the start).
-            data: dict[str, Any] = {}
-            if _capture():
-                data["output"] = outputs
-                # Streamed runs only know their input at the end.
-                if kwargs.get("inputs") is not None:
-                    data["input"] = kwargs["inputs"]
-            self.runs.end(run_id, data=data)
-        except Exception:
-            warn_once("langchain:chain_end", "agentlog: could not record a LangChain run")
+        # Results are serialized as the span ends, right here: no copy needed.
+        inputs = kwargs.get("inputs")  # streamed runs only know their input at the end
+        self._close(run_id, None, lambda: {"output": outputs} if inputs is None
+                    else {"output": outputs, "input": inputs})  # fmt: skip
 
     def on_chain_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            data = {}
-            if _capture() and kwargs.get("inputs") is not None:
-                data["input"] = kwargs["inputs"]
-            self.runs.end(run_id, error=error, data=data)
-        except Exception:
-            warn_once("langchain:chain_error", "agentlog: could not record a LangChain run")
+        inputs = kwargs.get("inputs")
+        self._close(run_id, error, lambda: {} if inputs is None else {"input": inputs})
 
     def on_agent_action(
         self, action: Any, *, run_id: UUID, parent_run_id: UUID | None = None, **kwargs: Any
     ) -> None:
         try:
             span = self.runs.span_of(run_id)
-            if span is None and not self.runs.enabled:
+            if span is None and not (self.runs.enabled and recording()):
                 return
+            capture = _capture()
             data: dict[str, Any] = {
                 "options": None,
                 "choice": getattr(action, "tool", None),
-                "reasoning": getattr(action, "log", None) if _capture() else None,
+                "reasoning": getattr(action, "log", None) if capture else None,
                 "confidence": None,
+                "input": to_jsonable(getattr(action, "tool_input", None)) if capture else None,
             }
-            if _capture():
-                data["input"] = to_jsonable(getattr(action, "tool_input", None))
             emit_event(
                 "decision", "agent_action", data,
                 parent_id=span.id if span is not None else None,
@@ -166,34 +194,26 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         name = _name(serialized, kwargs, "llm")
         self.runs.start(run_id, parent_run_id, tags, "llm_call", name, data)
 
+    @_opens
     def on_chat_model_start(
         self, serialized: dict[str, Any], messages: list[list[Any]], *, run_id: UUID,
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
-        if not recording():
-            return
-        try:
-            # LangChain calls back once per prompt, each with its own run id.
-            converted = messages_data(messages[0]) if len(messages) == 1 else [
-                messages_data(m) for m in messages
-            ]  # fmt: skip
-            self._start_llm(serialized, converted, run_id, parent_run_id, tags, metadata, kwargs)
-        except Exception:
-            warn_once("langchain:chat_start", "agentlog: could not record a chat model call")
+        # LangChain calls back once per prompt, each with its own run id.
+        converted = messages_data(messages[0]) if len(messages) == 1 else [
+            messages_data(m) for m in messages
+        ]  # fmt: skip
+        self._start_llm(serialized, converted, run_id, parent_run_id, tags, metadata, kwargs)
 
+    @_opens
     def on_llm_start(
         self, serialized: dict[str, Any], prompts: list[str], *, run_id: UUID,
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
-        if not recording():
-            return
-        try:
-            prompt: Any = prompts[0] if len(prompts) == 1 else list(prompts)
-            self._start_llm(serialized, prompt, run_id, parent_run_id, tags, metadata, kwargs)
-        except Exception:
-            warn_once("langchain:llm_start", "agentlog: could not record an LLM call")
+        prompt: Any = prompts[0] if len(prompts) == 1 else list(prompts)
+        self._start_llm(serialized, prompt, run_id, parent_run_id, tags, metadata, kwargs)
 
     def on_llm_new_token(
         self, token: str | list[str | dict[str, Any]], *, run_id: UUID, **kwargs: Any
@@ -211,101 +231,67 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             warn_once("langchain:llm_token", "agentlog: could not record a streamed token")
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            data = generation_data(response)
-            if not _capture():
-                data = {"usage": data.get("usage")}
-            self.runs.end(run_id, data=data)
-        except Exception:
-            warn_once("langchain:llm_end", "agentlog: could not record a model call")
+        self._close(run_id, None, lambda: generation_data(response), always=("usage",))
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            data: dict[str, Any] = {}
-            run = self.runs.get(run_id)
-            if _capture():
-                # What arrived before the failure: LangChain passes the merged chunks, and
-                # the tokens seen are the fallback when it does not.
-                partial = generation_data(kwargs.get("response"))
-                if partial.get("response") in (None, "", []) and run and run.chunks:
-                    partial["response"] = "".join(run.chunks)
-                data = {k: v for k, v in partial.items() if v not in (None, "", [])}
-            self.runs.end(run_id, error=error, data=data)
-        except Exception:
-            warn_once("langchain:llm_error", "agentlog: could not record a model call")
+        run = self.runs.get(run_id)
+
+        def partial() -> dict[str, Any]:
+            # What arrived before the failure: LangChain passes the merged chunks, and the
+            # tokens seen are the fallback when it does not.
+            got = generation_data(kwargs.get("response"))
+            if got.get("response") in (None, "", []) and run is not None and run.chunks:
+                got["response"] = "".join(run.chunks)
+            return {k: v for k, v in got.items() if v not in (None, "", [])}
+
+        self._close(run_id, error, partial, always=("usage",))
 
     # -- tools and retrievers ------------------------------------------------------------
 
+    @_opens
     def on_tool_start(
         self, serialized: dict[str, Any], input_str: str, *, run_id: UUID,
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, inputs: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:  # fmt: skip
-        if not recording():
-            return
-        try:
-            capture = _capture()
-            data: dict[str, Any] = {
-                "input": (to_jsonable(inputs) if inputs is not None else input_str)
-                if capture else None,
-                "output": None,
-            }  # fmt: skip
-            if kwargs.get("tool_call_id"):
-                data["tool_call_id"] = kwargs["tool_call_id"]
-            name = _name(serialized, kwargs, "tool")
-            self.runs.start(run_id, parent_run_id, tags, "tool_call", name, data)
-        except Exception:
-            warn_once("langchain:tool_start", "agentlog: could not record a tool call")
+        given = to_jsonable(inputs) if inputs is not None else input_str
+        data: dict[str, Any] = {"input": given if _capture() else None, "output": None}
+        if kwargs.get("tool_call_id"):
+            data["tool_call_id"] = kwargs["tool_call_id"]
+        self.runs.start(run_id, parent_run_id, tags, "tool_call", _name(serialized, kwargs, "tool"),
+                        data)  # fmt: skip
 
     def on_tool_end(self, output: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            data: dict[str, Any] = {}
-            if _capture():
-                # A tool called with a ToolCall returns a ToolMessage: its content is the output.
-                is_message = getattr(output, "type", None) == "tool"
-                content = getattr(output, "content", None) if is_message else output
-                data["output"] = content
-                artifact = getattr(output, "artifact", None) if is_message else None
-                if artifact is not None:
-                    data["artifact"] = artifact
-            # Older langchain-core does not pass the id to on_tool_start; the reply carries it.
-            call_id = getattr(output, "tool_call_id", None) if is_message else None
-            if call_id:
-                data["tool_call_id"] = call_id
-            self.runs.end(run_id, data=data)
-        except Exception:
-            warn_once("langchain:tool_end", "agentlog: could not record a tool call")
+        def result() -> dict[str, Any]:
+            if getattr(output, "type", None) != "tool":
+                return {"output": output}
+            # A tool called with a ToolCall returns a ToolMessage: its content is the output.
+            data = {"output": getattr(output, "content", None)}
+            if getattr(output, "artifact", None) is not None:
+                data["artifact"] = output.artifact
+            # Older langchain-core does not pass the id to on_tool_start; the reply has it.
+            if getattr(output, "tool_call_id", None):
+                data["tool_call_id"] = output.tool_call_id
+            return data
+
+        self._close(run_id, None, result)
 
     def on_tool_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self.runs.end(run_id, error=error)
-        except Exception:
-            warn_once("langchain:tool_error", "agentlog: could not record a tool call")
+        self._close(run_id, error, dict)
 
+    @_opens
     def on_retriever_start(
         self, serialized: dict[str, Any], query: str, *, run_id: UUID,
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
-        if not recording():
-            return
-        try:
-            data = {"query": query if _capture() else None, "documents": None}
-            name = _name(serialized, kwargs, "retriever")
-            self.runs.start(run_id, parent_run_id, tags, "retrieval", name, data)
-        except Exception:
-            warn_once("langchain:retriever_start", "agentlog: could not record a retrieval")
+        data = {"query": query if _capture() else None, "documents": None}
+        name = _name(serialized, kwargs, "retriever")
+        self.runs.start(run_id, parent_run_id, tags, "retrieval", name, data)
 
     def on_retriever_end(self, documents: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            data = {"documents": documents_data(documents)} if _capture() else {}
-            self.runs.end(run_id, data=data)
-        except Exception:
-            warn_once("langchain:retriever_end", "agentlog: could not record a retrieval")
+        self._close(run_id, None, lambda: {"documents": documents_data(documents)})
 
     def on_retriever_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
-        try:
-            self.runs.end(run_id, error=error)
-        except Exception:
-            warn_once("langchain:retriever_error", "agentlog: could not record a retrieval")
+        self._close(run_id, error, dict)
