@@ -244,3 +244,28 @@ def test_tool_span_ends_with_capture_off() -> None:
     assert spans["forecast"]["data"] == {"input": None, "output": None}
     assert spans["forecast"]["end_ts"] is not None
     assert "pong" not in str(cap.records) and "Oslo" not in str(cap.records)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_records_even_if_the_lock_was_held() -> None:
+    import os
+    import warnings
+
+    from langchain_core.callbacks import CallbackManager
+
+    (handler,) = [h for h in CallbackManager.configure().handlers
+                  if type(h).__name__ == "AgentlogCallbackHandler"]  # fmt: skip
+    with handler.runs._lock, warnings.catch_warnings():  # as if mid-update in another thread
+        warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork with threads running
+        pid = os.fork()
+        if pid == 0:  # the child: must not deadlock on the inherited lock
+            code = 0
+            try:
+                with capture() as child, agentlog.session("child"):
+                    _chat("from the child").invoke("hi")
+                code = 0 if len(child.events("llm_call")) == 1 else 3
+            except BaseException:
+                code = 4
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -8,6 +8,7 @@ thread or task than the work it describes.
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any
 from uuid import UUID
@@ -40,6 +41,12 @@ class RunTree:
         self.enabled = True
         self.dropped = 0
         self._runs: dict[UUID, Run] = {}
+        self._lock = threading.Lock()
+        if hasattr(os, "register_at_fork"):
+            # A fork while another thread held the lock would leave the child's copy held.
+            os.register_at_fork(after_in_child=self._after_fork)
+
+    def _after_fork(self) -> None:
         self._lock = threading.Lock()
 
     def get(self, run_id: UUID) -> Run | None:
