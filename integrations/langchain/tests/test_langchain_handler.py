@@ -247,7 +247,7 @@ def test_tool_span_ends_with_capture_off() -> None:
 
 
 @pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
-def test_a_forked_child_records_even_if_the_lock_was_held() -> None:
+def test_a_forked_child_records_even_if_the_lock_was_held(cap: Capture) -> None:
     import os
     import warnings
 

@@ -17,7 +17,7 @@ from langchain_core.tracers.context import _configure_hooks, register_configure_
 from langchain_fakes import OWNER_SEEN, ToolCallingFakeModel
 
 import agentlog
-from agentlog.testing import Capture
+from agentlog.testing import Capture, capture
 
 
 def _ours() -> list[Any]:
@@ -106,3 +106,14 @@ def test_available_is_false_without_langchain_core(monkeypatch: pytest.MonkeyPat
     assert LangChainInstrumentor().available() is True
     monkeypatch.setitem(sys.modules, "langchain_core", None)
     assert LangChainInstrumentor().available() is False
+
+
+def test_before_init_langchain_runs_without_our_handler(instrumented: None) -> None:
+    from langchain_core.callbacks import CallbackManager
+
+    def ours(manager: Any) -> list[Any]:
+        return [h for h in manager.handlers if type(h).__name__ == "AgentlogCallbackHandler"]
+
+    assert ours(CallbackManager.configure()) == []  # nothing records: LangChain runs as without us
+    with capture():
+        assert len(ours(CallbackManager.configure())) == 1

@@ -1,22 +1,35 @@
 """Switching the integration on and off.
 
 The handler rides on ``langchain_core.tracers.context.register_configure_hook``: LangChain's
-``CallbackManager.configure`` (run for every invoke, stream and batch) adds the handler held
-by a registered context variable. Our variable's *default* is the handler, so every thread and
-task sees it without the user passing callbacks, and removing our entry from the hook list
-switches it off again without touching anyone else's hook.
+``CallbackManager.configure`` (run for every invoke, stream and batch) adds the handler that a
+registered context variable's ``get()`` returns. Ours is a stand-in whose ``get()`` answers in
+every thread and task, with the handler while agentlog records and None otherwise, so before
+``init()`` (or with agentlog disabled) LangChain runs exactly as without us. Removing our entry
+from the hook list switches it off without touching anyone else's hook.
 """
 
 from __future__ import annotations
 
-import contextvars
 import importlib.util
 import threading
 from typing import Any
 
 from agentlog._log import warn_once
+from agentlog._spans import recording
 
 __all__ = ["LangChainInstrumentor"]
+
+
+class _HandlerSlot:
+    """Takes a ContextVar's place in LangChain's hook list, where only ``get()`` is called."""
+
+    name = "agentlog_langchain_handler"
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+
+    def get(self, default: Any = None) -> Any:
+        return self.handler if recording() else default
 
 
 class LangChainInstrumentor:
@@ -24,7 +37,7 @@ class LangChainInstrumentor:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._var: contextvars.ContextVar[Any] | None = None
+        self._var: _HandlerSlot | None = None
         self._handler: Any = None
         self._active = False
 
@@ -47,11 +60,9 @@ class LangChainInstrumentor:
 
                 if self._var is None:
                     self._handler = AgentlogCallbackHandler()
-                    self._var = contextvars.ContextVar(
-                        "agentlog_langchain_handler", default=self._handler
-                    )
+                    self._var = _HandlerSlot(self._handler)
                 self._handler.runs.enabled = True
-                register_configure_hook(self._var, True)
+                register_configure_hook(self._var, True)  # type: ignore[arg-type]
                 patch_models()
                 patch_run_context(self._handler.runs.span_id_for)
             except Exception:
