@@ -26,8 +26,8 @@ from ._api import (
 )
 from ._context import ContextExecutor, suppress_instrumentation
 from ._decorators import decision, llm, tool, trace
-from ._pipeline import PipelineStatus
 from ._session import Session, close_session, session
+from ._stats import PipelineStatus
 
 if TYPE_CHECKING:
     from ._events import DiskEvent, Event, TextEvent
