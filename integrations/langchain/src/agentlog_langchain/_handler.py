@@ -61,7 +61,7 @@ def _opens(fn: F) -> F:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> None:
         if not recording():
-            return  # the common case before init(): no payload conversion at all
+            return  # e.g. a run that inherited the handler after shutdown(): convert nothing
         try:
             fn(*args, **kwargs)
         except Exception:
