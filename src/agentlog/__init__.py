@@ -26,18 +26,25 @@ from ._api import (
 )
 from ._context import ContextExecutor, suppress_instrumentation
 from ._decorators import decision, llm, tool, trace
+from ._errors import AgentlogError, ConflictError, InvalidInputError, NotFoundError
 from ._session import Session, close_session, session
 from ._stats import PipelineStatus
 
 if TYPE_CHECKING:
     from ._events import DiskEvent, Event, TextEvent
+    from .client import Client
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "AgentlogError",
+    "Client",
+    "ConflictError",
     "ContextExecutor",
     "DiskEvent",
     "Event",
+    "InvalidInputError",
+    "NotFoundError",
     "PipelineStatus",
     "Session",
     "TextEvent",
@@ -66,6 +73,7 @@ __all__ = [
 
 # pydantic and the store are imported on first use, so that ``import agentlog`` stays cheap.
 _LAZY = {
+    "Client": ".client",
     "DiskEvent": "._events",
     "Event": "._events",
     "TextEvent": "._events",

@@ -1,0 +1,216 @@
+"""``agentlog.Client``: read and manage recorded sessions from Python.
+
+The Client speaks to a transport (``Transport``): ``call(op, params)`` runs one store operation
+(``op`` is a ``Store`` method name) and returns its result as a model or as plain JSON data;
+the Client validates it into the same pydantic models either way. ``LocalTransport`` calls a
+Store in this process; an HTTP transport (the collector) implements the same two methods.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from pydantic import TypeAdapter
+
+from .store import (
+    Event,
+    EventContext,
+    EventCount,
+    EventsIteration,
+    MarkerStats,
+    Message,
+    MessagesPage,
+    ObservingStatus,
+    Page,
+    Session,
+    Store,
+    open_store,
+)
+
+__all__ = ["Client", "LocalTransport", "QueryAPI", "SessionsAPI", "Transport"]
+
+T = TypeVar("T")
+_ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+
+
+class Transport(Protocol):
+    def call(self, op: str, params: dict[str, Any]) -> Any: ...
+    def close(self) -> None: ...
+
+
+class LocalTransport:
+    """Runs operations on a Store in this process, scoped to one project.
+
+    With ``jsonl`` set (the local default), the JSONL file and its rotated siblings are indexed
+    into the store before an operation whenever the file changed since the last look.
+    """
+
+    def __init__(self, store: Store, *, project: str = "default",
+                 jsonl: str | os.PathLike[str] | None = None) -> None:  # fmt: skip
+        self.store = store
+        self.project = project
+        self.jsonl = None if jsonl is None else Path(jsonl)
+        self._seen: tuple[int, int, int] | None = None
+
+    def refresh(self) -> None:
+        if self.jsonl is None:
+            return
+        try:
+            st = self.jsonl.stat()
+            sig = (st.st_ino, st.st_size, st.st_mtime_ns)
+        except OSError:
+            sig = (0, 0, 0)
+        if sig != self._seen:
+            index = getattr(self.store, "index_jsonl", None)
+            if index is not None:
+                index(self.jsonl, project=self.project)
+            self._seen = sig
+
+    def call(self, op: str, params: dict[str, Any]) -> Any:
+        self.refresh()
+        return getattr(self.store, op)(**params, project=self.project)
+
+    def close(self) -> None:
+        self.store.close()
+
+
+def _as(kind: Any, value: Any) -> Any:
+    adapter = _ADAPTERS.get(kind)
+    if adapter is None:
+        adapter = _ADAPTERS[kind] = TypeAdapter(kind)
+    return adapter.validate_python(value)
+
+
+class _API:
+    def __init__(self, transport: Transport) -> None:
+        self._t = transport
+
+    def _call(self, kind: Any, op: str, **params: Any) -> Any:
+        result = self._t.call(op, {k: v for k, v in params.items() if v is not _UNSET})
+        return None if kind is None else _as(kind, result)
+
+
+_UNSET: Any = object()
+
+
+class SessionsAPI(_API):
+    def create(self, *, id: str | None = None, name: str | None = None, user: str | None = None,
+               configs: dict[str, Any] | None = None,
+               parent_session_id: str | None = None) -> Session:  # fmt: skip
+        return self._call(Session, "create_session", id=id, name=name, user=user,  # type: ignore[no-any-return]
+                          configs=configs, parent_session_id=parent_session_id)  # fmt: skip
+
+    def get(self, session_id: str) -> Session:
+        return self._call(Session, "get_session", session_id=session_id)  # type: ignore[no-any-return]
+
+    def list(self, *, user: str | None = None, filter_by_configs: dict[str, Any] | None = None,
+             status: str | None = None, name: str | None = None, limit: int = 50,
+             cursor: str | None = None, time_desc: bool = True) -> Page[Session]:  # fmt: skip
+        return self._call(Page[Session], "list_sessions", user=user,  # type: ignore[no-any-return]
+                          filter_by_configs=filter_by_configs, status=status, name=name,
+                          limit=limit, cursor=cursor, time_desc=time_desc)  # fmt: skip
+
+    def delete(self, session_id: str) -> None:
+        self._call(None, "delete_session", session_id=session_id)
+
+    def copy(self, session_id: str) -> Session:
+        return self._call(Session, "copy_session", session_id=session_id)  # type: ignore[no-any-return]
+
+    def close(self, session_id: str, *, status: str = "success",
+              summary: str | None = None) -> Session:  # fmt: skip
+        return self._call(Session, "close_session", session_id=session_id,  # type: ignore[no-any-return]
+                          status=status, summary=summary)  # fmt: skip
+
+    def add_event(self, session_id: str, *, type: str, name: str | None = None,
+                  data: dict[str, Any] | None = None, ts: str | None = None) -> Event:  # fmt: skip
+        return self._call(Event, "add_event", session_id=session_id, type=type,  # type: ignore[no-any-return]
+                          name=name, data=data, ts=ts)  # fmt: skip
+
+    def get_events(self, session_id: str, *, limit: int = 50, cursor: str | None = None,
+                   time_desc: bool = False, type: str | Sequence[str] | None = None,
+                   name: str | None = None) -> Page[Event]:  # fmt: skip
+        return self._call(Page[Event], "get_events", session_id=session_id,  # type: ignore[no-any-return]
+                          limit=limit, cursor=cursor, time_desc=time_desc, type=type,
+                          name=name)  # fmt: skip
+
+    def store_message(self, session_id: str, blob: Any, *, format: str = "openai",
+                      role: str | None = None, ts: str | None = None) -> Message:  # fmt: skip
+        return self._call(Message, "store_message", session_id=session_id, blob=blob,  # type: ignore[no-any-return]
+                          format=format, role=role, ts=ts)  # fmt: skip
+
+    def get_messages(self, session_id: str, *, limit: int = 50, cursor: str | None = None,
+                     time_desc: bool = False, with_events: bool = False,
+                     max_events: int = 1000) -> MessagesPage:  # fmt: skip
+        return self._call(MessagesPage, "get_messages", session_id=session_id,  # type: ignore[no-any-return]
+                          limit=limit, cursor=cursor, time_desc=time_desc,
+                          with_events=with_events, max_events=max_events)  # fmt: skip
+
+    def get_configs(self, session_id: str) -> dict[str, Any] | None:
+        return self._call(dict[str, Any] | None, "get_configs", session_id=session_id)  # type: ignore[no-any-return]
+
+    def update_configs(self, session_id: str,
+                       configs: dict[str, Any] | None) -> dict[str, Any] | None:  # fmt: skip
+        return self._call(dict[str, Any] | None, "update_configs",  # type: ignore[no-any-return]
+                          session_id=session_id, configs=configs)  # fmt: skip
+
+    def patch_configs(self, session_id: str, patch: dict[str, Any]) -> dict[str, Any]:
+        return self._call(dict[str, Any], "patch_configs", session_id=session_id, patch=patch)  # type: ignore[no-any-return]
+
+    def messages_observing_status(self, session_id: str) -> ObservingStatus:
+        return self._call(ObservingStatus, "messages_observing_status", session_id=session_id)  # type: ignore[no-any-return]
+
+    def flush(self, session_id: str) -> ObservingStatus:
+        """Process the session's pending messages now; returns when they are observed."""
+        return self._call(ObservingStatus, "flush", session_id=session_id)  # type: ignore[no-any-return]
+
+
+class QueryAPI(_API):
+    def event_context(self, event_id: str, *, before: int = 5, after: int = 5) -> EventContext:
+        return self._call(EventContext, "event_context", event_id=event_id, before=before,  # type: ignore[no-any-return]
+                          after=after)  # fmt: skip
+
+    def event_counts(self, *, days: float = 7, bucket: str = "hour", type: str | None = None,
+                     name: str | None = None) -> list[EventCount]:  # fmt: skip
+        return self._call(list[EventCount], "event_counts", days=days, bucket=bucket,  # type: ignore[no-any-return]
+                          type=type, name=name)  # fmt: skip
+
+    def events_between_markers(self, *, marker_types: Sequence[str] = ("compaction",),
+                               count_type: str = "user", days: float = 7) -> MarkerStats:  # fmt: skip
+        return self._call(MarkerStats, "events_between_markers",  # type: ignore[no-any-return]
+                          marker_types=list(marker_types), count_type=count_type, days=days)  # fmt: skip
+
+    def iterate_events(self, *, session_id: str | None = None, types: Sequence[str] | None = None,
+                       cursor: str | None = None, limit: int = 100) -> EventsIteration:  # fmt: skip
+        return self._call(EventsIteration, "iterate_events", session_id=session_id,  # type: ignore[no-any-return]
+                          types=None if types is None else list(types), cursor=cursor,
+                          limit=limit)  # fmt: skip
+
+
+class Client:
+    """``Client()``: the local store (``./.agentlog/agentlog.db``, indexing
+    ``./.agentlog/events.jsonl`` first); ``Client(db="postgresql://...")`` or any store URL;
+    ``Client(transport=...)`` for a custom transport. ``project`` scopes every operation."""
+
+    def __init__(self, *, db: str | os.PathLike[str] | None = None, project: str = "default",
+                 jsonl: str | os.PathLike[str] | None = None,
+                 transport: Transport | None = None, **store_options: Any) -> None:  # fmt: skip
+        if transport is None:
+            if db is None and jsonl is None:
+                jsonl = ".agentlog/events.jsonl"
+            transport = LocalTransport(open_store(db, **store_options), project=project,
+                                       jsonl=jsonl)  # fmt: skip
+        self.transport = transport
+        self.sessions = SessionsAPI(transport)
+        self.query = QueryAPI(transport)
+
+    def close(self) -> None:
+        self.transport.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

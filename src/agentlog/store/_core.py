@@ -1,0 +1,223 @@
+"""What both SQL backends share: the connection seam, session lookups and batch ingest.
+
+Queries are written once with ``?`` placeholders; a backend supplies a connection wrapper
+(``Conn``) and the few dialect pieces that differ (JSON containment, bulk insert).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+import pydantic
+
+from .._errors import NotFoundError
+from .._records import EventRecord, MessageRecord, SessionRecord, parse_record
+from ._models import IngestResult, RejectedRecord
+from ._rows import (
+    EVENT_COLS,
+    MESSAGE_COLS,
+    dumps,
+    event_row,
+    loads,
+    merge_session,
+    message_row,
+    now_us,
+)
+from ._schema import SCHEMA_VERSION, migrations
+
+__all__ = [
+    "Conn",
+    "StoreCore",
+    "chunks",
+    "validation_reason",
+]
+
+
+_ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
+               "parent_session_id", "rec_us", "sort_us", "last_activity_us")  # fmt: skip
+
+
+class Conn(Protocol):
+    """A connection inside one transaction; SQL uses ``?`` placeholders."""
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+
+def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def validation_reason(exc: pydantic.ValidationError) -> str:
+    """``field.path: message`` for each problem, e.g. ``ts: Field required``."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"] if not (isinstance(x, str) and x in
+                       ("session", "event", "message")) or len(err["loc"]) == 1)  # fmt: skip
+        parts.append(f"{loc or 'record'}: {err['msg']}")
+    return "; ".join(parts)
+
+
+class StoreCore:
+    """The seam the mixins build on; a backend implements the methods that raise here."""
+
+    dialect = ""
+    json_param = "?"  # how a JSON text parameter is written in SQL (PostgreSQL casts it)
+
+    def _tx(self, *, write: bool = False) -> AbstractContextManager[Conn]:
+        raise NotImplementedError
+
+    def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
+        """Insert rows, skipping those whose primary key exists (idempotent ingest)."""
+        raise NotImplementedError
+
+    def _greatest(self, a: str, b: str) -> str:
+        raise NotImplementedError
+
+    def close_stale_sessions(
+        self, *, auto_close_after: float | None = None, now: datetime | None = None,
+        project: str | None = None,
+    ) -> list[str]:  # fmt: skip
+        raise NotImplementedError
+
+    def _after_ingest(self, session_ids: set[str]) -> None:
+        """Hook: processing wakes up for sessions that received new data."""
+
+    def _migrate(self, conn: Conn) -> None:
+        """Apply the migrations this database has not seen yet, in the caller's transaction."""
+        conn.run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = conn.one("SELECT max(version) FROM schema_version")
+        current = row[0] if row and row[0] is not None else 0
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(f"database schema version {current} is newer than this agentlog "
+                               f"({SCHEMA_VERSION}): upgrade agentlog")  # fmt: skip
+        for version, steps in enumerate(migrations(self.dialect), start=1):
+            if version > current:
+                for stmt in steps:
+                    conn.run(stmt)
+                conn.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
+
+    # -- shared lookups ------------------------------------------------------------------------
+    def _owners(self, conn: Conn, ids: Iterable[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for part in chunks(sorted(set(ids))):
+            marks = ",".join("?" * len(part))
+            for sid, proj in conn.q(
+                f"SELECT id, project FROM sessions WHERE id IN ({marks})", part
+            ):
+                out[sid] = proj
+        return out
+
+    def _require_session(self, conn: Conn, session_id: str, project: str) -> None:
+        row = conn.one("SELECT project FROM sessions WHERE id = ?", (session_id,))
+        if row is None or row[0] != project:
+            raise NotFoundError(f"session {session_id!r} not found")
+
+    def _session_rows(self, conn: Conn, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        out = {}
+        cols = "id, project, " + ", ".join(_ROW_FIELDS)
+        for part in chunks(sorted(set(ids))):
+            marks = ",".join("?" * len(part))
+            for row in conn.q(f"SELECT {cols} FROM sessions WHERE id IN ({marks})", part):
+                d = dict(zip(("id", "project", *_ROW_FIELDS), row, strict=True))
+                d["configs"] = loads(d["configs"])
+                out[row[0]] = d
+        return out
+
+    def _upsert_sessions(self, conn: Conn, project: str, rows: dict[str, dict[str, Any]]) -> None:
+        if not rows:
+            return
+        cols = ("id", "project", *_ROW_FIELDS)
+        marks = ", ".join(self.json_param if c == "configs" else "?" for c in cols)
+        sets = ", ".join(f"{c} = excluded.{c}" for c in _ROW_FIELDS)
+        sql = (f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({marks}) "
+               f"ON CONFLICT (id) DO UPDATE SET {sets}")  # fmt: skip
+        conn.many(sql, [
+            (sid, project, *[dumps(r[c]) if c == "configs" and r[c] is not None else r[c]
+                             for c in _ROW_FIELDS])
+            for sid, r in rows.items()
+        ])  # fmt: skip
+
+    # -- ingest --------------------------------------------------------------------------------
+    def ingest(self, records: Sequence[Any], *, project: str = "default") -> IngestResult:
+        rejected: list[RejectedRecord] = []
+        parsed: list[tuple[int, SessionRecord | EventRecord | MessageRecord]] = []
+        for i, obj in enumerate(records):
+            rid = obj.get("id") if isinstance(obj, dict) else None
+            rid = rid if isinstance(rid, str) else None
+            if not isinstance(obj, dict):
+                rejected.append(RejectedRecord(index=i, reason="record: must be a JSON object"))
+                continue
+            try:
+                parsed.append((i, parse_record(obj)))
+            except pydantic.ValidationError as exc:
+                rejected.append(RejectedRecord(index=i, id=rid, reason=validation_reason(exc)))
+        accepted: list[str] = []
+        touched: set[str] = set()
+        if parsed:
+            with self._tx(write=True) as conn:
+                accepted, touched = self._ingest_tx(conn, parsed, project, rejected)
+            self._after_ingest(touched)
+        rejected.sort(key=lambda r: r.index)
+        return IngestResult(accepted=accepted, rejected=rejected)
+
+    def _ingest_tx(
+        self, conn: Conn, parsed: list[tuple[int, SessionRecord | EventRecord | MessageRecord]],
+        project: str, rejected: list[RejectedRecord],
+    ) -> tuple[list[str], set[str]]:  # fmt: skip
+        now = now_us()
+        sids = {r.id if isinstance(r, SessionRecord) else r.session_id for _, r in parsed}
+        sids.discard(None)
+        stored = self._session_rows(conn, [s for s in sids if s is not None])
+        changed: dict[str, dict[str, Any]] = {}
+        events: list[tuple[Any, ...]] = []
+        messages: list[tuple[Any, ...]] = []
+        activity: dict[str, int] = {}
+        accepted: list[str] = []
+        for i, rec in parsed:
+            sid = rec.id if isinstance(rec, SessionRecord) else rec.session_id
+            if sid is not None:
+                owner = stored.get(sid, {}).get("project", project)
+                if owner != project:
+                    rejected.append(RejectedRecord(index=i, id=rec.id, reason=(
+                        f"session_id: session {sid!r} belongs to another project")))  # fmt: skip
+                    continue
+            if isinstance(rec, SessionRecord):
+                row = merge_session(stored.get(rec.id), rec, now)
+                row["project"] = project
+                stored[rec.id] = changed[rec.id] = row
+            else:
+                row_t = event_row(rec, project) if isinstance(rec, EventRecord) else (
+                    message_row(rec, project))  # fmt: skip
+                (events if isinstance(rec, EventRecord) else messages).append(row_t)
+                if sid is not None:
+                    ts = max(row_t[6], row_t[7] or 0) if isinstance(rec, EventRecord) else row_t[3]
+                    activity[sid] = max(activity.get(sid, ts), ts)
+                    if sid not in stored:  # data before its session record: a stub session
+                        stored[sid] = changed[sid] = {
+                            "project": project, "status": "running", "started_us": None,
+                            "sort_us": ts, "rec_us": None, "last_activity_us": ts,
+                            **dict.fromkeys(("name", "user_id", "configs", "summary",
+                                             "ended_us", "parent_session_id")),
+                        }  # fmt: skip
+                    elif sid in changed and changed[sid]["rec_us"] is None:
+                        changed[sid]["sort_us"] = min(changed[sid]["sort_us"], ts)
+            accepted.append(rec.id)
+        self._upsert_sessions(conn, project, changed)
+        if events:
+            self._bulk_insert(conn, "events", EVENT_COLS, events)
+        if messages:
+            self._bulk_insert(conn, "messages", MESSAGE_COLS, messages)
+        if activity:
+            conn.many(
+                f"UPDATE sessions SET last_activity_us = "
+                f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ? WHERE id = ?",
+                [(ts, now, sid) for sid, ts in activity.items()],
+            )
+        return accepted, set(activity)

@@ -1,0 +1,160 @@
+"""Processing (the message buffer): per-session rollups kept up to date in the background.
+
+New messages of a session are ``pending`` (state 0). A session is processed when it holds
+``max_turns`` pending messages, or when nothing new has arrived for it for ``ttl_seconds``
+(``dirty_us`` is the arrival time of its newest unprocessed data, so every arrival restarts
+its timer: a true idle timer). Processing marks the pending messages ``in_process`` (1),
+recomputes the session's rollup from its events and messages, and marks them ``observed`` (2).
+The same worker times out sessions left ``running`` for ``auto_close_after``.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .._log import log
+from ._core import StoreCore
+from ._models import ObservingStatus
+from ._rows import loads, now_us, us_to_ts
+
+__all__ = ["ProcessingMixin"]
+
+
+def _num(value: Any) -> int:
+    return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else 0
+
+
+class ProcessingMixin(StoreCore):
+    max_turns = 20
+    ttl_seconds = 60.0
+    auto_close_after = 24 * 3600.0
+
+    def _start_processing(self, *, max_turns: int, ttl_seconds: float, run: bool) -> None:
+        if max_turns < 1 or ttl_seconds <= 0:
+            raise ValueError("max_turns must be >= 1 and ttl_seconds > 0")
+        self.max_turns = max_turns
+        self.ttl_seconds = ttl_seconds
+        self._proc_lock = threading.Lock()  # one session processed at a time, worker or flush()
+        self._cond = threading.Condition()
+        self._due: set[str] = set()
+        self._stopping = False
+        self._worker: threading.Thread | None = None
+        if run:
+            self._worker = threading.Thread(target=self._run, name="agentlog-store-processing",
+                                            daemon=True)  # fmt: skip
+            self._worker.start()
+
+    def _stop_processing(self) -> None:
+        worker = getattr(self, "_worker", None)
+        if worker is None:
+            return
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        worker.join(timeout=10.0)
+        self._worker = None
+
+    def _after_ingest(self, session_ids: set[str]) -> None:
+        if getattr(self, "_worker", None) is None or not session_ids:
+            return
+        due = set()
+        with self._tx() as conn:
+            for sid in session_ids:
+                row = conn.one("SELECT count(*) FROM messages WHERE session_id = ? AND state = 0",
+                               (sid,))  # fmt: skip
+                if row is not None and row[0] >= self.max_turns:
+                    due.add(sid)
+        with self._cond:
+            self._due |= due
+            self._cond.notify_all()
+
+    def _run(self) -> None:
+        next_close = 0.0
+        while True:
+            with self._cond:
+                if self._stopping:
+                    return
+                due, self._due = self._due, set()
+            try:
+                now = now_us()
+                ttl = int(self.ttl_seconds * 1_000_000)
+                with self._tx() as conn:
+                    rows = conn.q("SELECT id FROM sessions WHERE dirty_us IS NOT NULL AND "
+                                  "dirty_us <= ?", (now - ttl,))  # fmt: skip
+                for sid in sorted(due | {r[0] for r in rows}):
+                    self._process(sid)
+                if now >= next_close:
+                    self.close_stale_sessions(auto_close_after=self.auto_close_after)
+                    next_close = now + min(60.0, self.auto_close_after / 4) * 1_000_000
+                with self._tx() as conn:
+                    row = conn.one("SELECT min(dirty_us) FROM sessions WHERE dirty_us IS NOT NULL")
+                wake = min(next_close, row[0] + ttl if row and row[0] is not None else next_close)
+                wait = max(0.0, (wake - now_us()) / 1_000_000)
+            except Exception:  # a failing pass is logged and retried; the worker keeps going
+                log.exception("agentlog store: processing pass failed")
+                wait = 1.0
+            with self._cond:
+                if not self._stopping and not self._due:
+                    self._cond.wait(timeout=wait)
+
+    def _process(self, session_id: str) -> None:
+        with self._proc_lock:
+            marked = now_us()
+            with self._tx(write=True) as conn:
+                row = conn.one("SELECT project FROM sessions WHERE id = ?", (session_id,))
+                if row is None:
+                    return
+                project = row[0]
+                conn.run("UPDATE messages SET state = 1 WHERE session_id = ? AND state = 0",
+                         (session_id,))  # fmt: skip
+            with self._tx(write=True) as conn:
+                turns, last_msg = conn.one(
+                    "SELECT SUM(CASE WHEN role = 'user' THEN 1 ELSE 0 END), max(ts_us) FROM "
+                    "messages WHERE project = ? AND session_id = ? AND state > 0",
+                    (project, session_id)) or (0, None)  # fmt: skip
+                tools, errors, last_ev = conn.one(
+                    "SELECT SUM(CASE WHEN type = 'tool_call' THEN 1 ELSE 0 END), "
+                    "SUM(CASE WHEN status = 'error' OR type = 'error' THEN 1 ELSE 0 END), "
+                    "max(COALESCE(end_ts_us, ts_us)) FROM events WHERE project = ? AND "
+                    "session_id = ?", (project, session_id)) or (0, 0, None)  # fmt: skip
+                tokens_in = tokens_out = 0
+                for (data,) in conn.q("SELECT data FROM events WHERE project = ? AND "
+                                      "session_id = ? AND type = 'llm_call'",
+                                      (project, session_id)):  # fmt: skip
+                    usage = (loads(data) or {}).get("usage") or {}
+                    if isinstance(usage, dict):
+                        tokens_in += _num(usage.get("input_tokens", usage.get("prompt_tokens")))
+                        tokens_out += _num(usage.get("output_tokens",
+                                                     usage.get("completion_tokens")))  # fmt: skip
+                last = max((x for x in (last_msg, last_ev) if x is not None), default=None)
+                conn.run(
+                    "UPDATE sessions SET r_turns = ?, r_tokens_in = ?, r_tokens_out = ?, "
+                    "r_tool_calls = ?, r_errors = ?, r_last_us = ?, r_updated_us = ?, "
+                    "dirty_us = CASE WHEN dirty_us <= ? THEN NULL ELSE dirty_us END WHERE id = ?",
+                    (turns or 0, tokens_in, tokens_out, tools or 0, errors or 0, last, now_us(),
+                     marked, session_id),
+                )  # fmt: skip
+                conn.run("UPDATE messages SET state = 2 WHERE session_id = ? AND state = 1",
+                         (session_id,))  # fmt: skip
+
+    def messages_observing_status(
+        self, session_id: str, *, project: str = "default"
+    ) -> ObservingStatus:
+        with self._tx() as conn:
+            self._require_session(conn, session_id, project)
+            counts = dict(conn.q("SELECT state, count(*) FROM messages WHERE project = ? AND "
+                                 "session_id = ? GROUP BY state", (project, session_id)))  # fmt: skip
+            row = conn.one("SELECT r_updated_us, dirty_us FROM sessions WHERE id = ?",
+                           (session_id,))  # fmt: skip
+        updated = max((x for x in (row or ()) if x is not None), default=None)
+        return ObservingStatus(session_id=session_id, observed=counts.get(2, 0),
+                               in_process=counts.get(1, 0), pending=counts.get(0, 0),
+                               updated_at=us_to_ts(updated))  # fmt: skip
+
+    def flush(self, session_id: str, *, project: str = "default") -> ObservingStatus:
+        """Process the session's pending messages now and return once that is done."""
+        with self._tx() as conn:
+            self._require_session(conn, session_id, project)
+        self._process(session_id)
+        return self.messages_observing_status(session_id, project=project)

@@ -1,0 +1,185 @@
+"""Conversions between records, table rows and result models, shared by both backends."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+from .._errors import InvalidInputError
+from .._ids import format_ts, parse_ts
+from .._records import EventRecord, MessageRecord, SessionRecord
+from ._models import Event, Message, Rollup, Session
+
+__all__ = [
+    "EVENT_COLS",
+    "MESSAGE_COLS",
+    "SESSION_COLS",
+    "TERMINAL",
+    "check_status",
+    "dumps",
+    "event_from_row",
+    "event_row",
+    "loads",
+    "merge_session",
+    "message_from_row",
+    "message_row",
+    "now_us",
+    "session_from_row",
+    "to_us",
+    "us_to_ts",
+]
+
+TERMINAL = ("success", "error", "cancelled", "timeout")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
+
+SESSION_COLS = (
+    "id, name, user_id, configs, status, summary, started_us, ended_us, parent_session_id, "
+    "last_activity_us, r_turns, r_tokens_in, r_tokens_out, r_tool_calls, r_errors, r_last_us, "
+    "r_updated_us, sort_us"
+)
+EVENT_COLS = (
+    "project, id, session_id, parent_id, type, name, ts_us, end_ts_us, duration_ms, status, "
+    "partial, data, error, trace_id, span_id"
+)
+MESSAGE_COLS = "project, id, session_id, ts_us, role, format, blob, state"
+
+
+def dumps(value: Any) -> str:
+    """JSON text; integers beyond 64 bits (which orjson refuses) go through the stdlib."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def now_us() -> int:
+    return (datetime.now(timezone.utc) - _EPOCH) // _US
+
+
+_DAYS: dict[str, int] = {}
+
+
+def to_us(value: str | datetime) -> int:
+    # Fast path for the SDK's own form, 2026-01-01T00:00:00.123456Z: ingest converts every
+    # timestamp; the date part repeats, so its day number is cached.
+    if isinstance(value, str) and len(value) == 27 and value[19] == "." and value[26] == "Z":
+        day = _DAYS.get(value[:10])
+        if day is None:
+            if len(_DAYS) > 10_000:
+                _DAYS.clear()
+            day = _DAYS[value[:10]] = to_us(value[:10] + "T00:00:00Z") // 86_400_000_000
+        clock = value[11:19]
+        frac = value[20:26]
+        if clock[2] == ":" and clock[5] == ":" and frac.isdigit():
+            secs = int(clock[:2]) * 3600 + int(clock[3:5]) * 60 + int(clock[6:8])
+            return (day * 86_400 + secs) * 1_000_000 + int(frac)
+    dt = value if isinstance(value, datetime) else parse_ts(value)
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return (dt - _EPOCH) // _US
+
+
+def us_to_ts(us: int | None) -> str | None:
+    return None if us is None else format_ts(us * 1000)
+
+
+def event_row(rec: EventRecord, project: str) -> tuple[Any, ...]:
+    return (
+        project, rec.id, rec.session_id, rec.parent_id, rec.type, rec.name, to_us(rec.ts),
+        None if rec.end_ts is None else to_us(rec.end_ts), rec.duration_ms, rec.status,
+        rec.partial, dumps(rec.data), None if rec.error is None else dumps(rec.error.model_dump()),
+        rec.trace_id, rec.span_id,
+    )  # fmt: skip
+
+
+def message_row(rec: MessageRecord, project: str) -> tuple[Any, ...]:
+    return (project, rec.id, rec.session_id, to_us(rec.ts), rec.role, rec.format,
+            dumps(rec.blob), 0)  # fmt: skip
+
+
+def loads(value: str | bytes | None) -> Any:
+    """Parse a JSON column (both backends return the text); big integers via the stdlib."""
+    if value is None:
+        return None
+    try:
+        return orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return json.loads(value)
+
+
+def session_from_row(row: tuple[Any, ...]) -> Session:
+    configs = loads(row[3])
+    return Session(
+        id=row[0], name=row[1], user=row[2], configs=configs, status=row[4], summary=row[5],
+        started_at=us_to_ts(row[6] if row[6] is not None else row[17]), ended_at=us_to_ts(row[7]),
+        parent_session_id=row[8], last_activity_at=us_to_ts(row[9]),
+        rollup=Rollup(turns=row[10], tokens_in=row[11], tokens_out=row[12], tool_calls=row[13],
+                      errors=row[14], last_activity=us_to_ts(row[15]),
+                      updated_at=us_to_ts(row[16])),
+    )  # fmt: skip
+
+
+def event_from_row(row: tuple[Any, ...]) -> Event:
+    """``row`` in EVENT_COLS order (``project`` first)."""
+    return Event(
+        id=row[1], session_id=row[2], parent_id=row[3], type=row[4], name=row[5],
+        ts=us_to_ts(row[6]) or "", end_ts=us_to_ts(row[7]), duration_ms=row[8], status=row[9],
+        partial=bool(row[10]), data=loads(row[11]), error=loads(row[12]), trace_id=row[13],
+        span_id=row[14],
+    )  # fmt: skip
+
+
+def message_from_row(row: tuple[Any, ...]) -> Message:
+    return Message(id=row[1], session_id=row[2], ts=us_to_ts(row[3]) or "", role=row[4],
+                   format=row[5], blob=loads(row[6]))  # fmt: skip
+
+
+_FIELDS = ("name", "user_id", "configs", "summary", "parent_session_id")
+
+
+def merge_session(stored: dict[str, Any] | None, rec: SessionRecord, now: int) -> dict[str, Any]:
+    """Fold a session record into the stored row (a dict of its columns).
+
+    Later records win field by field (non-null values only) and the first ``started_at`` is
+    kept. "Later" is the record's own time (``ended_at``, else ``started_at``), not its arrival,
+    so replaying a batch changes nothing: an old start record cannot reopen a finished session
+    or undo later configs.
+    """
+    started = None if rec.started_at is None else to_us(rec.started_at)
+    ended = None if rec.ended_at is None else to_us(rec.ended_at)
+    rec_t = ended if ended is not None else started if started is not None else now
+    values: dict[str, Any] = {"name": rec.name, "user_id": rec.user, "configs": rec.configs,
+              "summary": rec.summary, "parent_session_id": rec.parent_session_id}  # fmt: skip
+    if stored is None:
+        row: dict[str, Any] = dict(values, status=rec.status or "running", started_us=started, ended_us=ended,
+                   rec_us=rec_t, sort_us=started if started is not None else now,
+                   last_activity_us=max(x for x in (started, ended, 0) if x is not None))  # fmt: skip
+        return row
+    row = dict(stored)
+    newer = row.get("rec_us") is None or rec_t >= row["rec_us"]
+    for key in _FIELDS:
+        if values[key] is not None and (newer or row.get(key) is None):
+            row[key] = values[key]
+    if rec.status is not None and newer:
+        if not (rec.status == "running" and row.get("status") in TERMINAL):
+            row["status"] = rec.status
+    if ended is not None and (newer or row.get("ended_us") is None):
+        row["ended_us"] = ended
+    if started is not None and (row.get("started_us") is None or started < row["started_us"]):
+        row["started_us"] = started
+        row["sort_us"] = started
+    row["rec_us"] = rec_t if newer else row.get("rec_us")
+    acts = [x for x in (row.get("last_activity_us"), started, ended) if x is not None]
+    row["last_activity_us"] = max(acts) if acts else None
+    return row
+
+
+def check_status(status: str, *, allow_running: bool = True) -> str:
+    allowed = ("running", *TERMINAL) if allow_running else TERMINAL
+    if status not in allowed:
+        raise InvalidInputError(f"status: must be one of {', '.join(allowed)}; got {status!r}")
+    return status

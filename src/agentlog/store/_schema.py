@@ -1,0 +1,138 @@
+"""Tables and indexes of both backends, created and migrated by the store itself.
+
+Times are stored as integer microseconds since the epoch: both backends sort, compare and bucket
+them with plain integer arithmetic, and one query text serves both. The ``schema_version`` table
+holds the number of migrations applied; a store applies the missing ones when it opens.
+"""
+
+from __future__ import annotations
+
+from ._rollup import ROLLUPS, select_counts
+
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrations"]
+
+
+def _count_table(table: str) -> str:
+    cols = [c.strip() for c in ROLLUPS[table][0].split(",")]
+    defs = ", ".join(f"{c} {{int}} NOT NULL" if c in ("minute", "hour") else f"{c} TEXT NOT NULL"
+                     for c in cols)  # fmt: skip
+    return f"CREATE TABLE {table} ({defs}, n {{int}} NOT NULL, PRIMARY KEY ({', '.join(cols)}))"
+
+
+# Each migration is a list of statements; {json}, {bool}, {float}, {int}, {key} are the
+# dialect's types.
+MIGRATIONS: list[list[str]] = [
+    [
+        """CREATE TABLE sessions (
+            id {key} PRIMARY KEY,
+            project TEXT NOT NULL,
+            name TEXT,
+            user_id TEXT,
+            configs {json},
+            status TEXT NOT NULL DEFAULT 'running',
+            summary TEXT,
+            started_us {int},
+            ended_us {int},
+            parent_session_id TEXT,
+            rec_us {int},
+            sort_us {int} NOT NULL,
+            last_activity_us {int},
+            dirty_us {int},
+            r_turns {int} NOT NULL DEFAULT 0,
+            r_tokens_in {int} NOT NULL DEFAULT 0,
+            r_tokens_out {int} NOT NULL DEFAULT 0,
+            r_tool_calls {int} NOT NULL DEFAULT 0,
+            r_errors {int} NOT NULL DEFAULT 0,
+            r_last_us {int},
+            r_updated_us {int}
+        )""",
+        "CREATE INDEX sessions_list ON sessions (project, sort_us, id)",
+        "CREATE INDEX sessions_user ON sessions (project, user_id, sort_us, id)",
+        "CREATE INDEX sessions_dirty ON sessions (dirty_us) WHERE dirty_us IS NOT NULL",
+        "CREATE INDEX sessions_running ON sessions (last_activity_us) WHERE status = 'running'",
+        """CREATE TABLE events (
+            project TEXT NOT NULL,
+            id {key} NOT NULL,
+            session_id {key},
+            parent_id TEXT,
+            type TEXT NOT NULL,
+            name TEXT,
+            ts_us {int} NOT NULL,
+            end_ts_us {int},
+            duration_ms {float},
+            status TEXT NOT NULL,
+            partial {bool} NOT NULL,
+            data {json} NOT NULL,
+            error {json},
+            trace_id TEXT,
+            span_id TEXT,
+            PRIMARY KEY (project, id)
+        )""",
+        "CREATE INDEX events_session ON events (project, session_id, ts_us, id)",
+        "CREATE INDEX events_time ON events (project, ts_us, id)",
+        "CREATE INDEX events_type ON events (project, type, ts_us, session_id, id)",
+        """CREATE TABLE messages (
+            project TEXT NOT NULL,
+            id {key} NOT NULL,
+            session_id {key} NOT NULL,
+            ts_us {int} NOT NULL,
+            role TEXT NOT NULL,
+            format TEXT NOT NULL,
+            blob {json},
+            state SMALLINT NOT NULL DEFAULT 0,
+            PRIMARY KEY (project, id)
+        )""",
+        "CREATE INDEX messages_session ON messages (project, session_id, ts_us, id)",
+        "CREATE INDEX messages_time ON messages (project, ts_us, id)",
+        "CREATE INDEX messages_role ON messages (project, role, ts_us, session_id, id)",
+        "CREATE INDEX messages_state ON messages (session_id, state)",
+        # The SQLite store's JSONL indexer: how far each file (by device and inode) was read.
+        """CREATE TABLE jsonl_files (
+            dev {int} NOT NULL,
+            ino {int} NOT NULL,
+            path TEXT NOT NULL,
+            head TEXT NOT NULL,
+            read_to {int} NOT NULL,
+            PRIMARY KEY (dev, ino)
+        )""",
+        # PostgreSQL only (dropped from SQLite's list below): containment through the GIN index.
+        "CREATE INDEX sessions_configs ON sessions USING GIN (configs jsonb_path_ops)",
+    ],
+    [
+        # The count tables of _rollup, filled from what is already stored.
+        *(_count_table(table) for table in ROLLUPS),
+        "CREATE INDEX event_minutes_type ON event_minutes (project, type, minute)",
+        "CREATE INDEX session_hours_type ON session_hours (project, type, hour)",
+        *(
+            select_counts(table, source, source)
+            for table in ROLLUPS
+            for source in ("events", "messages")
+        ),
+    ],
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_TYPES = {
+    "sqlite": {"json": "TEXT", "bool": "INTEGER", "float": "REAL", "int": "INTEGER", "key": "TEXT"},
+    # Ids order bytewise (as in Python and SQLite), whatever the database's locale.
+    "postgres": {
+        "json": "JSONB",
+        "bool": "BOOLEAN",
+        "float": "DOUBLE PRECISION",
+        "int": "BIGINT",
+        "key": 'TEXT COLLATE "C"',
+    },
+}
+
+
+def migrations(dialect: str) -> list[list[str]]:
+    """The migrations with the dialect's types filled in."""
+    types = _TYPES[dialect]
+    out = []
+    for steps in MIGRATIONS:
+        stmts = [s.format(**types) for s in steps]
+        if dialect == "sqlite":
+            stmts = [s for s in stmts if "USING GIN" not in s]
+        out.append(stmts)
+    return out

@@ -1,0 +1,42 @@
+"""``SqlStore``: the whole Store contract over SQL, assembled from its parts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._processing import ProcessingMixin
+from ._sessions import SessionsMixin
+from ._timeline import TimelineMixin
+from .query import QueryMixin
+
+__all__ = ["OPTIONS", "SqlStore", "check_options"]
+
+OPTIONS = ("auto_close_after", "max_turns", "ttl_seconds", "processing")
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Refuse unknown options before a backend opens anything."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown store option(s): {', '.join(unknown)}")
+
+
+class SqlStore(SessionsMixin, TimelineMixin, QueryMixin, ProcessingMixin):
+    def __init__(
+        self, *, auto_close_after: float = 24 * 3600.0, max_turns: int = 20,
+        ttl_seconds: float = 60.0, processing: bool = True,
+    ) -> None:  # fmt: skip
+        if auto_close_after <= 0:
+            raise ValueError("auto_close_after must be > 0 seconds")
+        self.auto_close_after = auto_close_after
+        self._start_processing(max_turns=max_turns, ttl_seconds=ttl_seconds, run=processing)
+
+    def close(self) -> None:
+        """Stop the processing worker; a backend then releases its connections."""
+        self._stop_processing()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,145 @@
+"""The PostgreSQL backend: psycopg 3 with a connection pool, JSONB with a GIN index on configs.
+
+Queries are shared with SQLite (``?`` placeholders become ``%s``); configs containment is the
+native ``@>`` served by ``sessions_configs`` (GIN, ``jsonb_path_ops``), and batch ingest goes
+through COPY into a per-connection temporary table, then one ``INSERT ... ON CONFLICT DO
+NOTHING``. JSON columns are read back as text and parsed once, like SQLite's.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql as pgsql
+from psycopg.types.string import TextLoader
+from psycopg_pool import ConnectionPool
+
+from ._core import Conn
+from ._rollup import ROLLUPS, select_counts
+from ._rows import dumps
+from ._store import SqlStore, check_options
+
+__all__ = ["PostgresStore"]
+
+_LOCK_KEY = 0x6167656E746C6F67  # "agentlog": serializes migrations of concurrent openers
+
+
+@functools.lru_cache(maxsize=512)
+def _pg(sql: str) -> str:
+    return sql.replace("?", "%s")
+
+
+class _Conn:
+    __slots__ = ("c",)
+
+    def __init__(self, c: psycopg.Connection[Any]) -> None:
+        self.c = c
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.c.execute(_pg(sql), params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self.c.execute(_pg(sql), params).fetchone()
+        return row
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.c.execute(_pg(sql), params).rowcount
+
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self.c.cursor() as cur:
+            cur.executemany(_pg(sql), rows)
+
+
+class PostgresStore(SqlStore):
+    dialect = "postgres"
+    json_param = "?::jsonb"
+    _for_update = " FOR UPDATE"
+
+    def __init__(self, url: str, *, schema: str | None = None, min_size: int = 1,
+                 max_size: int = 8, **options: Any) -> None:  # fmt: skip
+        check_options(options)
+        self.url = url
+        self.schema = schema
+        if schema is not None:
+            with psycopg.connect(url, autocommit=True) as c:
+                c.execute(
+                    pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(schema))
+                )
+        self._local = threading.local()
+        self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size,
+                                    configure=self._configure, open=True)  # fmt: skip
+        try:
+            with self._tx(write=True) as conn:
+                self._migrate(conn)
+            super().__init__(**options)
+        except BaseException:
+            self._pool.close()
+            raise
+
+    def _configure(self, c: psycopg.Connection[Any]) -> None:
+        c.adapters.register_loader("jsonb", TextLoader)
+        c.adapters.register_loader("json", TextLoader)
+        if self.schema is not None:
+            c.execute(pgsql.SQL("SET search_path TO {}").format(pgsql.Identifier(self.schema)))
+        c.commit()
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[Conn]:
+        current: _Conn | None = getattr(self._local, "conn", None)
+        if current is not None:  # nested use from inside a transaction joins it
+            yield current
+            return
+        with self._pool.connection() as c:
+            wrapped = _Conn(c)
+            self._local.conn = wrapped
+            try:
+                with c.transaction():
+                    yield wrapped
+            finally:
+                self._local.conn = None
+
+    def _migrate(self, conn: Conn) -> None:
+        conn.q("SELECT pg_advisory_xact_lock(?)", (_LOCK_KEY,))
+        super()._migrate(conn)
+
+    def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
+        assert isinstance(conn, _Conn)
+        c = conn.c
+        temp = f"_in_{table}"
+        # ON COMMIT DELETE ROWS: the staging table is empty again for the next transaction.
+        c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE {table}) ON COMMIT DELETE ROWS")
+        with c.cursor() as cur:
+            with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            # Only rows really inserted (RETURNING) are counted, in the same statement.
+            counts = ", ".join(f"c{i} AS ({select_counts(t, table, 'ins')})"
+                               for i, t in enumerate(ROLLUPS))  # fmt: skip
+            cur.execute(_pg(
+                f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
+                f"ON CONFLICT DO NOTHING RETURNING *), {counts} SELECT 1"))  # fmt: skip
+            cur.execute(f"TRUNCATE {temp}")
+
+    def _greatest(self, a: str, b: str) -> str:
+        return f"GREATEST({a}, {b})"
+
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        return "configs @> ?::jsonb", [dumps(wanted)]
+
+    def drop_schema(self) -> None:
+        """Drop this store's schema with everything in it (tests use one schema per run)."""
+        if self.schema is None:
+            raise ValueError("drop_schema() needs a store opened with schema=...")
+        self.close()
+        with psycopg.connect(self.url, autocommit=True) as c:
+            c.execute(pgsql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(
+                pgsql.Identifier(self.schema)))  # fmt: skip
+
+    def close(self) -> None:
+        super().close()
+        self._pool.close()

@@ -1,0 +1,185 @@
+"""The SQLite backend: the embedded default at ``./.agentlog/agentlog.db`` (stdlib sqlite3, WAL).
+
+One connection per thread (sqlite3 connections are not shared across threads); write
+transactions start with ``BEGIN IMMEDIATE`` so a read-modify-write (a configs patch, a session
+merge) holds the database's write lock from its read on, in this process and in others.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ._contains import json_contains
+from ._core import Conn, chunks
+from ._jsonl_index import JsonlIndexMixin
+from ._rollup import add_counts, count_rows
+from ._rows import dumps
+from ._store import SqlStore, check_options
+
+__all__ = ["DEFAULT_DB", "SqliteStore"]
+
+DEFAULT_DB = ".agentlog/agentlog.db"
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- .:/]{1,100}$")
+
+
+@functools.lru_cache(maxsize=64)
+def _wanted(text: str) -> Any:
+    return orjson.loads(text)
+
+
+def _contains(configs: str | None, wanted: str) -> bool:
+    if configs is None:
+        return False
+    return json_contains(orjson.loads(configs), _wanted(wanted))
+
+
+def _prefilter(wanted: dict[str, Any], path: str, conds: list[str], args: list[Any]) -> None:
+    for key, value in wanted.items():
+        if not _SAFE_KEY.match(key):
+            continue
+        sub = f'{path}."{key}"'
+        if isinstance(value, dict):
+            _prefilter(value, sub, conds, args)
+        elif isinstance(value, bool) or value is None:
+            conds.append("json_type(configs, ?) = ?")
+            args += [sub, "null" if value is None else "true" if value else "false"]
+        elif isinstance(value, str):
+            conds.append("json_type(configs, ?) = 'text' AND json_extract(configs, ?) = ?")
+            args += [sub, sub, value]
+        elif isinstance(value, (int, float)) and abs(value) < 2**53:
+            conds.append("json_type(configs, ?) IN ('integer', 'real') AND "
+                         "json_extract(configs, ?) = ?")  # fmt: skip
+            args += [sub, sub, value]
+
+
+class _Conn:
+    __slots__ = ("c",)
+
+    def __init__(self, c: sqlite3.Connection) -> None:
+        self.c = c
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self.c.execute(sql, params).fetchall()
+
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = self.c.execute(sql, params).fetchone()
+        return row
+
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        return self.c.execute(sql, params).rowcount
+
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        self.c.executemany(sql, rows)
+
+
+class SqliteStore(JsonlIndexMixin, SqlStore):
+    dialect = "sqlite"
+
+    def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, **options: Any) -> None:
+        check_options(options)
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        with self._tx(write=True) as conn:
+            self._migrate(conn)
+        super().__init__(**options)
+
+    def _connect(self) -> sqlite3.Connection:
+        c: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if c is not None:
+            return c
+        if self._closed:
+            raise RuntimeError("store is closed")
+        c = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                            timeout=30.0)  # fmt: skip
+        c.execute("PRAGMA journal_mode=WAL")
+        c.execute("PRAGMA synchronous=NORMAL")
+        c.execute("PRAGMA foreign_keys=OFF")
+        c.execute("PRAGMA busy_timeout=30000")
+        c.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of big batches stay in memory
+        c.create_function("json_contains", 2, _contains, deterministic=True)
+        self._local.conn = c
+        with self._lock:
+            self._all.append(c)
+        return c
+
+    @contextmanager
+    def _tx(self, *, write: bool = False) -> Iterator[Conn]:
+        c = self._connect()
+        if c.in_transaction:  # nested use from inside a transaction joins it
+            yield _Conn(c)
+            return
+        c.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield _Conn(c)
+        except BaseException:
+            c.execute("ROLLBACK")
+            raise
+        c.execute("COMMIT")
+
+    def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
+        # Only rows new to the table may be counted. The usual batch is all new: insert it
+        # plainly under a savepoint; if a key exists, undo and insert only the unknown ids.
+        assert isinstance(conn, _Conn)
+        marks = ", ".join("?" * len(rows[0]))
+        conn.c.execute("SAVEPOINT bulk")
+        try:
+            conn.c.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+            fresh = rows
+        except sqlite3.IntegrityError:
+            conn.c.execute("ROLLBACK TO bulk")
+            fresh = self._unknown(conn, table, rows)
+            conn.c.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", fresh)
+        conn.c.execute("RELEASE bulk")
+        add_counts(conn, count_rows(table, fresh))
+
+    @staticmethod
+    def _unknown(conn: Conn, table: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        known: set[tuple[str, str]] = set()
+        for part in chunks(rows):
+            marks = ",".join("(?, ?)" for _ in part)
+            known.update(conn.q(f"SELECT project, id FROM {table} WHERE (project, id) IN "
+                                f"(VALUES {marks})", [x for r in part for x in r[:2]]))  # fmt: skip
+        fresh = []
+        for r in rows:
+            if (r[0], r[1]) not in known:
+                known.add((r[0], r[1]))
+                fresh.append(r)
+        return fresh
+
+    def _greatest(self, a: str, b: str) -> str:
+        return f"max({a}, {b})"
+
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        # The exact test is a Python function; SQLite's own JSON functions first narrow the
+        # rows by the scalar leaves under nested objects, which never excludes a real match.
+        conds: list[str] = []
+        args: list[Any] = []
+        _prefilter(wanted, "$", conds, args)
+        conds.append("json_contains(configs, ?)")
+        args.append(dumps(wanted))
+        return " AND ".join(conds), args
+
+    def close(self) -> None:
+        super().close()
+        with self._lock:
+            self._closed = True
+            conns, self._all = self._all, []
+        for c in conns:
+            try:
+                c.close()
+            except sqlite3.Error:
+                pass

@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+import pytest
+
+from agentlog.store._store import SqlStore
+
+from .helpers import event, message, session, ts
+
+
+def test_valid_records_are_accepted_and_readable(store: SqlStore) -> None:
+    recs = [session("s1", name="a"), event("s1", 1), message("s1", 2)]
+    result = store.ingest(recs)
+    assert result.accepted == [r["id"] for r in recs]
+    assert result.rejected == []
+    assert store.get_session("s1").name == "a"
+    assert len(store.get_events("s1").items) == 1
+
+
+def test_malformed_record_is_rejected_naming_the_field_and_the_rest_kept(store: SqlStore) -> None:
+    bad = event("s1", 2)
+    del bad["ts"]
+    worse = event("s1", 3, data=[1, 2])
+    result = store.ingest([session("s1"), bad, event("s1", 1), worse, "nope"])
+    assert [r.index for r in result.rejected] == [1, 3, 4]
+    assert result.rejected[0].id == bad["id"] and result.rejected[0].reason.startswith("ts:")
+    assert result.rejected[1].reason.startswith("data:")
+    assert "JSON object" in result.rejected[2].reason
+    assert len(result.accepted) == 2
+    assert len(store.get_events("s1").items) == 1
+
+
+def test_sending_a_batch_twice_changes_nothing(store: SqlStore) -> None:
+    recs = [session("s1", configs={"a": 1}), event("s1", 1), message("s1", 2),
+            {"kind": "session", "id": "s1", "status": "success", "ended_at": ts(5)}]  # fmt: skip
+    store.ingest(recs)
+    before = (store.get_session("s1"), store.get_events("s1"), store.get_messages("s1"))
+    again = store.ingest(recs)
+    assert len(again.accepted) == 4
+    assert (store.get_session("s1"), store.get_events("s1"), store.get_messages("s1")) == before
+
+
+def test_session_records_merge_and_a_replayed_start_does_not_reopen(store: SqlStore) -> None:
+    start = session("s1", name="run", user="u", configs={"a": 1})
+    end = {"kind": "session", "id": "s1", "status": "error", "summary": "boom",
+           "ended_at": ts(9), "started_at": ts(0)}  # fmt: skip
+    store.ingest([start, end])
+    store.ingest([start])
+    s = store.get_session("s1")
+    assert (s.name, s.user, s.configs, s.status, s.summary) == (
+        "run",
+        "u",
+        {"a": 1},
+        "error",
+        "boom",
+    )
+    assert s.started_at == ts(0) and s.ended_at == ts(9)
+
+
+def test_events_before_their_session_record_make_a_stub_then_merge(store: SqlStore) -> None:
+    store.ingest([event("s1", 5)])
+    assert store.get_session("s1").status == "running"
+    store.ingest([session("s1", at=1, name="late")])
+    s = store.get_session("s1")
+    assert (s.name, s.started_at) == ("late", ts(1))
+
+
+def test_records_for_another_projects_session_are_rejected(store: SqlStore) -> None:
+    store.ingest([session("s1")], project="a")
+    result = store.ingest([session("s1"), event("s1", 1), event(None, 2)], project="b")
+    assert [r.index for r in result.rejected] == [0, 1]
+    assert "another project" in result.rejected[0].reason
+    assert len(result.accepted) == 1
+
+
+def test_data_of_one_project_is_invisible_from_another(store: SqlStore) -> None:
+    store.ingest([session("s1"), event("s1", 1), message("s1", 2)], project="a")
+    assert store.list_sessions(project="b").items == []
+    with pytest.raises(LookupError):
+        store.get_session("s1", project="b")
+    with pytest.raises(LookupError):
+        store.get_events("s1", project="b")
+    assert store.iterate_events(project="b").events == []

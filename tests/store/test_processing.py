@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from agentlog.store._store import SqlStore
+
+from .conftest import MakeStore
+from .helpers import event, message, session
+
+
+def wait_for(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.01)  # polling interval, not synchronization
+
+
+def _llm(sid: str, at: float, tin: int, tout: int) -> dict[str, object]:
+    return event(
+        sid, at, type="llm_call", data={"usage": {"input_tokens": tin, "output_tokens": tout}}
+    )
+
+
+def test_flush_processes_now_and_fills_the_rollup(store: SqlStore) -> None:
+    store.ingest([session("s1"), message("s1", 1), message("s1", 2, role="assistant"),
+                  message("s1", 3), _llm("s1", 2, 10, 5), _llm("s1", 4, 7, 3),
+                  event("s1", 5, type="tool_call"), event("s1", 6, status="error"),
+                  event("s1", 7, type="error")])  # fmt: skip
+    status = store.messages_observing_status("s1")
+    assert (status.pending, status.in_process, status.observed) == (3, 0, 0)
+    done = store.flush("s1")
+    assert (done.pending, done.in_process, done.observed) == (0, 0, 3)
+    assert done.updated_at is not None
+    r = store.get_session("s1").rollup
+    assert (r.turns, r.tokens_in, r.tokens_out, r.tool_calls, r.errors) == (2, 17, 8, 1, 2)
+    assert r.last_activity is not None and r.last_activity.startswith("2026-01-01T00:00:07")
+    listed = store.list_sessions().items[0].rollup
+    assert listed == r
+
+
+def test_max_turns_triggers_processing_in_the_background(
+    store: SqlStore, make_store: MakeStore
+) -> None:
+    worker = make_store(processing=True, max_turns=3, ttl_seconds=3600)
+    worker.ingest([session("s1"), message("s1", 1), message("s1", 2)])
+    assert worker.messages_observing_status("s1").pending == 2
+    worker.ingest([message("s1", 3)])
+    wait_for(lambda: worker.messages_observing_status("s1").observed == 3)
+    assert worker.get_session("s1").rollup.turns == 3
+
+
+def test_idle_sessions_are_processed_after_ttl(store: SqlStore, make_store: MakeStore) -> None:
+    ttl = 0.5
+    worker = make_store(processing=True, max_turns=1000, ttl_seconds=ttl)
+    worker.ingest([session("s1"), message("s1", 1)])
+    last = started = time.monotonic()
+    idle_seen = False  # a gap of ttl on a loaded machine would rightly let processing run
+    checked = 0
+    # Keep the session busy: every arrival restarts its idle timer.
+    while time.monotonic() - started < 3 * ttl:
+        worker.ingest([message("s1", time.monotonic())])
+        now = time.monotonic()
+        idle_seen = idle_seen or now - last >= ttl * 0.9
+        last = now
+        if not idle_seen:
+            assert worker.messages_observing_status("s1").observed == 0
+            checked += 1
+        time.sleep(0.05)  # the activity under test, not synchronization
+    assert checked > 0
+    wait_for(lambda: worker.messages_observing_status("s1").observed > 5)
+    status = worker.messages_observing_status("s1")
+    assert (status.pending, status.in_process) == (0, 0)
+
+
+def test_worker_times_out_stale_sessions(store: SqlStore, make_store: MakeStore) -> None:
+    store.ingest([session("old")])  # started 2026-01-01: long idle
+    worker = make_store(processing=True, auto_close_after=3600.0)
+    wait_for(lambda: worker.get_session("old").status == "timeout")
