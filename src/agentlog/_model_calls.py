@@ -107,7 +107,7 @@ def begin_call(
             return None
         return kind(span, kwargs, raw=mode is not None)  # mode: "true" (legacy) or "raw"
     except Exception:
-        warn_once(f"{label}.begin", f"agentlog: could not start recording a {label} call")
+        warn_once(f"{label}.begin", f"agentlog: could not start recording a model call ({label})")
         return None
 
 

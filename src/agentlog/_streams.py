@@ -113,7 +113,7 @@ class StreamRecorder:
             self.span.end(error=error if failure is None else failure, partial=partial, data=data)
         except Exception:
             warn_once(f"{self.label}.stream.finish",
-                      f"agentlog: could not record a {self.provider} stream")  # fmt: skip
+                      f"agentlog: could not record a streamed {self.provider} call")  # fmt: skip
             self.span.end(error=error, partial=partial)
 
     def finish_collected(self) -> None:
