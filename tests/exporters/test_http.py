@@ -1,0 +1,554 @@
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+import time
+import warnings
+from collections import Counter
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+import agentlog
+from agentlog._pipeline import Stats
+from agentlog.exporters import RecordBatch
+from agentlog.exporters.http import HttpExporter
+
+URL = "http://collector.test"
+KEY = "test-key"
+
+
+def _records(n: int, sid: str = "s1", tag: str = "e") -> list[dict[str, Any]]:
+    return [{"v": 1, "kind": "event", "id": f"{tag}{i}", "session_id": sid} for i in range(n)]
+
+
+def _batch(n: int, sid: str = "s1", tag: str = "e") -> RecordBatch:
+    return RecordBatch.from_records(_records(n, sid, tag))
+
+
+def _ids(request: httpx.Request) -> list[str]:
+    body = request.content
+    if request.headers.get("content-encoding") == "gzip":
+        body = gzip.decompress(body)
+    return [r["id"] for r in json.loads(body)["records"]]
+
+
+def _ok(request: httpx.Request) -> httpx.Response:
+    return httpx.Response(200, json={"accepted": _ids(request), "rejected": []})
+
+
+def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    done = threading.Event()
+    while not cond():
+        assert time.monotonic() < deadline, "condition not met in time"
+        done.wait(0.01)
+
+
+def _exporter(tmp_path: Path, url: str = URL, **kw: Any) -> HttpExporter:
+    opts: dict[str, Any] = {
+        "api_key": KEY, "spool_dir": str(tmp_path / "spool"), "timeout": 1.0,
+        "retry_deadline": 0.5, "backoff_base": 0.01, "backoff_max": 0.05,
+    }  # fmt: skip
+    opts.update(kw)
+    return HttpExporter(url, **opts)
+
+
+@pytest.fixture
+def exporter(tmp_path: Path) -> Iterator[HttpExporter]:
+    exp = _exporter(tmp_path)
+    exp.bind_stats(Stats())
+    yield exp
+    exp.shutdown(2.0)
+
+
+# -- respx: faults on the wire --------------------------------------------------------------
+
+
+@respx.mock
+def test_a_batch_is_sent_gzipped_with_the_bearer_key(exporter: HttpExporter) -> None:
+    route = respx.post(f"{URL}/v1/ingest").mock(side_effect=_ok)
+    assert exporter.export(_batch(3)).ok
+    req = route.calls.last.request
+    assert req.headers["authorization"] == f"Bearer {KEY}"
+    assert req.headers["content-encoding"] == "gzip"
+    assert _ids(req) == ["e0", "e1", "e2"]
+
+
+@respx.mock
+def test_collector_down_at_start_then_up(exporter: HttpExporter) -> None:
+    calls = {"n": 0}
+
+    def flaky(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] <= 3:
+            raise httpx.ConnectError("refused", request=request)
+        return _ok(request)
+
+    respx.post(f"{URL}/v1/ingest").mock(side_effect=flaky)
+    result = exporter.export(_batch(4))
+    assert result.ok and not result.spooled
+    assert calls["n"] == 4
+    assert exporter._spool.files() == []
+
+
+@respx.mock
+def test_collector_down_in_the_middle_keeps_order(exporter: HttpExporter) -> None:
+    seen: list[list[str]] = []
+    down = {"left": 2}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = _ids(request)
+        if ids[0].startswith("b") and down["left"]:
+            down["left"] -= 1
+            raise httpx.ConnectError("refused", request=request)
+        seen.append(ids)
+        return _ok(request)
+
+    respx.post(f"{URL}/v1/ingest").mock(side_effect=handler)
+    for tag in ("a", "b", "c"):
+        assert exporter.export(_batch(2, tag=tag)).ok
+    assert seen == [["a0", "a1"], ["b0", "b1"], ["c0", "c1"]]
+
+
+@respx.mock
+def test_429_waits_at_least_retry_after(exporter: HttpExporter) -> None:
+    stamps: list[float] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        stamps.append(time.monotonic())
+        if len(stamps) == 1:
+            return httpx.Response(429, headers={"Retry-After": "0.3"}, json={"error": {}})
+        return _ok(request)
+
+    respx.post(f"{URL}/v1/ingest").mock(side_effect=handler)
+    exporter.retry_deadline = 5.0
+    assert exporter.export(_batch(1)).ok
+    assert len(stamps) == 2
+    assert stamps[1] - stamps[0] >= 0.3
+
+
+@respx.mock
+def test_500_storm_spools_then_the_drain_delivers(tmp_path: Path) -> None:
+    stats = Stats()
+    exp = _exporter(tmp_path)
+    exp.bind_stats(stats)
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(500))
+    result = exp.export(_batch(5))
+    assert result.spooled and not result.ok
+    stats.add("spooled", _batch(5).session_ids)  # what the pipeline does with that result
+    assert len(exp._spool.files()) == 1
+    storm_calls = route.call_count
+    assert storm_calls >= 2
+    route.mock(side_effect=_ok)
+    _wait(lambda: stats.totals["observed"] == 5)
+    assert stats.totals["spooled"] == 0
+    assert exp._spool.files() == []
+    exp.shutdown(2.0)
+
+
+@respx.mock
+def test_while_a_backlog_exists_new_batches_queue_behind_it(tmp_path: Path) -> None:
+    exp = _exporter(tmp_path, backoff_base=0.2, backoff_max=0.2)
+    exp.bind_stats(Stats())
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    assert exp.export(_batch(1, tag="a")).spooled
+    before = route.call_count
+    assert exp.export(_batch(1, tag="b")).spooled  # spooled at once, no network attempt
+    assert route.call_count - before <= 1  # at most the drain thread's own probe
+    order: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        order.extend(_ids(request))
+        return _ok(request)
+
+    route.mock(side_effect=handler)
+    _wait(lambda: order == ["a0", "b0"] and not exp._spool.files())
+    exp.shutdown(2.0)
+
+
+@respx.mock
+def test_timeouts_are_retried(exporter: HttpExporter) -> None:
+    calls = {"n": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise httpx.ReadTimeout("slow", request=request)
+        return _ok(request)
+
+    respx.post(f"{URL}/v1/ingest").mock(side_effect=handler)
+    assert exporter.export(_batch(2)).ok
+    assert calls["n"] == 2
+
+
+@respx.mock
+def test_per_record_rejection_is_reported_and_logged_once(
+    exporter: HttpExporter, caplog: pytest.LogCaptureFixture
+) -> None:
+    reason = "event.type: must be a non-empty string (unique-reason-1)"
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = _ids(request)
+        return httpx.Response(
+            200,
+            json={"accepted": ids[:1], "rejected": [{"index": 1, "id": ids[1], "reason": reason}]},
+        )
+
+    route = respx.post(f"{URL}/v1/ingest").mock(side_effect=handler)
+    with caplog.at_level(logging.WARNING, logger="agentlog"):
+        first = exporter.export(_batch(2))
+        second = exporter.export(_batch(2, tag="x"))
+    assert first.ok and first.rejected == (1,)
+    assert second.rejected == (1,)
+    assert route.call_count == 2  # rejected records are not retried
+    assert [r.getMessage() for r in caplog.records].count(
+        f"agentlog: the collector rejected record e1, not retrying: {reason}"
+    ) == 1
+    assert not any("x1" in r.getMessage() for r in caplog.records)
+
+
+@respx.mock
+@pytest.mark.parametrize("status", [400, 401, 422])
+def test_whole_batch_4xx_fails_without_retry(exporter: HttpExporter, status: int) -> None:
+    route = respx.post(f"{URL}/v1/ingest").mock(
+        return_value=httpx.Response(status, json={"error": {"message": f"nope {status}"}})
+    )
+    result = exporter.export(_batch(3))
+    assert not result.ok and not result.spooled
+    assert result.reason == f"HTTP {status}: nope {status}"
+    assert route.call_count == 1
+    assert exporter._spool.files() == []
+
+
+@respx.mock
+def test_408_is_retried(exporter: HttpExporter) -> None:
+    route = respx.post(f"{URL}/v1/ingest").mock(
+        side_effect=[
+            httpx.Response(408),
+            httpx.Response(200, json={"accepted": [], "rejected": []}),
+        ]
+    )
+    assert exporter.export(_batch(1)).ok
+    assert route.call_count == 2
+
+
+@respx.mock
+def test_413_splits_the_batch_until_it_fits(exporter: HttpExporter) -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        ids = _ids(request)
+        if len(ids) > 2:
+            return httpx.Response(413, json={"error": {"message": "too many records"}})
+        return _ok(request)
+
+    route = respx.post(f"{URL}/v1/ingest").mock(side_effect=handler)
+    result = exporter.export(_batch(8))
+    assert result.ok and result.rejected == ()
+    delivered = [i for c in route.calls if c.response.status_code == 200 for i in _ids(c.request)]
+    assert delivered == [f"e{i}" for i in range(8)]
+
+
+@respx.mock
+def test_a_single_record_too_large_is_rejected_not_retried(exporter: HttpExporter) -> None:
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(413))
+    result = exporter.export(_batch(1))
+    assert not result.ok and not result.spooled
+    assert route.call_count == 1
+
+
+@respx.mock
+def test_shutdown_cuts_a_backoff_short(tmp_path: Path) -> None:
+    exp = _exporter(tmp_path, retry_deadline=60.0, backoff_base=30.0, backoff_max=30.0)
+    exp.bind_stats(Stats())
+    respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    results: list[Any] = []
+    t = threading.Thread(target=lambda: results.append(exp.export(_batch(2))))
+    t.start()
+    _wait(lambda: len(exp._spool.files()) == 1)  # written before the first wait
+    start = time.monotonic()
+    exp.shutdown(2.0)
+    t.join(5.0)
+    assert time.monotonic() - start < 2.5
+    assert results and results[0].spooled
+    assert len(exp._spool.files()) == 1
+
+
+@respx.mock
+def test_spool_bound_drops_oldest_and_counts_them(tmp_path: Path) -> None:
+    stats = Stats()
+    one = len(b"\n".join(_batch(10, tag="a").lines) + b"\n")
+    exp = _exporter(tmp_path, spool_max_bytes=2 * one, backoff_base=5.0, backoff_max=5.0)
+    exp.bind_stats(stats)
+    respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    for tag in "abc":
+        batch = _batch(10, tag=tag)
+        assert exp.export(batch).spooled
+        stats.add("spooled", batch.session_ids)
+    assert stats.totals["dropped"] == 10
+    assert stats.totals["spooled"] == 20
+    exp.shutdown(1.0)
+
+
+def test_exporter_never_raises_on_a_bad_spool_dir(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    exp = _exporter(tmp_path, url="http://127.0.0.1:9", spool_dir=str(blocker / "spool"))
+    result = exp.export(_batch(1))
+    assert not result.ok and not result.spooled
+    exp.shutdown(1.0)
+
+
+def test_from_config_requires_an_endpoint() -> None:
+    with pytest.raises(ValueError, match="endpoint"):
+        agentlog.init(exporter="http")
+
+
+# -- a real ingest endpoint on 127.0.0.1 -----------------------------------------------------
+
+
+class IngestServer:
+    """A minimal collector: validates ids, counts every arrival, can be stopped and restarted."""
+
+    def __init__(self) -> None:
+        self.arrivals: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        self.stall: threading.Event | None = None
+        self.port = 0
+        self._server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                if self.headers.get("Authorization") != f"Bearer {KEY}":
+                    return self._answer(401, {"error": {"message": "bad key"}})
+                if server.stall is not None:  # a collector too slow to answer in time
+                    server.stall.wait(5.0)
+                    return self._answer(503, {"error": {"message": "stalled"}})
+                if self.headers.get("Content-Encoding") == "gzip":
+                    body = gzip.decompress(body)
+                records = json.loads(body)["records"]
+                accepted, rejected, keys = [], [], []
+                for i, rec in enumerate(records):
+                    if rec.get("kind") not in ("session", "event", "message"):
+                        rejected.append({"index": i, "id": rec.get("id"), "reason": "bad kind"})
+                    else:
+                        accepted.append(rec["id"])
+                        # A session's start and end share an id: count whole records.
+                        keys.append(json.dumps(rec, sort_keys=True))
+                with server.lock:
+                    server.arrivals.update(keys)
+                self._answer(200, {"accepted": accepted, "rejected": rejected})
+
+            def _answer(self, status: int, obj: Any) -> None:
+                out = json.dumps(obj).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(out)))
+                self.end_headers()
+                self.wfile.write(out)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        httpd = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        httpd.daemon_threads = True
+        self.port = httpd.server_address[1]
+        self._server = httpd
+        threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True).start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def ids(self) -> Counter[str]:
+        with self.lock:
+            return Counter(json.loads(k)["id"] for k in self.arrivals)
+
+    def records(self) -> Counter[str]:
+        """Each distinct record received, with how often it arrived."""
+        with self.lock:
+            return Counter(self.arrivals)
+
+
+@pytest.fixture
+def server() -> Iterator[IngestServer]:
+    srv = IngestServer()
+    srv.start()
+    yield srv
+    if srv.stall is not None:
+        srv.stall.set()
+    srv.stop()
+
+
+def _record_through_sdk(n: int) -> list[str]:
+    ids = []
+    with agentlog.session("job") as s:
+        for i in range(n):
+            agentlog.track_tool_call("t", input={"i": i}, output=i)
+        ids.append(s.id)
+    return ids
+
+
+def test_real_server_receives_every_record_once(server: IngestServer, tmp_path: Path) -> None:
+    agentlog.init(
+        exporter="http", endpoint=server.url, api_key=KEY, spool_dir=str(tmp_path / "spool")
+    )
+    _record_through_sdk(50)
+    assert agentlog.flush(10.0)
+    st = agentlog.status()
+    assert st.observed == 52 and st.failed == 0 and st.spooled == 0
+    arrivals = server.records()
+    assert len(arrivals) == 52 and set(arrivals.values()) == {1}
+
+
+def test_real_server_stopped_mid_stream_then_back(server: IngestServer, tmp_path: Path) -> None:
+    agentlog.init(exporter=_exporter(tmp_path, url=server.url, timeout=0.5))
+    _record_through_sdk(10)
+    assert agentlog.flush(10.0)
+    server.stop()
+    _record_through_sdk(10)
+    _wait(lambda: agentlog.status().spooled == 12, timeout=60.0)
+    server.start()  # same port
+    _wait(lambda: agentlog.status().observed == 24, timeout=60.0)
+    st = agentlog.status()
+    assert st.spooled == 0 and st.failed == 0
+    arrivals = server.records()
+    assert len(arrivals) == 24 and set(arrivals.values()) == {1}
+
+
+def test_slow_collector_past_the_timeout_is_retried(server: IngestServer, tmp_path: Path) -> None:
+    stall = threading.Event()
+    server.stall = stall
+    exp = _exporter(tmp_path, url=server.url, timeout=0.2, retry_deadline=30.0)
+    exp.bind_stats(Stats())
+    results: list[Any] = []
+    t = threading.Thread(target=lambda: results.append(exp.export(_batch(3))))
+    t.start()
+    _wait(lambda: len(exp._spool.files()) == 1)  # the first attempt timed out
+    server.stall = None
+    stall.set()
+    t.join(30.0)
+    assert results and results[0].ok and not results[0].spooled
+    assert server.ids() == Counter({"e0": 1, "e1": 1, "e2": 1})
+    assert exp._spool.files() == []
+    exp.shutdown(1.0)
+
+
+def test_real_server_rejects_one_record_keeps_the_rest(
+    server: IngestServer, tmp_path: Path
+) -> None:
+    exp = _exporter(tmp_path, url=server.url)
+    records = _records(3)
+    records[1]["kind"] = "bogus"
+    result = exp.export(RecordBatch.from_records(records))
+    assert result.ok and result.rejected == (1,)
+    assert server.ids() == Counter({"e0": 1, "e2": 1})
+    exp.shutdown(1.0)
+
+
+_AGENT = textwrap.dedent(
+    """
+    import sys, agentlog
+    url, spool, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    agentlog.init(exporter="http", endpoint=url, api_key="test-key", spool_dir=spool,
+                  export_timeout=0.3, shutdown_timeout=1.0, max_batch=64)
+    for s in range(n):
+        with agentlog.session(f"job-{s}"):
+            for i in range(20):
+                agentlog.track_tool_call("t", input={"i": i}, output=i)
+    """
+)
+
+_DRAINER = textwrap.dedent(
+    """
+    import os, sys, threading, agentlog
+    url, spool = sys.argv[1], sys.argv[2]
+    agentlog.init(exporter="http", endpoint=url, api_key="test-key", spool_dir=spool)
+    done = threading.Event()
+    for _ in range(3000):
+        if not [n for n in os.listdir(spool) if n.endswith(".jsonl")]:
+            break
+        done.wait(0.01)
+    st = agentlog.status()
+    agentlog.shutdown()
+    print(st.observed, st.spooled, st.failed)
+    """
+)
+
+
+def test_a_process_exiting_while_down_is_resent_by_the_next(
+    server: IngestServer, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    port = server.port
+    server.stop()
+    agent = subprocess.run(
+        [sys.executable, "-c", _AGENT, f"http://127.0.0.1:{port}", str(spool), "5"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert agent.returncode == 0, agent.stderr
+    spooled = [p for p in spool.iterdir() if p.suffix == ".jsonl"]
+    assert spooled, "the agent exited without spooling"
+    assert sum(len(p.read_bytes().splitlines()) for p in spooled) == 5 * 22
+    server.port = port
+    server.start()
+    nxt = subprocess.run(
+        [sys.executable, "-c", _DRAINER, server.url, str(spool)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert nxt.returncode == 0, nxt.stderr
+    assert nxt.stdout.split() == ["110", "0", "0"]
+    arrivals = server.records()
+    assert len(arrivals) == 110 and set(arrivals.values()) == {1}
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+def test_a_forked_child_does_not_resend_the_parents_batch(
+    server: IngestServer, tmp_path: Path
+) -> None:
+    port = server.port
+    server.stop()
+    exp = _exporter(tmp_path, url=f"http://127.0.0.1:{port}", backoff_base=0.3, backoff_max=0.3)
+    exp.bind_stats(Stats())
+    assert exp.export(_batch(2, tag="parent")).spooled  # held by the parent, in its backlog
+    server.port = port
+    server.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork with threads (3.12+)
+        pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        code = 1
+        try:
+            exp.bind_stats(Stats())
+            exp.after_fork_in_child()
+            ok = exp.export(_batch(2, tag="child")).ok
+            ok = ok and exp.force_flush(2.0)
+            exp.shutdown(1.0)
+            code = 0 if ok else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    _wait(lambda: not exp._spool.files())
+    assert server.ids() == Counter({"parent0": 1, "parent1": 1, "child0": 1, "child1": 1})
+    exp.shutdown(1.0)
