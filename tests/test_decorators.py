@@ -98,8 +98,7 @@ async def test_async_function_and_parent_across_await(recorded: Recorded) -> Non
 def test_generator_exhausted_records_items(recorded: Recorded) -> None:
     @agentlog.tool
     def numbers(n: int) -> Any:
-        for i in range(n):
-            yield i
+        yield from range(n)
         return "done"
 
     assert list(numbers(3)) == [0, 1, 2]

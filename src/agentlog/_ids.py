@@ -12,7 +12,10 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 
-__all__ = ["format_ts", "format_uuid", "new_id", "new_id_str", "now_ns", "parse_ts", "reseed"]
+__all__ = [
+    "format_ts", "format_uuid", "new_id", "new_id_str", "now_ns", "parse_ts", "reseed", "ts_bytes",
+    "uuid_bytes",
+]  # fmt: skip
 
 now_ns = time.time_ns
 
@@ -44,6 +47,26 @@ def format_uuid(value: int) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_hi_cache: dict[int, bytes] = {}
+
+
+def uuid_bytes(value: int) -> bytes:
+    """``format_uuid`` as ASCII bytes, for the worker's encoder.
+
+    The high 64 bits (time, version, per-process bits) change once a millisecond, so their
+    formatted half is cached; only the low half is formatted per id.
+    """
+    hi = value >> 64
+    head = _hi_cache.get(hi)
+    if head is None:
+        if len(_hi_cache) >= 256:
+            _hi_cache.clear()
+        h = b"%016x" % hi
+        head = _hi_cache[hi] = b"%s-%s-%s-" % (h[:8], h[8:12], h[12:16])
+    low = b"%016x" % (value & 0xFFFF_FFFF_FFFF_FFFF)
+    return b"%s%s-%s" % (head, low[:4], low[4:])
+
+
 def new_id_str() -> str:
     return format_uuid(new_id())
 
@@ -63,6 +86,20 @@ def format_ts(ns: int) -> str:
         prefix = datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
         _ts_cache = (sec, prefix)
     return f"{prefix}.{rem // 1000:06d}Z"
+
+
+_ts_bytes_cache: tuple[int, bytes] = (-1, b"")
+
+
+def ts_bytes(ns: int) -> bytes:
+    """``format_ts`` as ASCII bytes, for the worker's encoder."""
+    global _ts_bytes_cache
+    sec, rem = divmod(ns, 1_000_000_000)
+    cached_sec, prefix = _ts_bytes_cache
+    if cached_sec != sec:
+        prefix = format_ts(ns)[:19].encode()
+        _ts_bytes_cache = (sec, prefix)
+    return b"%s.%06dZ" % (prefix, rem // 1000)
 
 
 def parse_ts(value: str) -> datetime:

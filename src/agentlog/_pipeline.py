@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from ._context import suppressed_var
-from ._ids import format_ts, format_uuid
+from ._ids import ts_bytes, uuid_bytes
 from ._redact import Redactor
 from ._serialize import fit
 from .exporters._base import Exporter, ExportResult, RecordBatch
@@ -39,6 +39,11 @@ EventTuple = tuple[
 RawRecord = Any  # EventTuple, or a ready dict for session and message records
 
 _MAX_TRACKED_SESSIONS = 10_000
+_EVENT_TEMPLATE = (
+    b'{"v":1,"kind":"event","id":"%s","session_id":%s,"parent_id":%s,"type":%s,"name":%s,'
+    b'"ts":"%s","end_ts":%s,"duration_ms":%s,"status":"%s","partial":%s,"data":%s,"error":%s,'
+    b'"trace_id":%s,"span_id":%s}'
+)
 
 
 @dataclass(frozen=True)
@@ -75,7 +80,8 @@ class Stats:
                 self.totals[field] += n
             else:
                 self.totals[field] += len(session_ids)
-                for sid in session_ids:
+                # A batch is mostly a few sessions: count them in C, then touch each once.
+                for sid, count in Counter(session_ids).items():
                     if sid is None:
                         continue
                     per = self.sessions.get(sid)
@@ -85,7 +91,7 @@ class Stats:
                             self.sessions.popitem(last=False)
                     else:
                         self.sessions.move_to_end(sid)
-                    per[field] += 1
+                    per[field] += count
             self.updated_at = datetime.now(timezone.utc)
 
     def move(self, src: str, dst: str, session_ids: list[str | None]) -> None:
@@ -121,6 +127,7 @@ class Pipeline:
         self.max_payload_bytes = max_payload_bytes
         self.redactor = redactor
         self.stats = Stats()
+        self._text_cache: dict[str | None, bytes] = {}
         bind = getattr(exporter, "bind_stats", None)
         if callable(bind):
             bind(self.stats)
@@ -149,7 +156,10 @@ class Pipeline:
             self.stats.add("dropped", [_sid(rec)])
             return
         buf.append(rec)
-        if n == 0 or n + 1 >= self.max_batch:
+        # Wake the worker only on the two transitions it cannot see coming: the first record
+        # after a quiet spell, and the batch filling up. Setting the event on every record
+        # would take a lock per call and bounce the GIL to the worker.
+        if n == 0 or n + 1 == self.max_batch:
             self._wake.set()
         if not self._alive:
             self._start()
@@ -277,64 +287,105 @@ class Pipeline:
             self.stats.add("observed", sids)
 
     def encode(self, raw: list[RawRecord]) -> RecordBatch:
+        """Raw records to JSON lines: formatting, truncation, then redaction.
+
+        Redaction screens only what a user can put in a record (an event's data and error, a
+        whole session or message record), for the whole batch in one pass: a batch with nothing
+        secret-looking costs one scan, and only records that might hold a secret are walked.
+        """
         lines: list[bytes] = []
         sids: list[str | None] = []
-        redactor = self.redactor
-        callback = redactor.callback if redactor is not None else None
-        dropped: list[str | None] = []
+        screen: list[bytes] = []
+        failed: list[str | None] = []
+        dumps = orjson.dumps
+        event_line = self._event_line
         for rec in raw:
             try:
                 if type(rec) is tuple:
-                    obj = self._event_obj(rec)
+                    line, data = event_line(rec)
+                    part = data if rec[10] is None else line
+                    sid = rec[1]
                 else:
-                    obj = rec
-                    if redactor is not None:
-                        line = orjson.dumps(obj)
-                        if redactor.needs_walk(line):
-                            obj = redactor.redact(obj)
-                if callback is not None:
-                    kept = callback(orjson.loads(orjson.dumps(obj)))
-                    if kept is None:  # the user's callback chose to drop this record
-                        dropped.append(_sid(rec))
-                        continue
-                    obj = kept
-                lines.append(orjson.dumps(obj))
-                sids.append(_sid(rec))
+                    line = part = dumps(rec)
+                    sid = _sid(rec)
             except Exception:
                 log.warning("agentlog: could not encode a record", exc_info=True)
-                dropped.append(_sid(rec))
-        if dropped:
-            self.stats.add("failed", dropped)
+                failed.append(_sid(rec))
+                continue
+            lines.append(line)
+            screen.append(part)
+            sids.append(sid)
+        redactor = self.redactor
+        if redactor is not None and lines:
+            lines, sids = self._redact(redactor, lines, sids, screen, failed)
+        if failed:
+            self.stats.add("failed", failed)
         return RecordBatch(lines, sids)
 
-    def _event_obj(self, rec: EventTuple) -> dict[str, Any]:
+    def _redact(
+        self, redactor: Redactor, lines: list[bytes], sids: list[str | None],
+        screen: list[bytes], failed: list[str | None],
+    ) -> tuple[list[bytes], list[str | None]]:  # fmt: skip
+        callback = redactor.callback
+        if callback is None and not redactor.needs_walk(b"\n".join(screen)):
+            return lines, sids
+        out_lines: list[bytes] = []
+        out_sids: list[str | None] = []
+        for line, sid, part in zip(lines, sids, screen, strict=True):
+            try:
+                if redactor.needs_walk(part):
+                    line = orjson.dumps(redactor.redact(orjson.loads(line)))
+                if callback is not None:
+                    kept = callback(orjson.loads(line))
+                    if kept is None:  # the user's callback chose to drop this record
+                        failed.append(sid)
+                        continue
+                    line = orjson.dumps(kept)
+            except Exception:
+                log.warning("agentlog: redaction failed; record withheld", exc_info=True)
+                failed.append(sid)
+                continue
+            out_lines.append(line)
+            out_sids.append(sid)
+        return out_lines, out_sids
+
+    def _event_line(self, rec: EventTuple) -> tuple[bytes, bytes]:
+        """The event's JSON line, and its (possibly truncated) encoded ``data``.
+
+        Filled into a bytes template rather than built as a dict for orjson: on the worker's
+        hot loop this allocates far less, and the payload is already JSON.
+        """
         eid, sid, pid, etype, name, ts, end, status, partial, data, err, tid, spid = rec
         if len(data) > self.max_payload_bytes:
             data = fit(orjson.loads(data), data, self.max_payload_bytes)
-        redactor = self.redactor
-        if redactor is not None:
-            if redactor.needs_walk(data):
-                data = orjson.dumps(redactor.redact(orjson.loads(data)))
-            if err is not None:
-                err = redactor.redact(err)
-        return {
-            "v": 1,
-            "kind": "event",
-            "id": format_uuid(eid),
-            "session_id": sid,
-            "parent_id": format_uuid(pid) if pid is not None else None,
-            "type": etype,
-            "name": name,
-            "ts": format_ts(ts),
-            "end_ts": format_ts(end) if end is not None else None,
-            "duration_ms": (end - ts) / 1e6 if end is not None else None,
-            "status": status,
-            "partial": partial,
-            "data": orjson.Fragment(data),
-            "error": err,
-            "trace_id": tid,
-            "span_id": spid,
-        }
+        text = self._json_text
+        line = _EVENT_TEMPLATE % (
+            uuid_bytes(eid),
+            text(sid),
+            b'"%s"' % uuid_bytes(pid) if pid is not None else b"null",
+            text(etype),
+            text(name),
+            ts_bytes(ts),
+            b'"%s"' % ts_bytes(end) if end is not None else b"null",
+            b"%r" % ((end - ts) / 1e6) if end is not None else b"null",
+            b"error" if status == "error" else b"ok",
+            b"true" if partial else b"false",
+            data,
+            orjson.dumps(err) if err is not None else b"null",
+            text(tid),
+            text(spid),
+        )
+        return line, data
+
+    def _json_text(self, value: str | None) -> bytes:
+        """A JSON string (or null), cached: session ids, types and names repeat batch after batch."""
+        cache = self._text_cache
+        out = cache.get(value)
+        if out is None:
+            if len(cache) >= 4096:
+                cache.clear()
+            out = cache[value] = orjson.dumps(value)
+        return out
 
     # -- control -----------------------------------------------------------------------------
 

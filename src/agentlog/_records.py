@@ -109,3 +109,45 @@ record_adapter: TypeAdapter[SessionRecord | EventRecord | MessageRecord] = TypeA
 def parse_record(obj: Any) -> SessionRecord | EventRecord | MessageRecord:
     """Validate one decoded JSON record; raises ``pydantic.ValidationError`` naming the field."""
     return record_adapter.validate_python(obj)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """The JSON Schemas published in ``docs/schema/``, by file name."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, model in (
+        ("session", SessionRecord),
+        ("event", EventRecord),
+        ("message", MessageRecord),
+    ):
+        schema = model.model_json_schema(mode="validation")
+        schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+        schema["$id"] = f"https://agentlog.dev/schema/v1/{name}.schema.json"
+        out[f"{name}.schema.json"] = schema
+    record = record_adapter.json_schema(mode="validation")
+    record["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    record["$id"] = "https://agentlog.dev/schema/v1/record.schema.json"
+    record["title"] = "agentlog record (v1)"
+    out["record.schema.json"] = record
+    return out
+
+
+def write_schemas(directory: str) -> list[str]:
+    """Regenerate ``docs/schema/``: ``python -m agentlog._records docs/schema``."""
+    import json
+    import os
+
+    written = []
+    for name, schema in json_schemas().items():
+        path = os.path.join(directory, name)
+        with open(path, "w", encoding="utf-8") as f:
+            json.dump(schema, f, indent=2, sort_keys=True)
+            f.write("\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    for written_path in write_schemas(sys.argv[1] if len(sys.argv) > 1 else "docs/schema"):
+        print(written_path)

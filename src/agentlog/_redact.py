@@ -33,6 +33,16 @@ DEFAULT_VALUE_PATTERNS = (
 )
 
 
+# Fragments (lower case, '-' as '_') of which every default key name and provider-key shape
+# contains at least one.
+# Key fragments include the closing quote of a JSON key where the bare word is too common:
+# 'token"' matches "token" and "x_access_token" but not the usage counter "input_tokens".
+_SCREEN = (
+    'key"', "auth", "passw", "secret", 'token"', "cookie", "credential", "sk_", "akia", "ghp_",
+    "gho_", "ghu_", "ghs_", "ghr_", "xox", "aiza", "bearer",
+)  # fmt: skip
+
+
 class Redactor:
     def __init__(
         self,
@@ -45,12 +55,14 @@ class Redactor:
         self._values = re.compile(
             "|".join(f"(?:{p})" for p in (*DEFAULT_VALUE_PATTERNS, *patterns))
         )
-        key_alt = "|".join(sorted((re.escape(k) for k in self._keys), key=len, reverse=True))
-        # Cheap screen on encoded JSON: a string value shaped like a key, or a JSON key that
-        # ends with a sensitive name. False positives only cost the slow walk.
-        self._screen = re.compile(
-            ("(?:" + self._values.pattern + ")|(?i:(?:" + key_alt + r')"\s*:)').encode()
+        # Cheap screen on the encoded JSON: plain substring tests (memchr-fast) for fragments that
+        # every secret key name or provider-key shape contains. A hit only means "look closer";
+        # user patterns cannot be screened this way, so they always take the walk.
+        self._fragments = tuple(
+            f.encode()
+            for f in sorted({*_SCREEN, *(k.lower().replace("-", "_") + '"' for k in keys)})
         )
+        self._always_walk = bool(patterns)
         self.callback = callback
 
     def key_is_secret(self, key: str) -> bool:
@@ -58,7 +70,14 @@ class Redactor:
         return norm in self._keys or any(norm.endswith("_" + k) for k in self._keys)
 
     def needs_walk(self, encoded: bytes) -> bool:
-        return self._screen.search(encoded) is not None
+        """False only when ``encoded`` (one record or many) certainly holds nothing to redact."""
+        if self._always_walk:
+            return True
+        low = encoded.lower().replace(b"-", b"_")
+        for fragment in self._fragments:
+            if fragment in low:
+                return True
+        return False
 
     def redact(self, value: Any) -> Any:
         """Return a copy of a JSON value with secret keys and secret-shaped strings masked."""

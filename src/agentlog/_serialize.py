@@ -19,11 +19,11 @@ from uuid import UUID
 
 import orjson
 
-__all__ = ["TRUNCATED_KEY", "dumps", "fit", "safe_repr", "to_jsonable"]
+__all__ = ["JSON_OPTS", "TRUNCATED_KEY", "dumps", "fit", "json_default", "safe_repr", "to_jsonable"]
 
 TRUNCATED_KEY = "__agentlog_truncated__"
 _MAX_DEPTH = 64
-_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+JSON_OPTS = orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
 
 
 def safe_repr(obj: Any) -> str:
@@ -44,7 +44,7 @@ def _bytes(value: bytes | bytearray | memoryview) -> Any:
         return {"__bytes__": base64.b64encode(raw).decode("ascii")}
 
 
-def _default(obj: Any) -> Any:
+def json_default(obj: Any) -> Any:
     """orjson's hook for types it does not know; it must return something orjson can write."""
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return _bytes(obj)
@@ -134,13 +134,17 @@ def _container(obj: Any, depth: int, seen: set[int]) -> Any:
 
 
 def dumps(obj: Any) -> bytes:
-    """Serialize ``obj`` to JSON bytes. Never raises."""
+    """Serialize ``obj`` to JSON bytes. Never raises.
+
+    The result is copied to a right-sized object (``b"%s" % ...``, ~40 ns): orjson's own result
+    pins a ~4 KB allocation, and these bytes may wait in the pipeline's buffer by the thousand.
+    """
     try:
-        return orjson.dumps(obj, default=_default, option=_OPTS)
+        return b"%s" % orjson.dumps(obj, default=json_default, option=JSON_OPTS)
     except Exception:
         pass
     try:
-        return orjson.dumps(to_jsonable(obj), option=_OPTS)
+        return b"%s" % orjson.dumps(to_jsonable(obj), option=JSON_OPTS)
     except Exception:
         return orjson.dumps(safe_repr(obj))
 
@@ -153,7 +157,7 @@ def fit(data: dict[str, Any], encoded: bytes, max_bytes: int) -> bytes:
     """
     if len(encoded) <= max_bytes:
         return encoded
-    parts = {k: orjson.dumps(v, option=_OPTS) for k, v in data.items()}
+    parts = {k: orjson.dumps(v, option=JSON_OPTS) for k, v in data.items()}
     small = {k: len(v) for k, v in parts.items()}
     budget = max(64, max_bytes // max(1, len(parts)) - 128)
     out: dict[str, Any] = {}
@@ -161,11 +165,18 @@ def fit(data: dict[str, Any], encoded: bytes, max_bytes: int) -> bytes:
         if small[key] <= budget:
             out[key] = orjson.loads(raw)
         else:
-            preview = raw[: max(0, budget - 96)].decode("utf-8", "ignore")
+            preview = raw[: max(0, budget - 96) // 2].decode("utf-8", "ignore")
             out[key] = {TRUNCATED_KEY: True, "original_bytes": small[key], "preview": preview}
-    result = orjson.dumps(out, option=_OPTS)
+    result = orjson.dumps(out, option=JSON_OPTS)
     if len(result) <= max_bytes:
         return result
-    # Many keys, each small: fall back to one marker for the whole object.
-    preview = encoded[: max(0, max_bytes - 128)].decode("utf-8", "ignore")
-    return orjson.dumps({TRUNCATED_KEY: True, "original_bytes": len(encoded), "preview": preview})
+    # Many keys, each small: fall back to one marker for the whole object. Escaping can make
+    # the preview longer than the bytes it came from, so shrink until the result fits.
+    cut = max(0, max_bytes - 128)
+    while True:
+        preview = encoded[:cut].decode("utf-8", "ignore")
+        marker = {TRUNCATED_KEY: True, "original_bytes": len(encoded), "preview": preview}
+        result = orjson.dumps(marker)
+        if len(result) <= max_bytes or cut == 0:
+            return result
+        cut = max(0, cut - max(16, len(result) - max_bytes))

@@ -1,0 +1,124 @@
+"""Overhead per call of a sync ``@agentlog.tool`` beside an OpenTelemetry SDK span.
+
+    python benchmarks/overhead.py [--calls N]
+
+Both are measured in the same run on the same function. agentlog records into the default file
+exporter (a temp directory); OpenTelemetry uses the SDK TracerProvider with a BatchSpanProcessor
+and an exporter that does nothing. Targets (issue 2): agentlog <= 0.10x the OTel span and <= 2 us.
+
+Two agentlog figures are printed: the caller-thread overhead (what the user's call pays while
+the worker runs beside it), and the full cost per event including the worker's encoding and
+the file write (calls + flush).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from _util import best_of, verdict
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--calls", type=int, default=50_000)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    n = args.calls
+
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
+
+    import agentlog
+
+    def search_kb(query: str) -> list[str]:
+        return [query]
+
+    tmp = tempfile.mkdtemp(prefix="agentlog-bench-")
+    agentlog.init(path=f"{tmp}/events.jsonl", max_queue=10 * n)
+    traced = agentlog.tool(search_kb)
+
+    def plain() -> float:
+        t = time.perf_counter()
+        for _ in range(n):
+            search_kb("q")
+        return time.perf_counter() - t
+
+    def with_agentlog() -> float:
+        t = time.perf_counter()
+        for _ in range(n):
+            traced("q")
+        elapsed = time.perf_counter() - t
+        agentlog.flush(60)
+        return elapsed
+
+    def agentlog_end_to_end() -> float:
+        t = time.perf_counter()
+        for _ in range(n):
+            traced("q")
+        agentlog.flush(60)
+        return time.perf_counter() - t
+
+    # agentlog first, before OpenTelemetry is imported: with it loaded, every event also looks
+    # up the active OTel span (to record trace_id/span_id), which is measured separately below.
+    with_agentlog()  # warm-up: worker started, file open, caches primed
+    base = best_of(args.repeats, plain)
+    al = best_of(args.repeats, with_agentlog)
+    al_total = best_of(args.repeats, agentlog_end_to_end)
+
+    al_with_otel_loaded = best_of(args.repeats, with_agentlog)
+
+    class NoopExporter(SpanExporter):
+        def export(self, spans: object) -> SpanExportResult:
+            return SpanExportResult.SUCCESS
+
+    provider = TracerProvider()  # its own provider: the global one is left alone
+    provider.add_span_processor(BatchSpanProcessor(NoopExporter(), max_queue_size=10 * n))
+    tracer = provider.get_tracer("bench")
+
+    def with_otel() -> float:
+        t = time.perf_counter()
+        for _ in range(n):
+            with tracer.start_as_current_span("search_kb"):
+                search_kb("q")
+        elapsed = time.perf_counter() - t
+        provider.force_flush()
+        return elapsed
+
+    with_otel()
+    ot = best_of(args.repeats, with_otel)
+    per = lambda seconds: (seconds - base) / n * 1e6  # noqa: E731
+    al_us, al_total_us, ot_us = per(al), per(al_total), per(ot)
+    al_otel_us = per(al_with_otel_loaded)
+    status = agentlog.status()
+    print(f"calls per run: {n}, median of {args.repeats} runs, Python {sys.version.split()[0]}")
+    print(f"plain call:                          {base / n * 1e6:8.3f} us")
+    print(
+        f"agentlog @tool overhead (caller):    {al_us:8.3f} us   target <= 2 us: {verdict(al_us <= 2)}"
+    )
+    print(f"agentlog @tool incl. worker + write: {al_total_us:8.3f} us")
+    print(
+        f"agentlog @tool with OTel loaded:     {al_otel_us:8.3f} us   (also reads the active OTel span)"
+    )
+    print(f"OpenTelemetry SDK span overhead:     {ot_us:8.3f} us")
+    print(
+        f"ratio agentlog / OTel (caller):      {al_us / ot_us:8.3f}x   target <= 0.10x: {verdict(al_us / ot_us <= 0.10)}"
+    )
+    print(f"ratio agentlog / OTel (incl. worker):{al_total_us / ot_us:8.3f}x")
+    print(f"records observed: {status.observed}, dropped: {status.dropped}")
+    agentlog.shutdown()
+    provider.shutdown()
+
+
+if __name__ == "__main__":
+    main()

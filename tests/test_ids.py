@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from agentlog._ids import format_ts, format_uuid, new_id, parse_ts, ts_bytes, uuid_bytes
+
+
+def test_ids_are_uuid7_and_sort_in_creation_order() -> None:
+    ids = [format_uuid(new_id()) for _ in range(5000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    parsed = uuid.UUID(ids[0])
+    assert parsed.version == 7 and parsed.variant == uuid.RFC_4122
+
+
+def test_id_embeds_the_given_time() -> None:
+    ns = 1_795_000_000_123_000_000
+    assert new_id(ns) >> 80 == ns // 1_000_000
+
+
+def test_timestamps_are_utc_rfc3339_with_microseconds() -> None:
+    ns = 1_795_000_000_123_456_789
+    text = format_ts(ns)
+    expected = datetime.fromtimestamp(ns // 10**9, tz=timezone.utc).replace(microsecond=123456)
+    assert text == expected.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert parse_ts(text) == expected
+    assert format_ts(ns + 1_000_000_000).endswith(":41.123456Z")  # the per-second cache moves on
+
+
+def test_bytes_formatters_agree_with_the_str_ones() -> None:
+    ids = [new_id() for _ in range(300)] + [0, 2**128 - 1]
+    assert all(uuid_bytes(i).decode() == format_uuid(i) for i in ids)
+    for ns in (0, 1_795_000_000_000_000_001, 1_795_000_000_999_999_999, 1_795_000_001_000_000_000):
+        assert ts_bytes(ns).decode() == format_ts(ns)

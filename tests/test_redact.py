@@ -1,0 +1,45 @@
+from __future__ import annotations
+
+from agentlog._redact import REDACTED, Redactor
+
+
+def test_secret_keys_are_masked_at_any_depth() -> None:
+    r = Redactor()
+    data = {"headers": {"Authorization": "Bearer abc", "X-Api-Key": "k"}, "openai_api_key": "v",
+            "password": "p", "list": [{"refresh_token": "t"}]}  # fmt: skip
+    out = r.redact(data)
+    assert out["headers"] == {"Authorization": REDACTED, "X-Api-Key": REDACTED}
+    assert out["openai_api_key"] == REDACTED and out["password"] == REDACTED
+    assert out["list"] == [{"refresh_token": REDACTED}]
+
+
+def test_usage_counters_are_not_secrets() -> None:
+    r = Redactor()
+    usage = {"input_tokens": 3, "output_tokens": 4, "total_tokens": 7, "max_tokens": 10}
+    assert r.redact(usage) == usage
+
+
+def test_provider_key_shaped_strings_are_masked_inside_text() -> None:
+    r = Redactor()
+    text = "use sk-proj-abcdefghijklmnopqrstuvwx and AKIAABCDEFGHIJKLMNOP please"
+    assert r.redact(text) == f"use {REDACTED} and {REDACTED} please"
+
+
+def test_empty_secret_fields_are_kept() -> None:
+    assert Redactor().redact({"api_key": None, "token": ""}) == {"api_key": None, "token": ""}
+
+
+def test_user_patterns_and_keys_extend_defaults() -> None:
+    r = Redactor(keys=["ssn"], patterns=[r"\d{3}-\d{2}-\d{4}"])
+    assert r.redact({"ssn": "x", "note": "id 123-45-6789"}) == {
+        "ssn": REDACTED,
+        "note": f"id {REDACTED}",
+    }
+
+
+def test_screen_skips_clean_payloads() -> None:
+    r = Redactor()
+    assert not r.needs_walk(b'{"input":{"query":"reset my login"},"output":["a"]}')
+    assert not r.needs_walk(b'{"usage":{"input_tokens":1,"output_tokens":2},"keyboard":1}')
+    assert r.needs_walk(b'{"input":{"password":"x"}}')
+    assert r.needs_walk(b'{"note":"sk-ant-api03-abcdefghijklmnopqrstuvwxyz"}')
