@@ -29,6 +29,11 @@ class Gate:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            # Neither PostgreSQL text nor JSONB can hold NUL: refused alike on every backend.
+            await error_response(400, "the URL contains a NUL character (%00)")(
+                scope, receive, send)  # fmt: skip
+            return
         if not path.startswith(_OPEN_PATHS):
             project = self._project(scope)
             if project is None:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..store import (
     Event,
@@ -27,6 +27,7 @@ from ..store import (
     Store,
 )
 from ._errors import ApiError
+from ._ingest import find_nul
 
 __all__ = ["router"]
 
@@ -54,6 +55,14 @@ P = Annotated[str, Depends(project_of)]
 
 class _Body(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        where = find_nul(value)
+        if where is not None:
+            raise ValueError(f"{where}: contains a NUL character (\\u0000), which cannot be stored")
+        return value
 
 
 class CreateSession(_Body):

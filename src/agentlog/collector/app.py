@@ -21,7 +21,7 @@ from .._log import log
 from ..store import IngestResult, Store, open_store
 from ._errors import error_response, install_error_handlers
 from ._gate import Gate
-from ._ingest import IngestLimits, parse_batch, read_body
+from ._ingest import IngestLimits, ingest_records, parse_batch, read_body
 from ._routes import router
 from .auth import KeyRing
 
@@ -69,6 +69,8 @@ def create_app(
         "only the data of its key's project.",
         lifespan=lifespan,
     )
+    if isinstance(db, Store):  # usable at once, also by a caller that skips the lifespan
+        app.state.store = db
     install_error_handlers(app)
     app.include_router(router)
     app.state.limits = limits
@@ -85,8 +87,8 @@ def create_app(
                                encoding=request.headers.get("content-encoding", ""),
                                content_length=request.headers.get("content-length"))  # fmt: skip
         records = parse_batch(body, limits=limits)
-        store: Store = request.app.state.store
-        result = await run_in_threadpool(store.ingest, records, project=request.state.project)
+        result = await ingest_records(request.app.state.store, body, records,
+                                      project=request.state.project)  # fmt: skip
         return Response(orjson.dumps(result.model_dump(mode="json")),
                         media_type="application/json")  # fmt: skip
 
