@@ -32,9 +32,12 @@ def wait_for(cond: Callable[[], bool], timeout: float = 20.0, what: str = "condi
         threading.Event().wait(0.02)
 
 
+_probe = httpx.Client(timeout=1.0, trust_env=False)  # one client: no TLS set-up per probe
+
+
 def answers(url: str) -> bool:
     try:
-        return httpx.get(url + "/healthz", timeout=1.0).status_code == 200
+        return _probe.get(url + "/healthz").status_code == 200
     except httpx.HTTPError:
         return False
 
