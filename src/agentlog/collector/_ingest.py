@@ -7,6 +7,7 @@ step: a small body that inflates to gigabytes (a gzip bomb) is stopped at ``max_
 
 from __future__ import annotations
 
+import threading
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from ..store import IngestResult, RejectedRecord, Store
 from ._errors import ApiError
 
-__all__ = ["IngestLimits", "find_nul", "ingest_records", "parse_batch", "read_body"]
+__all__ = ["IngestLimits", "find_nul", "ingest_lock", "ingest_records", "parse_batch", "read_body"]
 
 
 @dataclass(frozen=True)
@@ -193,13 +194,26 @@ def screen_nul(body: bytes, records: list[Any]) -> tuple[list[int], list[Rejecte
     return kept, refused
 
 
-async def ingest_records(store: Store, body: bytes, records: list[Any], *,
-                         project: str) -> IngestResult:  # fmt: skip
+def ingest_lock(store: Store) -> threading.Lock | None:
+    """SQLite has one writer: batches taking turns on a lock in this process avoid its busy
+    handler, whose sleeps (up to 100 ms each) would otherwise dominate the tail latency."""
+    return threading.Lock() if getattr(store, "dialect", "") == "sqlite" else None
+
+
+async def ingest_records(store: Store, body: bytes, records: list[Any], *, project: str,
+                         lock: threading.Lock | None = None) -> IngestResult:  # fmt: skip
     """Store the batch; the answer's indices are those of the batch as sent."""
     kept, refused = screen_nul(body, records)
+
+    def ingest(batch: list[Any]) -> IngestResult:
+        if lock is None:
+            return store.ingest(batch, project=project)
+        with lock:
+            return store.ingest(batch, project=project)
+
     if not refused:
-        return await run_in_threadpool(store.ingest, records, project=project)
-    result = await run_in_threadpool(store.ingest, [records[i] for i in kept], project=project)
+        return await run_in_threadpool(ingest, records)
+    result = await run_in_threadpool(ingest, [records[i] for i in kept])
     rejected = [r.model_copy(update={"index": kept[r.index]}) for r in result.rejected]
     return IngestResult(accepted=result.accepted,
                         rejected=sorted([*rejected, *refused], key=lambda r: r.index))  # fmt: skip

@@ -21,7 +21,7 @@ from .._log import log
 from ..store import IngestResult, Store, open_store
 from ._errors import error_response, install_error_handlers
 from ._gate import Gate
-from ._ingest import IngestLimits, ingest_records, parse_batch, read_body
+from ._ingest import IngestLimits, ingest_lock, ingest_records, parse_batch, read_body
 from ._routes import router
 from .auth import KeyRing
 
@@ -55,6 +55,7 @@ def create_app(
         owned = not isinstance(db, Store)
         store = db if isinstance(db, Store) else open_store(db, **store_options)
         app.state.store = store
+        app.state.ingest_lock = ingest_lock(store)
         try:
             yield
         finally:
@@ -71,6 +72,7 @@ def create_app(
     )
     if isinstance(db, Store):  # usable at once, also by a caller that skips the lifespan
         app.state.store = db
+        app.state.ingest_lock = ingest_lock(db)
     install_error_handlers(app)
     app.include_router(router)
     app.state.limits = limits
@@ -88,7 +90,8 @@ def create_app(
                                content_length=request.headers.get("content-length"))  # fmt: skip
         records = parse_batch(body, limits=limits)
         result = await ingest_records(request.app.state.store, body, records,
-                                      project=request.state.project)  # fmt: skip
+                                      project=request.state.project,
+                                      lock=request.app.state.ingest_lock)  # fmt: skip
         return Response(orjson.dumps(result.model_dump(mode="json")),
                         media_type="application/json")  # fmt: skip
 
