@@ -2,15 +2,17 @@
 
 A real collector (``agentlog serve``, one uvicorn process) runs on 127.0.0.1. Each agent
 process records ``--events`` tool calls through the SDK with the ``http`` exporter (batches of
-``--batch``, gzip); the time of every ``POST /v1/ingest`` is taken in the agent. Reported per
-store: events/s from the first record to the last batch acknowledged (all agents together),
+``--batch``, gzip); the time of every ``POST /v1/ingest`` is taken in the agent. The agents
+start together once all are set up. Reported per store: events/s from the start to the last
+batch acknowledged (all agents together),
 p50/p99 latency per batch, and a check that every event is stored exactly once.
 
 ``--mode raw`` measures the collector alone: the agents post pre-built gzip batches as fast as
 it answers, without the SDK recording them first.
 
     python benchmarks/collector_ingest.py [--events 50000] [--agents 4] [--batch 512]
-        [--mode sdk|raw] [--stores sqlite,postgres] [--pg postgresql://postgres@127.0.0.1/test]
+        [--mode sdk|raw] [--stores sqlite,postgres] [--workers 2 (PostgreSQL only)]
+        [--pg postgresql://postgres@127.0.0.1/test]
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _timed_sends(exporter: Any, latencies: list[float]) -> None:
     exporter.client.send = timed
 
 
-def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any) -> None:
+def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go: Any) -> None:
     import agentlog
     from agentlog.exporters.http import HttpExporter
 
@@ -65,6 +67,8 @@ def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any) -> 
     exporter = HttpExporter(url, api_key=KEY, spool_dir=spool)
     _timed_sends(exporter, latencies)
     agentlog.init(exporter=exporter, max_batch=batch, max_queue=max(100_000, n + 1000))
+    out.put("ready")
+    go.wait()
     t0 = time.perf_counter()
     with agentlog.session(f"bench-{tag}", user=tag):
         for i in range(n):
@@ -78,7 +82,7 @@ def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any) -> 
              "failed": st.failed, "dropped": st.dropped, "spooled": st.spooled})  # fmt: skip
 
 
-def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any) -> None:
+def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go: Any) -> None:
     from agentlog._ids import format_ts, new_id_str, now_ns
 
     sid = new_id_str()
@@ -99,6 +103,8 @@ def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any) -> 
     latencies = []
     accepted = 0
     with httpx.Client(timeout=60.0, trust_env=False) as client:
+        out.put("ready")
+        go.wait()
         t0 = time.perf_counter()
         for body in bodies:
             t = time.perf_counter()
@@ -111,10 +117,10 @@ def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any) -> 
              "dropped": 0, "spooled": 0})  # fmt: skip
 
 
-def _start_collector(db: str, port: int, log: Path) -> subprocess.Popen[bytes]:
+def _start_collector(db: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
     env = dict(os.environ, AGENTLOG_API_KEYS=f"{KEY}:bench")
     cmd = [sys.executable, "-m", "agentlog.cli", "serve", "--db", db, "--host", "127.0.0.1",
-           "--port", str(port), "--log-level", "warning"]  # fmt: skip
+           "--port", str(port), "--log-level", "warning", "--workers", str(workers)]  # fmt: skip
     with open(log, "ab") as f:
         proc = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 30
@@ -151,16 +157,20 @@ def _stored_events(url: str) -> int:
 def run(store: str, db: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    proc = _start_collector(db, port, tmp / f"{store}.log")
+    workers = args.workers if store == "postgres" else 1  # SQLite: one writer, one worker
+    proc = _start_collector(db, port, tmp / f"{store}.log", workers)
     try:
         ctx = mp.get_context("spawn")
-        out = ctx.Queue()
+        out, go = ctx.Queue(), ctx.Event()
         target = _agent_sdk if args.mode == "sdk" else _agent_raw
         procs = [ctx.Process(target=target, args=(url, args.events, args.batch, f"a{i}",
-                                                   str(tmp / f"spool-{store}-{i}"), out))
+                                                   str(tmp / f"spool-{store}-{i}"), out, go))
                  for i in range(args.agents)]  # fmt: skip
         for p in procs:
             p.start()
+        for _ in procs:  # every agent started and set up: they begin together
+            assert out.get(timeout=300) == "ready"
+        go.set()
         results = [out.get(timeout=600) for _ in procs]
         for p in procs:
             p.join(60)
@@ -172,7 +182,7 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path) -> dict[str, A
     wall = max(r["t1"] for r in results) - min(r["t0"] for r in results)
     total = args.events * args.agents
     return {
-        "store": store, "mode": args.mode, "agents": args.agents, "events": total,
+        "store": store, "mode": args.mode, "workers": workers, "agents": args.agents, "events": total,
         "batch": args.batch, "wall_s": round(wall, 2), "events_per_s": round(total / wall),
         "batches": len(lat),
         "p50_ms": round(statistics.median(lat) * 1000, 1),
@@ -191,6 +201,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--mode", choices=["sdk", "raw"], default="sdk")
     ap.add_argument("--stores", default="sqlite,postgres")
+    ap.add_argument("--workers", type=int, default=2, help="collector workers for PostgreSQL")
     ap.add_argument("--pg", default=os.environ.get(
         "AGENTLOG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"))  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON line per store")
@@ -221,7 +232,7 @@ def main() -> None:
             print(json.dumps(r))
             continue
         ok = "MET" if r["events_per_s"] >= TARGET else "MISSED"
-        print(f"[{r['store']}, {r['mode']}] {r['agents']} agents x {r['events'] // r['agents']} "
+        print(f"[{r['store']}, {r['mode']}, {r['workers']} collector worker(s)] {r['agents']} agents x {r['events'] // r['agents']} "
               f"events, batches of {r['batch']}: {r['events_per_s']:,} events/s "
               f"(target {TARGET:,.0f}: {ok}); per batch p50 {r['p50_ms']} ms, "
               f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms over {r['batches']} batches; "

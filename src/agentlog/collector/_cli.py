@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from typing import Any
 
-__all__ = ["add_commands", "keys_create", "keys_list", "serve"]
+__all__ = ["add_commands", "app_from_env", "keys_create", "keys_list", "serve"]
 
 _BANNER = """\
 ****************************************************************************
@@ -74,6 +75,9 @@ def add_commands(subs: Any) -> None:
         default=24 * 3600.0,
         help="running sessions idle this long become 'timeout' (default 86400)",
     )
+    p.add_argument("--workers", type=_positive(int), default=1,
+                   help="worker processes (default 1); more suit PostgreSQL, where ingest "
+                        "parses in parallel; with SQLite keep 1 (one writer)")  # fmt: skip
     p.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
@@ -127,45 +131,72 @@ def keys_list(args: argparse.Namespace, client: Any = None) -> int:
     return 0
 
 
+_SETTINGS_ENV = "AGENTLOG_COLLECTOR_SETTINGS"  # how --workers hands the options to each worker
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {"db": getattr(args, "db", None), "no_auth": args.no_auth,
+            "keys_file": args.keys_file, "max_body_bytes": args.max_body_bytes,
+            "max_decoded_bytes": args.max_decoded_bytes, "max_records": args.max_batch_records,
+            "max_turns": args.max_turns, "ttl_seconds": args.ttl_seconds,
+            "auto_close_after": args.auto_close_after}  # fmt: skip
+
+
+def _build_app(settings: dict[str, Any]) -> Any:
+    """The app for these settings; ``ValueError`` / ``OSError`` name what is wrong."""
+    from ._ingest import IngestLimits
+    from .app import create_app
+    from .auth import KeyRing
+
+    keys = None
+    if not settings["no_auth"]:
+        keys = KeyRing.from_env(path=settings["keys_file"])
+        if not len(keys):
+            raise ValueError("no API keys: set AGENTLOG_API_KEYS=key:project,..., pass "
+                             "--keys-file (see 'agentlog keys create'), or --no-auth for "
+                             "local development")  # fmt: skip
+    limits = IngestLimits(max_body_bytes=settings["max_body_bytes"],
+                          max_decoded_bytes=settings["max_decoded_bytes"],
+                          max_records=settings["max_records"])  # fmt: skip
+    return create_app(settings["db"], keys=keys, no_auth=settings["no_auth"], limits=limits,
+                      max_turns=settings["max_turns"], ttl_seconds=settings["ttl_seconds"],
+                      auto_close_after=settings["auto_close_after"])  # fmt: skip
+
+
+def app_from_env() -> Any:
+    """The app factory each ``--workers`` process calls."""
+    return _build_app(json.loads(os.environ[_SETTINGS_ENV]))
+
+
 def serve(args: argparse.Namespace, client: Any = None) -> int:
     try:
         import uvicorn
-
-        from .app import create_app
-        from .auth import KeyRing
     except ImportError as exc:
         return _fail(f"the collector needs the server extra ({exc.name} is missing): "
                      "pip install 'agentlog[server]'")  # fmt: skip
-    from ._ingest import IngestLimits
-
-    db = getattr(args, "db", None)
-    keys = None
-    if not args.no_auth:
-        try:
-            keys = KeyRing.from_env(path=args.keys_file)
-        except (ValueError, OSError) as exc:
-            return _fail(str(exc))
-        if not len(keys):
-            return _fail("no API keys: set AGENTLOG_API_KEYS=key:project,..., pass "
-                         "--keys-file (see 'agentlog keys create'), or --no-auth for "
-                         "local development")  # fmt: skip
-    limits = IngestLimits(max_body_bytes=args.max_body_bytes,
-                          max_decoded_bytes=args.max_decoded_bytes,
-                          max_records=args.max_batch_records)  # fmt: skip
+    settings = _settings(args)
     try:
-        app = create_app(db, keys=keys, no_auth=args.no_auth, limits=limits,
-                         max_turns=args.max_turns, ttl_seconds=args.ttl_seconds,
-                         auto_close_after=args.auto_close_after)  # fmt: skip
-    except ValueError as exc:
+        app = _build_app(settings)  # also in the parent with --workers: errors show up here
+    except ImportError as exc:
+        return _fail(f"the collector needs the server extra ({exc.name} is missing): "
+                     "pip install 'agentlog[server]'")  # fmt: skip
+    except (ValueError, OSError) as exc:
         return _fail(str(exc))
     if args.no_auth:
         print(_BANNER.format(addr=f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
         import logging
 
         logging.getLogger("agentlog").warning("collector running with --no-auth")
+    options: dict[str, Any] = {"host": args.host, "port": args.port,
+                               "log_level": args.log_level,
+                               "access_log": args.log_level == "debug"}  # fmt: skip
     try:
-        uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level,
-                    access_log=args.log_level == "debug")  # fmt: skip
+        if args.workers > 1:
+            os.environ[_SETTINGS_ENV] = json.dumps(settings)
+            uvicorn.run("agentlog.collector._cli:app_from_env", factory=True,
+                        workers=args.workers, **options)  # fmt: skip
+        else:
+            uvicorn.run(app, **options)
     except (OSError, SystemExit) as exc:
         code = exc.code if isinstance(exc, SystemExit) else None
         if isinstance(exc, SystemExit) and code in (0, None):
