@@ -11,7 +11,7 @@ p50/p99 latency per batch, and a check that every event is stored exactly once.
 it answers, without the SDK recording them first.
 
     python benchmarks/collector_ingest.py [--events 50000] [--agents 4] [--batch 512]
-        [--mode sdk|raw] [--stores sqlite,postgres] [--workers 2 (PostgreSQL only)]
+        [--mode sdk|raw] [--stores sqlite,postgres] [--workers 1 (PostgreSQL only)]
         [--pg postgresql://postgres@127.0.0.1/test]
 """
 
@@ -201,7 +201,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=512)
     ap.add_argument("--mode", choices=["sdk", "raw"], default="sdk")
     ap.add_argument("--stores", default="sqlite,postgres")
-    ap.add_argument("--workers", type=int, default=2, help="collector workers for PostgreSQL")
+    ap.add_argument("--workers", type=int, default=1, help="collector workers for PostgreSQL")
     ap.add_argument("--pg", default=os.environ.get(
         "AGENTLOG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"))  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON line per store")

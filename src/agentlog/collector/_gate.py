@@ -15,7 +15,8 @@ from .auth import KeyRing
 
 __all__ = ["Gate"]
 
-_OPEN_PATHS = ("/healthz", "/readyz", "/openapi.json", "/docs", "/redoc")
+_OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+                         "/redoc"})  # fmt: skip
 
 
 class Gate:
@@ -34,7 +35,7 @@ class Gate:
             await error_response(400, "the URL contains a NUL character (%00)")(
                 scope, receive, send)  # fmt: skip
             return
-        if not path.startswith(_OPEN_PATHS):
+        if path not in _OPEN_PATHS:
             project = self._project(scope)
             if project is None:
                 await error_response(
