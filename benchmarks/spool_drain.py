@@ -27,7 +27,7 @@ import httpx
 import orjson
 
 from agentlog._ids import format_ts, new_id_str, now_ns
-from agentlog._pipeline import Stats
+from agentlog._stats import Stats
 from agentlog.exporters._spool import Spool
 from agentlog.exporters.http import HttpExporter
 

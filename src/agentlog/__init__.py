@@ -27,8 +27,8 @@ from ._api import (
 from ._context import ContextExecutor, suppress_instrumentation
 from ._decorators import decision, llm, tool, trace
 from ._errors import AgentlogError, ConflictError, InvalidInputError, NotFoundError
-from ._pipeline import PipelineStatus
 from ._session import Session, close_session, session
+from ._stats import PipelineStatus
 
 if TYPE_CHECKING:
     from ._events import DiskEvent, Event, TextEvent

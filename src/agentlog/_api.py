@@ -12,12 +12,13 @@ from ._config import Config, build_config, env_flag
 from ._context import session_var
 from ._ids import format_ts, format_uuid, new_id, now_ns, reseed
 from ._log import warn_once
-from ._pipeline import Pipeline, PipelineStatus
+from ._pipeline import Pipeline
 from ._redact import Redactor
 from ._serialize import to_jsonable
 from ._session import Session, close_open_sessions, forget_inherited_sessions
 from ._spans import close_open_spans, emit_event, error_info
 from ._state import STATE
+from ._stats import PipelineStatus
 from .exporters import ConsoleExporter, FanoutExporter, FileExporter, MemoryExporter
 from .exporters._base import Exporter
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import Counter, OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any
 
 import orjson
@@ -23,9 +21,10 @@ from ._context import suppressed_var
 from ._ids import ts_bytes, uuid_bytes
 from ._redact import Redactor
 from ._serialize import fit
+from ._stats import PipelineStatus, Stats, record_session_id
 from .exporters._base import Exporter, ExportResult, RecordBatch
 
-__all__ = ["EventTuple", "Pipeline", "PipelineStatus", "Stats"]
+__all__ = ["EventTuple", "Pipeline"]
 
 log = logging.getLogger("agentlog")
 
@@ -38,73 +37,11 @@ EventTuple = tuple[
 ]  # fmt: skip
 RawRecord = Any  # EventTuple, or a ready dict for session and message records
 
-_MAX_TRACKED_SESSIONS = 10_000
 _EVENT_TEMPLATE = (
     b'{"v":1,"kind":"event","id":"%s","session_id":%s,"parent_id":%s,"type":%s,"name":%s,'
     b'"ts":"%s","end_ts":%s,"duration_ms":%s,"status":"%s","partial":%s,"data":%s,"error":%s,'
     b'"trace_id":%s,"span_id":%s}'
 )
-
-
-@dataclass(frozen=True)
-class PipelineStatus:
-    pending: int = 0
-    in_process: int = 0
-    observed: int = 0
-    dropped: int = 0
-    failed: int = 0
-    spooled: int = 0
-    updated_at: datetime | None = None
-
-
-def _sid(rec: RawRecord) -> str | None:
-    if type(rec) is tuple:
-        return rec[1]  # type: ignore[no-any-return]
-    return rec.get("id") if rec.get("kind") == "session" else rec.get("session_id")  # type: ignore[no-any-return]
-
-
-class Stats:
-    """Counters for ``status()``, global and per session (the most recent sessions only)."""
-
-    _FIELDS = ("observed", "dropped", "failed", "spooled")
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.totals = dict.fromkeys(self._FIELDS, 0)
-        self.sessions: OrderedDict[str, dict[str, int]] = OrderedDict()
-        self.updated_at: datetime | None = None
-
-    def add(self, field: str, session_ids: list[str | None] | None, n: int = 0) -> None:
-        with self._lock:
-            if session_ids is None:
-                self.totals[field] += n
-            else:
-                self.totals[field] += len(session_ids)
-                # A batch is mostly a few sessions: count them in C, then touch each once.
-                for sid, count in Counter(session_ids).items():
-                    if sid is None:
-                        continue
-                    per = self.sessions.get(sid)
-                    if per is None:
-                        per = self.sessions[sid] = dict.fromkeys(self._FIELDS, 0)
-                        if len(self.sessions) > _MAX_TRACKED_SESSIONS:
-                            self.sessions.popitem(last=False)
-                    else:
-                        self.sessions.move_to_end(sid)
-                    per[field] += count
-            self.updated_at = datetime.now(timezone.utc)
-
-    def move(self, src: str, dst: str, session_ids: list[str | None]) -> None:
-        """Spooled records delivered later move from ``spooled`` to ``observed`` (or failed)."""
-        with self._lock:
-            self.totals[src] -= len(session_ids)
-            self.totals[dst] += len(session_ids)
-            for sid in session_ids:
-                per = self.sessions.get(sid) if sid is not None else None
-                if per is not None:
-                    per[src] -= 1
-                    per[dst] += 1
-            self.updated_at = datetime.now(timezone.utc)
 
 
 class Pipeline:
@@ -153,7 +90,7 @@ class Pipeline:
         buf = self._buf
         n = len(buf)
         if n >= self.max_queue or self._stopped:
-            self.stats.add("dropped", [_sid(rec)])
+            self.stats.add("dropped", [record_session_id(rec)])
             return
         buf.append(rec)
         # Wake the worker only on the two transitions it cannot see coming: the first record
@@ -262,7 +199,7 @@ class Pipeline:
                 self._deliver(batch)
         except Exception:
             log.warning("agentlog: export failed", exc_info=True)
-            self.stats.add("failed", [_sid(r) for r in raw])
+            self.stats.add("failed", [record_session_id(r) for r in raw])
         finally:
             self._in_process = []
             with self._done:
@@ -307,10 +244,10 @@ class Pipeline:
                     sid = rec[1]
                 else:
                     line = part = dumps(rec)
-                    sid = _sid(rec)
+                    sid = record_session_id(rec)
             except Exception:
                 log.warning("agentlog: could not encode a record", exc_info=True)
-                failed.append(_sid(rec))
+                failed.append(record_session_id(rec))
                 continue
             lines.append(line)
             screen.append(part)
@@ -452,7 +389,7 @@ class Pipeline:
                 p, b = len(pending), len(busy)
             else:
                 counts = dict(st.sessions.get(session_id) or dict.fromkeys(Stats._FIELDS, 0))
-                p = sum(1 for r in pending if _sid(r) == session_id)
-                b = sum(1 for r in busy if _sid(r) == session_id)
+                p = sum(1 for r in pending if record_session_id(r) == session_id)
+                b = sum(1 for r in busy if record_session_id(r) == session_id)
             updated = st.updated_at
         return PipelineStatus(pending=p, in_process=b, updated_at=updated, **counts)

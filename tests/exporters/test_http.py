@@ -21,7 +21,7 @@ import pytest
 import respx
 
 import agentlog
-from agentlog._pipeline import Stats
+from agentlog._stats import Stats
 from agentlog.exporters import RecordBatch
 from agentlog.exporters.http import HttpExporter
 
@@ -469,6 +469,7 @@ def test_real_server_rejects_one_record_keeps_the_rest(
 _AGENT = textwrap.dedent(
     """
     import sys, agentlog
+    from agentlog._state import STATE
     url, spool, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
     agentlog.init(exporter="http", endpoint=url, api_key="test-key", spool_dir=spool,
                   export_timeout=0.3, shutdown_timeout=1.0, max_batch=64)
@@ -476,22 +477,28 @@ _AGENT = textwrap.dedent(
         with agentlog.session(f"job-{s}"):
             for i in range(20):
                 agentlog.track_tool_call("t", input={"i": i}, output=i)
+    pipeline = STATE.pipeline
+    agentlog.shutdown()
+    pipeline._thread.join(10.0)  # the worker hands its last batch back once the exporter stops
+    st = pipeline.status()
+    print(st.spooled, st.observed, st.failed, st.dropped)
     """
 )
 
 _DRAINER = textwrap.dedent(
     """
     import os, sys, threading, agentlog
-    url, spool = sys.argv[1], sys.argv[2]
+    url, spool, expected = sys.argv[1], sys.argv[2], int(sys.argv[3])
     agentlog.init(exporter="http", endpoint=url, api_key="test-key", spool_dir=spool)
-    done = threading.Event()
-    for _ in range(3000):
-        if not [n for n in os.listdir(spool) if n.endswith(".jsonl")]:
+    wait = threading.Event()
+    for _ in range(3000):  # until delivered and counted, or 30 s
+        if agentlog.status().observed >= expected:
             break
-        done.wait(0.01)
+        wait.wait(0.01)
     st = agentlog.status()
+    left = [n for n in os.listdir(spool) if n.endswith(".jsonl")]
     agentlog.shutdown()
-    print(st.observed, st.spooled, st.failed)
+    print(st.observed, st.spooled, st.failed, len(left))
     """
 )
 
@@ -507,17 +514,18 @@ def test_a_process_exiting_while_down_is_resent_by_the_next(
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert agent.returncode == 0, agent.stderr
+    assert agent.stdout.split() == ["110", "0", "0", "0"]  # status() counted them as spooled
     spooled = [p for p in spool.iterdir() if p.suffix == ".jsonl"]
     assert spooled, "the agent exited without spooling"
     assert sum(len(p.read_bytes().splitlines()) for p in spooled) == 5 * 22
     server.port = port
     server.start()
     nxt = subprocess.run(
-        [sys.executable, "-c", _DRAINER, server.url, str(spool)],
+        [sys.executable, "-c", _DRAINER, server.url, str(spool), "110"],
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert nxt.returncode == 0, nxt.stderr
-    assert nxt.stdout.split() == ["110", "0", "0"]
+    assert nxt.stdout.split() == ["110", "0", "0", "0"]
     arrivals = server.records()
     assert len(arrivals) == 110 and set(arrivals.values()) == {1}
 
@@ -552,3 +560,63 @@ def test_a_forked_child_does_not_resend_the_parents_batch(
     _wait(lambda: not exp._spool.files())
     assert server.ids() == Counter({"parent0": 1, "parent1": 1, "child0": 1, "child1": 1})
     exp.shutdown(1.0)
+
+
+@respx.mock
+def test_force_flush_does_not_wait_on_a_failing_collector(tmp_path: Path) -> None:
+    exp = _exporter(tmp_path, backoff_base=0.05, backoff_max=0.05)
+    exp.bind_stats(Stats())
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    assert exp.export(_batch(2)).spooled
+    start = time.monotonic()
+    assert exp.force_flush(5.0) is False
+    assert time.monotonic() - start < 1.0
+    route.mock(side_effect=_ok)
+    _wait(lambda: exp.force_flush(1.0))  # once the collector answers, flush waits for the drain
+    assert exp._spool.files() == []
+    exp.shutdown(1.0)
+
+
+@respx.mock
+def test_a_record_rejected_on_resend_moves_from_spooled_to_failed(tmp_path: Path) -> None:
+    stats = Stats()
+    exp = _exporter(tmp_path)
+    exp.bind_stats(stats)
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    batch = _batch(5)
+    assert exp.export(batch).spooled
+    stats.add("spooled", batch.session_ids)
+
+    def reject_first(request: httpx.Request) -> httpx.Response:
+        ids = _ids(request)
+        return httpx.Response(
+            200, json={"accepted": ids[1:], "rejected": [{"index": 0, "id": ids[0], "reason": "x"}]}
+        )
+
+    route.mock(side_effect=reject_first)
+    _wait(lambda: stats.totals["spooled"] == 0)
+    assert (stats.totals["observed"], stats.totals["failed"]) == (4, 1)
+    assert stats.sessions["s1"] == {"observed": 4, "dropped": 0, "failed": 1, "spooled": 0}
+    exp.shutdown(1.0)
+
+
+def test_retry_after_accepts_seconds_and_http_dates() -> None:
+    from datetime import datetime, timedelta, timezone
+    from email.utils import format_datetime
+
+    from agentlog.exporters._ingest import parse_retry_after
+
+    assert parse_retry_after("2.5") == 2.5
+    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=30), usegmt=True)
+    assert 25 <= (parse_retry_after(later) or 0) <= 30
+    assert parse_retry_after("soon") is None
+    assert parse_retry_after(None) is None
+
+
+def test_exporters_resolve_lazily_from_the_package() -> None:
+    code = (
+        "import sys, agentlog.exporters as e; before = 'httpx' in sys.modules; "
+        "e.HttpExporter; e.OtlpExporter; print(before, 'httpx' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.split() == ["False", "True"]

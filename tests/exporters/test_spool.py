@@ -196,3 +196,20 @@ def test_record_session_id_reads_each_kind() -> None:
     assert record_session_id(b'{"kind":"event","id":"e","session_id":"s1"}') == "s1"
     assert record_session_id(b'{"kind":"message","id":"m","session_id":null}') is None
     assert record_session_id(b"not json") is None
+
+
+def test_record_session_id_fast_path_agrees_with_decoding() -> None:
+    recs = [
+        {"v": 1, "kind": "session", "id": "s-1", "name": "x"},
+        {"v": 1, "kind": "event", "id": "e", "session_id": "s-2", "data": {"session_id": "no"}},
+        {"v": 1, "kind": "message", "id": "m", "session_id": None, "ts": "t"},
+        {"v": 1, "kind": "event", "id": "e", "session_id": 'q"uote'},
+        {"kind": "event", "session_id": "s-3", "v": 1},
+    ]
+    assert [record_session_id(orjson.dumps(r)) for r in recs] == [
+        "s-1",
+        "s-2",
+        None,
+        'q"uote',
+        "s-3",
+    ]

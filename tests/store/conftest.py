@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from agentlog.store._rollup import ROLLUPS
 from agentlog.store._store import SqlStore
 from agentlog.store.sqlite import SqliteStore
 
@@ -91,5 +92,5 @@ def store(backend: str, make_store: MakeStore, request: pytest.FixtureRequest) -
         return make_store()
     shared: SqlStore = request.getfixturevalue("pg_shared")
     with shared._tx(write=True) as conn:
-        conn.run("TRUNCATE sessions, events, messages")
+        conn.run(f"TRUNCATE sessions, events, messages, {', '.join(ROLLUPS)}")
     return shared

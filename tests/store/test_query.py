@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 import statistics
 from collections import Counter
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,9 +12,9 @@ from agentlog import InvalidInputError, NotFoundError
 from agentlog._ids import parse_ts
 from agentlog.store._store import SqlStore
 
-from .helpers import event, message
+from .helpers import event, message, session
 
-NOW = parse_ts("2026-01-03T00:00:00Z")  # two days after the helpers' base time
+NOW = parse_ts("2026-01-03T00:17:23.5Z")  # two days after the helpers' base time, mid-minute
 
 
 def _kind_type(r: dict[str, Any]) -> str:
@@ -146,12 +146,17 @@ def test_counts_match_brute_force(store: SqlStore, seed: int) -> None:
         got = {int(parse_ts(c.bucket).timestamp() // width): c.count
                for c in store.event_counts(days=2, bucket=bucket, now=NOW)}  # fmt: skip
         assert got == dict(expected)
-    users = Counter(r["session_id"] for r in window if _kind_type(r) == "user")
-    got_s = {
-        c.bucket: c.count
-        for c in store.event_counts(days=2, bucket="session", type="user", now=NOW)
-    }
-    assert got_s == dict(users)
+    for type_, name in (("user", None), (None, None), ("step", "a"), (None, "b")):
+        wanted = [r for r in window if type_ in (None, _kind_type(r))
+                  and name in (None, r.get("name"))]  # fmt: skip
+        per_session = Counter(r["session_id"] for r in wanted)
+        got_s = store.event_counts(days=2, bucket="session", type=type_, name=name, now=NOW)
+        assert {c.bucket: c.count for c in got_s} == dict(per_session)
+        per_hour = Counter(int(parse_ts(r["ts"]).timestamp() // 3600) for r in wanted)
+        got_h = store.event_counts(days=2, bucket="hour", type=type_, name=name, now=NOW)
+        assert {int(parse_ts(c.bucket).timestamp() // 3600): c.count for c in got_h} == dict(
+            per_hour
+        )
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -198,3 +203,41 @@ def test_iterate_and_context_match_brute_force(store: SqlStore, seed: int) -> No
     ctx = store.event_context(target["id"], before=3, after=4)
     assert [i.id for i in ctx.before] == same[max(0, pos - 3) : pos]
     assert [i.id for i in ctx.after] == same[pos + 1 : pos + 5]
+
+
+def test_counts_stay_exact_after_reingest_delete_and_copy(store: SqlStore) -> None:
+    recs = [session("a"), event("a", 1), message("a", 2), event("a", 70, name="x"), session("b"),
+            event("b", 3)]  # fmt: skip
+    store.ingest(recs)
+    store.ingest(recs)  # duplicates are not counted twice
+
+    def total() -> int:
+        return sum(c.count for c in store.event_counts(days=3, bucket="day", now=NOW))
+
+    assert total() == 4
+    store.delete_session("b")
+    assert total() == 3
+    copy = store.copy_session("a")  # the copy is shifted to now: count it in its own window
+    later = datetime.now(timezone.utc) + timedelta(minutes=5)
+    got = store.event_counts(days=1, bucket="session", now=later)
+    assert [(c.bucket, c.count) for c in got] == [(copy.id, 3)]
+
+
+def test_migration_backfills_the_minute_counts(tmp_path: Any) -> None:
+    import sqlite3
+
+    from agentlog.store._schema import migrations
+    from agentlog.store.sqlite import SqliteStore
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as c:  # a database at schema version 1, with data
+        c.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for stmt in migrations("sqlite")[0]:
+            c.execute(stmt)
+        c.execute("INSERT INTO schema_version VALUES (1)")
+        c.execute("INSERT INTO events (project, id, session_id, type, ts_us, status, partial, data) "
+                  "VALUES ('default', 'e1', 's1', 'step', 1767225600000000, 'ok', 0, '{}')")  # fmt: skip
+    c.close()
+    store = SqliteStore(path, processing=False)
+    assert [c.count for c in store.event_counts(days=3, now=NOW)] == [1]
+    store.close()

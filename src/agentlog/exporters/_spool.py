@@ -16,9 +16,10 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import re
 import secrets
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,19 @@ _OWNER_SUFFIX = ".owner"
 _STALE_TMP_SECONDS = 3600.0
 
 
+# The pipeline writes these keys first, in this order: reading the session id off the front of
+# the line is several times cheaper than decoding it, which matters when draining 100k records.
+_FRONT = re.compile(
+    rb'\{"v":1,"kind":"(?:(session)","id":"([^"\\]*)"|(?:event|message)","id":"[^"\\]*",'
+    rb'"session_id":(?:"([^"\\]*)"|null)[,}])'
+)
+
+
 def record_session_id(line: bytes) -> str | None:
+    m = _FRONT.match(line)
+    if m is not None:
+        sid = m.group(2) if m.group(1) else m.group(3)
+        return sid.decode() if sid is not None else None
     try:
         rec = orjson.loads(line)
     except orjson.JSONDecodeError:
@@ -265,10 +278,13 @@ class Spool:
         lines = [line for line in data.split(b"\n") if line]
         return SpoolFile(path, _owner_of(path.name), lines, len(data), fd)
 
-    def make_room(self, incoming: int) -> list[SpoolFile]:
+    def make_room(
+        self, incoming: int, held: Mapping[Path, SpoolFile] | None = None
+    ) -> list[SpoolFile]:
         """Remove the oldest files until ``incoming`` more bytes fit; returns what was dropped.
 
-        Files claimed by someone else (being sent right now) are skipped, never waited for.
+        ``held``: files the caller has claimed itself, which it may drop. Files claimed by
+        someone else (being sent right now) are skipped, never waited for.
         """
         approx = self._approx_bytes
         if approx is not None and approx + incoming <= self.max_bytes:
@@ -278,7 +294,8 @@ class Spool:
         if total + incoming <= self.max_bytes:
             return dropped
         for path in self.files():
-            victim = self.claim(path)
+            victim = held.get(path) if held else None
+            victim = victim or self.claim(path)
             if victim is None:
                 continue
             victim.complete()

@@ -26,11 +26,13 @@ from ._spool import Spool, SpoolFile
 
 if TYPE_CHECKING:
     from .._config import Config
-    from .._pipeline import Stats
+    from .._stats import Stats
 
 __all__ = ["HttpExporter"]
 
 log = logging.getLogger("agentlog")
+# How long a batch just handed back to the pipeline as "spooled" stays out of the drainer's reach.
+_COUNT_GRACE = 0.05
 
 
 class HttpExporter:
@@ -144,15 +146,9 @@ class HttpExporter:
                 return self._result(outcome)
         if held is None:
             return ExportResult.failure(outcome.reason or "collector unreachable")
-        # Keep the claim until the backoff is over: the drainer adopts it then, in order.
         with self._lock:
-            if self._closed:  # shutting down: free it for the next process at once
-                held.release()
-            else:
-                self._held.append((held, time.monotonic() + delay))
-            self._backlog = True
             self._failures = max(self._failures, attempt + 1)
-        self._kick_drain()
+        self._hold(held, max(delay, _COUNT_GRACE))  # the drainer takes it after this backoff
         return ExportResult(ok=False, spooled=True, reason=outcome.reason)
 
     @staticmethod
@@ -163,20 +159,45 @@ class HttpExporter:
 
     def _to_spool(self, lines: list[bytes]) -> ExportResult:
         try:
-            self._make_room_and_write(lines, claim=False)
+            held = self._make_room_and_write(lines, claim=True)
         except OSError as exc:
             warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
             return ExportResult.failure(f"spool: {exc}")
+        self._hold(held, _COUNT_GRACE)
+        return ExportResult(ok=False, spooled=True)
+
+    def _hold(self, f: SpoolFile | None, delay: float) -> None:
+        """Keep a just-spooled batch claimed for ``delay`` seconds, then hand it to the drainer.
+
+        The pipeline counts a batch as spooled only after ``export()`` returns; were the drainer
+        to deliver it before that, the per-session move from spooled to observed would miss it.
+        """
         with self._lock:
+            if f is not None:
+                if self._closed:  # shutting down: free it for the next process at once
+                    f.release()
+                else:
+                    self._held.append((f, time.monotonic() + delay))
+            self._release_expired_held()
             self._backlog = True
         self._kick_drain()
-        return ExportResult(ok=False, spooled=True)
+
+    def _release_expired_held(self) -> None:
+        """Under the lock: past their delay, held files go back to plain files (fewer open fds)."""
+        now = time.monotonic()
+        while self._held and self._held[0][1] <= now:
+            self._held.popleft()[0].release()
 
     def _make_room_and_write(self, lines: list[bytes], *, claim: bool) -> SpoolFile | None:
         size = sum(len(line) + 1 for line in lines)
         if size > self._spool.max_bytes:
             raise OSError(f"a batch of {size} bytes exceeds spool_max_bytes")
-        for victim in self._spool.make_room(size):
+        with self._lock:  # so the drainer cannot take a held file while it is being dropped
+            dropped = self._spool.make_room(size, {f.path: f for f, _ in self._held})
+            if dropped:
+                gone = {id(f) for f in dropped}
+                self._held = deque(e for e in self._held if id(e[0]) not in gone)
+        for victim in dropped:
             self._count(victim, "dropped")
             warn_once(
                 "spool-full", "agentlog: spool full, dropped its oldest batches", exc_info=False
@@ -196,6 +217,13 @@ class HttpExporter:
 
     def force_flush(self, timeout: float = 5.0) -> bool:
         """Wait for this process's backlog to be delivered, unless the collector is failing."""
+        try:
+            return self._wait_backlog(timeout)
+        except Exception:
+            warn_once("http-flush", "agentlog: http exporter flush failed")
+            return False
+
+    def _wait_backlog(self, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         if self._backlog:
             self._kick_drain()
@@ -251,6 +279,7 @@ class HttpExporter:
             stats.add(dst, sids)
 
     def _settle(self, f: SpoolFile, outcome: Outcome) -> None:
+        f.complete()
         if outcome.kind == "refused":
             self._count(f, "failed")
         else:
@@ -258,7 +287,6 @@ class HttpExporter:
             self._count(f, "observed", tuple(i for i in range(len(f.lines)) if i not in bad))
             if bad:
                 self._count(f, "failed", tuple(sorted(bad)))
-        f.complete()
 
     # -- the drain thread ----------------------------------------------------------------------
 
@@ -270,8 +298,12 @@ class HttpExporter:
             if self._drainer is not None and self._drainer.is_alive():
                 return
             t = threading.Thread(target=self._drain, name="agentlog-spool", daemon=True)
+            try:
+                t.start()  # under the lock: two callers never start two drainers
+            except RuntimeError:  # no threads left (or interpreter exit): the next kick retries
+                warn_once("spool-thread", "agentlog: cannot start the spool drain thread")
+                return
             self._drainer = t
-        t.start()
 
     def _drain(self) -> None:
         suppressed_var.set(True)  # the drain thread never records itself
@@ -296,6 +328,8 @@ class HttpExporter:
         if self._stop.wait(max(0.0, entry[1] - time.monotonic())):
             return None
         with self._lock:
+            if entry not in self._held:
+                return None  # released meanwhile: now a plain file, claimed the usual way
             self._held.remove(entry)
         return entry[0]
 
@@ -324,7 +358,9 @@ class HttpExporter:
         for path in paths:
             if self._stop.is_set():
                 return False
-            f = self._take_held(path) if path in held_paths else self._spool.claim(path)
+            f = self._take_held(path) if path in held_paths else None
+            if f is None and not self._stop.is_set():
+                f = self._spool.claim(path)
             if f is None:
                 continue  # being sent by another process, or already gone
             outcome = self.client.send(f.lines)
@@ -341,6 +377,7 @@ class HttpExporter:
 
     def _wait_after_failure(self, outcome: Outcome) -> bool:
         with self._lock:
+            self._release_expired_held()
             self._failures += 1
             attempt = self._failures
             self._changed.notify_all()

@@ -28,7 +28,13 @@ from ._rows import (
 )
 from ._schema import SCHEMA_VERSION, migrations
 
-__all__ = ["Conn", "StoreCore", "chunks", "validation_reason"]
+__all__ = [
+    "Conn",
+    "StoreCore",
+    "chunks",
+    "validation_reason",
+]
+
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
                "parent_session_id", "rec_us", "sort_us", "last_activity_us")  # fmt: skip

@@ -95,7 +95,8 @@ class Store(Protocol):
 
     def get_messages(
         self, session_id: str, *, limit: int = 50, cursor: str | None = None,
-        time_desc: bool = False, with_events: bool = False, project: str = DEFAULT_PROJECT,
+        time_desc: bool = False, with_events: bool = False, max_events: int = 1000,
+        project: str = DEFAULT_PROJECT,
     ) -> MessagesPage: ...  # fmt: skip
 
     # -- processing ----------------------------------------------------------------------------

@@ -60,7 +60,23 @@ def now_us() -> int:
     return (datetime.now(timezone.utc) - _EPOCH) // _US
 
 
+_DAYS: dict[str, int] = {}
+
+
 def to_us(value: str | datetime) -> int:
+    # Fast path for the SDK's own form, 2026-01-01T00:00:00.123456Z: ingest converts every
+    # timestamp; the date part repeats, so its day number is cached.
+    if isinstance(value, str) and len(value) == 27 and value[19] == "." and value[26] == "Z":
+        day = _DAYS.get(value[:10])
+        if day is None:
+            if len(_DAYS) > 10_000:
+                _DAYS.clear()
+            day = _DAYS[value[:10]] = to_us(value[:10] + "T00:00:00Z") // 86_400_000_000
+        clock = value[11:19]
+        frac = value[20:26]
+        if clock[2] == ":" and clock[5] == ":" and frac.isdigit():
+            secs = int(clock[:2]) * 3600 + int(clock[3:5]) * 60 + int(clock[6:8])
+            return (day * 86_400 + secs) * 1_000_000 + int(frac)
     dt = value if isinstance(value, datetime) else parse_ts(value)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)

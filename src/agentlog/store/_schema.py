@@ -7,13 +7,24 @@ holds the number of migrations applied; a store applies the missing ones when it
 
 from __future__ import annotations
 
+from ._rollup import ROLLUPS, select_counts
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "migrations"]
 
-# Each migration is a list of statements; {json}, {bool}, {float}, {int} are the dialect's types.
+
+def _count_table(table: str) -> str:
+    cols = [c.strip() for c in ROLLUPS[table][0].split(",")]
+    defs = ", ".join(f"{c} {{int}} NOT NULL" if c in ("minute", "hour") else f"{c} TEXT NOT NULL"
+                     for c in cols)  # fmt: skip
+    return f"CREATE TABLE {table} ({defs}, n {{int}} NOT NULL, PRIMARY KEY ({', '.join(cols)}))"
+
+
+# Each migration is a list of statements; {json}, {bool}, {float}, {int}, {key} are the
+# dialect's types.
 MIGRATIONS: list[list[str]] = [
     [
         """CREATE TABLE sessions (
-            id TEXT PRIMARY KEY,
+            id {key} PRIMARY KEY,
             project TEXT NOT NULL,
             name TEXT,
             user_id TEXT,
@@ -41,8 +52,8 @@ MIGRATIONS: list[list[str]] = [
         "CREATE INDEX sessions_running ON sessions (last_activity_us) WHERE status = 'running'",
         """CREATE TABLE events (
             project TEXT NOT NULL,
-            id TEXT NOT NULL,
-            session_id TEXT,
+            id {key} NOT NULL,
+            session_id {key},
             parent_id TEXT,
             type TEXT NOT NULL,
             name TEXT,
@@ -59,11 +70,11 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX events_session ON events (project, session_id, ts_us, id)",
         "CREATE INDEX events_time ON events (project, ts_us, id)",
-        "CREATE INDEX events_type ON events (project, type, ts_us)",
+        "CREATE INDEX events_type ON events (project, type, ts_us, session_id, id)",
         """CREATE TABLE messages (
             project TEXT NOT NULL,
-            id TEXT NOT NULL,
-            session_id TEXT NOT NULL,
+            id {key} NOT NULL,
+            session_id {key} NOT NULL,
             ts_us {int} NOT NULL,
             role TEXT NOT NULL,
             format TEXT NOT NULL,
@@ -73,7 +84,7 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX messages_session ON messages (project, session_id, ts_us, id)",
         "CREATE INDEX messages_time ON messages (project, ts_us, id)",
-        "CREATE INDEX messages_role ON messages (project, role, ts_us)",
+        "CREATE INDEX messages_role ON messages (project, role, ts_us, session_id, id)",
         "CREATE INDEX messages_state ON messages (session_id, state)",
         # The SQLite store's JSONL indexer: how far each file (by device and inode) was read.
         """CREATE TABLE jsonl_files (
@@ -87,13 +98,31 @@ MIGRATIONS: list[list[str]] = [
         # PostgreSQL only (dropped from SQLite's list below): containment through the GIN index.
         "CREATE INDEX sessions_configs ON sessions USING GIN (configs jsonb_path_ops)",
     ],
+    [
+        # The count tables of _rollup, filled from what is already stored.
+        *(_count_table(table) for table in ROLLUPS),
+        "CREATE INDEX event_minutes_type ON event_minutes (project, type, minute)",
+        "CREATE INDEX session_hours_type ON session_hours (project, type, hour)",
+        *(
+            select_counts(table, source, source)
+            for table in ROLLUPS
+            for source in ("events", "messages")
+        ),
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _TYPES = {
-    "sqlite": {"json": "TEXT", "bool": "INTEGER", "float": "REAL", "int": "INTEGER"},
-    "postgres": {"json": "JSONB", "bool": "BOOLEAN", "float": "DOUBLE PRECISION", "int": "BIGINT"},
+    "sqlite": {"json": "TEXT", "bool": "INTEGER", "float": "REAL", "int": "INTEGER", "key": "TEXT"},
+    # Ids order bytewise (as in Python and SQLite), whatever the database's locale.
+    "postgres": {
+        "json": "JSONB",
+        "bool": "BOOLEAN",
+        "float": "DOUBLE PRECISION",
+        "int": "BIGINT",
+        "key": 'TEXT COLLATE "C"',
+    },
 }
 
 

@@ -13,6 +13,7 @@ from .._records import SessionRecord
 from ._core import Conn, StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import Page, Session
+from ._rollup import remove_session
 from ._rows import (
     EVENT_COLS,
     MESSAGE_COLS,
@@ -99,8 +100,9 @@ class SessionsMixin(StoreCore):
         if filter_by_configs is not None:
             wanted = _check_configs(filter_by_configs, "filter_by_configs")
             if wanted:  # {} means no filter at all
-                where.append(self._contains_sql())
-                params.append(dumps(wanted))
+                sql, args = self._contains_filter(wanted)
+                where.append(sql)
+                params.extend(args)
         key = decode_cursor(cursor, "sessions")
         op, order = ("<", "DESC") if time_desc else (">", "ASC")
         if key is not None:
@@ -116,18 +118,17 @@ class SessionsMixin(StoreCore):
         return Page[Session](items=[session_from_row(r) for r in rows], next_cursor=nxt,
                              has_more=more)  # fmt: skip
 
-    def _contains_sql(self) -> str:
-        """SQL testing ``configs`` against one JSON text parameter with ``@>`` semantics."""
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        """SQL (and its parameters) true where ``configs @> wanted`` (PostgreSQL semantics)."""
         raise NotImplementedError
 
     def delete_session(self, session_id: str, *, project: str = "default") -> None:
         with self._tx(write=True) as conn:
             self._require_session(conn, session_id, project)
-            conn.run(
-                "DELETE FROM events WHERE project = ? AND session_id = ?", (project, session_id)
-            )
-            conn.run("DELETE FROM messages WHERE project = ? AND session_id = ?",
-                     (project, session_id))  # fmt: skip
+            remove_session(conn, project, session_id)
+            for table in ("events", "messages"):
+                conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?",
+                         (project, session_id))  # fmt: skip
             conn.run("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def copy_session(self, session_id: str, *, project: str = "default") -> Session:

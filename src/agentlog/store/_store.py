@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._processing import ProcessingMixin
 from ._sessions import SessionsMixin
 from ._timeline import TimelineMixin
 from .query import QueryMixin
 
-__all__ = ["SqlStore"]
+__all__ = ["OPTIONS", "SqlStore", "check_options"]
+
+OPTIONS = ("auto_close_after", "max_turns", "ttl_seconds", "processing")
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Refuse unknown options before a backend opens anything."""
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise TypeError(f"unknown store option(s): {', '.join(unknown)}")
 
 
 class SqlStore(SessionsMixin, TimelineMixin, QueryMixin, ProcessingMixin):

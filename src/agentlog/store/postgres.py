@@ -20,7 +20,9 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from ._core import Conn
-from ._store import SqlStore
+from ._rollup import ROLLUPS, select_counts
+from ._rows import dumps
+from ._store import SqlStore, check_options
 
 __all__ = ["PostgresStore"]
 
@@ -60,6 +62,7 @@ class PostgresStore(SqlStore):
 
     def __init__(self, url: str, *, schema: str | None = None, min_size: int = 1,
                  max_size: int = 8, **options: Any) -> None:  # fmt: skip
+        check_options(options)
         self.url = url
         self.schema = schema
         if schema is not None:
@@ -114,15 +117,19 @@ class PostgresStore(SqlStore):
             with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                        "ON CONFLICT DO NOTHING")  # fmt: skip
+            # Only rows really inserted (RETURNING) are counted, in the same statement.
+            counts = ", ".join(f"c{i} AS ({select_counts(t, table, 'ins')})"
+                               for i, t in enumerate(ROLLUPS))  # fmt: skip
+            cur.execute(_pg(
+                f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
+                f"ON CONFLICT DO NOTHING RETURNING *), {counts} SELECT 1"))  # fmt: skip
             cur.execute(f"TRUNCATE {temp}")
 
     def _greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})"
 
-    def _contains_sql(self) -> str:
-        return "configs @> ?::jsonb"
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        return "configs @> ?::jsonb", [dumps(wanted)]
 
     def drop_schema(self) -> None:
         """Drop this store's schema with everything in it (tests use one schema per run)."""

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import heapq
 import statistics
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
+
+from pydantic import TypeAdapter
 
 from .._errors import InvalidInputError, NotFoundError
 from ._core import Conn, StoreCore
@@ -27,6 +30,7 @@ from ._models import (
     MarkerStats,
     Message,
 )
+from ._rollup import HOUR_US, MINUTE_US
 from ._rows import (
     EVENT_COLS,
     MESSAGE_COLS,
@@ -34,7 +38,6 @@ from ._rows import (
     message_from_row,
     now_us,
     to_us,
-    us_to_ts,
 )
 from ._timeline import types_list
 
@@ -46,6 +49,13 @@ _ITEM: dict[str, tuple[str, int, str, _Conv]] = {
     "events": (EVENT_COLS, 6, "type", event_from_row),
     "messages": (MESSAGE_COLS, 3, "role", message_from_row),
 }
+
+
+_COUNTS: TypeAdapter[list[EventCount]] = TypeAdapter(list[EventCount])
+
+
+def _label(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(seconds))
 
 
 def _since(days: float, now: datetime | None) -> tuple[int, int]:
@@ -109,34 +119,88 @@ class QueryMixin(StoreCore):
     ) -> list[EventCount]:  # fmt: skip
         """Items of the last ``days`` days per time bucket (labelled by the bucket's start) or
         per session (sessionless events are not counted there). Empty buckets are omitted.
-        Time buckets come oldest first; session buckets by count, highest first."""
+        Time buckets come oldest first; session buckets by count, highest first.
+
+        Whole minutes are read from ``event_minutes``; the partial minutes at both ends of the
+        window are counted from the events and messages themselves, so the answer is exact.
+        """
         if bucket not in BUCKETS:
             raise InvalidInputError(f"bucket: must be one of {', '.join(BUCKETS)}; got {bucket!r}")
         start, end = _since(days, now)
-        width = BUCKETS[bucket]
-        group = "session_id" if bucket == "session" else f"ts_us / {width}"
+        # Whole minutes (hours, for sessions) come from the count tables; the partial ones at
+        # both ends of the window from the rows themselves. A name filter per session has no
+        # count table: it reads the rows.
+        plain = type is None and name is None
+        if bucket == "session":
+            table = "" if name is not None else "session_totals" if plain else "session_hours"
+            unit = HOUR_US
+        elif bucket == "minute":
+            table, unit = ("minute_totals" if plain else "event_minutes"), MINUTE_US
+        else:
+            table, unit = "event_hours", HOUR_US
+        lo = -(-start // unit)  # first whole unit in the window
+        hi = (end + 1) // unit  # units before this one end inside the window
         totals: dict[Any, int] = {}
         with self._tx() as conn:
-            for table, (_, _, type_col, _) in _ITEM.items():
-                if table == "messages" and name is not None:
-                    continue  # messages have no name: a name filter selects events only
-                cond, args = "project = ? AND ts_us >= ? AND ts_us <= ?", [project, start, end]
-                if type is not None:
-                    cond += f" AND {type_col} = ?"
-                    args.append(type)
-                if name is not None:
-                    cond += " AND name = ?"
-                    args.append(name)
-                if bucket == "session":
-                    cond += " AND session_id IS NOT NULL"
-                for b, n in conn.q(f"SELECT {group} AS b, count(*) FROM {table} WHERE {cond} "
-                                   "GROUP BY b", args):  # fmt: skip
-                    totals[b] = totals.get(b, 0) + int(n)
+            if table and lo < hi:
+                self._count_table(conn, totals, table, lo, hi, bucket, type, name, project)
+                edges = [(start, lo * unit - 1), (hi * unit, end)]
+            else:
+                edges = [(start, end)]
+            for a, b in edges:
+                if a <= b:
+                    self._count_raw(conn, totals, a, b, bucket, type, name, project)
+        # One validation call for all buckets: a week of minutes is thousands of them.
         if bucket == "session":
             ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
-            return [EventCount(bucket=str(b), count=n) for b, n in ranked]
-        return [EventCount(bucket=us_to_ts(int(b) * width) or "", count=n)
-                for b, n in sorted(totals.items())]  # fmt: skip
+            return _COUNTS.validate_python([{"bucket": str(b), "count": n} for b, n in ranked])
+        width = BUCKETS[bucket] // 1_000_000
+        return _COUNTS.validate_python([{"bucket": _label(int(b) * width), "count": n}
+                                        for b, n in sorted(totals.items())])  # fmt: skip
+
+    @staticmethod
+    def _count_table(
+        conn: Conn, totals: dict[Any, int], table: str, lo: int, hi: int, bucket: str,
+        type: str | None, name: str | None, project: str,
+    ) -> None:  # fmt: skip
+        minutes = table in ("event_minutes", "minute_totals")
+        unit_col, unit = ("minute", MINUTE_US) if minutes else ("hour", HOUR_US)
+        cond = f"project = ? AND {unit_col} >= ? AND {unit_col} < ?"
+        args: list[Any] = [project, lo, hi]
+        if type is not None:
+            cond += " AND type = ?"
+            args.append(type)
+        if name is not None:
+            cond += " AND kind = 'e' AND name = ?"
+            args.append(name)
+        group = "session_id" if bucket == "session" else f"{unit_col} / {BUCKETS[bucket] // unit}"
+        for b, n in conn.q(f"SELECT {group} AS b, SUM(n) FROM {table} WHERE {cond} "
+                           "GROUP BY b", args):  # fmt: skip
+            totals[b] = totals.get(b, 0) + int(n)
+
+    @staticmethod
+    def _count_raw(
+        conn: Conn, totals: dict[Any, int], start: int, end: int, bucket: str, type: str | None,
+        name: str | None, project: str,
+    ) -> None:  # fmt: skip
+        # Expressions, not the bare column, for the session: SQLite would otherwise walk the
+        # whole events_session index to group, instead of the time range of events_time.
+        group = "session_id || ''" if bucket == "session" else f"ts_us / {BUCKETS[bucket]}"
+        for table, (_, _, type_col, _) in _ITEM.items():
+            if table == "messages" and name is not None:
+                continue  # messages have no name: a name filter selects events only
+            cond, args = "project = ? AND ts_us >= ? AND ts_us <= ?", [project, start, end]
+            if type is not None:
+                cond += f" AND {type_col} = ?"
+                args.append(type)
+            if name is not None:
+                cond += " AND name = ?"
+                args.append(name)
+            if bucket == "session":
+                cond += " AND COALESCE(session_id, '') <> ''"
+            for b, n in conn.q(f"SELECT {group} AS b, count(*) FROM {table} WHERE {cond} "
+                               "GROUP BY b", args):  # fmt: skip
+                totals[b] = totals.get(b, 0) + int(n)
 
     def events_between_markers(
         self, *, marker_types: Sequence[str] = ("compaction",), count_type: str = "user",

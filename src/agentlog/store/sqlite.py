@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,13 +20,16 @@ from typing import Any
 import orjson
 
 from ._contains import json_contains
-from ._core import Conn
+from ._core import Conn, chunks
 from ._jsonl_index import JsonlIndexMixin
-from ._store import SqlStore
+from ._rollup import add_counts, count_rows
+from ._rows import dumps
+from ._store import SqlStore, check_options
 
 __all__ = ["DEFAULT_DB", "SqliteStore"]
 
 DEFAULT_DB = ".agentlog/agentlog.db"
+_SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- .:/]{1,100}$")
 
 
 @functools.lru_cache(maxsize=64)
@@ -37,6 +41,25 @@ def _contains(configs: str | None, wanted: str) -> bool:
     if configs is None:
         return False
     return json_contains(orjson.loads(configs), _wanted(wanted))
+
+
+def _prefilter(wanted: dict[str, Any], path: str, conds: list[str], args: list[Any]) -> None:
+    for key, value in wanted.items():
+        if not _SAFE_KEY.match(key):
+            continue
+        sub = f'{path}."{key}"'
+        if isinstance(value, dict):
+            _prefilter(value, sub, conds, args)
+        elif isinstance(value, bool) or value is None:
+            conds.append("json_type(configs, ?) = ?")
+            args += [sub, "null" if value is None else "true" if value else "false"]
+        elif isinstance(value, str):
+            conds.append("json_type(configs, ?) = 'text' AND json_extract(configs, ?) = ?")
+            args += [sub, sub, value]
+        elif isinstance(value, (int, float)) and abs(value) < 2**53:
+            conds.append("json_type(configs, ?) IN ('integer', 'real') AND "
+                         "json_extract(configs, ?) = ?")  # fmt: skip
+            args += [sub, sub, value]
 
 
 class _Conn:
@@ -63,6 +86,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
     dialect = "sqlite"
 
     def __init__(self, path: str | os.PathLike[str] = DEFAULT_DB, **options: Any) -> None:
+        check_options(options)
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._local = threading.local()
@@ -85,6 +109,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         c.execute("PRAGMA synchronous=NORMAL")
         c.execute("PRAGMA foreign_keys=OFF")
         c.execute("PRAGMA busy_timeout=30000")
+        c.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of big batches stay in memory
         c.create_function("json_contains", 2, _contains, deterministic=True)
         self._local.conn = c
         with self._lock:
@@ -106,14 +131,47 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         c.execute("COMMIT")
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
-        marks = ", ".join("?" * (cols.count(",") + 1))
-        conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
+        # Only rows new to the table may be counted. The usual batch is all new: insert it
+        # plainly under a savepoint; if a key exists, undo and insert only the unknown ids.
+        assert isinstance(conn, _Conn)
+        marks = ", ".join("?" * len(rows[0]))
+        conn.c.execute("SAVEPOINT bulk")
+        try:
+            conn.c.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
+            fresh = rows
+        except sqlite3.IntegrityError:
+            conn.c.execute("ROLLBACK TO bulk")
+            fresh = self._unknown(conn, table, rows)
+            conn.c.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", fresh)
+        conn.c.execute("RELEASE bulk")
+        add_counts(conn, count_rows(table, fresh))
+
+    @staticmethod
+    def _unknown(conn: Conn, table: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        known: set[tuple[str, str]] = set()
+        for part in chunks(rows):
+            marks = ",".join("(?, ?)" for _ in part)
+            known.update(conn.q(f"SELECT project, id FROM {table} WHERE (project, id) IN "
+                                f"(VALUES {marks})", [x for r in part for x in r[:2]]))  # fmt: skip
+        fresh = []
+        for r in rows:
+            if (r[0], r[1]) not in known:
+                known.add((r[0], r[1]))
+                fresh.append(r)
+        return fresh
 
     def _greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"
 
-    def _contains_sql(self) -> str:
-        return "json_contains(configs, ?)"
+    def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
+        # The exact test is a Python function; SQLite's own JSON functions first narrow the
+        # rows by the scalar leaves under nested objects, which never excludes a real match.
+        conds: list[str] = []
+        args: list[Any] = []
+        _prefilter(wanted, "$", conds, args)
+        conds.append("json_contains(configs, ?)")
+        args.append(dumps(wanted))
+        return " AND ".join(conds), args
 
     def close(self) -> None:
         super().close()

@@ -1,0 +1,182 @@
+"""Store benchmarks: ingest rate and query latencies on generated data, for both backends.
+
+    python benchmarks/store_bench.py                      # 1M events in 10k sessions, both
+    python benchmarks/store_bench.py --events 100000 --sessions 1000 --config-sessions 10000
+    python benchmarks/store_bench.py --backend sqlite
+
+Targets (DESIGN §4 / issue 3): ingest >= 50k events/s, bucketed counts <= 200 ms, context window
+<= 10 ms, one timeline page <= 20 ms, filter_by_configs over 100k sessions <= 50 ms (PostgreSQL).
+Latencies are the median of repeated calls. The processing worker is off while measuring.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from agentlog._ids import format_ts, format_uuid, new_id
+from agentlog.store._store import SqlStore
+
+PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+TYPES = ["tool_call", "llm_call", "step", "text", "decision"]
+BATCH = 5000
+
+
+def gen_events(
+    n_events: int, n_sessions: int, now_ns: int, rnd: random.Random
+) -> Iterator[list[dict[str, Any]]]:
+    """Batches of records: each session's start record, then its events, spread over 7 days."""
+    per = max(1, n_events // n_sessions)
+    week = 7 * 86400 * 10**9
+    batch: list[dict[str, Any]] = []
+    made = 0
+    for s in range(n_sessions):
+        sid = f"bench-{s:06d}"
+        start = now_ns - week + rnd.randrange(week - per * 2 * 10**9)
+        batch.append({"kind": "session", "id": sid, "name": "bench", "user": f"user{s % 100}",
+                      "status": "running", "started_at": format_ts(start),
+                      "configs": {"agent": f"bot{s % 20}"}})  # fmt: skip
+        t = start
+        count = per if s < n_sessions - 1 else n_events - made
+        for i in range(count):
+            t += rnd.randrange(10**8, 2 * 10**9)
+            typ = "compaction" if i % 97 == 96 else TYPES[i % 5]
+            data: dict[str, Any] = {"i": i}
+            if typ == "llm_call":
+                data = {"model": "gpt-4o", "usage": {"input_tokens": 120, "output_tokens": 40}}
+            elif typ == "tool_call":
+                data = {"input": {"q": f"query {i}"}, "output": ["a", "b"]}
+            batch.append({"kind": "event", "id": format_uuid(new_id(t)), "session_id": sid,
+                          "type": typ, "name": typ if typ != "step" else f"step{i % 7}",
+                          "ts": format_ts(t), "data": data, "status": "ok"})  # fmt: skip
+            made += 1
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def gen_config_sessions(n: int, now_ns: int, rnd: random.Random) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for i in range(n):
+        configs = {"agent": f"bot{i % 50}", "env": rnd.choice(["prod", "staging", "dev"]),
+                   "version": i % 7, "tags": rnd.sample(["alpha", "beta", "gamma", "delta"], 2),
+                   "model": {"name": f"m{i % 11}", "temperature": rnd.choice([0, 0.2, 0.7])}}  # fmt: skip
+        batch.append({"kind": "session", "id": f"cfg-{i:07d}", "user": f"user{i % 1000}",
+                      "status": "success", "configs": configs,
+                      "started_at": format_ts(now_ns - rnd.randrange(30 * 86400 * 10**9))})  # fmt: skip
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def median_ms(fn: Callable[[], Any], repeat: int) -> float:
+    fn()  # warm caches and plans once
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def run(store: SqlStore, args: argparse.Namespace, label: str) -> None:
+    rnd = random.Random(7)
+    now_ns = time.time_ns()
+    print(f"\n== {label}: {args.events:,} events in {args.sessions:,} sessions")
+    total, elapsed = 0, 0.0
+    for batch in gen_events(args.events, args.sessions, now_ns, rnd):
+        t = time.perf_counter()
+        result = store.ingest(batch)
+        elapsed += time.perf_counter() - t
+        assert not result.rejected, result.rejected[:3]
+        total += len(batch)
+    n_ev = args.events
+    print(
+        f"ingest           {n_ev / elapsed:>12,.0f} events/s  ({total:,} records in {elapsed:.1f} s,"
+        f" batches of {BATCH})  target >= 50,000"
+    )
+    for bucket in ("minute", "hour", "day", "session"):
+        ms = median_ms(lambda b=bucket: store.event_counts(days=7, bucket=b), args.repeat_slow)
+        print(f"counts {bucket:<9} {ms:>12.1f} ms  target <= 200")
+    ms = median_ms(
+        lambda: store.event_counts(days=7, bucket="hour", type="tool_call"), args.repeat_slow
+    )
+    print(f"counts hour+type {ms:>12.1f} ms  target <= 200")
+    sample = store.iterate_events(session_id=f"bench-{args.sessions // 2:06d}", limit=100).events
+    ids = [e.id for e in sample]
+    ms = median_ms(lambda: store.event_context(rnd.choice(ids), before=5, after=5), args.repeat)
+    print(f"context window   {ms:>12.2f} ms  target <= 10")
+    sids = [f"bench-{rnd.randrange(args.sessions):06d}" for _ in range(50)]
+    ms = median_ms(lambda: store.get_events(rnd.choice(sids), limit=50), args.repeat)
+    print(f"timeline page    {ms:>12.2f} ms  (get_events, 50)  target <= 20")
+    ms = median_ms(lambda: store.get_messages(rnd.choice(sids), limit=50, with_events=True,
+                                              max_events=200), args.repeat)  # fmt: skip
+    print(f"messages+events  {ms:>12.2f} ms  (get_messages with_events, 200 events)")
+    ms = median_ms(lambda: store.iterate_events(limit=100), args.repeat)
+    print(f"iterate 100      {ms:>12.2f} ms")
+    ms = median_ms(lambda: store.events_between_markers(marker_types=["compaction"],
+                                                        count_type="tool_call"), args.repeat_slow)  # fmt: skip
+    print(f"between markers  {ms:>12.1f} ms  (compaction / tool_call over 7 days)")
+    t = time.perf_counter()
+    n_cfg = 0
+    for batch in gen_config_sessions(args.config_sessions, now_ns, rnd):
+        store.ingest(batch)
+        n_cfg += len(batch)
+    print(f"sessions ingest  {n_cfg / (time.perf_counter() - t):>12,.0f} sessions/s")
+    for query in ({"agent": "bot7", "env": "prod"}, {"model": {"name": "m3"}, "tags": ["beta"]},
+                  {"version": 3, "model": {"temperature": 0.7}}):  # fmt: skip
+        ms = median_ms(lambda q=query: store.list_sessions(filter_by_configs=q, limit=50),
+                       args.repeat)  # fmt: skip
+        hits = len(store.list_sessions(filter_by_configs=query, limit=200).items)
+        print(
+            f"filter_by_configs {ms:>11.1f} ms  {query} ({hits}+ hits in {args.config_sessions + args.sessions:,} sessions)"
+        )
+    ms = median_ms(lambda: store.list_sessions(user="user42", limit=50), args.repeat)
+    print(f"list by user     {ms:>12.2f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--sessions", type=int, default=10_000)
+    ap.add_argument("--config-sessions", type=int, default=100_000)
+    ap.add_argument("--repeat", type=int, default=200)
+    ap.add_argument("--repeat-slow", type=int, default=5)
+    ap.add_argument("--pg-url", default=PG_URL)
+    args = ap.parse_args()
+    if args.backend in ("sqlite", "both"):
+        from agentlog.store.sqlite import SqliteStore
+
+        with tempfile.TemporaryDirectory() as tmp:
+            store = SqliteStore(Path(tmp) / "bench.db", processing=False)
+            try:
+                run(store, args, "SQLite")
+            finally:
+                store.close()
+    if args.backend in ("postgres", "both"):
+        from agentlog.store.postgres import PostgresStore
+
+        pg = PostgresStore(args.pg_url, schema=f"agentlog_bench_{uuid.uuid4().hex[:8]}",
+                           processing=False)  # fmt: skip
+        try:
+            run(pg, args, "PostgreSQL")
+        finally:
+            pg.drop_schema()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,96 @@
+"""What a decorated call records: its arguments by name, and each event type's ``data``."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["DataFn", "arg_binder", "decision_data", "io_data", "llm_data"]
+
+DataFn = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def io_data(inputs: dict[str, Any], output: Any) -> dict[str, Any]:
+    return {"input": inputs, "output": output}
+
+
+def decision_data(inputs: dict[str, Any], output: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"inputs": inputs, "options": inputs.get("options"), "choice": output}
+    if isinstance(output, dict) and "choice" in output:
+        data.update(
+            choice=output.get("choice"),
+            reasoning=output.get("reasoning"),
+            confidence=output.get("confidence"),
+        )
+    return data
+
+
+def usage_of(obj: Any) -> dict[str, Any] | None:
+    usage = obj.get("usage") if isinstance(obj, dict) else getattr(obj, "usage", None)
+    if usage is None:
+        return None
+
+    def get(key: str) -> Any:
+        return usage.get(key) if isinstance(usage, dict) else getattr(usage, key, None)
+
+    inp = get("input_tokens") or get("prompt_tokens")
+    out = get("output_tokens") or get("completion_tokens")
+    total = get("total_tokens") or ((inp or 0) + (out or 0) if inp or out else None)
+    return {"input_tokens": inp, "output_tokens": out, "total_tokens": total}
+
+
+def llm_data(model: str | None, provider: str | None) -> DataFn:
+    def make(inputs: dict[str, Any], output: Any) -> dict[str, Any]:
+        params = {k: v for k, v in inputs.items() if k not in ("messages", "prompt", "model")}
+        response = output
+        if isinstance(output, list) and output and all(isinstance(x, str) for x in output):
+            response = "".join(output)  # a streamed text response, chunk by chunk
+        return {
+            "provider": provider,
+            "model": model or inputs.get("model"),
+            "messages": inputs.get("messages", inputs.get("prompt")),
+            "response": response,
+            "tool_calls": None,
+            "usage": usage_of(output),
+            "params": params,
+            "stream": isinstance(output, list),
+        }
+
+    return make
+
+
+def arg_binder(
+    fn: Callable[..., Any],
+) -> Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
+    """Map call arguments to parameter names, computed once per decorated function."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return lambda args, kwargs: {"args": list(args), **kwargs}
+    params = list(sig.parameters.values())
+    skip = 1 if params and params[0].name in ("self", "cls") else 0
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    varargs = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
+    names = positional[skip:]
+    n = len(positional)
+
+    def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+        out = dict(zip(names, args[skip:n]))  # noqa: B905 - fewer args than names is normal
+        if len(args) > n:
+            out[varargs or "args"] = list(args[n:])
+        if kwargs:
+            out.update(kwargs)
+        return out
+
+    if skip == 0 and len(names) == 1:
+        # One parameter, passed positionally: the most common tool shape gets its own path.
+        only = names[0]
+
+        def bind_one(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+            if len(args) == 1 and not kwargs:
+                return {only: args[0]}
+            return bind(args, kwargs)
+
+        return bind_one
+    return bind

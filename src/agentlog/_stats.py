@@ -1,0 +1,74 @@
+"""The pipeline's counters: what ``agentlog.status()`` reports, globally and per session."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+__all__ = ["PipelineStatus", "Stats", "record_session_id"]
+
+_MAX_TRACKED_SESSIONS = 10_000  # per-session counters kept for the most recent sessions only
+
+
+@dataclass(frozen=True)
+class PipelineStatus:
+    pending: int = 0
+    in_process: int = 0
+    observed: int = 0
+    dropped: int = 0
+    failed: int = 0
+    spooled: int = 0
+    updated_at: datetime | None = None
+
+
+def record_session_id(rec: Any) -> str | None:
+    if type(rec) is tuple:
+        return rec[1]  # type: ignore[no-any-return]
+    return rec.get("id") if rec.get("kind") == "session" else rec.get("session_id")  # type: ignore[no-any-return]
+
+
+class Stats:
+    """Counters for ``status()``, global and per session (the most recent sessions only)."""
+
+    _FIELDS = ("observed", "dropped", "failed", "spooled")
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.totals = dict.fromkeys(self._FIELDS, 0)
+        self.sessions: OrderedDict[str, dict[str, int]] = OrderedDict()
+        self.updated_at: datetime | None = None
+
+    def add(self, field: str, session_ids: list[str | None] | None, n: int = 0) -> None:
+        with self._lock:
+            if session_ids is None:
+                self.totals[field] += n
+            else:
+                self.totals[field] += len(session_ids)
+                # A batch is mostly a few sessions: count them in C, then touch each once.
+                for sid, count in Counter(session_ids).items():
+                    if sid is None:
+                        continue
+                    per = self.sessions.get(sid)
+                    if per is None:
+                        per = self.sessions[sid] = dict.fromkeys(self._FIELDS, 0)
+                        if len(self.sessions) > _MAX_TRACKED_SESSIONS:
+                            self.sessions.popitem(last=False)
+                    else:
+                        self.sessions.move_to_end(sid)
+                    per[field] += count
+            self.updated_at = datetime.now(timezone.utc)
+
+    def move(self, src: str, dst: str, session_ids: list[str | None]) -> None:
+        """Spooled records delivered later move from ``spooled`` to ``observed`` (or failed)."""
+        with self._lock:
+            self.totals[src] -= len(session_ids)
+            self.totals[dst] += len(session_ids)
+            for sid in session_ids:
+                per = self.sessions.get(sid) if sid is not None else None
+                if per is not None:
+                    per[src] -= 1
+                    per[dst] += 1
+            self.updated_at = datetime.now(timezone.utc)

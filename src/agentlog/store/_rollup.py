@@ -1,0 +1,119 @@
+"""Count tables kept by ingest, so ``event_counts`` reads a week of minutes, not of events.
+
+``event_minutes`` and ``event_hours`` count timeline items per (minute or hour, kind, type,
+name) and serve the time buckets; ``session_hours`` counts them per (hour, session, kind, type)
+and serves the session bucket; ``minute_totals`` and ``session_totals`` hold the same counts
+without type and name, for unfiltered counts. Messages count with kind ``'m'`` and their role as type; a missing name is ``''``.
+Only rows really inserted are counted (a re-sent record adds nothing), and deleting a session
+takes its counts back out.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._core import Conn
+
+__all__ = ["HOUR_US", "MINUTE_US", "ROLLUPS", "add_counts", "count_rows", "remove_session",
+           "select_counts", "upsert_sql"]  # fmt: skip
+
+MINUTE_US = 60_000_000
+HOUR_US = 3_600_000_000
+
+_M = f"ts_us / {MINUTE_US}"
+_H = f"ts_us / {HOUR_US}"
+_NAME = "COALESCE(name, '')"
+_ALL = "TRUE"
+_SESSION = "session_id IS NOT NULL"
+
+# table -> (key columns, {source table: (key expression, condition)}). The *_totals tables
+# serve unfiltered counts: a week of minutes is ~10k rows there, against one row per minute
+# and type and name in event_minutes.
+ROLLUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
+    "event_minutes": ("project, minute, kind, type, name", {
+        "events": (f"project, {_M}, 'e', type, {_NAME}", _ALL),
+        "messages": (f"project, {_M}, 'm', role, ''", _ALL),
+    }),
+    "minute_totals": ("project, minute", {
+        "events": (f"project, {_M}", _ALL),
+        "messages": (f"project, {_M}", _ALL),
+    }),
+    "event_hours": ("project, hour, kind, type, name", {
+        "events": (f"project, {_H}, 'e', type, {_NAME}", _ALL),
+        "messages": (f"project, {_H}, 'm', role, ''", _ALL),
+    }),
+    "session_hours": ("project, hour, session_id, kind, type", {
+        "events": (f"project, {_H}, session_id, 'e', type", _SESSION),
+        "messages": (f"project, {_H}, session_id, 'm', role", _ALL),
+    }),
+    "session_totals": ("project, hour, session_id", {
+        "events": (f"project, {_H}, session_id", _SESSION),
+        "messages": (f"project, {_H}, session_id", _ALL),
+    }),
+}  # fmt: skip
+
+
+def upsert_sql(table: str) -> str:
+    cols = ROLLUPS[table][0]
+    marks = ", ".join("?" * (cols.count(",") + 2))
+    return (f"INSERT INTO {table} ({cols}, n) VALUES ({marks}) ON CONFLICT ({cols}) "
+            f"DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
+
+
+def select_counts(table: str, source: str, rows_from: str, where: str = "TRUE") -> str:
+    """``INSERT INTO table`` counting the rows of ``rows_from`` (``source``-shaped)."""
+    cols, sources = ROLLUPS[table]
+    expr, cond = sources[source]
+    group = ", ".join(str(i) for i in range(1, cols.count(",") + 2))
+    return (f"INSERT INTO {table} ({cols}, n) SELECT {expr}, count(*) FROM {rows_from} "
+            f"WHERE {cond} AND {where} GROUP BY {group} ON CONFLICT ({cols}) "
+            f"DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
+
+
+def _div(a: int, b: int) -> int:
+    """Integer division truncating toward zero, as SQL's ``/`` on integers does."""
+    q = abs(a) // b
+    return q if a >= 0 else -q
+
+
+def count_rows(source: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Counter[tuple[Any, ...]]]:
+    """The counts that ``rows`` (rows of ``source`` in its column order) add to each table."""
+    out: dict[str, Counter[tuple[Any, ...]]] = {t: Counter() for t in ROLLUPS}
+    minutes, totals, hours = out["event_minutes"], out["minute_totals"], out["event_hours"]
+    per_session, session_totals = out["session_hours"], out["session_totals"]
+    events = source == "events"
+    for r in rows:
+        if events:
+            project, sid, typ, name, ts, kind = r[0], r[2], r[4], r[5] or "", r[6], "e"
+        else:
+            project, sid, typ, name, ts, kind = r[0], r[2], r[4], "", r[3], "m"
+        minute, hour = _div(ts, MINUTE_US), _div(ts, HOUR_US)
+        minutes[(project, minute, kind, typ, name)] += 1
+        totals[(project, minute)] += 1
+        hours[(project, hour, kind, typ, name)] += 1
+        if sid is not None:
+            per_session[(project, hour, sid, kind, typ)] += 1
+            session_totals[(project, hour, sid)] += 1
+    return out
+
+
+def add_counts(conn: Conn, counts: dict[str, Counter[tuple[Any, ...]]], sign: int = 1) -> None:
+    for table, counter in counts.items():
+        if counter:
+            conn.many(upsert_sql(table), [(*k, sign * n) for k, n in counter.items()])
+
+
+def remove_session(conn: Conn, project: str, session_id: str) -> None:
+    """Take a session's events and messages out of the counts (before they are deleted)."""
+    for table, (cols, sources) in ROLLUPS.items():
+        group = ", ".join(str(i) for i in range(1, cols.count(",") + 2))
+        pk = " AND ".join(f"{c.strip()} = ?" for c in cols.split(","))
+        for source, (expr, _) in sources.items():
+            rows = conn.q(f"SELECT {expr}, count(*) FROM {source} WHERE project = ? AND "
+                          f"session_id = ? GROUP BY {group}", (project, session_id))  # fmt: skip
+            if rows:
+                conn.many(upsert_sql(table), [(*r[:-1], -r[-1]) for r in rows])
+                conn.many(f"DELETE FROM {table} WHERE {pk} AND n <= 0", [r[:-1] for r in rows])
