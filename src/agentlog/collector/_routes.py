@@ -208,7 +208,7 @@ def get_messages(
     time_desc: bool = False, with_events: bool = False,
     max_events: Annotated[int, Query(ge=1, le=10_000)] = 1000,
 ) -> MessagesPage:  # fmt: skip
-    return store.get_messages(session_id, limit=limit, cursor=cursor, time_desc=time_desc,  # type: ignore[call-arg]
+    return store.get_messages(session_id, limit=limit, cursor=cursor, time_desc=time_desc,
                               with_events=with_events, max_events=max_events, project=project)  # fmt: skip
 
 
