@@ -62,3 +62,12 @@ def test_each_worker_builds_its_app_from_the_settings(
         assert c.post("/v1/sessions", headers=A, json={"id": "s1"}).status_code == 200
         r = c.post("/v1/ingest", headers=A, json={"records": [{}] * 4})
         assert r.status_code == 413 and "limit of 3" in r.json()["error"]["message"]
+
+
+def test_serve_reports_a_store_it_cannot_open(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTLOG_API_KEYS", KEYS)
+    (tmp_path / "file").write_text("")
+    assert main(["serve", "--db", str(tmp_path / "file" / "sub" / "x.db")]) == 2
+    assert "cannot open the store" in capsys.readouterr().err

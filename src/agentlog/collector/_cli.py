@@ -142,8 +142,9 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "auto_close_after": args.auto_close_after}  # fmt: skip
 
 
-def _build_app(settings: dict[str, Any]) -> Any:
-    """The app for these settings; ``ValueError`` / ``OSError`` name what is wrong."""
+def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
+    """The app for these settings (over ``store`` when given, else it opens ``db`` itself at
+    startup); ``ValueError`` / ``OSError`` name what is wrong."""
     from ._ingest import IngestLimits
     from .app import create_app
     from .auth import KeyRing
@@ -158,7 +159,8 @@ def _build_app(settings: dict[str, Any]) -> Any:
     limits = IngestLimits(max_body_bytes=settings["max_body_bytes"],
                           max_decoded_bytes=settings["max_decoded_bytes"],
                           max_records=settings["max_records"])  # fmt: skip
-    return create_app(settings["db"], keys=keys, no_auth=settings["no_auth"], limits=limits,
+    return create_app(settings["db"] if store is None else store, keys=keys,
+                      no_auth=settings["no_auth"], limits=limits,
                       max_turns=settings["max_turns"], ttl_seconds=settings["ttl_seconds"],
                       auto_close_after=settings["auto_close_after"])  # fmt: skip
 
@@ -182,6 +184,23 @@ def serve(args: argparse.Namespace, client: Any = None) -> int:
                      "pip install 'agentlog[server]'")  # fmt: skip
     except (ValueError, OSError) as exc:
         return _fail(str(exc))
+    store = None
+    if args.workers == 1:
+        # Opened here rather than in the app's startup, so a store that cannot be opened is
+        # one clear message and exit status 2, not a server traceback.
+        from ..store import open_store
+
+        try:
+            store = open_store(settings["db"], max_turns=args.max_turns,
+                               ttl_seconds=args.ttl_seconds,
+                               auto_close_after=args.auto_close_after)  # fmt: skip
+        except ImportError as exc:
+            return _fail(f"--db: a missing dependency ({exc.name}); "
+                         "install 'agentlog[postgres]'")  # fmt: skip
+        except Exception as exc:
+            return _fail(f"cannot open the store {settings['db'] or '.agentlog/agentlog.db'}: "
+                         f"{exc}")  # fmt: skip
+        app = _build_app(settings, store=store)
     if args.no_auth:
         print(_BANNER.format(addr=f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
         import logging
@@ -202,4 +221,7 @@ def serve(args: argparse.Namespace, client: Any = None) -> int:
         if isinstance(exc, SystemExit) and code in (0, None):
             return 0
         return _fail(f"cannot serve on {args.host}:{args.port}: {exc}")
+    finally:
+        if store is not None:
+            store.close()
     return 0
