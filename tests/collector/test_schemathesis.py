@@ -13,6 +13,10 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import GenerationMode
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_schema_conformance,
+)
 
 from agentlog.collector import KeyRing, create_app
 from agentlog.store import open_store
@@ -70,5 +74,6 @@ def _aim(case: Any) -> None:
 def test_no_request_gets_a_5xx(case: Any, backend: str) -> None:
     _aim(case)
     r = case.call(headers=A, app=_app(backend))
+    case.validate_response(r, checks=[response_schema_conformance, content_type_conformance])
     assert r.status_code < 500, (case.method, case.formatted_path, case.query, case.body,
                                  r.status_code, r.text)  # fmt: skip

@@ -13,17 +13,46 @@ from typing import Any
 import orjson
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from .._errors import ConflictError, InvalidInputError, NotFoundError
 from .._log import log
 
-__all__ = ["ApiError", "error_response", "install_error_handlers"]
+__all__ = ["ERROR_RESPONSES", "ApiError", "ErrorBody", "error_response", "install_error_handlers"]
 
 _TYPES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
           405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
           415: "unsupported_media_type", 422: "invalid_input", 503: "unavailable"}  # fmt: skip
+
+
+class ErrorDetail(BaseModel):
+    message: str = Field(description="What was wrong, naming the field or limit")
+    type: str = Field(description="e.g. not_found, invalid_input, payload_too_large")
+    status: int
+    details: list[dict[str, str]] | None = Field(
+        None, description="422: the location (e.g. query.limit) and message of each problem"
+    )
+    limit: int | None = Field(None, description="413: the limit that was passed")
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": text}
+    for status, text in (
+        (400, "Bad input: the message names what was wrong"),
+        (401, "No valid API key"),
+        (404, "No such id in the key's project"),
+        (409, "The id belongs to another project"),
+        (413, "The body is over a size limit"),
+        (422, "The request does not match this schema"),
+        (503, "The store is unavailable; retry after Retry-After seconds"),
+    )
+}
 
 
 class ApiError(HTTPException):

@@ -26,12 +26,12 @@ from ..store import (
     Session,
     Store,
 )
-from ._errors import ApiError
+from ._errors import ERROR_RESPONSES, ApiError
 from ._ingest import find_nul
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1")
+router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 Sid = Annotated[str, Path(min_length=1, max_length=200, description="A session id")]
 Limit = Annotated[int, Query(ge=1, le=200)]

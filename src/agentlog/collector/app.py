@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from .._log import log
 from ..store import IngestResult, Store, open_store
-from ._errors import error_response, install_error_handlers
+from ._errors import ERROR_RESPONSES, error_response, install_error_handlers
 from ._gate import Gate
 from ._ingest import IngestLimits, ingest_lock, ingest_records, parse_batch, read_body
 from ._routes import router
@@ -80,7 +80,8 @@ def create_app(
 
     @app.post("/v1/ingest", response_model=IngestResult, tags=["ingest"],
               openapi_extra={"requestBody": _INGEST_BODY},
-              responses={413: {"description": "Over a size or record-count limit"}})  # fmt: skip
+              responses={**ERROR_RESPONSES, 413: {**ERROR_RESPONSES[413],
+                         "description": "Over a size or record-count limit"}})  # fmt: skip
     async def ingest(request: Request) -> Response:
         """Store a batch of records, idempotent by record id. Answers 200 with the ids accepted
         and, for each record rejected, its index, id and the reason; the accepted ones are
