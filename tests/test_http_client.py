@@ -181,3 +181,14 @@ def test_http_client_against_a_postgresql_collector() -> None:
                 )
     finally:
         store.drop_schema()  # type: ignore[attr-defined]
+
+
+def test_the_api_key_defaults_to_the_environment(
+    shared: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, url = shared
+    monkeypatch.setenv("AGENTLOG_API_KEY", KEY_B)
+    with Client(base_url=url) as c:
+        c.sessions.create(id="from-env")
+    with Client(base_url=url, api_key=KEY_B) as b:
+        assert b.sessions.get("from-env").id == "from-env"

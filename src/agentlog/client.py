@@ -192,7 +192,8 @@ class QueryAPI(_API):
 class Client:
     """``Client()``: the local store (``./.agentlog/agentlog.db``, indexing
     ``./.agentlog/events.jsonl`` first); ``Client(db="postgresql://...")`` or any store URL;
-    ``Client(base_url="http://host:8029", api_key=...)`` for a collector (the key's project);
+    ``Client(base_url="http://host:8029", api_key=...)`` for a collector (the key's project;
+    ``$AGENTLOG_API_KEY`` when ``api_key`` is not given);
     ``Client(transport=...)`` for a custom transport. ``project`` scopes every local operation."""
 
     def __init__(self, *, db: str | os.PathLike[str] | None = None, project: str = "default",
@@ -206,7 +207,8 @@ class Client:
                                  "store options")  # fmt: skip
             from ._http_transport import HttpTransport
 
-            transport = HttpTransport(base_url, api_key=api_key, timeout=timeout)
+            key = api_key if api_key is not None else os.environ.get("AGENTLOG_API_KEY")
+            transport = HttpTransport(base_url, api_key=key, timeout=timeout)
         elif api_key is not None:
             raise ValueError("api_key: only used with base_url='http://...'")
         if transport is None:
