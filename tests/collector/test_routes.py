@@ -130,3 +130,33 @@ def test_every_store_operation_has_a_route(client: TestClient, store: Store) -> 
     for op, (method, path, _) in _ROUTES.items():
         assert hasattr(store, op), op
         assert method.lower() in paths[path], (op, method, path)
+
+
+def test_a_store_failure_is_a_503_and_the_next_request_recovers(pg_store: Store) -> None:
+    import uuid
+
+    import psycopg
+
+    from agentlog.store.postgres import PostgresStore
+
+    from .conftest import PG_URL
+
+    app_name = f"agentlog_503_{uuid.uuid4().hex[:8]}"
+    sep = "&" if "?" in PG_URL else "?"
+    store = PostgresStore(f"{PG_URL}{sep}application_name={app_name}",
+                          schema=pg_store.schema, processing=False, min_size=1, max_size=1)  # type: ignore[attr-defined]  # fmt: skip
+    try:
+        with make_client(store) as c:
+            assert c.get("/v1/sessions", headers=A).status_code == 200
+            with psycopg.connect(PG_URL, autocommit=True) as admin:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE application_name = %s", (app_name,))  # fmt: skip
+            r = c.get("/v1/sessions", headers=A)
+            assert r.status_code == 503 and r.headers["retry-after"] == "1"
+            assert "store is unavailable" in r.json()["error"]["message"]
+            from .servers import wait_for
+
+            wait_for(lambda: c.get("/v1/sessions", headers=A).status_code == 200,
+                     what="the pool to reconnect")  # fmt: skip
+    finally:
+        store.close()
