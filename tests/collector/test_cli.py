@@ -54,7 +54,7 @@ def test_each_worker_builds_its_app_from_the_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = {"db": f"sqlite:///{tmp_path / 'w.db'}", "no_auth": False, "keys_file": None,
-                "max_body_bytes": 1000, "max_decoded_bytes": 2000, "max_records": 3,
+                "max_body_bytes": 1000, "max_decoded_bytes": 2000, "max_records": 3, "max_inflight": 4,
                 "max_turns": 20, "ttl_seconds": 60.0, "auto_close_after": 3600.0}  # fmt: skip
     monkeypatch.setenv("AGENTLOG_COLLECTOR_SETTINGS", json.dumps(settings))
     monkeypatch.setenv("AGENTLOG_API_KEYS", KEYS)

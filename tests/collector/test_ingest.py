@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import gzip
 from collections.abc import Iterator
+from pathlib import Path
 
 import orjson
 import pytest
@@ -149,3 +150,42 @@ def test_a_large_valid_batch_is_accepted_whole(client: TestClient) -> None:
     records = [session("s1")] + [event("s1", f"e{i:05d}") for i in range(5000)]
     r = _post(client, {"records": records})
     assert len(r.json()["accepted"]) == 5001  # type: ignore[attr-defined]
+
+
+def test_more_batches_in_progress_than_allowed_are_answered_429(tmp_path: Path) -> None:
+    import threading
+
+    import httpx
+
+    from agentlog.collector import IngestLimits, KeyRing, create_app
+    from agentlog.store import open_store
+
+    from .conftest import KEYS
+    from .servers import ThreadServer, wait_for
+
+    store = open_store(tmp_path / "s.db", processing=False)
+    app = create_app(store, keys=KeyRing(env=KEYS), limits=IngestLimits(max_inflight=1))
+    release = threading.Event()
+    started = threading.Event()
+
+    def slow_body() -> Iterator[bytes]:
+        yield b'{"records": ['
+        started.set()
+        release.wait(10.0)
+        yield orjson.dumps(event("s1", "e1")) + b"]}"
+
+    answers: list[httpx.Response] = []
+    with ThreadServer(app) as server, httpx.Client(base_url=server.url, headers=A) as http:
+        first = threading.Thread(target=lambda: answers.append(
+            http.post("/v1/ingest", content=slow_body())))  # fmt: skip
+        first.start()
+        assert started.wait(10.0)
+        wait_for(lambda: http.post("/v1/ingest", json={"records": []}).status_code == 429,
+                 what="the second batch to be refused")  # fmt: skip
+        r = http.post("/v1/ingest", json={"records": [event("s1", "e2")]})
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        release.set()
+        first.join(10.0)
+        assert answers[0].json()["accepted"] == ["e1"]
+        assert http.post("/v1/ingest", json={"records": [event("s1", "e2")]}).status_code == 200
+    store.close()

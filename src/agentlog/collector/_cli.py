@@ -60,6 +60,9 @@ def add_commands(subs: Any) -> None:
                    help="largest ingest body after gzip (default 64 MiB)")  # fmt: skip
     g.add_argument("--max-batch-records", type=_positive(int), default=10_000,
                    help="most records in one ingest batch (default 10000)")  # fmt: skip
+    g.add_argument("--max-inflight", type=_positive(int), default=16,
+                   help="ingest batches in progress at once; more are answered 429 "
+                        "(default 16)")  # fmt: skip
     g = p.add_argument_group("processing")
     g.add_argument(
         "--max-turns",
@@ -138,6 +141,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"db": getattr(args, "db", None), "no_auth": args.no_auth,
             "keys_file": args.keys_file, "max_body_bytes": args.max_body_bytes,
             "max_decoded_bytes": args.max_decoded_bytes, "max_records": args.max_batch_records,
+            "max_inflight": args.max_inflight,
             "max_turns": args.max_turns, "ttl_seconds": args.ttl_seconds,
             "auto_close_after": args.auto_close_after}  # fmt: skip
 
@@ -158,7 +162,8 @@ def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
                              "local development")  # fmt: skip
     limits = IngestLimits(max_body_bytes=settings["max_body_bytes"],
                           max_decoded_bytes=settings["max_decoded_bytes"],
-                          max_records=settings["max_records"])  # fmt: skip
+                          max_records=settings["max_records"],
+                          max_inflight=settings["max_inflight"])  # fmt: skip
     return create_app(settings["db"] if store is None else store, keys=keys,
                       no_auth=settings["no_auth"], limits=limits,
                       max_turns=settings["max_turns"], ttl_seconds=settings["ttl_seconds"],

@@ -27,9 +27,10 @@ class IngestLimits:
     max_body_bytes: int = 16 * 1024 * 1024  # as sent (compressed when gzip)
     max_decoded_bytes: int = 64 * 1024 * 1024  # after inflating
     max_records: int = 10_000  # per batch
+    max_inflight: int = 16  # batches read or stored at once; more are answered 429
 
     def __post_init__(self) -> None:
-        for name in ("max_body_bytes", "max_decoded_bytes", "max_records"):
+        for name in ("max_body_bytes", "max_decoded_bytes", "max_records", "max_inflight"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1")
 

@@ -76,23 +76,35 @@ def create_app(
     install_error_handlers(app)
     app.include_router(router)
     app.state.limits = limits
+    inflight = [0]  # ingest requests in progress
     app.state.no_auth = no_auth
 
     @app.post("/v1/ingest", response_model=IngestResult, tags=["ingest"],
               openapi_extra={"requestBody": _INGEST_BODY},
               responses={**ERROR_RESPONSES, 413: {**ERROR_RESPONSES[413],
-                         "description": "Over a size or record-count limit"}})  # fmt: skip
+                         "description": "Over a size or record-count limit"},
+                         429: {**ERROR_RESPONSES[503],
+                               "description": "Too many batches in progress; retry after "
+                                              "Retry-After seconds"}})  # fmt: skip
     async def ingest(request: Request) -> Response:
         """Store a batch of records, idempotent by record id. Answers 200 with the ids accepted
         and, for each record rejected, its index, id and the reason; the accepted ones are
-        durable when this answers."""
-        body = await read_body(request.stream(), limits=limits,
-                               encoding=request.headers.get("content-encoding", ""),
-                               content_length=request.headers.get("content-length"))  # fmt: skip
-        records = parse_batch(body, limits=limits)
-        result = await ingest_records(request.app.state.store, body, records,
-                                      project=request.state.project,
-                                      lock=request.app.state.ingest_lock)  # fmt: skip
+        durable when this answers. Answers 429 while ``max_inflight`` batches are in progress:
+        each may hold up to ``max_decoded_bytes`` in memory, so the bound is on memory too."""
+        if inflight[0] >= limits.max_inflight:
+            return error_response(429, f"{limits.max_inflight} batches are being ingested; "
+                                  "retry later", headers={"Retry-After": "1"})  # fmt: skip
+        inflight[0] += 1  # one event loop: no lock needed
+        try:
+            body = await read_body(request.stream(), limits=limits,
+                                   encoding=request.headers.get("content-encoding", ""),
+                                   content_length=request.headers.get("content-length"))  # fmt: skip
+            records = parse_batch(body, limits=limits)
+            result = await ingest_records(request.app.state.store, body, records,
+                                          project=request.state.project,
+                                          lock=request.app.state.ingest_lock)  # fmt: skip
+        finally:
+            inflight[0] -= 1
         return Response(orjson.dumps(result.model_dump(mode="json")),
                         media_type="application/json")  # fmt: skip
 
