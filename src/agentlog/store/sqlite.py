@@ -20,9 +20,9 @@ from typing import Any
 import orjson
 
 from ._contains import json_contains
-from ._core import Conn, chunks
+from ._core import Conn
 from ._jsonl_index import JsonlIndexMixin
-from ._rollup import add_counts, count_rows
+from ._rollup import ROLLUPS, select_counts
 from ._rows import dumps
 from ._store import SqlStore, check_options
 
@@ -131,34 +131,14 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         c.execute("COMMIT")
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
-        # Only rows new to the table may be counted. The usual batch is all new: insert it
-        # plainly under a savepoint; if a key exists, undo and insert only the unknown ids.
-        assert isinstance(conn, _Conn)
+        # Rows really inserted get rowids above the current maximum (the write lock is held),
+        # so the counts are aggregated from exactly those, in SQL; ids already stored are not.
+        row = conn.one(f"SELECT COALESCE(max(rowid), 0) FROM {table}")
+        before = row[0] if row else 0
         marks = ", ".join("?" * len(rows[0]))
-        conn.c.execute("SAVEPOINT bulk")
-        try:
-            conn.c.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-            fresh = rows
-        except sqlite3.IntegrityError:
-            conn.c.execute("ROLLBACK TO bulk")
-            fresh = self._unknown(conn, table, rows)
-            conn.c.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", fresh)
-        conn.c.execute("RELEASE bulk")
-        add_counts(conn, count_rows(table, fresh))
-
-    @staticmethod
-    def _unknown(conn: Conn, table: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        known: set[tuple[str, str]] = set()
-        for part in chunks(rows):
-            marks = ",".join("(?, ?)" for _ in part)
-            known.update(conn.q(f"SELECT project, id FROM {table} WHERE (project, id) IN "
-                                f"(VALUES {marks})", [x for r in part for x in r[:2]]))  # fmt: skip
-        fresh = []
-        for r in rows:
-            if (r[0], r[1]) not in known:
-                known.add((r[0], r[1]))
-                fresh.append(r)
-        return fresh
+        conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
+        for counts in ROLLUPS:
+            conn.run(select_counts(counts, table, table, "rowid > ?"), (before,))
 
     def _greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"
