@@ -1,0 +1,94 @@
+"""Installing and removing agentlog's wrappers on the SDK's resource classes.
+
+Each wrapper is a ``wrapt.FunctionWrapper`` set on the class, so every client (made before or
+after ``instrument()``) goes through it. ``remove`` takes a wrapper off only when it is still the
+outermost layer; when another library wrapped on top of it, that library's layer stays and ours
+stays beneath it, switched off by the ``enabled`` flag its wrapper reads on every call.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import wrapt
+
+__all__ = ["Patch", "Switch", "install", "remove"]
+
+_MAX_CHAIN = 64  # how far down a chain of wrappers we look for our own layer
+
+
+class Switch:
+    """The on/off flag every wrapper of one instrumentor reads before doing anything."""
+
+    __slots__ = ("enabled",)
+
+    def __init__(self) -> None:
+        self.enabled = False
+
+
+class Patch:
+    __slots__ = ("attr", "cls", "had_own", "wrapper")
+
+    def __init__(self, cls: type, attr: str, wrapper: Any, had_own: bool) -> None:
+        self.cls = cls
+        self.attr = attr
+        self.wrapper: Any = wrapper
+        self.had_own = had_own
+
+    def in_chain(self) -> bool:
+        obj: Any = self.cls.__dict__.get(self.attr)
+        for _ in range(_MAX_CHAIN):
+            if obj is None:
+                return False
+            if obj is self.wrapper:
+                return True
+            obj = getattr(obj, "__wrapped__", None)
+        return False
+
+
+def _resolve(module: str, qualname: str) -> type | None:
+    try:
+        obj: Any = importlib.import_module(module)
+        for part in qualname.split("."):
+            obj = getattr(obj, part)
+    except (ImportError, AttributeError):
+        return None  # an SDK version without this resource: nothing to wrap there
+    return obj if isinstance(obj, type) else None
+
+
+def install(
+    patches: list[Patch],
+    targets: list[tuple[str, str, str, Callable[..., Any]]],
+) -> None:
+    """Wrap each ``(module, class, method, wrapper_fn)`` not already wrapped by us."""
+    for module, qualname, attr, fn in targets:
+        cls = _resolve(module, qualname)
+        if cls is None or getattr(cls, attr, None) is None:
+            continue
+        if any(p.cls is cls and p.attr == attr and p.in_chain() for p in patches):
+            continue
+        had_own = attr in cls.__dict__
+        # The class's own entry (maybe someone else's wrapper), not what getattr binds from it.
+        original = cls.__dict__[attr] if had_own else getattr(cls, attr)
+        wrapper = wrapt.FunctionWrapper(original, fn)
+        patch = Patch(cls, attr, wrapper, had_own=had_own)
+        setattr(cls, attr, wrapper)
+        patches.append(patch)
+
+
+def remove(patches: list[Patch]) -> bool:
+    """Unwrap what is still ours on top; True when at least one layer came off."""
+    removed = False
+    for patch in list(patches):
+        if patch.cls.__dict__.get(patch.attr) is patch.wrapper:
+            if patch.had_own:
+                setattr(patch.cls, patch.attr, getattr(patch.wrapper, "__wrapped__"))  # noqa: B009
+            else:
+                delattr(patch.cls, patch.attr)
+            patches.remove(patch)
+            removed = True
+        elif not patch.in_chain():
+            patches.remove(patch)  # someone replaced the attribute outright: ours is gone
+    return removed
