@@ -109,6 +109,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         c.execute("PRAGMA synchronous=NORMAL")
         c.execute("PRAGMA foreign_keys=OFF")
         c.execute("PRAGMA busy_timeout=30000")
+        c.execute("PRAGMA temp_store=MEMORY")  # the GROUP BYs of counting and ingest
         c.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of big batches stay in memory
         c.create_function("json_contains", 2, _contains, deterministic=True)
         self._local.conn = c
