@@ -15,7 +15,17 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from ._core import Conn
 
-__all__ = ["HOUR_US", "MINUTE_US", "ROLLUPS", "remove_session", "select_counts", "upsert_sql"]
+__all__ = [
+    "BATCH_COLS",
+    "BATCH_OF",
+    "HOUR_US",
+    "MINUTE_US",
+    "ROLLUPS",
+    "from_batch_sql",
+    "remove_session",
+    "select_counts",
+    "upsert_sql",
+]
 
 MINUTE_US = 60_000_000
 HOUR_US = 3_600_000_000
@@ -51,6 +61,23 @@ ROLLUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "messages": (f"project, {_H}, session_id", _ALL),
     }),
 }  # fmt: skip
+
+
+# The finest grouping of new rows, from which every count table is summed: one pass over the
+# new rows instead of one per table.
+BATCH_COLS = "project, minute, hour, session_id, kind, type, name"
+BATCH_OF = {
+    "events": f"project, {_M}, {_H}, session_id, 'e', type, {_NAME}",
+    "messages": f"project, {_M}, {_H}, session_id, 'm', role, ''",
+}
+
+
+def from_batch_sql(table: str, batch: str) -> str:
+    """``INSERT INTO table`` summing the grouped new rows held in ``batch``."""
+    cols, sources = ROLLUPS[table]
+    cond = _SESSION if sources["events"][1] == _SESSION else _ALL
+    return (f"INSERT INTO {table} ({cols}, n) SELECT {cols}, SUM(n) FROM {batch} WHERE {cond} "
+            f"GROUP BY {cols} ON CONFLICT ({cols}) DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
 
 
 def upsert_sql(table: str) -> str:

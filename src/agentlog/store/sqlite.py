@@ -22,7 +22,7 @@ import orjson
 from ._contains import json_contains
 from ._core import Conn
 from ._jsonl_index import JsonlIndexMixin
-from ._rollup import ROLLUPS, select_counts
+from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, from_batch_sql
 from ._rows import dumps
 from ._store import SqlStore, check_options
 
@@ -133,13 +133,18 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
         # Rows really inserted get rowids above the current maximum (the write lock is held),
-        # so the counts are aggregated from exactly those, in SQL; ids already stored are not.
+        # so exactly those are counted: grouped once into a temporary table, then summed into
+        # each count table. Ids already stored are skipped and not counted.
         row = conn.one(f"SELECT COALESCE(max(rowid), 0) FROM {table}")
         before = row[0] if row else 0
         marks = ", ".join("?" * len(rows[0]))
         conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
+        conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
+        conn.run("DELETE FROM temp.new_counts")
+        conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM {table} "
+                 "WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
         for counts in ROLLUPS:
-            conn.run(select_counts(counts, table, table, "rowid > ?"), (before,))
+            conn.run(from_batch_sql(counts, "temp.new_counts"))
 
     def _greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"
