@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INTEGRATIONS := $(wildcard integrations/*/pyproject.toml)
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench bench-all clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "agentlog needs Python 3.10+"'
@@ -32,9 +32,18 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The core SDK's figures (issue 2).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/overhead.py
 	$(BIN)/python benchmarks/throughput.py
+
+# Every benchmark: store and collector need PostgreSQL at 127.0.0.1:5432 (user postgres, db test).
+bench-all: bench
+	$(BIN)/python benchmarks/store_bench.py
+	$(BIN)/python benchmarks/spool_drain.py
+	$(BIN)/python benchmarks/openai_overhead.py
+	$(BIN)/python integrations/langchain/benchmarks/overhead.py
+	$(foreach b,$(wildcard benchmarks/collector_*.py),$(BIN)/python $(b);)
 
 clean:
 	rm -rf $(VENV) .agentlog .mypy_cache .ruff_cache

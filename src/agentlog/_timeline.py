@@ -1,13 +1,32 @@
-"""Render a session's timeline as indented text: spans nested by ``parent_id``."""
+"""Render a session's timeline as indented text: spans nested by ``parent_id``.
+
+``format_item`` is the one-line form of an event or message that every listing shares (the
+timeline, ``agentlog events``, ``context`` and ``tail``), so they all read the same.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["render_timeline"]
+__all__ = ["format_item", "message_text", "palette", "render_timeline"]
 
-_COLORS = {"error": "\033[31m", "ok": "\033[32m", "dim": "\033[2m", "end": "\033[0m"}
+_COLORS = {
+    "error": "\033[31m",
+    "ok": "\033[32m",
+    "warn": "\033[33m",
+    "type": "\033[36m",
+    "bold": "\033[1m",
+    "dim": "\033[2m",
+    "end": "\033[0m",
+}
+_PREVIEW = 80
+_BUILTIN = {"llm_call", "decision", "text", "disk", "tool_call", "error", "step"}
+
+
+def palette(color: bool) -> dict[str, str]:
+    return _COLORS if color else dict.fromkeys(_COLORS, "")
 
 
 def _fmt_duration(ms: Any) -> str:
@@ -16,62 +35,152 @@ def _fmt_duration(ms: Any) -> str:
     return f" {ms / 1000:.2f}s" if ms >= 1000 else f" {ms:.2f}ms"
 
 
+def _short(text: str, width: int = _PREVIEW) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def message_text(blob: Any) -> str:
+    """The readable text of a message blob in any of the formats (OpenAI, Anthropic, raw)."""
+    if isinstance(blob, str):
+        return blob
+    if not isinstance(blob, dict):
+        return "" if blob is None else str(blob)
+    content = blob.get("content")
+    if isinstance(content, str):
+        return content
+    parts: list[str] = []
+    for part in content if isinstance(content, list) else []:
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict):
+            text = part.get("text")
+            if isinstance(text, str):
+                parts.append(text)
+            elif part.get("type") in ("tool_use", "tool_result"):
+                parts.append(f"[{part['type']} {part.get('name') or part.get('tool_use_id', '')}]")
+    if not parts and blob.get("tool_calls"):
+        names = [
+            (c.get("function") or {}).get("name") for c in blob["tool_calls"] if isinstance(c, dict)
+        ]
+        parts.append(f"[tool_calls {', '.join(str(n) for n in names)}]")
+    return " ".join(parts)
+
+
+def _tokens(usage: Any) -> str:
+    if not isinstance(usage, dict):
+        return ""
+    i, o, t = usage.get("input_tokens"), usage.get("output_tokens"), usage.get("total_tokens")
+    if i is not None or o is not None:
+        total = t if t is not None else (i or 0) + (o or 0)
+        return f" tokens={total} ({i or 0} in, {o or 0} out)"
+    return "" if t is None else f" tokens={t}"
+
+
 def _detail(ev: dict[str, Any]) -> str:
     data = ev.get("data") or {}
-    if ev.get("type") == "llm_call":
-        usage = data.get("usage") or {}
-        tokens = usage.get("total_tokens")
+    typ = ev.get("type")
+    if typ == "llm_call":
         model = data.get("model") or ""
-        return f" model={model}" + (f" tokens={tokens}" if tokens is not None else "")
-    if ev.get("type") == "decision":
+        return f" model={model}" + _tokens(data.get("usage"))
+    if typ == "decision":
         return f" choice={data.get('choice')!r}"
-    if ev.get("type") == "text":
-        return f" {data.get('text')!r}"
-    return ""
+    if typ == "text":
+        return f" {_short(str(data.get('text')))!r}"
+    if typ == "disk":
+        return f" {data.get('disk_id')}:{data.get('path')}"
+    if typ == "tool_call":
+        return f" input={_compact(data.get('input'))}" if "input" in data else ""
+    if typ in _BUILTIN or not data:
+        return ""
+    return f" {_compact(data)}"
+
+
+def _compact(value: Any, width: int = 60) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+    except ValueError:
+        text = repr(value)
+    return _short(text, width)
+
+
+def format_item(
+    rec: dict[str, Any], *, color: bool = False, session: bool = False, ids: bool = False
+) -> str:
+    """One event or message (a record or a store model dumped to a dict) on one line;
+    ``session`` adds the session id's start, ``ids`` the item's id at the end."""
+    c = palette(color)
+    line = _format_item(rec, c, session)
+    return f"{line} {c['dim']}[{rec.get('id')}]{c['end']}" if ids else line
+
+
+def _format_item(rec: dict[str, Any], c: dict[str, str], session: bool) -> str:
+    ts = (rec.get("ts") or "")[11:23]
+    sid = f"{str(rec.get('session_id') or '-')[:13]} " if session else ""
+    if rec.get("kind") == "message":
+        text = _short(message_text(rec.get("blob")))
+        return f"{c['dim']}{ts}{c['end']} {sid}{c['bold']}{rec.get('role')}{c['end']}: {text}"
+    failed = rec.get("status") == "error"
+    mark = f"{c['error']}✗{c['end']}" if failed else f"{c['ok']}✓{c['end']}"
+    partial = f" {c['warn']}(partial){c['end']}" if rec.get("partial") else ""
+    name = f" {rec['name']}" if rec.get("name") else ""
+    line = (
+        f"{c['dim']}{ts}{c['end']} {sid}{mark} {c['type']}{rec.get('type')}{c['end']}"
+        f"{name}{_fmt_duration(rec.get('duration_ms'))}{_detail(rec)}{partial}"
+    )
+    err = rec.get("error")
+    if isinstance(err, dict):
+        line += f" {c['error']}{err.get('type')}: {err.get('message')}{c['end']}"
+    return line
+
+
+def _header(session: dict[str, Any], c: dict[str, str]) -> list[str]:
+    status = session.get("status")
+    tint = c["error"] if status in ("error", "timeout") else c["ok"] if status == "success" else ""
+    lines = [
+        f"{c['bold']}session {session.get('id')}{c['end']} {session.get('name') or ''} "
+        f"user={session.get('user')} status={tint}{status}{c['end']}"
+    ]
+    span = f"  started {session.get('started_at')}"
+    if session.get("ended_at"):
+        span += f", ended {session.get('ended_at')}"
+    lines.append(span)
+    rollup = session.get("rollup") or {}
+    if rollup.get("updated_at"):
+        lines.append(
+            f"  turns={rollup.get('turns')} tokens={rollup.get('tokens_in')} in, "
+            f"{rollup.get('tokens_out')} out, tool_calls={rollup.get('tool_calls')} "
+            f"errors={rollup.get('errors')}"
+        )
+    if session.get("configs"):
+        lines.append(f"  configs {json.dumps(session['configs'], ensure_ascii=False)}")
+    if session.get("summary"):
+        lines.append(f"  summary {session['summary']}")
+    return lines
 
 
 def render_timeline(
-    session: dict[str, Any] | None, items: Iterable[dict[str, Any]], *, color: bool = False
+    session: dict[str, Any] | None,
+    items: Iterable[dict[str, Any]],
+    *,
+    color: bool = False,
+    ids: bool = False,
 ) -> str:
     """``items`` are event and message records of one session, in any order."""
-    c = _COLORS if color else dict.fromkeys(_COLORS, "")
+    c = palette(color)
     records = sorted(items, key=lambda r: (r.get("ts") or "", r.get("id") or ""))
     children: dict[str | None, list[dict[str, Any]]] = {}
-    ids = {r.get("id") for r in records if r.get("kind") == "event"}
+    event_ids = {r.get("id") for r in records if r.get("kind") == "event"}
     for rec in records:
         parent = rec.get("parent_id") if rec.get("kind") == "event" else None
-        children.setdefault(parent if parent in ids else None, []).append(rec)
-    lines = []
-    if session is not None:
-        lines.append(
-            f"session {session.get('id')} {session.get('name') or ''} "
-            f"user={session.get('user')} status={session.get('status')}"
-        )
-        if session.get("configs"):
-            lines.append(f"  configs {session['configs']}")
+        children.setdefault(parent if parent in event_ids else None, []).append(rec)
+    lines = _header(session, c) if session is not None else []
 
     def walk(parent: str | None, depth: int) -> None:
         for rec in children.get(parent, []):
-            pad = "  " * (depth + 1)
-            ts = (rec.get("ts") or "")[11:23]
-            if rec.get("kind") == "message":
-                lines.append(f"{pad}{c['dim']}{ts}{c['end']} message {rec.get('role')}")
-                continue
-            err = rec.get("error")
-            mark = (
-                f"{c['error']}✗{c['end']}"
-                if rec.get("status") == "error"
-                else f"{c['ok']}✓{c['end']}"
-            )
-            partial = " (partial)" if rec.get("partial") else ""
-            line = (
-                f"{pad}{c['dim']}{ts}{c['end']} {mark} {rec.get('type')} {rec.get('name') or ''}"
-                f"{_fmt_duration(rec.get('duration_ms'))}{_detail(rec)}{partial}"
-            )
-            if err:
-                line += f" {c['error']}{err.get('type')}: {err.get('message')}{c['end']}"
-            lines.append(line)
-            walk(rec.get("id"), depth + 1)
+            lines.append("  " * (depth + 1) + format_item(rec, color=color, ids=ids))
+            if rec.get("kind") == "event":
+                walk(rec.get("id"), depth + 1)
 
     walk(None, 0)
     return "\n".join(lines)

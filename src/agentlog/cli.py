@@ -1,41 +1,308 @@
-"""The ``agentlog`` command (minimal: the collector's ``serve`` and ``keys``).
+"""The ``agentlog`` command: read recorded sessions from the terminal, import files, serve MCP.
 
-Each subcommand sets ``handler(args, client) -> int``; commands with ``opens_client=False``
-get no Client.
+Every reading command works on the local store (``./.agentlog/agentlog.db``, indexing
+``./.agentlog/events.jsonl`` first) unless ``--db URL`` names another store or ``--url`` a
+collector. User errors (bad arguments, unknown ids, unreachable stores) end with a one-line
+message on stderr and exit status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import inspect
+import json
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["build_parser", "main"]
+__all__ = ["UsageError", "main"]
+
+_Handler = Callable[[argparse.Namespace, Any], int]
+
+
+class UsageError(Exception):
+    """A mistake of the user's: reported as ``agentlog: error: <message>``, exit status 2."""
+
+
+def _number(kind: Callable[[str], Any], what: str, *, low: float, strict: bool) -> Any:
+    """An argparse type: ``kind(text)``, finite and above ``low`` (or at least ``low``)."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not (value > low if strict else value >= low) or value == float("inf"):
+            bound = f"more than {low:g}" if strict else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"must be {bound}, got {text}")
+        return value
+
+    return parse
+
+
+_positive_int = _number(int, "an integer", low=1, strict=False)
+_count = _number(int, "an integer", low=0, strict=False)
+_positive_float = _number(float, "a number", low=0, strict=True)
+
+
+def config_pair(text: str) -> tuple[str, Any]:
+    """``key=value``: the value as JSON when it parses (``2``, ``true``, ``{"a":1}``), else
+    the plain string, so ``--config env=prod`` and ``--config version=2`` both read naturally."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
+
+
+def _connection_options(p: argparse.ArgumentParser, *, sub: bool) -> None:
+    # The same options on the main parser and on every subcommand, so they may come before or
+    # after the command name; SUPPRESS keeps a subcommand's absent option from resetting one
+    # given before it.
+    d: Any = argparse.SUPPRESS if sub else None
+    g = p.add_argument_group("where to read")
+    g.add_argument("--db", default=d, metavar="URL",
+                   help="a store: a SQLite path, sqlite:///path or postgresql://... "
+                        "(default: ./.agentlog/agentlog.db)")  # fmt: skip
+    g.add_argument("--jsonl", default=d, metavar="PATH",
+                   help="index this JSONL file into the store before reading "
+                        "(default: ./.agentlog/events.jsonl when --db is not given)")  # fmt: skip
+    g.add_argument(
+        "--url", default=d, metavar="URL", help="a collector's base URL, e.g. http://127.0.0.1:8029"
+    )
+    g.add_argument(
+        "--api-key",
+        default=d,
+        metavar="KEY",
+        help="the collector API key (default: $AGENTLOG_API_KEY)",
+    )
+    c = p.add_mutually_exclusive_group()
+    c.add_argument("--color", dest="color", action="store_const", const=True, default=d,
+                   help="colour the output even when it is not a terminal")  # fmt: skip
+    c.add_argument("--no-color", dest="color", action="store_const", const=False, default=d,
+                   help="never colour the output (NO_COLOR is honoured too)")  # fmt: skip
+
+
+def _paging(p: argparse.ArgumentParser, *, limit: int = 50) -> None:
+    p.add_argument(
+        "--limit", type=_positive_int, default=limit, help=f"page size (default {limit})"
+    )
+    p.add_argument("--cursor", help="continue from the cursor printed by the previous page")
+    p.add_argument("--all", action="store_true", help="follow every page to the end")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
 
 
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
-    from .collector._cli import add_commands
 
-    parser = argparse.ArgumentParser(prog="agentlog", description="agentlog command line")
+    parser = argparse.ArgumentParser(
+        prog="agentlog",
+        description="Read agent sessions recorded by agentlog: list, timelines, queries, MCP.",
+    )
     parser.add_argument("--version", action="version", version=f"agentlog {__version__}")
+    _connection_options(parser, sub=False)
     subs = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_commands(subs)
+    common = argparse.ArgumentParser(add_help=False)
+    _connection_options(common, sub=True)
+
+    def cmd(name: str, handler: _Handler, help: str) -> argparse.ArgumentParser:
+        p = subs.add_parser(name, parents=[common], help=help, description=help)
+        p.set_defaults(handler=handler)
+        return p
+
+    from . import _cli_follow as follow
+    from . import _cli_read as read
+
+    p = cmd("sessions", read.sessions, "list sessions, newest first")
+    p.add_argument("--user", help="only this user's sessions")
+    p.add_argument("--status", choices=["running", "success", "error", "cancelled", "timeout"])
+    p.add_argument("--name", help="only sessions with exactly this name")
+    p.add_argument("--config", dest="configs", type=config_pair, action="append", default=[],
+                   metavar="KEY=VALUE",
+                   help="configs contain this key/value (repeatable; VALUE is JSON if it parses)")  # fmt: skip
+    p.add_argument("--oldest-first", action="store_true", help="oldest sessions first")
+    _paging(p)
+
+    p = cmd("timeline", read.timeline, "one session's timeline: nested spans, messages, errors")
+    p.add_argument("session", metavar="SESSION", help="the session id")
+    p.add_argument("--json", action="store_true", help="the session and its items as JSON")
+
+    p = cmd("events", read.events, "events of one session, or of every session")
+    p.add_argument("session", metavar="SESSION", nargs="?", help="the session id (default: all)")
+    p.add_argument("--type", dest="types", action="append", metavar="TYPE",
+                   help="only this event type or message role (repeatable)")  # fmt: skip
+    p.add_argument("--name", help="only events with this name")
+    p.add_argument("--newest-first", action="store_true", help="newest first (needs SESSION)")
+    _paging(p)
+
+    p = cmd("counts", read.counts, "event counts per time bucket or per session")
+    p.add_argument("--days", type=_positive_float, default=7.0, help="look back (default 7)")
+    p.add_argument("--bucket", choices=["minute", "hour", "day", "session"], default="hour")
+    p.add_argument("--type", help="only this event type or message role")
+    p.add_argument("--name", help="only events with this name")
+    p.add_argument("--json", action="store_true", help="the counts as JSON")
+
+    p = cmd("markers", read.markers, "how many events of a type come between markers")
+    p.add_argument("--marker", dest="marker_types", action="append", metavar="TYPE",
+                   help="a marker type (repeatable; default compaction)")  # fmt: skip
+    p.add_argument("--count-type", default="user",
+                   help="the event type or message role to count (default user)")  # fmt: skip
+    p.add_argument("--days", type=_positive_float, default=7.0, help="look back (default 7)")
+    p.add_argument("--json", action="store_true", help="the statistics as JSON")
+
+    p = cmd("context", read.context, "the items around one event or message")
+    p.add_argument("event", metavar="EVENT", help="the event or message id")
+    p.add_argument("--before", type=_count, default=5, help="items before (default 5)")
+    p.add_argument("--after", type=_count, default=5, help="items after (default 5)")
+    p.add_argument("--json", action="store_true", help="the context as JSON")
+
+    p = cmd("tail", follow.tail, "print new events and messages as they are recorded")
+    p.add_argument("--session", help="only this session")
+    p.add_argument("--type", dest="types", action="append", metavar="TYPE",
+                   help="only this event type or message role (repeatable)")  # fmt: skip
+    p.add_argument("-n", "--lines", type=_count, default=10,
+                   help="first print the last N existing items (default 10)")  # fmt: skip
+    p.add_argument("--interval", type=_positive_float, default=0.5,
+                   help="seconds between polls (default 0.5)")  # fmt: skip
+    p.add_argument("--max-events", type=_positive_int, help="stop after printing N items")
+    p.add_argument("--timeout", type=_positive_float, help="stop after S seconds")
+    p.add_argument("--json", action="store_true", help="one JSON object per line")
+
+    p = cmd("import", follow.import_file, "load records from a JSONL file into the store")
+    p.add_argument("file", metavar="FILE.jsonl", help="records, one JSON object per line")
+    p.add_argument("--batch-size", type=_positive_int, default=5000,
+                   help="records per ingest call (default 5000)")  # fmt: skip
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--progress", action="store_true", help="report every batch on stderr")
+    shown.add_argument("--quiet", action="store_true", help="no progress, only errors")
+
+    cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
+    _collector_commands(subs)
     return parser
+
+
+def _collector_commands(subs: Any) -> None:
+    """``serve`` and ``keys`` come from the collector, when it is installed."""
+    try:
+        module = importlib.import_module("agentlog.collector._cli")
+    except ImportError:
+        return
+    add = getattr(module, "add_commands", None)
+    if callable(add):
+        add(subs)
+
+
+def _mcp(args: argparse.Namespace, client: Any) -> int:
+    from .mcp import serve
+
+    serve(client)
+    return 0
+
+
+def open_client(args: argparse.Namespace) -> Any:
+    from .client import Client
+
+    url = getattr(args, "url", None)
+    if url:
+        if getattr(args, "db", None) or getattr(args, "jsonl", None):
+            raise UsageError(
+                "--url reads from a collector: it cannot be combined with --db/--jsonl"
+            )
+        if "base_url" not in inspect.signature(Client).parameters:
+            raise UsageError(
+                "--url: this installation of agentlog has no HTTP client for a collector"
+            )
+        key = getattr(args, "api_key", None) or os.environ.get("AGENTLOG_API_KEY")
+        return Client(base_url=url, api_key=key)
+    db, jsonl = getattr(args, "db", None), getattr(args, "jsonl", None)
+    if db and db.startswith(("postgresql://", "postgres://")):
+        _check_postgres(db)
+    try:
+        if db is None and jsonl is None:
+            return Client()
+        return Client(db=db, jsonl=jsonl)
+    except ImportError as exc:
+        raise UsageError(f"--db {db}: a missing dependency ({exc.name}); "
+                         "install agentlog[postgres]") from None  # fmt: skip
+    except Exception as exc:
+        raise UsageError(f"cannot open the store {db or '.agentlog/agentlog.db'}: {exc}") from None
+
+
+def _check_postgres(url: str) -> None:
+    """Fail in seconds, with the server's own words, where the pool would retry for 30 s."""
+    try:
+        import psycopg
+    except ImportError:
+        raise UsageError(f"--db {url}: PostgreSQL needs agentlog[postgres]") from None
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        raise UsageError(f"cannot connect to {url}: {' '.join(str(exc).split())}") from None
+
+
+def _user_error(exc: BaseException) -> str | None:
+    """The message for an exception that is the user's to fix, or None for a real bug."""
+    from pydantic import ValidationError
+
+    from ._errors import AgentlogError
+
+    if isinstance(exc, UsageError | AgentlogError):
+        return str(exc)
+    if isinstance(exc, ValidationError):
+        return f"unexpected data: {exc.errors()[0]['msg']}"
+    if isinstance(exc, OSError):
+        return str(exc)
+    try:
+        import httpx
+    except ImportError:  # pragma: no cover - httpx is a dependency
+        return None
+    if isinstance(exc, httpx.HTTPStatusError):
+        return f"{exc.request.url}: HTTP {exc.response.status_code} {exc.response.text[:200]}"
+    if isinstance(exc, httpx.HTTPError):
+        return f"cannot reach the collector: {exc}"
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-    except SystemExit as exc:
+    except SystemExit as exc:  # argparse has printed usage and the error
         return exc.code if isinstance(exc.code, int) else 2
-    handler: Any = getattr(args, "handler", None)
+    handler: _Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return 2
-    return int(handler(args, None))
+    client = None
+    try:
+        # Commands that need no Client (the collector's serve and keys) say opens_client=False.
+        if getattr(args, "opens_client", True):
+            client = open_client(args)
+        return int(handler(args, client))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader (``| head``) went away: stop quietly, and keep Python from complaining
+        # about the unflushable stdout at exit.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
+    except Exception as exc:
+        message = _user_error(exc)
+        if message is None:
+            raise
+        print(f"agentlog: error: {message}", file=sys.stderr)
+        return 2
+    finally:
+        if client is not None:
+            client.close()
 
 
 if __name__ == "__main__":

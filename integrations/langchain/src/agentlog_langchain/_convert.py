@@ -1,0 +1,142 @@
+"""LangChain objects (messages, LLM results, documents) as the JSON that agentlog records.
+
+Every function here is called from a guarded callback, and still keeps to plain attribute
+reads with defaults: a message class from a newer langchain-core must not lose the event.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agentlog._serialize import to_jsonable
+
+__all__ = [
+    "documents_data",
+    "error_kind",
+    "generation_data",
+    "message_data",
+    "messages_data",
+    "model_and_provider",
+    "tool_calls_data",
+]
+
+_ROLES = {
+    "human": "user", "ai": "assistant", "system": "system", "tool": "tool",
+    "HumanMessageChunk": "user", "AIMessageChunk": "assistant",
+    "SystemMessageChunk": "system", "ToolMessageChunk": "tool",
+}  # fmt: skip
+# Not failures: the run was stopped on purpose (consumer broke out of a stream, task
+# cancelled, a LangGraph interrupt or hand-off unwinding the graph).
+_STOPS = frozenset(
+    {"GeneratorExit", "CancelledError", "GraphBubbleUp", "GraphInterrupt", "ParentCommand"}
+)
+
+
+def error_kind(error: BaseException) -> str:
+    """``"stopped"`` for a deliberate stop (recorded as partial), else ``"error"``."""
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return "stopped" if names & _STOPS else "error"
+
+
+def tool_calls_data(message: Any) -> list[dict[str, Any]] | None:
+    calls = getattr(message, "tool_calls", None)
+    if not calls:
+        return None
+    out = []
+    for call in calls:
+        get = call.get if isinstance(call, dict) else lambda k, c=call: getattr(c, k, None)
+        out.append({"id": get("id"), "name": get("name"), "args": to_jsonable(get("args"))})
+    return out
+
+
+def message_data(message: Any) -> dict[str, Any]:
+    mtype = getattr(message, "type", None)
+    if mtype in ("chat", "ChatMessageChunk"):
+        role = getattr(message, "role", None)
+    else:
+        role = _ROLES.get(str(mtype), mtype)
+    out: dict[str, Any] = {"role": role, "content": to_jsonable(getattr(message, "content", None))}
+    name = getattr(message, "name", None)
+    if name:
+        out["name"] = name
+    calls = tool_calls_data(message)
+    if calls:
+        out["tool_calls"] = calls
+    call_id = getattr(message, "tool_call_id", None)
+    if call_id:
+        out["tool_call_id"] = call_id
+    return out
+
+
+def messages_data(messages: Any) -> list[dict[str, Any]]:
+    return [message_data(m) for m in messages or ()]
+
+
+def _usage(message: Any, llm_output: Any) -> dict[str, Any] | None:
+    meta = getattr(message, "usage_metadata", None)
+    if isinstance(meta, dict) and meta:
+        usage = {
+            "input_tokens": meta.get("input_tokens"),
+            "output_tokens": meta.get("output_tokens"),
+            "total_tokens": meta.get("total_tokens"),
+        }
+        for key in ("input_token_details", "output_token_details"):
+            if meta.get(key):
+                usage[key] = to_jsonable(meta[key])
+        return usage
+    # Plain LLMs (and older chat integrations) report OpenAI-style counts in llm_output.
+    raw = llm_output.get("token_usage") or llm_output.get("usage") if llm_output else None
+    if isinstance(raw, dict) and raw:
+        inp = raw.get("prompt_tokens", raw.get("input_tokens"))
+        out = raw.get("completion_tokens", raw.get("output_tokens"))
+        total = raw.get("total_tokens")
+        if total is None and (inp is not None or out is not None):
+            total = (inp or 0) + (out or 0)
+        return {"input_tokens": inp, "output_tokens": out, "total_tokens": total}
+    return None
+
+
+def generation_data(result: Any) -> dict[str, Any]:
+    """``response``, ``tool_calls`` and ``usage`` from an ``LLMResult`` (first generation)."""
+    generations = getattr(result, "generations", None) or []
+    first = generations[0][0] if generations and generations[0] else None
+    llm_output = getattr(result, "llm_output", None)
+    llm_output = llm_output if isinstance(llm_output, dict) else {}
+    if first is None:
+        return {"usage": _usage(None, llm_output)}
+    message = getattr(first, "message", None)
+    if message is None:  # a text LLM
+        return {"response": getattr(first, "text", None), "usage": _usage(None, llm_output)}
+    content = getattr(message, "content", None)
+    return {
+        "response": to_jsonable(content),
+        "tool_calls": tool_calls_data(message),
+        "usage": _usage(message, llm_output),
+        "finish_reason": (getattr(message, "response_metadata", None) or {}).get("finish_reason"),
+    }
+
+
+def model_and_provider(
+    metadata: dict[str, Any] | None, params: dict[str, Any], serialized: Any
+) -> tuple[str | None, str | None]:
+    meta = metadata or {}
+    model = meta.get("ls_model_name") or params.get("model") or params.get("model_name")
+    provider = meta.get("ls_provider") or params.get("_type")
+    if provider is None and isinstance(serialized, dict):
+        ids = serialized.get("id") or []
+        provider = ids[-1] if ids else None
+    return (str(model) if model is not None else None, str(provider) if provider else None)
+
+
+def documents_data(documents: Any) -> list[dict[str, Any]]:
+    out = []
+    for doc in documents or ():
+        entry: dict[str, Any] = {
+            "page_content": getattr(doc, "page_content", None),
+            "metadata": to_jsonable(getattr(doc, "metadata", None)),
+        }
+        doc_id = getattr(doc, "id", None)
+        if doc_id is not None:
+            entry["id"] = doc_id
+        out.append(entry)
+    return out
