@@ -192,11 +192,25 @@ class QueryAPI(_API):
 class Client:
     """``Client()``: the local store (``./.agentlog/agentlog.db``, indexing
     ``./.agentlog/events.jsonl`` first); ``Client(db="postgresql://...")`` or any store URL;
-    ``Client(transport=...)`` for a custom transport. ``project`` scopes every operation."""
+    ``Client(base_url="http://host:8029", api_key=...)`` for a collector (the key's project;
+    ``$AGENTLOG_API_KEY`` when ``api_key`` is not given);
+    ``Client(transport=...)`` for a custom transport. ``project`` scopes every local operation."""
 
     def __init__(self, *, db: str | os.PathLike[str] | None = None, project: str = "default",
                  jsonl: str | os.PathLike[str] | None = None,
-                 transport: Transport | None = None, **store_options: Any) -> None:  # fmt: skip
+                 transport: Transport | None = None, base_url: str | None = None,
+                 api_key: str | None = None, timeout: float = 30.0,
+                 **store_options: Any) -> None:  # fmt: skip
+        if base_url is not None:
+            if transport is not None or db is not None or jsonl is not None or store_options:
+                raise ValueError("base_url: a remote Client takes no db, jsonl, transport or "
+                                 "store options")  # fmt: skip
+            from ._http_transport import HttpTransport
+
+            key = api_key if api_key is not None else os.environ.get("AGENTLOG_API_KEY")
+            transport = HttpTransport(base_url, api_key=key, timeout=timeout)
+        elif api_key is not None:
+            raise ValueError("api_key: only used with base_url='http://...'")
         if transport is None:
             if db is None and jsonl is None:
                 jsonl = ".agentlog/events.jsonl"

@@ -80,3 +80,15 @@ def test_data_of_one_project_is_invisible_from_another(store: SqlStore) -> None:
     with pytest.raises(LookupError):
         store.get_events("s1", project="b")
     assert store.iterate_events(project="b").events == []
+
+
+def test_a_stub_session_starts_at_its_earliest_item_across_batches(store: SqlStore) -> None:
+    store.ingest([event("s1", 5)])
+    store.ingest([event("s1", 2)])
+    assert store.get_session("s1").started_at == ts(2)
+
+
+def test_empty_batch_is_an_empty_result(store: SqlStore) -> None:
+    result = store.ingest([])
+    assert (result.accepted, result.rejected) == ([], [])
+    assert store.list_sessions().items == []

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -38,6 +39,40 @@ __all__ = [
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
                "parent_session_id", "rec_us", "sort_us", "last_activity_us")  # fmt: skip
+
+
+@dataclass
+class _Batch:
+    """What one ingest call knows across its chunks."""
+
+    project: str
+    now: int = field(default_factory=now_us)
+    stored: dict[str, dict[str, Any]] = field(default_factory=dict)
+    activity: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Rows:
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: list[tuple[Any, ...]] = field(default_factory=list)
+    messages: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+def _parse(
+    records: Sequence[Any], base: int, rejected: list[RejectedRecord]
+) -> list[tuple[int, SessionRecord | EventRecord | MessageRecord]]:
+    parsed: list[tuple[int, SessionRecord | EventRecord | MessageRecord]] = []
+    for i, obj in enumerate(records, start=base):
+        if not isinstance(obj, dict):
+            rejected.append(RejectedRecord(index=i, reason="record: must be a JSON object"))
+            continue
+        try:
+            parsed.append((i, parse_record(obj)))
+        except pydantic.ValidationError as exc:
+            rid = obj.get("id")
+            rejected.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
+                                           reason=validation_reason(exc)))  # fmt: skip
+    return parsed
 
 
 class Conn(Protocol):
@@ -146,78 +181,79 @@ class StoreCore:
 
     # -- ingest --------------------------------------------------------------------------------
     def ingest(self, records: Sequence[Any], *, project: str = "default") -> IngestResult:
+        """Validate each record on its own; store the valid ones in one transaction."""
         rejected: list[RejectedRecord] = []
-        parsed: list[tuple[int, SessionRecord | EventRecord | MessageRecord]] = []
-        for i, obj in enumerate(records):
-            rid = obj.get("id") if isinstance(obj, dict) else None
-            rid = rid if isinstance(rid, str) else None
-            if not isinstance(obj, dict):
-                rejected.append(RejectedRecord(index=i, reason="record: must be a JSON object"))
-                continue
-            try:
-                parsed.append((i, parse_record(obj)))
-            except pydantic.ValidationError as exc:
-                rejected.append(RejectedRecord(index=i, id=rid, reason=validation_reason(exc)))
         accepted: list[str] = []
-        touched: set[str] = set()
+        parsed = _parse(records, 0, rejected)
+        state = _Batch(project)
         if parsed:
             with self._tx(write=True) as conn:
-                accepted, touched = self._ingest_tx(conn, parsed, project, rejected)
-            self._after_ingest(touched)
+                self._write(conn, state, self._prepare(conn, parsed, state, rejected, accepted))
+        if state.activity:
+            self._after_ingest(set(state.activity))
         rejected.sort(key=lambda r: r.index)
         return IngestResult(accepted=accepted, rejected=rejected)
 
-    def _ingest_tx(
+    def _prepare(
         self, conn: Conn, parsed: list[tuple[int, SessionRecord | EventRecord | MessageRecord]],
-        project: str, rejected: list[RejectedRecord],
-    ) -> tuple[list[str], set[str]]:  # fmt: skip
-        now = now_us()
+        state: _Batch, rejected: list[RejectedRecord], accepted: list[str],
+    ) -> _Rows:  # fmt: skip
+        project, stored = state.project, state.stored
         sids = {r.id if isinstance(r, SessionRecord) else r.session_id for _, r in parsed}
-        sids.discard(None)
-        stored = self._session_rows(conn, [s for s in sids if s is not None])
-        changed: dict[str, dict[str, Any]] = {}
-        events: list[tuple[Any, ...]] = []
-        messages: list[tuple[Any, ...]] = []
-        activity: dict[str, int] = {}
-        accepted: list[str] = []
+        stored.update(
+            self._session_rows(conn, [s for s in sids if s is not None and s not in stored])
+        )
+        rows = _Rows()
         for i, rec in parsed:
             sid = rec.id if isinstance(rec, SessionRecord) else rec.session_id
-            if sid is not None:
-                owner = stored.get(sid, {}).get("project", project)
-                if owner != project:
-                    rejected.append(RejectedRecord(index=i, id=rec.id, reason=(
-                        f"session_id: session {sid!r} belongs to another project")))  # fmt: skip
-                    continue
+            if sid is not None and stored.get(sid, {}).get("project", project) != project:
+                rejected.append(RejectedRecord(index=i, id=rec.id, reason=(
+                    f"session_id: session {sid!r} belongs to another project")))  # fmt: skip
+                continue
             if isinstance(rec, SessionRecord):
-                row = merge_session(stored.get(rec.id), rec, now)
+                row = merge_session(stored.get(rec.id), rec, state.now)
                 row["project"] = project
-                stored[rec.id] = changed[rec.id] = row
+                stored[rec.id] = rows.sessions[rec.id] = row
             else:
-                row_t = event_row(rec, project) if isinstance(rec, EventRecord) else (
-                    message_row(rec, project))  # fmt: skip
-                (events if isinstance(rec, EventRecord) else messages).append(row_t)
+                if isinstance(rec, EventRecord):
+                    row_t = event_row(rec, project)
+                    rows.events.append(row_t)
+                    ts = max(row_t[6], row_t[7] or 0)
+                else:
+                    row_t = message_row(rec, project)
+                    rows.messages.append(row_t)
+                    ts = row_t[3]
                 if sid is not None:
-                    ts = max(row_t[6], row_t[7] or 0) if isinstance(rec, EventRecord) else row_t[3]
-                    activity[sid] = max(activity.get(sid, ts), ts)
-                    if sid not in stored:  # data before its session record: a stub session
-                        stored[sid] = changed[sid] = {
+                    state.activity[sid] = max(state.activity.get(sid, ts), ts)
+                    known = stored.get(sid)
+                    if known is None:  # data before its session record: a stub session
+                        known = stored[sid] = {
                             "project": project, "status": "running", "started_us": None,
                             "sort_us": ts, "rec_us": None, "last_activity_us": ts,
                             **dict.fromkeys(("name", "user_id", "configs", "summary",
                                              "ended_us", "parent_session_id")),
                         }  # fmt: skip
-                    elif sid in changed and changed[sid]["rec_us"] is None:
-                        changed[sid]["sort_us"] = min(changed[sid]["sort_us"], ts)
+                        rows.sessions[sid] = known
+                    elif known["started_us"] is None and ts < known["sort_us"]:
+                        known["sort_us"] = ts  # a stub starts at its earliest item
+                        rows.sessions[sid] = known
             accepted.append(rec.id)
-        self._upsert_sessions(conn, project, changed)
-        if events:
-            self._bulk_insert(conn, "events", EVENT_COLS, events)
-        if messages:
-            self._bulk_insert(conn, "messages", MESSAGE_COLS, messages)
+        return rows
+
+    def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
+        self._upsert_sessions(conn, state.project, rows.sessions)
+        if rows.events:
+            self._bulk_insert(conn, "events", EVENT_COLS, rows.events)
+        if rows.messages:
+            self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
+        activity: dict[str, int] = {}
+        for table_rows, ts_i in ((rows.events, 6), (rows.messages, 3)):
+            for r in table_rows:
+                if r[2] is not None:
+                    activity[r[2]] = max(activity.get(r[2], 0), r[ts_i])
         if activity:
             conn.many(
                 f"UPDATE sessions SET last_activity_us = "
                 f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ? WHERE id = ?",
-                [(ts, now, sid) for sid, ts in activity.items()],
+                [(ts, state.now, sid) for sid, ts in activity.items()],
             )
-        return accepted, set(activity)

@@ -10,15 +10,22 @@ takes its counts back out.
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ._core import Conn
 
-__all__ = ["HOUR_US", "MINUTE_US", "ROLLUPS", "add_counts", "count_rows", "remove_session",
-           "select_counts", "upsert_sql"]  # fmt: skip
+__all__ = [
+    "BATCH_COLS",
+    "BATCH_OF",
+    "HOUR_US",
+    "MINUTE_US",
+    "ROLLUPS",
+    "from_batch_sql",
+    "remove_session",
+    "select_counts",
+    "upsert_sql",
+]
 
 MINUTE_US = 60_000_000
 HOUR_US = 3_600_000_000
@@ -56,6 +63,23 @@ ROLLUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
 }  # fmt: skip
 
 
+# The finest grouping of new rows, from which every count table is summed: one pass over the
+# new rows instead of one per table.
+BATCH_COLS = "project, minute, hour, session_id, kind, type, name"
+BATCH_OF = {
+    "events": f"project, {_M}, {_H}, session_id, 'e', type, {_NAME}",
+    "messages": f"project, {_M}, {_H}, session_id, 'm', role, ''",
+}
+
+
+def from_batch_sql(table: str, batch: str) -> str:
+    """``INSERT INTO table`` summing the grouped new rows held in ``batch``."""
+    cols, sources = ROLLUPS[table]
+    cond = _SESSION if sources["events"][1] == _SESSION else _ALL
+    return (f"INSERT INTO {table} ({cols}, n) SELECT {cols}, SUM(n) FROM {batch} WHERE {cond} "
+            f"GROUP BY {cols} ON CONFLICT ({cols}) DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
+
+
 def upsert_sql(table: str) -> str:
     cols = ROLLUPS[table][0]
     marks = ", ".join("?" * (cols.count(",") + 2))
@@ -71,39 +95,6 @@ def select_counts(table: str, source: str, rows_from: str, where: str = "TRUE") 
     return (f"INSERT INTO {table} ({cols}, n) SELECT {expr}, count(*) FROM {rows_from} "
             f"WHERE {cond} AND {where} GROUP BY {group} ON CONFLICT ({cols}) "
             f"DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
-
-
-def _div(a: int, b: int) -> int:
-    """Integer division truncating toward zero, as SQL's ``/`` on integers does."""
-    q = abs(a) // b
-    return q if a >= 0 else -q
-
-
-def count_rows(source: str, rows: Sequence[tuple[Any, ...]]) -> dict[str, Counter[tuple[Any, ...]]]:
-    """The counts that ``rows`` (rows of ``source`` in its column order) add to each table."""
-    out: dict[str, Counter[tuple[Any, ...]]] = {t: Counter() for t in ROLLUPS}
-    minutes, totals, hours = out["event_minutes"], out["minute_totals"], out["event_hours"]
-    per_session, session_totals = out["session_hours"], out["session_totals"]
-    events = source == "events"
-    for r in rows:
-        if events:
-            project, sid, typ, name, ts, kind = r[0], r[2], r[4], r[5] or "", r[6], "e"
-        else:
-            project, sid, typ, name, ts, kind = r[0], r[2], r[4], "", r[3], "m"
-        minute, hour = _div(ts, MINUTE_US), _div(ts, HOUR_US)
-        minutes[(project, minute, kind, typ, name)] += 1
-        totals[(project, minute)] += 1
-        hours[(project, hour, kind, typ, name)] += 1
-        if sid is not None:
-            per_session[(project, hour, sid, kind, typ)] += 1
-            session_totals[(project, hour, sid)] += 1
-    return out
-
-
-def add_counts(conn: Conn, counts: dict[str, Counter[tuple[Any, ...]]], sign: int = 1) -> None:
-    for table, counter in counts.items():
-        if counter:
-            conn.many(upsert_sql(table), [(*k, sign * n) for k, n in counter.items()])
 
 
 def remove_session(conn: Conn, project: str, session_id: str) -> None:

@@ -24,6 +24,7 @@ from ._rows import (
     now_us,
     session_from_row,
     to_us,
+    us_to_ts,
 )
 
 __all__ = ["SessionsMixin"]
@@ -67,7 +68,7 @@ class SessionsMixin(StoreCore):
         now = now_us()
         try:
             rec = SessionRecord(id=rec_id, name=name, user=user, configs=configs,
-                                status="running", started_at=started_at or _ts(now),
+                                status="running", started_at=started_at or us_to_ts(now),
                                 parent_session_id=parent_session_id)  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from None
@@ -239,9 +240,3 @@ class SessionsMixin(StoreCore):
             return merged
 
     _for_update = ""
-
-
-def _ts(us: int) -> str:
-    from ._rows import us_to_ts
-
-    return us_to_ts(us) or ""

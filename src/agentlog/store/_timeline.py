@@ -127,7 +127,7 @@ class TimelineMixin(StoreCore):
         base = "project = ? AND session_id = ?"
         with self._tx() as conn:
             self._require_session(conn, session_id, project)
-            msgs = self._window(conn, "messages", MESSAGE_COLS, 3, base, [project, session_id],
+            msgs = self._window(conn, "messages", MESSAGE_COLS, base, [project, session_id],
                                 key, op, order, limit + 1)  # fmt: skip
             more = len(msgs) > limit
             msgs = msgs[:limit]
@@ -138,7 +138,7 @@ class TimelineMixin(StoreCore):
                 if cut is not None:
                     cond += f" AND (ts_us, id) {end_op} (?, ?)"
                     params = [*params, *cut]
-                events = self._window(conn, "events", EVENT_COLS, 6, cond, params, key, op,
+                events = self._window(conn, "events", EVENT_COLS, cond, params, key, op,
                                       order, max_events + 1)  # fmt: skip
                 if len(events) > max_events:
                     events = events[:max_events]
@@ -151,10 +151,9 @@ class TimelineMixin(StoreCore):
 
     @staticmethod
     def _window(
-        conn: Conn, table: str, cols: str, ts_col: int, cond: str, params: list[Any],
+        conn: Conn, table: str, cols: str, cond: str, params: list[Any],
         key: list[Any] | None, op: str, order: str, limit: int,
     ) -> list[tuple[Any, ...]]:  # fmt: skip
-        del ts_col
         if key is not None:
             cond += f" AND (ts_us, id) {op} (?, ?)"
             params = [*params, *key]

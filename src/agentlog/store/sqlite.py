@@ -20,9 +20,9 @@ from typing import Any
 import orjson
 
 from ._contains import json_contains
-from ._core import Conn, chunks
+from ._core import Conn
 from ._jsonl_index import JsonlIndexMixin
-from ._rollup import add_counts, count_rows
+from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, from_batch_sql
 from ._rows import dumps
 from ._store import SqlStore, check_options
 
@@ -109,6 +109,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         c.execute("PRAGMA synchronous=NORMAL")
         c.execute("PRAGMA foreign_keys=OFF")
         c.execute("PRAGMA busy_timeout=30000")
+        c.execute("PRAGMA temp_store=MEMORY")  # the GROUP BYs of counting and ingest
         c.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of big batches stay in memory
         c.create_function("json_contains", 2, _contains, deterministic=True)
         self._local.conn = c
@@ -131,34 +132,19 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         c.execute("COMMIT")
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
-        # Only rows new to the table may be counted. The usual batch is all new: insert it
-        # plainly under a savepoint; if a key exists, undo and insert only the unknown ids.
-        assert isinstance(conn, _Conn)
+        # Rows really inserted get rowids above the current maximum (the write lock is held),
+        # so exactly those are counted: grouped once into a temporary table, then summed into
+        # each count table. Ids already stored are skipped and not counted.
+        row = conn.one(f"SELECT COALESCE(max(rowid), 0) FROM {table}")
+        before = row[0] if row else 0
         marks = ", ".join("?" * len(rows[0]))
-        conn.c.execute("SAVEPOINT bulk")
-        try:
-            conn.c.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", rows)
-            fresh = rows
-        except sqlite3.IntegrityError:
-            conn.c.execute("ROLLBACK TO bulk")
-            fresh = self._unknown(conn, table, rows)
-            conn.c.executemany(f"INSERT INTO {table} ({cols}) VALUES ({marks})", fresh)
-        conn.c.execute("RELEASE bulk")
-        add_counts(conn, count_rows(table, fresh))
-
-    @staticmethod
-    def _unknown(conn: Conn, table: str, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        known: set[tuple[str, str]] = set()
-        for part in chunks(rows):
-            marks = ",".join("(?, ?)" for _ in part)
-            known.update(conn.q(f"SELECT project, id FROM {table} WHERE (project, id) IN "
-                                f"(VALUES {marks})", [x for r in part for x in r[:2]]))  # fmt: skip
-        fresh = []
-        for r in rows:
-            if (r[0], r[1]) not in known:
-                known.add((r[0], r[1]))
-                fresh.append(r)
-        return fresh
+        conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
+        conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
+        conn.run("DELETE FROM temp.new_counts")
+        conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM {table} "
+                 "WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
+        for counts in ROLLUPS:
+            conn.run(from_batch_sql(counts, "temp.new_counts"))
 
     def _greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"

@@ -1,0 +1,246 @@
+"""Collector ingest over HTTP: 4 concurrent agent processes into SQLite and into PostgreSQL.
+
+A real collector (``agentlog serve``, one uvicorn process) runs on 127.0.0.1. Each agent
+process records ``--events`` tool calls through the SDK with the ``http`` exporter (batches of
+``--batch``, gzip); the time of every ``POST /v1/ingest`` is taken in the agent. The agents
+start together once all are set up. Reported per store: events/s from the start to the last
+batch acknowledged (all agents together),
+p50/p99 latency per batch, and a check that every event is stored exactly once.
+
+``--mode raw`` measures the collector alone: the agents post pre-built gzip batches as fast as
+it answers, without the SDK recording them first.
+
+    python benchmarks/collector_ingest.py [--events 50000] [--agents 4] [--batch 512]
+        [--mode sdk|raw] [--stores sqlite,postgres] [--workers 1 (PostgreSQL only)]
+        [--pg postgresql://postgres@127.0.0.1/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+KEY = "bench-key-0123456789"
+TARGET = 50_000.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _timed_sends(exporter: Any, latencies: list[float]) -> None:
+    send = exporter.client.send
+
+    def timed(lines: list[bytes]) -> Any:
+        t = time.perf_counter()
+        try:
+            return send(lines)
+        finally:
+            latencies.append(time.perf_counter() - t)
+
+    exporter.client.send = timed
+
+
+def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go: Any) -> None:
+    import agentlog
+    from agentlog.exporters.http import HttpExporter
+
+    latencies: list[float] = []
+    exporter = HttpExporter(url, api_key=KEY, spool_dir=spool)
+    _timed_sends(exporter, latencies)
+    agentlog.init(exporter=exporter, max_batch=batch, max_queue=max(100_000, n + 1000))
+    out.put("ready")
+    go.wait()
+    t0 = time.perf_counter()
+    with agentlog.session(f"bench-{tag}", user=tag):
+        for i in range(n):
+            agentlog.track_tool_call("search_kb", input={"query": f"{tag} reset password {i}"},
+                                     output=["doc1", "doc2"], duration_ms=1.5)  # fmt: skip
+    agentlog.flush(120.0)
+    t1 = time.perf_counter()
+    st = agentlog.status()
+    agentlog.shutdown()
+    out.put({"t0": t0, "t1": t1, "latencies": latencies, "observed": st.observed,
+             "failed": st.failed, "dropped": st.dropped, "spooled": st.spooled})  # fmt: skip
+
+
+def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go: Any) -> None:
+    from agentlog._ids import format_ts, new_id_str, now_ns
+
+    sid = new_id_str()
+    lines = []
+    for i in range(n):
+        ts = now_ns()
+        lines.append(orjson.dumps({
+            "v": 1, "kind": "event", "id": new_id_str(), "session_id": sid, "parent_id": None,
+            "type": "tool_call", "name": "search_kb", "ts": format_ts(ts),
+            "end_ts": format_ts(ts + 1_500_000), "duration_ms": 1.5, "status": "ok",
+            "partial": False, "data": {"input": {"query": f"{tag} reset password {i}"},
+                                       "output": ["doc1", "doc2"]},
+            "error": None, "trace_id": None, "span_id": None}))  # fmt: skip
+    bodies = [gzip.compress(b'{"records":[' + b",".join(lines[i : i + batch]) + b"]}", 5)
+              for i in range(0, n, batch)]  # fmt: skip
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Encoding": "gzip",
+               "Content-Type": "application/json"}  # fmt: skip
+    latencies = []
+    accepted = 0
+    with httpx.Client(timeout=60.0, trust_env=False) as client:
+        out.put("ready")
+        go.wait()
+        t0 = time.perf_counter()
+        for body in bodies:
+            t = time.perf_counter()
+            r = client.post(url + "/v1/ingest", content=body, headers=headers)
+            latencies.append(time.perf_counter() - t)
+            r.raise_for_status()
+            accepted += len(r.json()["accepted"])
+        t1 = time.perf_counter()
+    out.put({"t0": t0, "t1": t1, "latencies": latencies, "observed": accepted, "failed": 0,
+             "dropped": 0, "spooled": 0})  # fmt: skip
+
+
+def _start_collector(db: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, AGENTLOG_API_KEYS=f"{KEY}:bench")
+    cmd = [sys.executable, "-m", "agentlog.cli", "serve", "--db", db, "--host", "127.0.0.1",
+           "--port", str(port), "--log-level", "warning", "--workers", str(workers)]  # fmt: skip
+    with open(log, "ab") as f:
+        proc = subprocess.Popen(cmd, env=env, stdout=f, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 30
+    with httpx.Client(timeout=1.0, trust_env=False) as probe:
+        while True:
+            try:
+                if probe.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    return proc
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise SystemExit(f"the collector did not start: {log.read_text()[-2000:]}")
+            threading.Event().wait(0.05)
+
+
+def _stored_events(url: str) -> int:
+    from agentlog import Client
+
+    total = 0
+    with Client(base_url=url, api_key=KEY) as client:
+        for s in client.sessions.list(limit=200).items:
+            cursor = None
+            while True:
+                page = client.query.iterate_events(session_id=s.id, types=["tool_call"],
+                                                   cursor=cursor, limit=1000)  # fmt: skip
+                total += len(page.events)
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+    return total
+
+
+def run(store: str, db: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    workers = args.workers if store == "postgres" else 1  # SQLite: one writer, one worker
+    proc = _start_collector(db, port, tmp / f"{store}.log", workers)
+    try:
+        ctx = mp.get_context("spawn")
+        out, go = ctx.Queue(), ctx.Event()
+        target = _agent_sdk if args.mode == "sdk" else _agent_raw
+        procs = [ctx.Process(target=target, args=(url, args.events, args.batch, f"a{i}",
+                                                   str(tmp / f"spool-{store}-{i}"), out, go))
+                 for i in range(args.agents)]  # fmt: skip
+        for p in procs:
+            p.start()
+        for _ in procs:  # every agent started and set up: they begin together
+            assert out.get(timeout=300) == "ready"
+        go.set()
+        results = [out.get(timeout=600) for _ in procs]
+        for p in procs:
+            p.join(60)
+        stored = _stored_events(url)
+    finally:
+        proc.terminate()
+        proc.wait(30)
+    lat = sorted(x for r in results for x in r["latencies"])
+    wall = max(r["t1"] for r in results) - min(r["t0"] for r in results)
+    total = args.events * args.agents
+    return {
+        "store": store, "mode": args.mode, "workers": workers, "agents": args.agents, "events": total,
+        "batch": args.batch, "wall_s": round(wall, 2), "events_per_s": round(total / wall),
+        "batches": len(lat),
+        "p50_ms": round(statistics.median(lat) * 1000, 1),
+        "p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))] * 1000, 1),
+        "max_ms": round(lat[-1] * 1000, 1),
+        "stored": stored, "failed": sum(r["failed"] for r in results),
+        "dropped": sum(r["dropped"] for r in results),
+        "spooled": sum(r["spooled"] for r in results),
+    }  # fmt: skip
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--events", type=int, default=50_000, help="events per agent")
+    ap.add_argument("--agents", type=int, default=4)
+    ap.add_argument("--batch", type=int, default=512)
+    ap.add_argument("--mode", choices=["sdk", "raw"], default="sdk")
+    ap.add_argument("--stores", default="sqlite,postgres")
+    ap.add_argument("--workers", type=int, default=1, help="collector workers for PostgreSQL")
+    ap.add_argument("--pg", default=os.environ.get(
+        "AGENTLOG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"))  # fmt: skip
+    ap.add_argument("--json", action="store_true", help="print one JSON line per store")
+    args = ap.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        for store in args.stores.split(","):
+            if store == "sqlite":
+                rows.append(run(store, f"sqlite:///{tmp / 'bench.db'}", args, tmp))
+            elif store == "postgres":
+                import psycopg
+
+                schema = f"agentlog_bench_{uuid.uuid4().hex[:8]}"
+                with psycopg.connect(args.pg, autocommit=True) as c:
+                    c.execute(f'CREATE SCHEMA "{schema}"')
+                sep = "&" if "?" in args.pg else "?"
+                try:
+                    rows.append(run(store, f"{args.pg}{sep}options=-csearch_path%3D{schema}",
+                                    args, tmp))  # fmt: skip
+                finally:
+                    with psycopg.connect(args.pg, autocommit=True) as c:
+                        c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+            else:
+                raise SystemExit(f"unknown store {store!r}")
+    for r in rows:
+        if args.json:
+            print(json.dumps(r))
+            continue
+        ok = "MET" if r["events_per_s"] >= TARGET else "MISSED"
+        print(f"[{r['store']}, {r['mode']}, {r['workers']} collector worker(s)] {r['agents']} agents x {r['events'] // r['agents']} "
+              f"events, batches of {r['batch']}: {r['events_per_s']:,} events/s "
+              f"(target {TARGET:,.0f}: {ok}); per batch p50 {r['p50_ms']} ms, "
+              f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms over {r['batches']} batches; "
+              f"stored {r['stored']}/{r['events']}, failed {r['failed']}, "
+              f"dropped {r['dropped']}, spooled {r['spooled']}")  # fmt: skip
+        if r["stored"] != r["events"]:
+            raise SystemExit(f"{r['store']}: expected {r['events']} stored events")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,232 @@
+"""``agentlog serve`` and ``agentlog keys``: the collector's commands.
+
+``add_commands(subparsers)`` adds them to the ``agentlog`` command; each sets
+``opens_client=False`` (they need no Client) and a ``handler(args, client) -> int``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+__all__ = ["add_commands", "app_from_env", "keys_create", "keys_list", "serve"]
+
+_BANNER = """\
+****************************************************************************
+*  agentlog collector: AUTHENTICATION IS OFF (--no-auth).                   *
+*  Anyone who can reach {addr:<49}*
+*  can read and write every session (all in project "default").            *
+*  Use this for local development only.                                    *
+****************************************************************************"""
+
+
+def _positive(kind: type[Any]) -> Any:
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {kind.__name__}: {text!r}") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    return parse
+
+
+def add_commands(subs: Any) -> None:
+    p = subs.add_parser("serve", help="run the collector (HTTP API over a store)",
+                        description="Run the agentlog collector: batch ingest, the session and "
+                        "query API and an OpenAPI document (/docs), over one store.")  # fmt: skip
+    p.add_argument("--db", default=argparse.SUPPRESS, metavar="URL",
+                   help="the store: sqlite:///path, a path, or postgresql://... "
+                        "(default: ./.agentlog/agentlog.db)")  # fmt: skip
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8029, help="port (default 8029)")
+    p.add_argument("--keys-file", metavar="PATH", default=os.environ.get("AGENTLOG_KEYS_FILE"),
+                   help="API keys, one key:project per line (also $AGENTLOG_KEYS_FILE; "
+                        "$AGENTLOG_API_KEYS=key:project,... is read too)")  # fmt: skip
+    p.add_argument(
+        "--no-auth",
+        action="store_true",
+        help="development only: no API keys, everything in project 'default'",
+    )
+    g = p.add_argument_group("limits")
+    g.add_argument("--max-body-bytes", type=_positive(int), default=16 * 1024 * 1024,
+                   help="largest request body as sent (default 16 MiB)")  # fmt: skip
+    g.add_argument("--max-decoded-bytes", type=_positive(int), default=64 * 1024 * 1024,
+                   help="largest ingest body after gzip (default 64 MiB)")  # fmt: skip
+    g.add_argument("--max-batch-records", type=_positive(int), default=10_000,
+                   help="most records in one ingest batch (default 10000)")  # fmt: skip
+    g.add_argument("--max-inflight", type=_positive(int), default=16,
+                   help="ingest batches in progress at once; more are answered 429 "
+                        "(default 16)")  # fmt: skip
+    g = p.add_argument_group("processing")
+    g.add_argument(
+        "--max-turns",
+        type=_positive(int),
+        default=20,
+        help="process a session once it has this many pending messages (default 20)",
+    )
+    g.add_argument("--ttl-seconds", type=_positive(float), default=60.0,
+                   help="process a session idle this long (default 60)")  # fmt: skip
+    g.add_argument(
+        "--auto-close-after",
+        type=_positive(float),
+        default=24 * 3600.0,
+        help="running sessions idle this long become 'timeout' (default 86400)",
+    )
+    p.add_argument("--workers", type=_positive(int), default=1,
+                   help="worker processes (default 1); more suit PostgreSQL, where ingest "
+                        "parses in parallel; with SQLite keep 1 (one writer)")  # fmt: skip
+    p.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    p.set_defaults(handler=serve, opens_client=False)
+
+    k = subs.add_parser("keys", help="manage the collector's API keys",
+                        description="Create API keys mapped to projects.")  # fmt: skip
+    ks = k.add_subparsers(dest="keys_command", metavar="ACTION", required=True)
+    c = ks.add_parser("create", help="make a new key for a project and print it")
+    c.add_argument("--project", required=True, help="the project the key reads and writes")
+    c.add_argument("--file", metavar="PATH", default=os.environ.get("AGENTLOG_KEYS_FILE"),
+                   help="append the key's SHA-256 to this keys file (mode 0600); a running "
+                        "collector picks it up within a second")  # fmt: skip
+    c.set_defaults(handler=keys_create, opens_client=False)
+    ls = ks.add_parser("list", help="list the projects of a keys file and the environment")
+    ls.add_argument("--file", metavar="PATH", default=os.environ.get("AGENTLOG_KEYS_FILE"))
+    ls.set_defaults(handler=keys_list, opens_client=False)
+
+
+def _fail(message: str) -> int:
+    print(f"agentlog: error: {message}", file=sys.stderr)
+    return 2
+
+
+def keys_create(args: argparse.Namespace, client: Any = None) -> int:
+    from .auth import create_key
+
+    try:
+        key = create_key(args.project, path=args.file)
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    print(key)
+    if args.file:
+        print(f"added to {args.file} for project {args.project!r}; this key is shown only once",
+              file=sys.stderr)  # fmt: skip
+    else:
+        print(f"no --file: give it to the collector as AGENTLOG_API_KEYS={key}:{args.project}",
+              file=sys.stderr)  # fmt: skip
+    return 0
+
+
+def keys_list(args: argparse.Namespace, client: Any = None) -> int:
+    from .auth import KeyRing
+
+    try:
+        ring = KeyRing.from_env(path=args.file)
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    for project in sorted(ring.projects()):
+        print(project)
+    return 0
+
+
+_SETTINGS_ENV = "AGENTLOG_COLLECTOR_SETTINGS"  # how --workers hands the options to each worker
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    return {"db": getattr(args, "db", None), "no_auth": args.no_auth,
+            "keys_file": args.keys_file, "max_body_bytes": args.max_body_bytes,
+            "max_decoded_bytes": args.max_decoded_bytes, "max_records": args.max_batch_records,
+            "max_inflight": args.max_inflight,
+            "max_turns": args.max_turns, "ttl_seconds": args.ttl_seconds,
+            "auto_close_after": args.auto_close_after}  # fmt: skip
+
+
+def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
+    """The app for these settings (over ``store`` when given, else it opens ``db`` itself at
+    startup); ``ValueError`` / ``OSError`` name what is wrong."""
+    from ._ingest import IngestLimits
+    from .app import create_app
+    from .auth import KeyRing
+
+    keys = None
+    if not settings["no_auth"]:
+        keys = KeyRing.from_env(path=settings["keys_file"])
+        if not len(keys):
+            raise ValueError("no API keys: set AGENTLOG_API_KEYS=key:project,..., pass "
+                             "--keys-file (see 'agentlog keys create'), or --no-auth for "
+                             "local development")  # fmt: skip
+    limits = IngestLimits(max_body_bytes=settings["max_body_bytes"],
+                          max_decoded_bytes=settings["max_decoded_bytes"],
+                          max_records=settings["max_records"],
+                          max_inflight=settings["max_inflight"])  # fmt: skip
+    return create_app(settings["db"] if store is None else store, keys=keys,
+                      no_auth=settings["no_auth"], limits=limits,
+                      max_turns=settings["max_turns"], ttl_seconds=settings["ttl_seconds"],
+                      auto_close_after=settings["auto_close_after"])  # fmt: skip
+
+
+def app_from_env() -> Any:
+    """The app factory each ``--workers`` process calls."""
+    return _build_app(json.loads(os.environ[_SETTINGS_ENV]))
+
+
+def serve(args: argparse.Namespace, client: Any = None) -> int:
+    try:
+        import uvicorn
+    except ImportError as exc:
+        return _fail(f"the collector needs the server extra ({exc.name} is missing): "
+                     "pip install 'agentlog[server]'")  # fmt: skip
+    settings = _settings(args)
+    try:
+        app = _build_app(settings)  # also in the parent with --workers: errors show up here
+    except ImportError as exc:
+        return _fail(f"the collector needs the server extra ({exc.name} is missing): "
+                     "pip install 'agentlog[server]'")  # fmt: skip
+    except (ValueError, OSError) as exc:
+        return _fail(str(exc))
+    store = None
+    if args.workers == 1:
+        # Opened here rather than in the app's startup, so a store that cannot be opened is
+        # one clear message and exit status 2, not a server traceback.
+        from ..store import open_store
+
+        try:
+            store = open_store(settings["db"], max_turns=args.max_turns,
+                               ttl_seconds=args.ttl_seconds,
+                               auto_close_after=args.auto_close_after)  # fmt: skip
+        except ImportError as exc:
+            return _fail(f"--db: a missing dependency ({exc.name}); "
+                         "install 'agentlog[postgres]'")  # fmt: skip
+        except Exception as exc:
+            return _fail(f"cannot open the store {settings['db'] or '.agentlog/agentlog.db'}: "
+                         f"{exc}")  # fmt: skip
+        app = _build_app(settings, store=store)
+    if args.no_auth:
+        print(_BANNER.format(addr=f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
+        import logging
+
+        logging.getLogger("agentlog").warning("collector running with --no-auth")
+    options: dict[str, Any] = {"host": args.host, "port": args.port,
+                               "log_level": args.log_level,
+                               "access_log": args.log_level == "debug"}  # fmt: skip
+    try:
+        if args.workers > 1:
+            os.environ[_SETTINGS_ENV] = json.dumps(settings)
+            uvicorn.run("agentlog.collector._cli:app_from_env", factory=True,
+                        workers=args.workers, **options)  # fmt: skip
+        else:
+            uvicorn.run(app, **options)
+    except (OSError, SystemExit) as exc:
+        code = exc.code if isinstance(exc, SystemExit) else None
+        if isinstance(exc, SystemExit) and code in (0, None):
+            return 0
+        return _fail(f"cannot serve on {args.host}:{args.port}: {exc}")
+    finally:
+        if store is not None:
+            store.close()
+    return 0

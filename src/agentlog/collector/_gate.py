@@ -1,0 +1,90 @@
+"""The collector's front door: authentication and the request body limit, before any routing.
+
+It runs ahead of FastAPI's body parsing, so a request without a valid key is answered 401
+whatever its body holds, and an oversized body is refused before it is read into memory.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._errors import ApiError, error_response
+from .auth import KeyRing
+
+__all__ = ["Gate"]
+
+_OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect",
+                         "/redoc"})  # fmt: skip
+
+
+class Gate:
+    def __init__(self, app: ASGIApp, *, keys: KeyRing | None, max_body_bytes: int) -> None:
+        self.app = app
+        self.keys = keys  # None: --no-auth, everything in project "default"
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if "\x00" in path or b"%00" in scope.get("query_string", b""):
+            # Neither PostgreSQL text nor JSONB can hold NUL: refused alike on every backend.
+            await error_response(400, "the URL contains a NUL character (%00)")(
+                scope, receive, send)  # fmt: skip
+            return
+        if path not in _OPEN_PATHS:
+            project = self._project(scope)
+            if project is None:
+                await error_response(
+                    401, "a valid API key is required: send 'Authorization: Bearer <key>'",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )(scope, receive, send)  # fmt: skip
+                return
+            scope.setdefault("state", {})["project"] = project
+        if path != "/v1/ingest":  # ingest applies its own limits, compressed and decoded
+            length = _header(scope, b"content-length")
+            if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+                await error_response(413, f"body: over the limit of {self.max_body_bytes} bytes",
+                                     limit=self.max_body_bytes)(scope, receive, send)  # fmt: skip
+                return
+            receive = self._bounded(receive)
+        await self.app(scope, receive, send)
+
+    def _project(self, scope: Scope) -> str | None:
+        if self.keys is None:
+            return "default"
+        auth = _header(scope, b"authorization")
+        if auth is None:
+            return None
+        scheme, _, token = auth.partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        return self.keys.project_for(token)
+
+    def _bounded(self, receive: Receive) -> Receive:
+        seen = 0
+        limit = self.max_body_bytes
+
+        async def wrapped() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise ApiError(413, "payload_too_large",
+                                   f"body: over the limit of {limit} bytes", limit=limit)  # fmt: skip
+            return message
+
+        return wrapped
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    headers: Any = scope.get("headers") or ()
+    for key, value in headers:
+        if key.lower() == name:
+            return bytes(value).decode("latin-1")
+    return None

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agentlog.cli import main
+from agentlog.collector._cli import app_from_env
+from agentlog.collector.auth import KeyRing
+
+from .conftest import KEYS, A
+
+
+def test_keys_create_prints_a_key_that_the_file_accepts(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "keys.txt"
+    assert main(["keys", "create", "--project", "support", "--file", str(path)]) == 0
+    key = capsys.readouterr().out.strip()
+    assert KeyRing(path=path).project_for(key) == "support"
+    assert main(["keys", "list", "--file", str(path)]) == 0
+    assert capsys.readouterr().out.split() == ["support"]
+
+
+def test_keys_create_without_a_file_says_how_to_use_the_key(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["keys", "create", "--project", "p1"]) == 0
+    out = capsys.readouterr()
+    assert f"AGENTLOG_API_KEYS={out.out.strip()}:p1" in out.err
+
+
+def test_keys_create_refuses_a_bad_project(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["keys", "create", "--project", "no spaces"]) == 2
+    assert "project 'no spaces'" in capsys.readouterr().err
+
+
+def test_serve_without_keys_fails_with_a_message(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--db", "x.db"]) == 2
+    assert "no API keys" in capsys.readouterr().err
+
+
+def test_serve_reports_a_broken_keys_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "keys").write_text("not a key line\n")
+    assert main(["serve", "--keys-file", str(tmp_path / "keys")]) == 2
+    assert "expected key:project" in capsys.readouterr().err
+
+
+def test_each_worker_builds_its_app_from_the_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = {"db": f"sqlite:///{tmp_path / 'w.db'}", "no_auth": False, "keys_file": None,
+                "max_body_bytes": 1000, "max_decoded_bytes": 2000, "max_records": 3, "max_inflight": 4,
+                "max_turns": 20, "ttl_seconds": 60.0, "auto_close_after": 3600.0}  # fmt: skip
+    monkeypatch.setenv("AGENTLOG_COLLECTOR_SETTINGS", json.dumps(settings))
+    monkeypatch.setenv("AGENTLOG_API_KEYS", KEYS)
+    with TestClient(app_from_env()) as c:
+        assert c.post("/v1/sessions", headers=A, json={"id": "s1"}).status_code == 200
+        r = c.post("/v1/ingest", headers=A, json={"records": [{}] * 4})
+        assert r.status_code == 413 and "limit of 3" in r.json()["error"]["message"]
+
+
+def test_serve_reports_a_store_it_cannot_open(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AGENTLOG_API_KEYS", KEYS)
+    (tmp_path / "file").write_text("")
+    assert main(["serve", "--db", str(tmp_path / "file" / "sub" / "x.db")]) == 2
+    assert "cannot open the store" in capsys.readouterr().err
