@@ -67,8 +67,10 @@ ROLLUPS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
 # new rows instead of one per table.
 BATCH_COLS = "project, minute, hour, session_id, kind, type, name"
 BATCH_OF = {
-    "events": f"project, {_M}, {_H}, session_id, 'e', type, {_NAME}",
-    "messages": f"project, {_M}, {_H}, session_id, 'm', role, ''",
+    "events": f"project, {_M} AS minute, {_H} AS hour, session_id, 'e' AS kind, type, "
+    f"{_NAME} AS name",
+    "messages": f"project, {_M} AS minute, {_H} AS hour, session_id, 'm' AS kind, role AS type, "
+    "'' AS name",
 }
 
 

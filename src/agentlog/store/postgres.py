@@ -20,7 +20,7 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from ._core import Conn
-from ._rollup import ROLLUPS, select_counts
+from ._rollup import BATCH_OF, ROLLUPS, from_batch_sql
 from ._rows import dumps
 from ._store import SqlStore, check_options
 
@@ -117,12 +117,14 @@ class PostgresStore(SqlStore):
             with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            # Only rows really inserted (RETURNING) are counted, in the same statement.
-            counts = ", ".join(f"c{i} AS ({select_counts(t, table, 'ins')})"
+            # Only rows really inserted (RETURNING) are counted, in the same statement: grouped
+            # once, then summed into each count table.
+            counts = ", ".join(f"c{i} AS ({from_batch_sql(t, 'grouped')})"
                                for i, t in enumerate(ROLLUPS))  # fmt: skip
             cur.execute(_pg(
                 f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                f"ON CONFLICT DO NOTHING RETURNING *), {counts} SELECT 1"))  # fmt: skip
+                f"ON CONFLICT DO NOTHING RETURNING *), grouped AS (SELECT {BATCH_OF[table]}, "
+                f"count(*) AS n FROM ins GROUP BY 1, 2, 3, 4, 5, 6, 7), {counts} SELECT 1"))  # fmt: skip
             cur.execute(f"TRUNCATE {temp}")
 
     def _greatest(self, a: str, b: str) -> str:
