@@ -22,8 +22,7 @@ from typing import Any
 import anthropic
 
 import agentlog
-from agentlog._jsonl import merge_session, read_jsonl
-from agentlog._timeline import render_timeline
+from agentlog._timeline import jsonl_timelines
 
 EVENTS = Path(tempfile.mkdtemp(prefix="agentlog-anthropic-")) / "events.jsonl"
 TOOLS: list[Any] = [
@@ -133,17 +132,6 @@ def _local_server() -> ThreadingHTTPServer:
     return server
 
 
-def _print_timeline() -> None:
-    records = read_jsonl(EVENTS).records
-    sessions: dict[str, Any] = {}
-    for rec in records:
-        if rec["kind"] == "session":
-            sessions[rec["id"]] = merge_session(sessions.get(rec["id"]), rec)
-    for sid, session in sessions.items():
-        print(render_timeline(session, [r for r in records if r.get("session_id") == sid
-                                        and r["kind"] != "session"]))  # fmt: skip
-
-
 def main() -> None:
     agentlog.init(path=str(EVENTS), instrument=["anthropic"])
     server = None
@@ -165,7 +153,7 @@ def main() -> None:
             server.shutdown()
     agentlog.flush()
     print()
-    _print_timeline()
+    print(jsonl_timelines(EVENTS))
     agentlog.shutdown()
 
 

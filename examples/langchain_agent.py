@@ -26,8 +26,8 @@ from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 
 import agentlog
-from agentlog._jsonl import merge_session, read_jsonl
-from agentlog._timeline import render_timeline
+from agentlog._jsonl import read_jsonl
+from agentlog._timeline import jsonl_timelines
 
 EVENTS = Path(tempfile.mkdtemp(prefix="agentlog-langchain-")) / "events.jsonl"
 WEATHER = {"paris": (21, "sunny"), "oslo": (4, "raining"), "cairo": (35, "clear")}
@@ -161,15 +161,9 @@ def run_agent(model: ChatOpenAI, question: str) -> str:
 
 
 def print_timeline(session_id: str) -> None:
-    records = read_jsonl(EVENTS).records
-    session: dict[str, Any] | None = None
-    for rec in records:
-        if rec["kind"] == "session" and rec["id"] == session_id:
-            session = merge_session(session, rec)
     print()
-    print(render_timeline(session, [r for r in records if r.get("session_id") == session_id
-                                    and r["kind"] != "session"]))  # fmt: skip
-    print(f"\n{len(records)} records in {EVENTS}")
+    print(jsonl_timelines(EVENTS, session_id))
+    print(f"\n{len(read_jsonl(EVENTS).records)} records in {EVENTS}")
 
 
 def main() -> None:

@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 
 import agentlog
-from agentlog._jsonl import merge_session, read_jsonl
-from agentlog._timeline import render_timeline
+from agentlog._jsonl import read_jsonl
+from agentlog._timeline import jsonl_timelines
 
 # A fresh file per run keeps the printed timeline to this run; by default it is
 # ./.agentlog/events.jsonl.
@@ -75,16 +75,9 @@ def main() -> None:
     print("agent answered:", answer)
     agentlog.flush()
 
-    read = read_jsonl(EVENTS)
-    sessions: dict[str, dict[str, object]] = {}
-    for rec in read.records:
-        if rec["kind"] == "session":
-            sessions[rec["id"]] = merge_session(sessions.get(rec["id"]), rec)
-    for sid, sess in sessions.items():
-        items = [r for r in read.records if r["kind"] != "session" and r.get("session_id") == sid]
-        print()
-        print(render_timeline(sess, items))
-    print(f"\n{len(read.records)} records in {EVENTS}")
+    print()
+    print(jsonl_timelines(EVENTS))
+    print(f"\n{len(read_jsonl(EVENTS).records)} records in {EVENTS}")
     agentlog.shutdown()
 
 

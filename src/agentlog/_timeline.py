@@ -7,10 +7,13 @@ timeline, ``agentlog events``, ``context`` and ``tail``), so they all read the s
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable
 from typing import Any
 
-__all__ = ["format_item", "message_text", "palette", "render_timeline"]
+from ._jsonl import merge_session, read_jsonl
+
+__all__ = ["format_item", "jsonl_timelines", "message_text", "palette", "render_timeline"]
 
 _COLORS = {
     "error": "\033[31m",
@@ -184,3 +187,22 @@ def render_timeline(
 
     walk(None, 0)
     return "\n".join(lines)
+
+
+def jsonl_timelines(
+    path: str | os.PathLike[str], session_id: str | None = None, *, color: bool = False
+) -> str:
+    """Every session's timeline (or one's) straight from a JSONL file, for examples and demos."""
+    records = read_jsonl(path).records
+    sessions: dict[str, dict[str, Any]] = {}
+    for rec in records:
+        if rec.get("kind") == "session" and session_id in (None, rec.get("id")):
+            sessions[rec["id"]] = merge_session(sessions.get(rec["id"]), rec)
+    return "\n\n".join(
+        render_timeline(
+            session,
+            [r for r in records if r.get("kind") != "session" and r.get("session_id") == sid],
+            color=color,
+        )
+        for sid, session in sessions.items()
+    )
