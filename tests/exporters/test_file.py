@@ -53,3 +53,36 @@ def test_unwritable_path_fails_without_raising(tmp_path: Path) -> None:
     blocker.write_text("x")
     result = FileExporter(blocker / "events.jsonl").export(_batch(1))
     assert not result.ok and result.reason
+
+
+def test_a_writer_killed_mid_stream_leaves_at_most_one_torn_line(tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "events.jsonl"
+    script = (
+        "import sys, orjson\n"
+        "from agentlog.exporters import FileExporter, RecordBatch\n"
+        "exp = FileExporter(sys.argv[1])\n"
+        "line = orjson.dumps({'kind': 'event', 'pad': 'x' * 3000})\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    exp.export(RecordBatch([line] * 400, [None] * 400))\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", script, str(path)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"
+    while not path.exists() or path.stat().st_size < 5_000_000:
+        pass  # the writer is busy: wait on the file growing, not on a timer
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    proc.stdout.close()
+    before = read_jsonl(path)
+    assert len(before.errors) <= 1 and len(before.records) > 100
+    exp = FileExporter(path)
+    exp.export(_batch(1, start=7))
+    exp.shutdown()
+    after = read_jsonl(path)
+    assert len(after.errors) <= 1 and not after.partial_tail
+    assert after.records[-1] == {"kind": "event", "i": 7}
+    assert len(after.records) == len(before.records) + 1
