@@ -5,7 +5,11 @@ A batch is sent once; if that fails transiently it is written to the spool *befo
 exponential backoff within ``retry_deadline``. What is still undelivered stays in the spool and
 a drain thread re-sends it, oldest first, once the collector answers again. While this process
 has a backlog, new batches queue behind it in the spool, so the collector sees them in order.
-All waits are on the shutdown event: ``shutdown()`` never waits out a backoff.
+All waits are on the shutdown event: ``shutdown()`` never waits out a backoff, nor a request.
+Each request runs on a short-lived thread the caller waits on; when shutdown starts, a request
+still in flight is abandoned (its batch spooled) rather than waited out for ``timeout``: the
+collector is idempotent by record id, so should the abandoned request still land, the later
+re-send is a harmless duplicate.
 """
 
 from __future__ import annotations
@@ -33,6 +37,16 @@ __all__ = ["HttpExporter"]
 log = logging.getLogger("agentlog")
 # How long a batch just handed back to the pipeline as "spooled" stays out of the drainer's reach.
 _COUNT_GRACE = 0.05
+
+
+class _Flight:
+    """A batch ``export()`` is working on, so ``spool()`` at shutdown does not write it twice."""
+
+    __slots__ = ("lines", "spooled")
+
+    def __init__(self, lines: list[bytes]) -> None:
+        self.lines = lines
+        self.spooled = False  # on disk already (write-ahead, or handed to ``spool()``)
 
 
 class HttpExporter:
@@ -94,6 +108,9 @@ class HttpExporter:
         self._closed = False
         self._pid = os.getpid()
         self._started = False  # the drain of spool files left by earlier processes
+        self._flights: list[_Flight] = []  # batches inside export(), guarded by _flight_lock
+        self._flight_lock = threading.Lock()  # held across a spool write: one copy per batch
+        self._sending: set[threading.Event] = set()  # one per request in flight; set: give way
 
     def bind_stats(self, stats: Stats) -> None:
         """Called by the pipeline at start: counters bound, the spool left by others is drained."""
@@ -106,24 +123,37 @@ class HttpExporter:
     def export(self, batch: RecordBatch) -> ExportResult:
         if not len(batch):
             return ExportResult()
+        flight = _Flight(batch.lines)
+        with self._flight_lock:
+            self._flights.append(flight)
         try:
-            return self._export(batch.lines)
+            return self._export(flight)
         except Exception as exc:  # never raise into the pipeline
             warn_once("http-export", "agentlog: http export failed: %r", exc)
             return ExportResult.failure(repr(exc))
+        finally:
+            with self._flight_lock:
+                self._flights.remove(flight)
+            with self._lock:
+                self._changed.notify_all()  # shutdown() may be waiting for this export to end
 
-    def _export(self, lines: list[bytes]) -> ExportResult:
+    def _export(self, flight: _Flight) -> ExportResult:
+        lines = flight.lines
         if not self._started:
             self._kick_drain()
         with self._lock:
             queue_behind = self._backlog or self._closed
         if queue_behind:
             return self._to_spool(lines)
-        outcome = self.client.send(lines)
+        outcome = self._send(lines)
+        if outcome is None:
+            return self._abandon(flight)
         if outcome.settled:
             return self._result(outcome)
         try:  # write-ahead: from here on, exiting or crashing loses nothing
-            held = self._make_room_and_write(lines, claim=True)
+            with self._flight_lock:
+                held = None if flight.spooled else self._make_room_and_write(lines, claim=True)
+                flight.spooled = True
         except OSError as exc:
             warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
             held = None
@@ -139,17 +169,66 @@ class HttpExporter:
             if time.monotonic() + delay > deadline or self._stop.wait(delay):
                 break
             attempt += 1
-            outcome = self.client.send(lines)
+            retry = self._send(lines)
+            if retry is None:
+                break
+            outcome = retry
             if outcome.settled:
                 if held is not None:
                     held.complete()
                 return self._result(outcome)
         if held is None:
+            if self._stop.is_set():
+                return self._abandon(flight)
             return ExportResult.failure(outcome.reason or "collector unreachable")
         with self._lock:
             self._failures = max(self._failures, attempt + 1)
         self._hold(held, max(delay, _COUNT_GRACE))  # the drainer takes it after this backoff
         return ExportResult(ok=False, spooled=True, reason=outcome.reason)
+
+    def _send(self, lines: list[bytes]) -> Outcome | None:
+        """One attempt that gives way to shutdown: None when shutdown began before it ended.
+
+        The request runs on its own daemon thread: a collector that accepts the connection
+        but never answers would otherwise hold the caller (and ``shutdown()``) for ``timeout``.
+        """
+        wake = threading.Event()
+        box: list[Outcome] = []
+
+        def run() -> None:
+            suppressed_var.set(True)  # a fresh thread starts with a fresh context
+            try:
+                box.append(self.client.send(lines))
+            finally:
+                wake.set()
+
+        with self._lock:
+            if self._stop.is_set():
+                return None
+            self._sending.add(wake)
+        try:
+            t = threading.Thread(target=run, name="agentlog-send", daemon=True)
+            try:
+                t.start()
+            except RuntimeError:  # no threads left (or interpreter exit): send in this one
+                return self.client.send(lines)
+            wake.wait()
+        finally:
+            with self._lock:
+                self._sending.discard(wake)
+        return box[0] if box else None
+
+    def _abandon(self, flight: _Flight) -> ExportResult:
+        """Shutdown cut this export short: keep the batch on disk (once) for the next process."""
+        try:
+            with self._flight_lock:
+                if not flight.spooled:
+                    self._make_room_and_write(flight.lines, claim=False)
+                    flight.spooled = True
+        except OSError as exc:
+            warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
+            return ExportResult.failure(f"shutdown; spool: {exc}")
+        return ExportResult(ok=False, spooled=True, reason="shutdown")
 
     @staticmethod
     def _result(outcome: Outcome) -> ExportResult:
@@ -205,11 +284,21 @@ class HttpExporter:
         return self._spool.write(lines, claim=claim)
 
     def spool(self, batch: RecordBatch) -> bool:
-        """At shutdown: keep what could not be sent for the next process."""
+        """At shutdown: keep what could not be sent for the next process.
+
+        Safe while ``export()`` is still working on the same batch (the pipeline hands over its
+        in-flight batch when the shutdown deadline passes): the batch is written to disk once,
+        whichever of the two gets there first.
+        """
         if not len(batch):
             return True
         try:
-            self._make_room_and_write(batch.lines, claim=False)
+            with self._flight_lock:
+                flight = next((f for f in self._flights if f.lines == batch.lines), None)
+                if flight is None or not flight.spooled:
+                    self._make_room_and_write(batch.lines, claim=False)
+                if flight is not None:
+                    flight.spooled = True
         except Exception as exc:
             warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
             return False
@@ -237,13 +326,20 @@ class HttpExporter:
         return True
 
     def shutdown(self, timeout: float = 5.0) -> None:
+        """Stop at once: requests in flight are abandoned and their batches spooled."""
         try:
+            deadline = time.monotonic() + max(0.0, timeout)
             with self._lock:
                 self._closed = True
-            self._stop.set()
+                self._stop.set()
+                for wake in self._sending:
+                    wake.set()
+                # An export() cut short is spooling its batch: let it finish before closing.
+                while self._flights and (left := deadline - time.monotonic()) > 0:
+                    self._changed.wait(left)
             t = self._drainer
             if t is not None and t is not threading.current_thread():
-                t.join(max(0.0, timeout))
+                t.join(max(0.0, deadline - time.monotonic()))
             with self._lock:
                 while self._held:
                     self._held.popleft()[0].release()
@@ -363,7 +459,10 @@ class HttpExporter:
                 f = self._spool.claim(path)
             if f is None:
                 continue  # being sent by another process, or already gone
-            outcome = self.client.send(f.lines)
+            outcome = self._send(f.lines)
+            if outcome is None:  # shutting down: the file stays for the next process
+                f.release()
+                return False
             if not outcome.settled:
                 f.release()
                 return self._wait_after_failure(outcome)
