@@ -2,8 +2,10 @@ from __future__ import annotations
 
 import gzip
 import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from opentelemetry.sdk.trace import TracerProvider
 
 import agentlog
 from agentlog import TextEvent
+from agentlog._state import STATE
+from agentlog._stats import Stats
 from agentlog.exporters import RecordBatch
 from agentlog.exporters.otlp import OtlpExporter
 
@@ -31,7 +35,7 @@ def _value(v: AnyValue) -> Any:
 class Receiver:
     """A real OTLP/HTTP traces endpoint: decodes the protobuf, keeps spans and resources."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0) -> None:
         self.spans: list[PbSpan] = []
         self.resources: list[dict[str, Any]] = []
         self.paths: list[str] = []
@@ -63,7 +67,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.httpd.daemon_threads = True
         threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
@@ -269,3 +273,83 @@ def test_an_unreachable_receiver_fails_the_batch_without_raising(tmp_path: Path)
     )
     exp.shutdown()
     assert not result.ok
+
+
+# -- down, then up: the spool -----------------------------------------------------------------
+
+
+def _wait(cond: Callable[[], bool], timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    tick = threading.Event()
+    while not cond():
+        assert time.monotonic() < deadline, "condition not met in time"
+        tick.wait(0.02)
+
+
+def _down_port() -> int:
+    r = Receiver()
+    port = r.httpd.server_address[1]
+    r.stop()
+    return port
+
+
+def _span_ids(receiver: Receiver) -> Counter[bytes]:
+    with receiver.lock:
+        return Counter(s.span_id for s in receiver.spans)
+
+
+def test_spans_for_a_down_endpoint_are_spooled_then_each_arrives_once(tmp_path: Path) -> None:
+    port = _down_port()
+    spool = tmp_path / "spool"
+    agentlog.init(
+        exporter="otlp", endpoint=f"http://127.0.0.1:{port}", spool_dir=str(spool),
+        export_timeout=0.5,
+    )  # fmt: skip
+    _agent_run()
+    _agent_run()
+    assert agentlog.flush(10.0)
+    pipeline = STATE.pipeline
+    assert pipeline is not None
+    spooled = pipeline.status().spooled
+    assert spooled > 0 and list((spool / "otlp").glob("*.jsonl"))
+    receiver = Receiver(port)
+    try:
+        _wait(lambda: pipeline.status().spooled == 0)
+        st = pipeline.status()
+        assert st.observed == spooled and st.failed == 0
+        ids = _span_ids(receiver)
+        assert len(ids) == 2 * 6 and set(ids.values()) == {1}  # 2 sessions: root + 5 children
+        assert not list((spool / "otlp").glob("*.jsonl"))
+    finally:
+        agentlog.shutdown()
+        receiver.stop()
+
+
+def test_spans_spooled_by_one_process_are_sent_by_the_next(tmp_path: Path) -> None:
+    port = _down_port()
+    url = f"http://127.0.0.1:{port}"
+    recs = [
+        _rec(id=f"e{i}", session_id="s", name=f"step{i}", ts="2026-01-01T00:00:00Z")
+        for i in range(3)
+    ]
+    first = OtlpExporter(url, timeout=0.5, spool_dir=str(tmp_path / "spool"), backoff_base=0.05)
+    first.bind_stats(Stats())
+    result = first.export(RecordBatch.from_records(recs))
+    first.shutdown(1.0)
+    assert result.spooled and not result.ok
+    receiver = Receiver(port)
+    stats = Stats()
+    second = OtlpExporter(url, timeout=2.0, spool_dir=str(tmp_path / "spool"), backoff_base=0.05)
+    try:
+        second.bind_stats(stats)
+        _wait(lambda: stats.totals["observed"] == 3)
+        assert sorted(receiver.by_name()) == ["step0", "step1", "step2"]
+        assert set(_span_ids(receiver).values()) == {1}
+    finally:
+        second.shutdown(1.0)
+        receiver.stop()
+
+
+def test_a_malformed_otlp_endpoint_is_refused_at_init() -> None:
+    with pytest.raises(ValueError, match="endpoint"):
+        agentlog.init(exporter="otlp", endpoint="not a url")

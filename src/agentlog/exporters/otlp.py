@@ -9,6 +9,10 @@ Messages become zero-length spans as well.
 
 Spans are made by a private ``TracerProvider`` with fixed ids; the global provider is never
 read or set, so the host's own OpenTelemetry setup is left alone.
+
+A batch the endpoint did not take (after the OTLP exporter's own retries) is spooled as agentlog
+records, in a spool of its own, and converted to spans again when it is re-sent: the ids are
+derived from the records, so a re-sent span is the same span.
 """
 
 from __future__ import annotations
@@ -18,10 +22,13 @@ import logging
 import os
 import secrets
 import threading
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import orjson
 from opentelemetry import context as otel_context
 from opentelemetry import trace as otel_trace
 from opentelemetry.exporter.otlp.proto.http import Compression
@@ -44,10 +51,12 @@ from ._genai import (
     to_ns,
     trace_id_for,
 )
-from ._ingest import otel_suppressed
+from ._ingest import Outcome, otel_suppressed
+from ._resend import Resender
 
 if TYPE_CHECKING:
     from .._config import Config
+    from .._stats import Stats
 
 __all__ = ["OtlpExporter"]
 
@@ -93,7 +102,13 @@ class OtlpExporter:
         service_name: str | None = None,
         payload_limit: int = 8192,
         span_exporter: SpanExporter | None = None,
+        spool_dir: str | None = None,
+        spool_max_bytes: int = 256 * 1024 * 1024,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
     ) -> None:
+        if endpoint is not None:
+            _check_endpoint(endpoint)
         self.payload_limit = payload_limit
         url = endpoint.rstrip("/") + "/v1/traces" if endpoint else None  # None: OTEL_* variables
         # An explicit non-default compression wins; the default yields to OTEL_*_COMPRESSION.
@@ -117,12 +132,24 @@ class OtlpExporter:
         self._lock = threading.Lock()
         self._sessions: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self._orphan_trace = int.from_bytes(secrets.token_bytes(16), "big") or 1
+        # None: no spool (a batch that fails is counted failed, as with a plain SpanExporter).
+        self._resender: Resender | None = None
+        if spool_dir is not None:
+            self._resender = Resender(
+                Path(spool_dir).absolute(), self._resend, max_bytes=spool_max_bytes,
+                backoff_base=backoff_base, backoff_max=backoff_max, name="otlp",
+            )  # fmt: skip
 
     @classmethod
     def from_config(cls, cfg: Config) -> OtlpExporter:
         timeout = None if _env("TIMEOUT") else cfg.export_timeout
         headers = {"authorization": f"Bearer {cfg.api_key}"} if cfg.api_key else None
-        return cls(cfg.endpoint, headers=headers, timeout=timeout)
+        # Its own directory: the http exporter's spool holds batches for a different endpoint.
+        spool_dir = str(Path(cfg.spool_dir) / "otlp")
+        return cls(
+            cfg.endpoint, headers=headers, timeout=timeout, spool_dir=spool_dir,
+            spool_max_bytes=cfg.spool_max_bytes,
+        )  # fmt: skip
 
     # -- conversion ----------------------------------------------------------------------------
 
@@ -237,43 +264,78 @@ class OtlpExporter:
 
     # -- the pipeline's calls ------------------------------------------------------------------
 
+    def bind_stats(self, stats: Stats) -> None:
+        if self._resender is not None:
+            self._resender.bind_stats(stats)
+
     def export(self, batch: RecordBatch) -> ExportResult:
         if not len(batch):
             return ExportResult()
-        rejected: list[int] = []
+        resender = self._resender
+        if resender is not None and resender.backlog and resender.keep(batch.lines):
+            return ExportResult(ok=False, spooled=True)  # queued behind the backlog, in order
         try:
-            with self._lock:
-                self._collect.spans = []
-                for i, rec in enumerate(batch.records):
-                    try:
-                        kind = rec.get("kind")
-                        if kind == "event":
-                            self._event(rec)
-                        elif kind == "session":
-                            self._session(rec)
-                        elif kind == "message":
-                            self._message(rec)
-                        else:
-                            raise ValueError(f"unknown record kind {kind!r}")
-                    except (KeyError, TypeError, ValueError) as exc:
-                        warn_once(
-                            f"otlp-record:{exc}",
-                            "agentlog: record not exported as a span: %s",
-                            exc,
-                            exc_info=False,
-                        )
-                        rejected.append(i)
-                spans, self._collect.spans = self._collect.spans, []
-            if not spans:
-                return ExportResult(rejected=tuple(rejected))
-            with otel_suppressed():
-                result = self.span_exporter.export(spans)
+            sent, rejected = self._convert_and_send(batch.records)
         except Exception as exc:
             warn_once("otlp-export", "agentlog: OTLP export failed: %r", exc)
-            return ExportResult.failure(repr(exc))
+            sent, rejected = repr(exc), ()
+        if sent is None:
+            return ExportResult(rejected=rejected)
+        if resender is not None and resender.keep(batch.lines):
+            return ExportResult(ok=False, spooled=True, reason=sent)
+        return ExportResult.failure(sent)
+
+    def _convert_and_send(
+        self, records: list[dict[str, Any]]
+    ) -> tuple[str | None, tuple[int, ...]]:
+        """Records to spans, sent in one request: (None or why it failed, rejected indices)."""
+        rejected: list[int] = []
+        with self._lock:
+            self._collect.spans = []
+            for i, rec in enumerate(records):
+                try:
+                    kind = rec.get("kind")
+                    if kind == "event":
+                        self._event(rec)
+                    elif kind == "session":
+                        self._session(rec)
+                    elif kind == "message":
+                        self._message(rec)
+                    else:
+                        raise ValueError(f"unknown record kind {kind!r}")
+                except (KeyError, TypeError, ValueError) as exc:
+                    warn_once(
+                        f"otlp-record:{exc}",
+                        "agentlog: record not exported as a span: %s",
+                        exc,
+                        exc_info=False,
+                    )
+                    rejected.append(i)
+            spans, self._collect.spans = self._collect.spans, []
+        if not spans:
+            return None, tuple(rejected)
+        with otel_suppressed():
+            result = self.span_exporter.export(spans)
         if result is not SpanExportResult.SUCCESS:
-            return ExportResult.failure("OTLP export failed (see the opentelemetry logger)")
-        return ExportResult(rejected=tuple(rejected))
+            return "OTLP export failed (see the opentelemetry logger)", tuple(rejected)
+        return None, tuple(rejected)
+
+    def _resend(self, lines: list[bytes]) -> Outcome:
+        """The spool's re-send: every failure counts as transient (OTLP/HTTP does not say)."""
+        try:
+            records = [orjson.loads(line) for line in lines]
+            failed, rejected = self._convert_and_send(records)
+        except Exception as exc:
+            return Outcome("transient", reason=repr(exc))
+        if failed is not None:
+            return Outcome("transient", reason=failed)
+        return Outcome("delivered", rejected=rejected)
+
+    def spool(self, batch: RecordBatch) -> bool:
+        """At shutdown: keep what could not be sent for the next process (if spooling is on)."""
+        if not len(batch):
+            return True
+        return self._resender is not None and self._resender.keep(batch.lines)
 
     def force_flush(self, timeout: float = 5.0) -> bool:
         return True  # every export call sends its spans before returning
@@ -281,6 +343,8 @@ class OtlpExporter:
     def shutdown(self, timeout: float = 5.0) -> None:
         try:
             self.span_exporter.shutdown()  # also cuts a retry backoff short
+            if self._resender is not None:  # what it has not re-sent stays for the next process
+                self._resender.shutdown(timeout)
             self._provider.shutdown()
         except Exception:
             log.debug("agentlog: otlp exporter shutdown", exc_info=True)
@@ -290,6 +354,14 @@ class OtlpExporter:
         self._lock = threading.Lock()
         if self._own_exporter:
             self.span_exporter = OTLPSpanExporter(**self._exporter_args)
+        if self._resender is not None:
+            self._resender.after_fork_in_child()
+
+
+def _check_endpoint(endpoint: str) -> None:
+    parts = urllib.parse.urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"endpoint must be an http(s) URL, got {endpoint!r}")
 
 
 def _env(suffix: str) -> bool:

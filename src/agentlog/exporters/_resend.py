@@ -1,0 +1,201 @@
+"""Spool-and-resend for an exporter whose endpoint is down: a thin drain loop over ``Spool``.
+
+The exporter writes a batch it could not deliver with ``keep()``; a drain thread re-sends the
+spooled batches oldest first, with jittered exponential backoff, through the exporter's own
+``send(lines) -> Outcome``. Batches left by a process that exited (or died) are re-sent by the
+next one. While a backlog exists new batches should queue behind it (``backlog``), so the
+endpoint sees them in order.
+
+A batch this process has just spooled is counted as spooled by the pipeline only once the
+export call returns; the drainer leaves such a file alone for ``_COUNT_GRACE`` seconds (its
+name starts with its write time) so the later move from spooled to observed finds it counted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .._context import suppressed_var
+from .._log import warn_once
+from ._ingest import Outcome, backoff_delay
+from ._spool import Spool, SpoolFile
+
+if TYPE_CHECKING:
+    from .._stats import Stats
+
+__all__ = ["Resender"]
+
+log = logging.getLogger("agentlog")
+_COUNT_GRACE = 0.05
+
+
+class Resender:
+    def __init__(
+        self,
+        directory: Path,
+        send: Callable[[list[bytes]], Outcome],
+        *,
+        max_bytes: int,
+        backoff_base: float = 0.5,
+        backoff_max: float = 30.0,
+        name: str = "spool",
+    ) -> None:
+        self.spool = Spool(directory, max_bytes=max_bytes)
+        self._send = send
+        self.backoff_base = backoff_base
+        self.backoff_max = backoff_max
+        self._name = name
+        self._stats: Stats | None = None
+        self._init_state()
+        try:
+            self.spool.open()
+        except OSError as exc:
+            warn_once(
+                f"{name}-spool-open", "agentlog: cannot use spool %s: %s", directory, exc,
+                exc_info=False,
+            )  # fmt: skip
+
+    def _init_state(self) -> None:
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._drainer: threading.Thread | None = None
+        self.backlog = False  # this process has undelivered files: new batches queue behind
+        self._written = 0  # batches kept so far: a drainer that found none looks again if it moved
+
+    def bind_stats(self, stats: Stats) -> None:
+        self._stats = stats
+        self.kick()  # batches left by earlier processes
+
+    def keep(self, lines: list[bytes]) -> bool:
+        """Spool one batch for a later re-send; False if the disk refused it."""
+        try:
+            size = sum(len(line) + 1 for line in lines)
+            if size > self.spool.max_bytes:
+                raise OSError(f"a batch of {size} bytes exceeds spool_max_bytes")
+            for victim in self.spool.make_room(size):
+                self._count(victim, "dropped")
+                warn_once(
+                    f"{self._name}-spool-full", "agentlog: spool full, dropped its oldest batches",
+                    exc_info=False,
+                )  # fmt: skip
+            self.spool.write(lines)
+        except OSError as exc:
+            warn_once(
+                f"{self._name}-spool-write", "agentlog: cannot write to the spool: %s", exc,
+                exc_info=False,
+            )  # fmt: skip
+            return False
+        with self._lock:
+            self.backlog = True
+            self._written += 1
+        self.kick()
+        return True
+
+    def kick(self) -> None:
+        with self._lock:
+            if self._stop.is_set() or not self.spool.owner:
+                return
+            if self._drainer is not None and self._drainer.is_alive():
+                return
+            t = threading.Thread(target=self._drain, name=f"agentlog-{self._name}", daemon=True)
+            try:
+                t.start()
+            except RuntimeError:  # no threads left: the next kick retries
+                return
+            self._drainer = t
+
+    def shutdown(self, timeout: float) -> None:
+        self._stop.set()
+        t = self._drainer
+        if t is not None and t is not threading.current_thread():
+            t.join(max(0.0, timeout))
+        self.spool.close()
+
+    def after_fork_in_child(self) -> None:
+        self._init_state()
+        try:
+            self.spool.after_fork_in_child()
+        except OSError:
+            log.debug("agentlog: spool after fork", exc_info=True)
+
+    def _count(self, f: SpoolFile, dst: str, indices: tuple[int, ...] | None = None) -> None:
+        if self._stats is None:
+            return
+        sids = f.session_ids
+        if indices is not None:
+            sids = [sids[i] for i in indices]
+        if f.owner == self.spool.owner:
+            self._stats.move("spooled", dst, sids)
+        else:  # a previous process's records: this process counts only their fate
+            self._stats.add(dst, sids)
+
+    def _young(self, path: Path) -> bool:
+        name = path.name
+        if f"-{self.spool.owner}-" not in name:
+            return False
+        try:
+            return time.time_ns() - int(name.split("-", 1)[0]) < _COUNT_GRACE * 1e9
+        except ValueError:
+            return False
+
+    def _drain(self) -> None:
+        suppressed_var.set(True)  # the drain thread never records itself
+        failures = 0
+        try:
+            while not self._stop.is_set():
+                with self._lock:
+                    written = self._written
+                paths = self.spool.sendable()
+                if not paths:
+                    with self._lock:
+                        if written != self._written:
+                            continue  # kept while we listed: its kick saw this thread alive
+                        self.backlog = False
+                        self._drainer = None
+                    return
+                wait = self.backoff_base / 10  # only young files or others' claims: look again
+                progress = False
+                for path in paths:
+                    if self._stop.is_set():
+                        return
+                    if self._young(path):
+                        break  # keep the order: nothing newer goes before it
+                    f = self.spool.claim(path)
+                    if f is None:
+                        continue
+                    outcome = self._send(f.lines)
+                    if not outcome.settled:
+                        f.release()
+                        failures += 1
+                        wait = backoff_delay(
+                            failures - 1, base=self.backoff_base, cap=self.backoff_max,
+                            retry_after=outcome.retry_after,
+                        )  # fmt: skip
+                        break
+                    failures = 0
+                    progress = True
+                    f.complete()
+                    if outcome.kind == "refused":
+                        self._count(f, "failed")
+                        continue
+                    bad = set(outcome.rejected)
+                    self._count(
+                        f, "observed", tuple(i for i in range(len(f.lines)) if i not in bad)
+                    )
+                    if bad:
+                        self._count(f, "failed", tuple(sorted(bad)))
+                else:
+                    if progress:
+                        continue  # a full pass that sent something: list again at once
+                self._stop.wait(wait)
+        except Exception:
+            warn_once(f"{self._name}-drain", "agentlog: spool drain stopped unexpectedly")
+        finally:
+            with self._lock:
+                if self._drainer is threading.current_thread():
+                    self._drainer = None
