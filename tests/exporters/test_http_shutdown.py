@@ -7,7 +7,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import orjson
 import pytest
@@ -82,26 +81,24 @@ def _wait(cond: Callable[[], bool], timeout: float = 10.0) -> None:
         tick.wait(0.01)
 
 
-def _export_in_thread(exp: HttpExporter, batch: RecordBatch) -> tuple[threading.Thread, list[Any]]:
-    out: list[ExportResult] = []
-    t = threading.Thread(target=lambda: out.append(exp.export(batch)), daemon=True)
-    t.start()
-    return t, out
-
-
-def _exporter(url: str, spool: Path) -> HttpExporter:
+def _export_in_flight(
+    silent: SilentCollector, spool: Path
+) -> tuple[HttpExporter, threading.Thread, list[ExportResult]]:
+    """An exporter whose export() of three records is waiting on the silent collector."""
     # timeout far beyond what the test waits: only abandoning the request can pass it
-    exp = HttpExporter(url, spool_dir=str(spool), timeout=30.0, retry_deadline=0.5)
+    exp = HttpExporter(silent.url, spool_dir=str(spool), timeout=30.0, retry_deadline=0.5)
     exp.bind_stats(Stats())
-    return exp
+    out: list[ExportResult] = []
+    t = threading.Thread(target=lambda: out.append(exp.export(_batch())), daemon=True)
+    t.start()
+    assert silent.accepted.wait(10.0)
+    return exp, t, out
 
 
 def test_shutdown_abandons_a_request_the_collector_never_answers(
     silent: SilentCollector, tmp_path: Path
 ) -> None:
-    exp = _exporter(silent.url, tmp_path / "spool")
-    t, out = _export_in_thread(exp, _batch())
-    assert silent.accepted.wait(10.0)
+    exp, t, out = _export_in_flight(silent, tmp_path / "spool")
     start = time.monotonic()
     exp.shutdown(1.0)
     t.join(5.0)
@@ -113,9 +110,7 @@ def test_shutdown_abandons_a_request_the_collector_never_answers(
 def test_spool_during_an_abandoned_send_keeps_one_copy(
     silent: SilentCollector, tmp_path: Path
 ) -> None:
-    exp = _exporter(silent.url, tmp_path / "spool")
-    t, out = _export_in_thread(exp, _batch())
-    assert silent.accepted.wait(10.0)
+    exp, t, out = _export_in_flight(silent, tmp_path / "spool")
     assert exp.spool(_batch())  # the pipeline hands over its in-flight batch (re-encoded)
     exp.shutdown(1.0)
     t.join(5.0)
