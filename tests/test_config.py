@@ -97,8 +97,16 @@ def test_instrument_true_switches_on_every_installed_integration_quietly() -> No
 
 
 def test_a_named_integration_whose_library_is_missing_is_an_error_at_init(tmp_path: object) -> None:
+    import os
     import subprocess
     import sys
+
+    from agentlog._instrument import _entry_points
+
+    if "openai" not in _entry_points():  # make test installs it; a bare core checkout may not
+        if os.environ.get("CI"):
+            pytest.fail("the openai integration (integrations/openai) is not installed")
+        pytest.skip("the openai integration (integrations/openai) is not installed")
 
     code = (
         "import sys; sys.modules['openai'] = None\n"  # as if openai were not installed
