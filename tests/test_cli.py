@@ -534,3 +534,33 @@ def test_timeline_shows_message_text_of_every_format(capsys: pytest.CaptureFixtu
     assert code == 0 and texts == [
         "hi", "let me look [tool_use search_kb]", "[tool_calls lookup]", "just text",
     ]  # fmt: skip
+
+
+def _without(module: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter where importing ``module`` fails, as when the extra
+    that provides it is not installed."""
+    prelude = f"import sys; sys.modules[{module!r}] = None\n"
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", [["serve", "--port", "9"], ["keys", "create", "--project", "p"],
+                                  ["serve", "--help"]])  # fmt: skip
+def test_collector_commands_without_the_server_extra_name_it(argv: list[str]) -> None:
+    done = _without("fastapi", f"from agentlog.cli import main; sys.exit(main({argv!r}))")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"agentlog: error: agentlog {argv[0]} needs the collector "
+                                   "(missing module 'fastapi'): pip install 'agentlog[server]'")  # fmt: skip
+
+
+def test_help_without_the_server_extra_lists_what_to_install() -> None:
+    done = _without("fastapi", "from agentlog.cli import main; sys.exit(main(['--help']))")
+    assert done.returncode == 0
+    assert "serve" in done.stdout and "agentlog[server]" in done.stdout
+
+
+def test_postgres_db_without_psycopg_names_the_extra() -> None:
+    done = _without("psycopg", "from agentlog.cli import main; "
+                    "sys.exit(main(['sessions', '--db', 'postgresql://u@127.0.0.1:1/x']))")  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "pip install 'agentlog[postgres]'" in done.stderr
