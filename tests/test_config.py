@@ -70,3 +70,49 @@ def test_disabled_makes_everything_pass_through(monkeypatch: pytest.MonkeyPatch)
     with agentlog.session("s"):
         assert f() == 1
     assert agentlog.status().observed == 0 and agentlog.flush()
+
+
+def test_path_may_be_a_pathlike(tmp_path: object) -> None:
+    from pathlib import Path
+
+    target = Path(str(tmp_path)) / "runs" / "events.jsonl"
+    agentlog.init(path=target)
+    agentlog.track_error("x")
+    assert agentlog.flush()
+    assert target.read_text().count("\n") == 1
+
+
+def test_instrument_true_switches_on_every_installed_integration_quietly() -> None:
+    from agentlog._instrument import _entry_points, uninstrument
+
+    installed = sorted(n for n in _entry_points() if n != "threading")
+    try:
+        agentlog.init(exporter="memory", instrument=True)
+        from agentlog._instrument import _instances
+
+        assert sorted(n for n in _instances if n != "threading") == installed
+    finally:
+        for name in installed:
+            uninstrument(name)
+
+
+def test_a_named_integration_whose_library_is_missing_is_an_error_at_init(tmp_path: object) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['openai'] = None\n"  # as if openai were not installed
+        "import agentlog\n"
+        "try:\n"
+        "    agentlog.init(exporter='memory', instrument=['openai'])\n"
+        "except ValueError as exc:\n"
+        "    print('ValueError:', exc)\n"
+        "agentlog.init(exporter='memory', instrument=True)\n"  # quietly skipped
+        "print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (
+        "ValueError: instrument: the library that 'openai' instruments is not installed"
+        in out.stdout
+    )
+    assert out.stdout.strip().endswith("ok"), out.stderr

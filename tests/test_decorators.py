@@ -257,3 +257,39 @@ def test_unserializable_result_never_breaks_the_call(recorded: Recorded) -> None
     assert make() is weird
     (ev,) = recorded.events()
     assert "Weird" in str(ev["data"]["output"])
+
+
+async def test_async_generator_forwards_athrow_and_keeps_going(recorded: Recorded) -> None:
+    @agentlog.trace
+    async def echo() -> Any:
+        got = None
+        while True:
+            try:
+                got = yield got
+            except KeyError:
+                got = "caught"
+
+    agen = echo()
+    await agen.__anext__()
+    assert await agen.asend("x") == "x"
+    assert await agen.athrow(KeyError("k")) == "caught"
+    assert await agen.athrow(KeyError("k")) == "caught"
+    await agen.aclose()
+    (ev,) = recorded.events()
+    assert ev["partial"] is True and ev["status"] == "ok"
+
+
+def test_generator_failing_while_closed_reraises_and_records(recorded: Recorded) -> None:
+    @agentlog.tool
+    def stubborn() -> Any:
+        try:
+            yield 1
+        finally:
+            raise RuntimeError("cleanup failed")
+
+    gen = stubborn()
+    next(gen)
+    with pytest.raises(RuntimeError, match="cleanup failed"):
+        gen.close()
+    (ev,) = recorded.events()
+    assert ev["status"] == "error" and ev["partial"] is True

@@ -32,3 +32,20 @@ def test_bytes_formatters_agree_with_the_str_ones() -> None:
     assert all(uuid_bytes(i).decode() == format_uuid(i) for i in ids)
     for ns in (0, 1_795_000_000_000_000_001, 1_795_000_000_999_999_999, 1_795_000_001_000_000_000):
         assert ts_bytes(ns).decode() == format_ts(ns)
+
+
+def test_parse_ts_accepts_rfc3339_forms_on_every_python() -> None:
+    utc = timezone.utc
+    assert parse_ts("2026-01-03T00:17:23.5Z") == datetime(2026, 1, 3, 0, 17, 23, 500000, tzinfo=utc)
+    assert parse_ts("2026-01-03T00:17:23.123456789Z").microsecond == 123456
+    assert parse_ts("2026-01-03t00:17:23z") == datetime(2026, 1, 3, 0, 17, 23, tzinfo=utc)
+    assert parse_ts("2026-01-03T02:17:23+02:00") == datetime(2026, 1, 3, 0, 17, 23, tzinfo=utc)
+    assert parse_ts("2026-01-03T00:17:23") == datetime(2026, 1, 3, 0, 17, 23, tzinfo=utc)
+
+
+def test_parse_ts_rejects_what_is_not_a_timestamp() -> None:
+    import pytest
+
+    for bad in ("yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+0", ""):
+        with pytest.raises(ValueError):
+            parse_ts(bad)

@@ -204,3 +204,25 @@ def test_status_for_one_session_counts_only_its_records(recorded: Any) -> None:
     assert agentlog.status(a.id).observed == 3  # start, event, end
     assert agentlog.status().observed == 7
     assert agentlog.status().updated_at is not None
+
+
+def test_status_after_shutdown_keeps_the_final_counts(recorded: Any) -> None:
+    with agentlog.session("s"):
+        agentlog.track_error("x")
+    agentlog.shutdown()
+    assert agentlog.status().observed == 3
+    agentlog.init(exporter="memory")
+    assert agentlog.status().observed == 0
+
+
+def test_a_batch_stuck_in_an_exporter_at_shutdown_is_counted_as_dropped() -> None:
+    gate = threading.Event()
+    exp = Signalling(gate=gate)
+    agentlog.init(exporter=exp, max_batch=2, shutdown_timeout=0.3)
+    agentlog.track_error("a")
+    agentlog.track_error("b")  # a full batch: the worker takes it and hangs in export()
+    agentlog.track_error("c")
+    assert agentlog.shutdown() is False
+    st = agentlog.status()
+    assert st.dropped == 3 and st.observed == 0
+    gate.set()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -128,3 +129,63 @@ def test_shutdown_closes_open_sessions_as_cancelled(recorded: Recorded) -> None:
 def test_session_without_init_still_has_an_id() -> None:
     with agentlog.session("noop") as s:
         assert s.id
+
+
+def test_session_on_a_generator_never_holds_its_context_across_yield(recorded: Recorded) -> None:
+    @agentlog.session(name="gen-session")
+    def steps() -> Any:
+        agentlog.track_tool_call("inside-1")
+        yield 1
+        agentlog.track_tool_call("inside-2")
+        yield 2
+
+    it = steps()
+    assert next(it) == 1
+    assert agentlog.current_session() is None  # the consumer's context is its own
+    agentlog.track_tool_call("outside")
+    assert list(it) == [2]
+    events = {e["name"]: e for e in recorded.events()}
+    (session,) = [s for s in recorded.sessions() if s["status"] == "success"]
+    assert events["inside-1"]["session_id"] == events["inside-2"]["session_id"] == session["id"]
+    assert events["outside"]["session_id"] is None
+
+
+def test_session_on_an_abandoned_generator_is_cancelled(recorded: Recorded) -> None:
+    @agentlog.session(name="gen")
+    def steps() -> Any:
+        yield 1
+        yield 2
+
+    it = steps()
+    next(it)
+    it.close()
+    assert recorded.sessions()[-1]["status"] == "cancelled"
+
+
+async def test_session_on_an_async_generator_keeps_context_to_its_steps(recorded: Recorded) -> None:
+    @agentlog.session(name="agen")
+    async def steps() -> Any:
+        agentlog.track_tool_call("inside")
+        yield 1
+        yield 2
+
+    agen = steps()
+    assert await agen.__anext__() == 1
+    assert agentlog.current_session() is None
+    assert [x async for x in agen] == [2]
+    (inside,) = recorded.events()
+    assert inside["session_id"] == recorded.sessions()[-1]["id"]
+    assert recorded.sessions()[-1]["status"] == "success"
+
+
+def test_patch_configs_with_a_non_dict_is_ignored_not_raised(recorded: Recorded) -> None:
+    with agentlog.session("s", configs={"a": 1}) as s:
+        assert s.patch_configs("notadict") == {"a": 1}  # type: ignore[arg-type]
+    assert recorded.sessions()[-1]["configs"] == {"a": 1}
+
+
+def test_a_non_string_session_id_is_kept_as_a_string(recorded: Recorded) -> None:
+    with agentlog.session("s", id=123) as s:  # type: ignore[arg-type]
+        pass
+    assert s.id == "123"
+    assert {r["id"] for r in recorded.sessions()} == {"123"}

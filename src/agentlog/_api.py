@@ -102,8 +102,10 @@ def init(**options: Any) -> None:
         max_payload_bytes=cfg.max_payload_bytes,
         redactor=redactor,
     )
+    global _last
     with _lock:
         _stop(cfg.shutdown_timeout, close_sessions=False)
+        _last = None
         STATE.config = cfg
         STATE.capture = cfg.capture
         STATE.pipeline = pipeline
@@ -139,7 +141,11 @@ def _after_fork_in_child() -> None:
         pipeline.after_fork_in_child()
 
 
+_last: Pipeline | None = None  # the pipeline shut down last: status() still reports its counts
+
+
 def _stop(timeout: float, *, close_sessions: bool = True) -> bool:
+    global _last
     pipeline = STATE.pipeline
     if pipeline is None:
         return True
@@ -147,6 +153,7 @@ def _stop(timeout: float, *, close_sessions: bool = True) -> bool:
         close_open_spans()
         close_open_sessions("cancelled")
     STATE.pipeline = None
+    _last = pipeline
     return pipeline.shutdown(timeout)
 
 
@@ -175,8 +182,12 @@ def flush(timeout: float = 5.0) -> bool:
 
 
 def status(session_id: str | None = None) -> PipelineStatus:
-    """Counts of records pending, in process, observed, dropped, failed and spooled."""
-    pipeline = STATE.pipeline
+    """Counts of records pending, in process, observed, dropped, failed and spooled.
+
+    After ``shutdown()`` (and until the next ``init()``) these are the final counts of the
+    pipeline that was shut down: what was delivered, spooled or dropped at exit.
+    """
+    pipeline = STATE.pipeline or _last
     if pipeline is None:
         return PipelineStatus()
     return pipeline.status(session_id)

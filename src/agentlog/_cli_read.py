@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ._ids import parse_ts
 from ._timeline import format_item, palette, render_timeline
 
 __all__ = [
@@ -58,13 +59,11 @@ def _when(ts: str | None) -> str:
 
 
 def _duration(start: str | None, end: str | None) -> str:
-    from datetime import datetime
 
     if not start or not end:
         return ""
     try:
-        secs = (datetime.fromisoformat(end.replace("Z", "+00:00"))
-                - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()  # fmt: skip
+        secs = (parse_ts(end) - parse_ts(start)).total_seconds()
     except ValueError:
         return ""
     return f"{secs:.1f}s" if secs < 120 else f"{secs / 60:.1f}m"

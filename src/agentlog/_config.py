@@ -128,6 +128,10 @@ def _validate(cfg: Config) -> None:
     for name in sorted(_BOOL):
         if not isinstance(getattr(cfg, name), bool):
             raise ValueError(f"{name} must be True or False, got {getattr(cfg, name)!r}")
+    if isinstance(cfg.path, os.PathLike):
+        cfg.path = os.fspath(cfg.path)
+    if isinstance(cfg.spool_dir, os.PathLike):
+        cfg.spool_dir = os.fspath(cfg.spool_dir)
     for name in sorted(_STR):
         value = getattr(cfg, name)
         if value is not None and (not isinstance(value, str) or (name == "path" and not value)):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import itertools
 import random
+import re
 import time
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 __all__ = [
     "format_ts", "format_uuid", "new_id", "new_id_str", "now_ns", "parse_ts", "reseed", "ts_bytes",
@@ -102,11 +103,29 @@ def ts_bytes(ns: int) -> bytes:
     return b"%s.%06dZ" % (prefix, rem // 1000)
 
 
+# RFC 3339 (any number of fraction digits, "Z" or an offset), plus the forms people also send:
+# a space for "T", no seconds, no offset (taken as UTC), a bare date. Parsed by hand rather than
+# with datetime.fromisoformat, whose accepted forms differ between Python 3.10 and 3.11.
+_TS = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})"
+    r"(?:[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?"
+    r"(?:([Zz])|([+-])(\d{2}):?(\d{2}))?"
+)
+
+
 def parse_ts(value: str) -> datetime:
-    """Parse an RFC 3339 timestamp (``Z`` or offset) into an aware UTC datetime."""
-    if value.endswith("Z") or value.endswith("z"):
-        value = value[:-1] + "+00:00"
-    dt = datetime.fromisoformat(value)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
+    """Parse an RFC 3339 timestamp into an aware UTC datetime; ``ValueError`` if it is not one."""
+    m = _TS.fullmatch(value) if isinstance(value, str) else None
+    if m is None:
+        raise ValueError(f"not an RFC 3339 timestamp: {value!r}")
+    year, month, day, hour, minute, second, frac, _z, sign, off_h, off_m = m.groups()
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    tz = timezone.utc
+    if sign is not None:
+        offset = timedelta(hours=int(off_h), minutes=int(off_m))
+        tz = timezone(offset if sign == "+" else -offset)
+    dt = datetime(
+        int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0),
+        micro, tzinfo=tz,
+    )  # fmt: skip
     return dt.astimezone(timezone.utc)

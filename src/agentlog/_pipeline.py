@@ -73,6 +73,7 @@ class Pipeline:
     def _init_state(self) -> None:
         self._buf: deque[RawRecord] = deque()
         self._in_process: list[RawRecord] = []
+        self._inflight_lock = threading.Lock()
         self._wake = threading.Event()
         self._done = threading.Condition(threading.Lock())
         self._flush_requested = 0
@@ -196,21 +197,31 @@ class Pipeline:
         try:
             batch = self.encode(raw)
             if len(batch):
-                self._deliver(batch)
+                try:
+                    result = self.exporter.export(batch)
+                except Exception as exc:  # exporters must not raise; count it if one does
+                    log.warning("agentlog: exporter raised", exc_info=True)
+                    result = ExportResult.failure(repr(exc))
+                with self._inflight_lock:
+                    if self._in_process is raw:  # else shutdown took this batch over
+                        self._count(batch, result)
         except Exception:
             log.warning("agentlog: export failed", exc_info=True)
             self.stats.add("failed", [record_session_id(r) for r in raw])
         finally:
-            self._in_process = []
+            with self._inflight_lock:
+                if self._in_process is raw:
+                    self._in_process = []
             with self._done:
                 self._done.notify_all()
 
-    def _deliver(self, batch: RecordBatch) -> None:
-        try:
-            result = self.exporter.export(batch)
-        except Exception as exc:  # exporters must not raise; count it if one does
-            log.warning("agentlog: exporter raised", exc_info=True)
-            result = ExportResult.failure(repr(exc))
+    def _take_inflight(self) -> list[RawRecord]:
+        """At shutdown: the batch an export call still holds becomes shutdown's to spool."""
+        with self._inflight_lock:
+            raw, self._in_process = self._in_process, []
+        return raw
+
+    def _count(self, batch: RecordBatch, result: ExportResult) -> None:
         sids = batch.session_ids
         if result.spooled:
             self.stats.add("spooled", sids)
@@ -358,13 +369,22 @@ class Pipeline:
         if t is not None and t is not threading.current_thread():
             t.join(max(0.0, deadline - time.monotonic()))
         self._stopped = True
-        left = [self._buf.popleft() for _ in range(len(self._buf))]
+        # An export call that outlived the deadline: an exporter with a spool answers for its
+        # own in-flight batch (its shutdown() spools it); for one without, the batch is taken
+        # over here and counted as dropped, so no record disappears from status() unseen.
+        stuck = (
+            t is not None and t.is_alive() and not callable(getattr(self.exporter, "spool", None))
+        )
+        left = self._take_inflight() if stuck else []
+        left += [self._buf.popleft() for _ in range(len(self._buf))]
         if left:
             self._spool_or_drop(left)
         try:
             self.exporter.shutdown(max(0.1, deadline - time.monotonic()))
         except Exception:
             log.warning("agentlog: exporter shutdown failed", exc_info=True)
+        if t is not None and t.is_alive() and t is not threading.current_thread():
+            t.join(0.5)  # an export released by the exporter's shutdown: let it be counted
         return ok and not left
 
     def _spool_or_drop(self, raw: list[RawRecord]) -> None:

@@ -7,12 +7,14 @@ import inspect
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import Token
 from typing import Any, TypeVar, cast
 
 from ._constants import SESSION_STATUSES
 from ._context import session_var, span_var
+from ._generators import Plan, stepwise_asyncgen, stepwise_gen
 from ._ids import format_ts, new_id_str, now_ns
 from ._log import warn_once
 from ._serialize import to_jsonable
@@ -128,6 +130,10 @@ class Session:
     def patch_configs(self, patch: dict[str, Any]) -> dict[str, Any]:
         """Merge top-level keys (``None`` deletes one) and record the new configs."""
         st = self._state
+        if not isinstance(patch, Mapping):
+            warn_once("patch_configs", "agentlog: patch_configs() takes a dict, not %s",
+                      type(patch).__name__, exc_info=False)  # fmt: skip
+            return dict(st.configs or {})
         with st.lock:
             merged = dict(st.configs or {})
             for key, value in to_jsonable(patch).items():
@@ -170,32 +176,30 @@ class SessionScope:
         self.id = id
         self._stack: list[tuple[SessionState, Token[Any], Token[Any]]] = []
 
-    def _open(self) -> Session:
+    def _start(self) -> SessionState:
+        """A new session under the current one; its start is recorded, no context is set."""
         parent = session_var.get()
         configs = None
         if self.configs is not None:
             configs = to_jsonable(self.configs)
             if not isinstance(configs, dict):
                 configs = {"value": configs}
+        sid = self.id
+        if sid is not None and (not isinstance(sid, str) or not sid):
+            warn_once("session_id", "agentlog: session id %r is not a non-empty string; using "
+                      "str() of it", sid, exc_info=False)  # fmt: skip
+            sid = str(sid) or None
         state = SessionState(
-            self.id or new_id_str(), self.name, self.user, configs,
+            sid or new_id_str(), self.name, self.user, configs,
             parent.id if parent is not None else None,
         )  # fmt: skip
         if STATE.pipeline is not None:
             with _open_lock:
                 _OPEN[state.id] = state
             state.emit()
-        tokens = (state, session_var.set(state), span_var.set(None))
-        self._stack.append(tokens)
-        return Session(state)
+        return state
 
-    def _close(self, exc: BaseException | None) -> None:
-        state, s_token, p_token = self._stack.pop()
-        try:
-            span_var.reset(p_token)
-            session_var.reset(s_token)
-        except ValueError:  # entered in another context: leave the caller's context alone
-            pass
+    def _end(self, state: SessionState, exc: BaseException | None) -> None:
         if STATE.pipeline is None or state.pid != os.getpid():
             return  # a forked child leaving its parent's session does not end it
         try:
@@ -209,6 +213,36 @@ class SessionScope:
         except Exception:
             warn_once("session_close", "agentlog: could not close a session")
 
+    @staticmethod
+    def _activation(state: SessionState) -> Callable[[], AbstractContextManager[None]]:
+        """The session as the current one (with no enclosing span), for one step at a time."""
+
+        @contextmanager
+        def active() -> Iterator[None]:
+            s_token = session_var.set(state)
+            p_token = span_var.set(None)
+            try:
+                yield
+            finally:
+                span_var.reset(p_token)
+                session_var.reset(s_token)
+
+        return active
+
+    def _open(self) -> Session:
+        state = self._start()
+        self._stack.append((state, session_var.set(state), span_var.set(None)))
+        return Session(state)
+
+    def _close(self, exc: BaseException | None) -> None:
+        state, s_token, p_token = self._stack.pop()
+        try:
+            span_var.reset(p_token)
+            session_var.reset(s_token)
+        except ValueError:  # entered in another context: leave the caller's context alone
+            pass
+        self._end(state, exc)
+
     def __enter__(self) -> Session:
         return self._open()
 
@@ -221,6 +255,14 @@ class SessionScope:
     async def __aexit__(self, et: Any, exc: BaseException | None, tb: Any) -> None:
         self._close(exc)
 
+    def _plan(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Plan:
+        scope = self._fresh()
+        state = scope._start()
+        return Plan(
+            scope._activation(state),
+            lambda out: scope._end(state, out.error if out.finished else GeneratorExit()),
+        )
+
     def _fresh(self) -> SessionScope:
         return SessionScope(self.name, user=self.user, configs=self.configs, id=self.id)
 
@@ -228,15 +270,12 @@ class SessionScope:
         """As a decorator: every call of ``fn`` is one session."""
         if self.name is None:
             self.name = getattr(fn, "__qualname__", None)
+        # Generators: the session is current only while the generator's own code runs, never
+        # across a yield, so the consumer's context is left as it was between items.
         if inspect.isasyncgenfunction(fn):
-
-            @functools.wraps(fn)
-            async def agen_wrapper(*args: Any, **kwargs: Any) -> Any:
-                async with self._fresh():
-                    async for item in fn(*args, **kwargs):
-                        yield item
-
-            return cast(F, agen_wrapper)
+            return cast(F, stepwise_asyncgen(fn, self._plan))
+        if inspect.isgeneratorfunction(fn):
+            return cast(F, stepwise_gen(fn, self._plan))
         if inspect.iscoroutinefunction(fn):
 
             @functools.wraps(fn)
@@ -245,14 +284,6 @@ class SessionScope:
                     return await fn(*args, **kwargs)
 
             return cast(F, async_wrapper)
-        if inspect.isgeneratorfunction(fn):
-
-            @functools.wraps(fn)
-            def gen_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with self._fresh():
-                    return (yield from fn(*args, **kwargs))
-
-            return cast(F, gen_wrapper)
 
         @functools.wraps(fn)
         def wrapper(*args: Any, **kwargs: Any) -> Any:

@@ -8,9 +8,11 @@ The repository's root ``conftest.py`` puts this folder on ``sys.path``. An integ
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ __all__ = [
     "call_and_read",
     "instrumented_capture",
     "run_example",
+    "run_to_exit",
 ]
 
 SUPPORT_PATH = str(Path(__file__).resolve().parents[1])  # for subprocesses' sys.path
@@ -94,3 +97,29 @@ def run_example(script: str, *, cwd: Path, env_key: str) -> subprocess.Completed
         timeout=60,
         check=False,
     )
+
+
+def run_to_exit(
+    body: str, *, tests_dir: Path, cwd: Path, env_prefix: str, name: str
+) -> list[dict[str, Any]]:
+    """Run ``body`` in a fresh interpreter recording to ``cwd/events.jsonl`` with the
+    integration ``name`` on, and return the ``llm_call`` events it wrote by the time it exited.
+
+    ``body`` may import ``tests_dir``'s fakes and use ``respx.mock(using="httpx2")``; what it
+    leaves open at its end is open at interpreter exit, which is what these runs are for. The
+    SDK's own variables (``env_prefix``: its API key, base URL, ...) are not passed on, so the
+    client goes nowhere but to the fakes.
+    """
+    script = cwd / "run_to_exit.py"
+    prelude = f"""\
+        import sys
+        sys.path[:0] = [{str(tests_dir)!r}, {SUPPORT_PATH!r}]
+        import agentlog_testsupport.respx_httpx2
+        import agentlog
+        agentlog.init(path="events.jsonl", instrument=[{name!r}])
+        """
+    script.write_text(textwrap.dedent(prelude) + textwrap.dedent(body))
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTLOG_", env_prefix))}
+    subprocess.run([sys.executable, str(script)], cwd=cwd, env=env, check=True, timeout=60)
+    lines = (cwd / "events.jsonl").read_text().splitlines()
+    return [r for r in map(json.loads, lines) if r.get("type") == "llm_call"]

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import gc
+from pathlib import Path
 from typing import Any
 
 import anthropic
 import httpx
 import pytest
 import respx
-from agentlog_testsupport import instrumented_capture
+from agentlog_testsupport import instrumented_capture, run_to_exit
 from anthropic_fakes import RECORDED_USAGE, events, message, stream_response
 
 from agentlog.testing import Capture
@@ -108,6 +109,31 @@ def test_break_then_drop_writes_a_partial_event(
     [recorded] = cap.events("llm_call")
     assert recorded["partial"] is True
     assert recorded["data"]["response"] == "Let me"
+
+
+def test_open_stream_at_process_exit_is_written_as_partial(tmp_path: Path) -> None:
+    # KEEP is a module global, so the stream is still referenced (and open) when the interpreter
+    # exits: only agentlog's shutdown can write its event.
+    body = """
+        import anthropic, respx
+        from anthropic_fakes import BASE, events, stream_response
+
+        router = respx.mock(using="httpx2", base_url=BASE)
+        router.post("/v1/messages").mock(side_effect=lambda _: stream_response(events()))
+        router.start()
+        client = anthropic.Anthropic(api_key="sk-ant-test", max_retries=0)
+        KEEP = client.messages.create(model="claude-sonnet-5-5", max_tokens=100,
+                                      messages=[{"role": "user", "content": "hi"}], stream=True)
+        for event in KEEP:
+            if event.type == "content_block_delta":
+                break
+        """
+    recorded = run_to_exit(body, tests_dir=Path(__file__).parent, cwd=tmp_path,
+                           env_prefix="ANTHROPIC_", name="anthropic")  # fmt: skip
+    assert len(recorded) == 1
+    assert recorded[0]["partial"] is True
+    assert recorded[0]["data"]["stream"] is True
+    assert recorded[0]["data"]["response"] == "Hel"
 
 
 def test_never_iterated_stream_is_written_when_collected(

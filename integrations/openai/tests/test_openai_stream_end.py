@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import gc
-import os
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 from typing import Any
 
 import httpx
 import openai
 import respx
-from agentlog_testsupport import SUPPORT_PATH, instrumented_capture
+from agentlog_testsupport import instrumented_capture, run_to_exit
 from openai_fakes import chat_chunks, chat_stream_response
 
 from agentlog.testing import Capture
@@ -95,35 +91,21 @@ def test_exhausted_stream_is_complete(
 
 
 def test_open_stream_at_process_exit_is_written_as_partial(tmp_path: Path) -> None:
-    script = tmp_path / "exit_mid_stream.py"
-    script.write_text(
-        textwrap.dedent(
-            f"""
-            import sys
-            sys.path[:0] = [{str(Path(__file__).parent)!r}, {SUPPORT_PATH!r}]
-            import httpx, openai, respx
-            import agentlog_testsupport.respx_httpx2
-            import agentlog
-            from openai_fakes import BASE, chat_chunks, chat_stream_response
+    body = """
+        import openai, respx
+        from openai_fakes import BASE, chat_chunks, chat_stream_response
 
-            agentlog.init(path="events.jsonl", instrument=["openai"])
-            router = respx.mock(using="httpx2", base_url=BASE)
-            router.post("/chat/completions").mock(
-                side_effect=lambda req: chat_stream_response(req, chat_chunks()))
-            router.start()
-            client = openai.OpenAI(api_key="sk-test")
-            KEEP = client.chat.completions.create(
-                model="gpt-4o", messages=[{{"role": "user", "content": "hi"}}], stream=True)
-            next(KEEP); next(KEEP)
-            """
-        )
-    )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AGENTLOG_", "OPENAI_"))}
-    subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, check=True, timeout=60)
-    import json
-
-    lines = (tmp_path / "events.jsonl").read_text().splitlines()
-    events = [r for r in map(json.loads, lines) if r.get("type") == "llm_call"]
+        router = respx.mock(using="httpx2", base_url=BASE)
+        router.post("/chat/completions").mock(
+            side_effect=lambda req: chat_stream_response(req, chat_chunks()))
+        router.start()
+        client = openai.OpenAI(api_key="sk-test")
+        KEEP = client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": "hi"}], stream=True)
+        next(KEEP); next(KEEP)
+        """
+    events = run_to_exit(body, tests_dir=Path(__file__).parent, cwd=tmp_path,
+                         env_prefix="OPENAI_", name="openai")  # fmt: skip
     assert len(events) == 1
     assert events[0]["partial"] is True
     assert events[0]["data"]["response"] == "Hel"
