@@ -115,6 +115,24 @@ def test_sessions_page_by_cursor(capsys: pytest.CaptureFixture[str]) -> None:
     assert [line.split()[0] for line in out.splitlines()[1:]] == ids
 
 
+def test_sessions_show_rollups_right_after_recording(
+    capsys: pytest.CaptureFixture[str], two: list[str]
+) -> None:
+    code, out, _ = cli(capsys, "sessions", *WHERE)
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:]}
+    # ID DATE TIME TOOK STATUS USER TURNS TOKENS NAME: two user turns, one llm call of 12+3
+    assert code == 0 and [rows[sid][6:8] for sid in two] == [["2", "15"], ["2", "15"]]
+
+
+def test_timeline_json_carries_the_current_rollup(
+    capsys: pytest.CaptureFixture[str], two: list[str]
+) -> None:
+    code, out, _ = cli(capsys, "timeline", two[1], "--json", *WHERE)
+    r = json.loads(out)["session"]["rollup"]
+    assert code == 0 and (r["turns"], r["tool_calls"], r["errors"]) == (2, 1, 1)
+    assert (r["tokens_in"], r["tokens_out"]) == (12, 3) and r["updated_at"] is not None
+
+
 def test_timeline_nests_spans_with_tokens_and_errors(
     capsys: pytest.CaptureFixture[str], two: list[str]
 ) -> None:
@@ -510,7 +528,39 @@ def test_timeline_shows_message_text_of_every_format(capsys: pytest.CaptureFixtu
         agentlog.store_message("just text", format="raw")
     assert agentlog.flush(10.0)
     code, out, _ = cli(capsys, "timeline", s.id, *WHERE)
-    texts = [line[: -len(" [") - 37].split(": ", 1)[1] for line in out.splitlines()[2:]]
+    lines = out.splitlines()
+    assert lines[2] == "  turns=2 tokens=0 in, 0 out, tool_calls=0 errors=0"  # raw text: user
+    texts = [line[: -len(" [") - 37].split(": ", 1)[1] for line in lines[3:]]
     assert code == 0 and texts == [
         "hi", "let me look [tool_use search_kb]", "[tool_calls lookup]", "just text",
     ]  # fmt: skip
+
+
+def _without(module: str, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter where importing ``module`` fails, as when the extra
+    that provides it is not installed."""
+    prelude = f"import sys; sys.modules[{module!r}] = None\n"
+    return subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", [["serve", "--port", "9"], ["keys", "create", "--project", "p"],
+                                  ["serve", "--help"]])  # fmt: skip
+def test_collector_commands_without_the_server_extra_name_it(argv: list[str]) -> None:
+    done = _without("fastapi", f"from agentlog.cli import main; sys.exit(main({argv!r}))")
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.strip() == (f"agentlog: error: agentlog {argv[0]} needs the collector "
+                                   "(missing module 'fastapi'): pip install 'agentlog[server]'")  # fmt: skip
+
+
+def test_help_without_the_server_extra_lists_what_to_install() -> None:
+    done = _without("fastapi", "from agentlog.cli import main; sys.exit(main(['--help']))")
+    assert done.returncode == 0
+    assert "serve" in done.stdout and "agentlog[server]" in done.stdout
+
+
+def test_postgres_db_without_psycopg_names_the_extra() -> None:
+    done = _without("psycopg", "from agentlog.cli import main; "
+                    "sys.exit(main(['sessions', '--db', 'postgresql://u@127.0.0.1:1/x']))")  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "pip install 'agentlog[postgres]'" in done.stderr

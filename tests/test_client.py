@@ -45,6 +45,39 @@ def test_local_client_reads_what_the_sdk_recorded() -> None:
         assert (stats.marker_count, stats.avg_per_marker) == (1, 1.0)
 
 
+def _record_with_usage() -> str:
+    agentlog.init(path="runs/events.jsonl")
+    with agentlog.session("support", user="alice") as s:
+        agentlog.store_message({"role": "user", "content": "reset my password"})
+        agentlog.track_tool_call("search_kb", input={"q": "reset"}, output=["kb1"])
+        agentlog.track_llm_call(model="m", usage={"prompt_tokens": 20, "completion_tokens": 4})
+    assert agentlog.flush(5.0)
+    return s.id
+
+
+def test_local_client_shows_rollups_at_once() -> None:
+    sid = _record_with_usage()
+    with Client(jsonl="runs/events.jsonl") as client:
+        listed = client.sessions.list().items[0].rollup
+        r = client.sessions.get(sid).rollup
+        status = client.sessions.messages_observing_status(sid)
+    assert (r.turns, r.tokens_in, r.tokens_out, r.tool_calls, r.errors) == (1, 20, 4, 1, 0)
+    assert listed == r and r.updated_at is not None
+    assert (status.pending, status.observed) == (0, 1)
+
+
+def test_local_client_rollups_follow_new_data() -> None:
+    with Client(db="store.db") as client:
+        s = client.sessions.create(user="u")
+        client.sessions.store_message(s.id, {"role": "user", "content": "one"})
+        assert client.sessions.list().items[0].rollup.turns == 1
+        client.sessions.add_event(s.id, type="tool_call", name="t")
+        client.sessions.store_message(s.id, {"role": "user", "content": "two"})
+        assert (client.sessions.get(s.id).rollup.turns,
+                client.sessions.get(s.id).rollup.tool_calls) == (2, 1)  # fmt: skip
+        assert client.sessions.close(s.id).rollup.turns == 2
+
+
 def test_local_client_picks_up_data_recorded_later() -> None:
     client = Client()
     assert client.sessions.list().items == []

@@ -187,14 +187,35 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _collector_commands(subs: Any) -> None:
-    """``serve`` and ``keys`` come from the collector, when it is installed."""
+    """``serve`` and ``keys`` come from the collector, when it is installed; without it they
+    still exist, to say what to install."""
     try:
         module = importlib.import_module("agentlog.collector._cli")
-    except ImportError:
+    except ImportError as exc:
+        missing = exc.name or ""
+        if missing.split(".")[0] == "agentlog":  # a broken installation, not a missing extra
+            why = f"the collector failed to load: {exc}"
+        else:
+            why = f"needs the collector (missing module {missing!r}): " \
+                  "pip install 'agentlog[server]'"  # fmt: skip
+        for name in ("serve", "keys"):
+            # Every argument is taken as a positional (no prefix char), so whatever follows
+            # the command, --help included, reaches the message below.
+            p = subs.add_parser(name, help=f"(not installed) {why}", add_help=False,
+                                prefix_chars="\0")  # fmt: skip
+            p.add_argument("rest", nargs="*", help=argparse.SUPPRESS)
+            p.set_defaults(handler=_missing(f"agentlog {name} {why}"), opens_client=False)
         return
     add = getattr(module, "add_commands", None)
     if callable(add):
         add(subs)
+
+
+def _missing(message: str) -> _Handler:
+    def handler(args: argparse.Namespace, client: Any) -> int:
+        raise UsageError(message)
+
+    return handler
 
 
 def _mcp(args: argparse.Namespace, client: Any) -> int:
@@ -226,9 +247,8 @@ def open_client(args: argparse.Namespace) -> Any:
         if db is None and jsonl is None:
             return Client()
         return Client(db=db, jsonl=jsonl)
-    except ImportError as exc:
-        raise UsageError(f"--db {db}: a missing dependency ({exc.name}); "
-                         "install agentlog[postgres]") from None  # fmt: skip
+    except ImportError as exc:  # open_store names the extra to install
+        raise UsageError(f"--db {db}: {exc}") from None
     except Exception as exc:
         raise UsageError(f"cannot open the store {db or '.agentlog/agentlog.db'}: {exc}") from None
 
@@ -238,7 +258,7 @@ def _check_postgres(url: str) -> None:
     try:
         import psycopg
     except ImportError:
-        raise UsageError(f"--db {url}: PostgreSQL needs agentlog[postgres]") from None
+        raise UsageError(f"--db {url}: PostgreSQL needs pip install 'agentlog[postgres]'") from None
     try:
         psycopg.connect(url, connect_timeout=5).close()
     except psycopg.Error as exc:

@@ -15,6 +15,7 @@ from typing import Any, Protocol, TypeVar
 
 from pydantic import TypeAdapter
 
+from ._log import log
 from .store import (
     Event,
     EventContext,
@@ -34,6 +35,9 @@ __all__ = ["Client", "LocalTransport", "QueryAPI", "SessionsAPI", "Transport"]
 
 T = TypeVar("T")
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
+# Operations that answer with the session named by ``session_id``: its rollup is brought up to
+# date first. ``list_sessions`` is handled on its own (its sessions are known only afterwards).
+_RETURNS_SESSION = frozenset({"get_session", "close_session", "copy_session"})
 
 
 class Transport(Protocol):
@@ -46,6 +50,10 @@ class LocalTransport:
 
     With ``jsonl`` set (the local default), the JSONL file and its rotated siblings are indexed
     into the store before an operation whenever the file changed since the last look.
+
+    Sessions it returns carry current rollups: their pending data is processed before the answer
+    (the store's background processing waits for ``ttl_seconds`` of idleness, which suits a
+    collector but would leave a local reader looking at zeros).
     """
 
     def __init__(self, store: Store, *, project: str = "default",
@@ -69,9 +77,27 @@ class LocalTransport:
                 index(self.jsonl, project=self.project)
             self._seen = sig
 
+    def _process(self, session_ids: list[str]) -> bool:
+        """Process the pending data of these sessions; True when any had some."""
+        process = getattr(self.store, "process_pending", None)
+        if process is None or not session_ids:
+            return False
+        try:
+            return bool(process(session_ids, project=self.project))
+        except Exception as exc:  # e.g. a read-only database: answer with the rollups as stored
+            log.warning("agentlog: session rollups may be out of date (processing failed: %s)",
+                        exc)  # fmt: skip
+            return False
+
     def call(self, op: str, params: dict[str, Any]) -> Any:
         self.refresh()
-        return getattr(self.store, op)(**params, project=self.project)
+        run = getattr(self.store, op)
+        if op in _RETURNS_SESSION:
+            self._process([params["session_id"]])
+        result = run(**params, project=self.project)
+        if op == "list_sessions" and self._process([s.id for s in result.items]):
+            result = run(**params, project=self.project)  # the same page, rollups now current
+        return result
 
     def close(self) -> None:
         self.store.close()

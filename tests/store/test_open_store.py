@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +40,21 @@ def test_schema_is_versioned_and_reopening_keeps_data(store: SqlStore, make_stor
 def test_unknown_option_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="bogus"):
         open_store(tmp_path / "x.db", bogus=1)
+
+
+@pytest.mark.parametrize("module", ["psycopg", "psycopg_pool"])
+def test_postgres_without_its_extra_is_a_clear_error(module: str) -> None:
+    # A fresh interpreter where the module cannot be imported, as without agentlog[postgres].
+    code = (f"import sys; sys.modules[{module!r}] = None\n"
+            "import agentlog\n"
+            "try:\n"
+            "    agentlog.Client(db='postgresql://u@127.0.0.1:1/x')\n"
+            "except ImportError as exc:\n"
+            "    print(type(exc).__name__, exc.name, exc)\n")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        f"ModuleNotFoundError {module} a PostgreSQL store needs the postgres extra "
+        f"(missing module {module!r}): pip install 'agentlog[postgres]'"
+    )

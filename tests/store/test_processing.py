@@ -77,3 +77,23 @@ def test_worker_times_out_stale_sessions(store: SqlStore, make_store: MakeStore)
     store.ingest([session("old")])  # started 2026-01-01: long idle
     worker = make_store(processing=True, auto_close_after=3600.0)
     wait_for(lambda: worker.get_session("old").status == "timeout")
+
+
+def test_process_pending_processes_only_the_named_sessions_with_new_data(
+    store: SqlStore,
+) -> None:
+    store.ingest([session("a"), message("a", 1), session("b"), message("b", 1), session("c")])
+    store.ingest([session("x"), message("x", 1)], project="other")
+    assert store.process_pending(["a", "c", "x", "missing"]) == ["a"]
+    assert store.get_session("a").rollup.turns == 1
+    assert store.messages_observing_status("b").pending == 1
+    assert store.messages_observing_status("x", project="other").pending == 1
+    assert store.process_pending(["a"]) == []  # nothing new since
+
+
+def test_process_pending_of_a_whole_project(store: SqlStore) -> None:
+    store.ingest([session("a"), message("a", 1), session("b"), event("b", 2, type="tool_call")])
+    store.ingest([session("x"), message("x", 1)], project="other")
+    assert store.process_pending() == ["a", "b"]
+    assert store.get_session("b").rollup.tool_calls == 1
+    assert store.messages_observing_status("x", project="other").pending == 1

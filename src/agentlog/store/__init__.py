@@ -58,8 +58,15 @@ def open_store(url: str | os.PathLike[str] | None = None, **options: Any) -> Sto
     ``ttl_seconds``, ``processing`` (run the background processing worker)."""
     text = os.fspath(url) if url is not None else None
     if text is not None and text.startswith(("postgresql://", "postgres://")):
-        from .postgres import PostgresStore
-
+        try:
+            from .postgres import PostgresStore
+        except ModuleNotFoundError as exc:
+            if not (exc.name or "").startswith("psycopg"):
+                raise
+            raise ModuleNotFoundError(
+                f"a PostgreSQL store needs the postgres extra (missing module {exc.name!r}): "
+                "pip install 'agentlog[postgres]'", name=exc.name,
+            ) from None  # fmt: skip
         return PostgresStore(text, **options)
     from .sqlite import DEFAULT_DB, SqliteStore
 

@@ -6,15 +6,19 @@ New messages of a session are ``pending`` (state 0). A session is processed when
 its timer: a true idle timer). Processing marks the pending messages ``in_process`` (1),
 recomputes the session's rollup from its events and messages, and marks them ``observed`` (2).
 The same worker times out sessions left ``running`` for ``auto_close_after``.
+
+In-process readers (``LocalTransport``) call ``process_pending`` for the sessions they are about
+to return, so a local Client or the CLI never shows a rollup that lags behind the data.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 from .._log import log
-from ._core import StoreCore
+from ._core import StoreCore, chunks
 from ._models import ObservingStatus
 from ._rows import loads, now_us, us_to_ts
 
@@ -137,6 +141,24 @@ class ProcessingMixin(StoreCore):
                 )  # fmt: skip
                 conn.run("UPDATE messages SET state = 2 WHERE session_id = ? AND state = 1",
                          (session_id,))  # fmt: skip
+
+    def process_pending(
+        self, session_ids: Sequence[str] | None = None, *, project: str = "default"
+    ) -> list[str]:
+        """Process now those of ``session_ids`` (every session of ``project`` when None) that
+        have data not yet in their rollup; returns their ids. Unknown ids are ignored."""
+        sql = "SELECT id FROM sessions WHERE project = ? AND dirty_us IS NOT NULL"
+        due: list[str] = []
+        with self._tx() as conn:
+            if session_ids is None:
+                due = [r[0] for r in conn.q(sql, (project,))]
+            else:
+                for part in chunks(sorted(set(session_ids))):
+                    marks = ",".join("?" * len(part))
+                    due += [r[0] for r in conn.q(f"{sql} AND id IN ({marks})", (project, *part))]
+        for sid in sorted(due):
+            self._process(sid)
+        return sorted(due)
 
     def messages_observing_status(
         self, session_id: str, *, project: str = "default"
