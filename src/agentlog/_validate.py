@@ -28,14 +28,14 @@ _ERROR_KEYS = frozenset(ErrorInfo.model_fields)
 _STATUSES = ("ok", "error")
 _FORMATS = ("openai", "anthropic", "raw")
 _ONE_TYPES = (int, float, bool)
+_OPT_STR = (str, type(None))
 _MAX_EXACT = 2**53  # ints a float holds exactly: pydantic turns them into that float
 
-# The SDK's own form, 2026-01-01T00:00:00.123456Z. The date and the clock repeat across
-# records, so each is checked once and cached: the day number by date, the second of the day
-# by clock (at most 86,400 entries). re.ASCII: \d must not match other scripts' digits.
-_FIXED = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", re.ASCII)
-_DAYS: dict[str, int | None] = {}
-_CLOCKS: dict[str, int] = {}
+# The SDK's own form, 2026-01-01T00:00:00.123456Z. Its minute repeats across records, so each
+# minute is checked once (by parse_ts) and its epoch second cached; the seconds and fraction
+# only need to be ASCII digits, seconds below 60.
+_MINUTE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d", re.ASCII)
+_MINUTES: dict[str, int] = {}
 
 
 def _general_us(value: str) -> int | None:
@@ -45,38 +45,28 @@ def _general_us(value: str) -> int | None:
         return None
 
 
-def _day(date: str) -> int | None:
-    day = _DAYS.get(date, -1)
-    if day == -1:
-        us = _general_us(date + "T00:00:00Z")
-        day = None if us is None else us // 86_400_000_000
-        if len(_DAYS) >= 10_000:
-            _DAYS.clear()
-        _DAYS[date] = day
-    return day
+def _minute(prefix: str) -> int | None:
+    us = _general_us(prefix + ":00Z") if _MINUTE.fullmatch(prefix) else None
+    if us is None:
+        return None
+    if len(_MINUTES) >= 50_000:
+        _MINUTES.clear()
+    secs = _MINUTES[prefix] = us // 1_000_000
+    return secs
 
 
 def ts_us(value: Any) -> int | None:
     """Microseconds since the epoch of a timestamp ``parse_ts`` reads, else None."""
     if type(value) is not str:
         return None
-    if len(value) == 27 and _FIXED.fullmatch(value):
-        day = _day(value[:10])
-        if day is None:
-            return None
-        clock = value[11:19]
-        secs = _CLOCKS.get(clock)
-        if secs is None:
-            h, m, s = int(clock[:2]), int(clock[3:5]), int(clock[6:])
-            if h > 23 or m > 59 or s > 59:
-                return None
-            secs = _CLOCKS[clock] = h * 3600 + m * 60 + s
-        return (day * 86_400 + secs) * 1_000_000 + int(value[20:26])
+    if len(value) == 27 and value[26] == "Z" and value[19] == "." and value[16] == ":":
+        base = _MINUTES.get(value[:16])
+        if base is None:
+            base = _minute(value[:16])
+        digits = value[17:19] + value[20:26]
+        if base is not None and digits.isdigit() and digits.isascii() and value[17] < "6":
+            return (base + int(value[17:19])) * 1_000_000 + int(value[20:26])
     return _general_us(value)
-
-
-def _opt_str(value: Any) -> bool:
-    return value is None or type(value) is str
 
 
 def _id(value: Any) -> bool:
@@ -91,14 +81,18 @@ def _common(obj: dict[str, Any], kind: str, keys: frozenset[str]) -> bool:
 
 
 def event_times(obj: dict[str, Any]) -> tuple[int, int | None] | None:
-    """``(ts, end_ts)`` in microseconds when ``obj`` is an event record
-    pydantic accepts as it is; None when it must go through ``parse_record``."""
+    """``(ts, end_ts)`` in microseconds when ``obj`` is an event record pydantic accepts as it
+    is; None when it must go through ``parse_record``. The keys inside ``data`` are left to the
+    caller: it serializes ``data`` with ``orjson.dumps``, which refuses keys that are not
+    strings, and goes through ``parse_record`` when that fails."""
     get = obj.get
     if not _common(obj, "event", _EVENT_KEYS) or not _id(get("type")):
         return None
-    for key in ("session_id", "parent_id", "name", "trace_id", "span_id"):
-        if not _opt_str(get(key)):
-            return None
+    opt = _OPT_STR
+    if not (type(get("session_id")) in opt and type(get("parent_id")) in opt
+            and type(get("name")) in opt and type(get("trace_id")) in opt
+            and type(get("span_id")) in opt):  # fmt: skip
+        return None
     status = get("status", "ok")
     if type(status) is not str or status not in _STATUSES:
         return None
@@ -108,14 +102,12 @@ def event_times(obj: dict[str, Any]) -> tuple[int, int | None] | None:
     if not (dur is None or type(dur) is float
             or (type(dur) is int and -_MAX_EXACT <= dur <= _MAX_EXACT)):  # fmt: skip
         return None
-    data = get("data", None)
-    if data is not None or "data" in obj:
-        if type(data) is not dict or not all(type(k) is str for k in data):
-            return None
+    if "data" in obj and type(obj["data"]) is not dict:
+        return None
     err = get("error")
     if err is not None and not (
         type(err) is dict and _ERROR_KEYS.issuperset(err) and type(err.get("type")) is str
-        and type(err.get("message")) is str and _opt_str(err.get("stacktrace"))
+        and type(err.get("message")) is str and type(err.get("stacktrace")) in opt
     ):  # fmt: skip
         return None
     ts = ts_us(get("ts"))

@@ -99,12 +99,16 @@ def fast_event_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
     if times is None:
         return None
     get = obj.get
+    try:  # refuses keys that are not strings, as the model does (and big ints: the model path)
+        data = orjson.dumps(get("data", _NO_DATA)).decode()
+    except TypeError:
+        return None
     dur = get("duration_ms")
     err = get("error")
     return (
         project, obj["id"], get("session_id"), get("parent_id"), obj["type"], get("name"),
         times[0], times[1], None if dur is None else float(dur), get("status", "ok"),
-        get("partial", False), dumps(get("data", _NO_DATA)),
+        get("partial", False), data,
         None if err is None else dumps({"type": err["type"], "message": err["message"],
                                         "stacktrace": err.get("stacktrace")}),
         get("trace_id"), get("span_id"),
