@@ -62,3 +62,9 @@ def test_records_written_by_the_sdk_validate(recorded: object) -> None:
 def test_invalid_records_name_the_field(record: dict[str, object], field: str) -> None:
     with pytest.raises(pydantic.ValidationError, match=field):
         parse_record(record)
+
+
+def test_a_timestamp_out_of_range_in_utc_is_a_field_error() -> None:
+    record = {"kind": "event", "id": "e", "type": "x", "ts": "0001-01-01T00:00:00+01:00"}
+    with pytest.raises(pydantic.ValidationError, match="ts"):
+        parse_record(record)

@@ -36,7 +36,7 @@ def _check_ts(value: str | None) -> str | None:
         return None
     try:
         parse_ts(value)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, OverflowError):  # Overflow: year 1 with a positive offset
         raise ValueError(f"not an RFC 3339 timestamp: {value!r}") from None
     return value
 

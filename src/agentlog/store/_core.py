@@ -22,6 +22,8 @@ from ._rows import (
     MESSAGE_COLS,
     dumps,
     event_row,
+    fast_event_row,
+    fast_message_row,
     loads,
     merge_session,
     message_row,
@@ -58,21 +60,51 @@ class _Rows:
     messages: list[tuple[Any, ...]] = field(default_factory=list)
 
 
+# A parsed record: a session record (merged field by field) or the finished row of an event
+# (kind "e") or a message (kind "m").
+_Parsed = tuple[int, SessionRecord] | tuple[int, str, tuple[Any, ...]]
+
+
 def _parse(
-    records: Sequence[Any], base: int, rejected: list[RejectedRecord]
-) -> list[tuple[int, SessionRecord | EventRecord | MessageRecord]]:
-    parsed: list[tuple[int, SessionRecord | EventRecord | MessageRecord]] = []
+    records: Sequence[Any], base: int, project: str, rejected: list[RejectedRecord]
+) -> list[_Parsed]:
+    parsed: list[_Parsed] = []
     for i, obj in enumerate(records, start=base):
         if not isinstance(obj, dict):
             rejected.append(RejectedRecord(index=i, reason="record: must be a JSON object"))
             continue
+        # Well-formed events and messages become rows directly; everything else (sessions,
+        # wrong records, lax forms pydantic coerces) goes through the models.
+        kind = obj.get("kind")
+        if kind == "event":
+            row = fast_event_row(obj, project)
+            if row is not None:
+                parsed.append((i, "e", row))
+                continue
+        elif kind == "message":
+            row = fast_message_row(obj, project)
+            if row is not None:
+                parsed.append((i, "m", row))
+                continue
         try:
-            parsed.append((i, parse_record(obj)))
+            rec = parse_record(obj)
         except pydantic.ValidationError as exc:
             rid = obj.get("id")
             rejected.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
                                            reason=validation_reason(exc)))  # fmt: skip
+            continue
+        if isinstance(rec, EventRecord):
+            parsed.append((i, "e", event_row(rec, project)))
+        elif isinstance(rec, MessageRecord):
+            parsed.append((i, "m", message_row(rec, project)))
+        else:
+            parsed.append((i, rec))
     return parsed
+
+
+def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
+    return RejectedRecord(index=index, id=rid,
+                          reason=f"session_id: session {sid!r} belongs to another project")  # fmt: skip
 
 
 class Conn(Protocol):
@@ -184,7 +216,7 @@ class StoreCore:
         """Validate each record on its own; store the valid ones in one transaction."""
         rejected: list[RejectedRecord] = []
         accepted: list[str] = []
-        parsed = _parse(records, 0, rejected)
+        parsed = _parse(records, 0, project, rejected)
         state = _Batch(project)
         if parsed:
             with self._tx(write=True) as conn:
@@ -195,49 +227,54 @@ class StoreCore:
         return IngestResult(accepted=accepted, rejected=rejected)
 
     def _prepare(
-        self, conn: Conn, parsed: list[tuple[int, SessionRecord | EventRecord | MessageRecord]],
-        state: _Batch, rejected: list[RejectedRecord], accepted: list[str],
+        self, conn: Conn, parsed: list[_Parsed], state: _Batch, rejected: list[RejectedRecord],
+        accepted: list[str],
     ) -> _Rows:  # fmt: skip
         project, stored = state.project, state.stored
-        sids = {r.id if isinstance(r, SessionRecord) else r.session_id for _, r in parsed}
+        # Row columns: id at 1, session_id at 2 (events and messages alike).
+        sids = {p[1].id if len(p) == 2 else p[2][2] for p in parsed}
         stored.update(
             self._session_rows(conn, [s for s in sids if s is not None and s not in stored])
         )
         rows = _Rows()
-        for i, rec in parsed:
-            sid = rec.id if isinstance(rec, SessionRecord) else rec.session_id
-            if sid is not None and stored.get(sid, {}).get("project", project) != project:
-                rejected.append(RejectedRecord(index=i, id=rec.id, reason=(
-                    f"session_id: session {sid!r} belongs to another project")))  # fmt: skip
-                continue
-            if isinstance(rec, SessionRecord):
+        events, messages, activity = rows.events, rows.messages, state.activity
+        for item in parsed:
+            if len(item) == 2:
+                i, rec = item
+                if stored.get(rec.id, {}).get("project", project) != project:
+                    rejected.append(_foreign(i, rec.id, rec.id))
+                    continue
                 row = merge_session(stored.get(rec.id), rec, state.now)
                 row["project"] = project
                 stored[rec.id] = rows.sessions[rec.id] = row
+                accepted.append(rec.id)
+                continue
+            i, kind, row_t = item
+            sid = row_t[2]
+            known = stored.get(sid) if sid is not None else None
+            if known is not None and known.get("project", project) != project:
+                rejected.append(_foreign(i, row_t[1], sid))
+                continue
+            if kind == "e":
+                events.append(row_t)
+                ts = max(row_t[6], row_t[7] or 0)
             else:
-                if isinstance(rec, EventRecord):
-                    row_t = event_row(rec, project)
-                    rows.events.append(row_t)
-                    ts = max(row_t[6], row_t[7] or 0)
-                else:
-                    row_t = message_row(rec, project)
-                    rows.messages.append(row_t)
-                    ts = row_t[3]
-                if sid is not None:
-                    state.activity[sid] = max(state.activity.get(sid, ts), ts)
-                    known = stored.get(sid)
-                    if known is None:  # data before its session record: a stub session
-                        known = stored[sid] = {
-                            "project": project, "status": "running", "started_us": None,
-                            "sort_us": ts, "rec_us": None, "last_activity_us": ts,
-                            **dict.fromkeys(("name", "user_id", "configs", "summary",
-                                             "ended_us", "parent_session_id")),
-                        }  # fmt: skip
-                        rows.sessions[sid] = known
-                    elif known["started_us"] is None and ts < known["sort_us"]:
-                        known["sort_us"] = ts  # a stub starts at its earliest item
-                        rows.sessions[sid] = known
-            accepted.append(rec.id)
+                messages.append(row_t)
+                ts = row_t[3]
+            if sid is not None:
+                activity[sid] = max(activity.get(sid, ts), ts)
+                if known is None:  # data before its session record: a stub session
+                    known = stored[sid] = {
+                        "project": project, "status": "running", "started_us": None,
+                        "sort_us": ts, "rec_us": None, "last_activity_us": ts,
+                        **dict.fromkeys(("name", "user_id", "configs", "summary",
+                                         "ended_us", "parent_session_id")),
+                    }  # fmt: skip
+                    rows.sessions[sid] = known
+                elif known["started_us"] is None and ts < known["sort_us"]:
+                    known["sort_us"] = ts  # a stub starts at its earliest item
+                    rows.sessions[sid] = known
+            accepted.append(row_t[1])
         return rows
 
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:

@@ -11,6 +11,7 @@ import orjson
 from .._errors import InvalidInputError
 from .._ids import format_ts, parse_ts
 from .._records import EventRecord, MessageRecord, SessionRecord
+from .._validate import event_times, message_ts, ts_us
 from ._models import Event, Message, Rollup, Session
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "dumps",
     "event_from_row",
     "event_row",
+    "fast_event_row",
+    "fast_message_row",
     "loads",
     "merge_session",
     "message_from_row",
@@ -60,23 +63,11 @@ def now_us() -> int:
     return (datetime.now(timezone.utc) - _EPOCH) // _US
 
 
-_DAYS: dict[str, int] = {}
-
-
 def to_us(value: str | datetime) -> int:
-    # Fast path for the SDK's own form, 2026-01-01T00:00:00.123456Z: ingest converts every
-    # timestamp; the date part repeats, so its day number is cached.
-    if isinstance(value, str) and len(value) == 27 and value[19] == "." and value[26] == "Z":
-        day = _DAYS.get(value[:10])
-        if day is None:
-            if len(_DAYS) > 10_000:
-                _DAYS.clear()
-            day = _DAYS[value[:10]] = to_us(value[:10] + "T00:00:00Z") // 86_400_000_000
-        clock = value[11:19]
-        frac = value[20:26]
-        if clock[2] == ":" and clock[5] == ":" and frac.isdigit():
-            secs = int(clock[:2]) * 3600 + int(clock[3:5]) * 60 + int(clock[6:8])
-            return (day * 86_400 + secs) * 1_000_000 + int(frac)
+    if isinstance(value, str):
+        us = ts_us(value)  # the SDK's own form from a cache, any other through parse_ts
+        if us is not None:
+            return us
     dt = value if isinstance(value, datetime) else parse_ts(value)
     if dt.tzinfo is None:
         dt = dt.replace(tzinfo=timezone.utc)
@@ -99,6 +90,41 @@ def event_row(rec: EventRecord, project: str) -> tuple[Any, ...]:
 def message_row(rec: MessageRecord, project: str) -> tuple[Any, ...]:
     return (project, rec.id, rec.session_id, to_us(rec.ts), rec.role, rec.format,
             dumps(rec.blob), 0)  # fmt: skip
+
+
+def fast_event_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
+    """``event_row(parse_record(obj))`` without building the model, for a decoded event record
+    that the fast check accepts; None when it must go through ``parse_record``."""
+    times = event_times(obj)
+    if times is None:
+        return None
+    get = obj.get
+    try:  # refuses keys that are not strings, as the model does (and big ints: the model path)
+        data = orjson.dumps(get("data", _NO_DATA)).decode()
+    except TypeError:
+        return None
+    dur = get("duration_ms")
+    err = get("error")
+    return (
+        project, obj["id"], get("session_id"), get("parent_id"), obj["type"], get("name"),
+        times[0], times[1], None if dur is None else float(dur), get("status", "ok"),
+        get("partial", False), data,
+        None if err is None else dumps({"type": err["type"], "message": err["message"],
+                                        "stacktrace": err.get("stacktrace")}),
+        get("trace_id"), get("span_id"),
+    )  # fmt: skip
+
+
+def fast_message_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
+    """``message_row(parse_record(obj))`` without the model; None as for ``fast_event_row``."""
+    ts = message_ts(obj)
+    if ts is None:
+        return None
+    return (project, obj["id"], obj["session_id"], ts, obj["role"], obj.get("format", "openai"),
+            dumps(obj["blob"]), 0)  # fmt: skip
+
+
+_NO_DATA: dict[str, Any] = {}
 
 
 def loads(value: str | bytes | None) -> Any:
