@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
 
@@ -102,7 +103,7 @@ def remove(patches: list[Patch]) -> bool:
     return removed
 
 
-class PatchingInstrumentor:
+class PatchingInstrumentor(ABC):
     """An instrumentor that wraps methods of one SDK; subclasses set ``module`` and ``targets``.
 
     ``instrument()`` is idempotent and thread-safe; ``uninstrument()`` switches every wrapper
@@ -116,9 +117,9 @@ class PatchingInstrumentor:
         self._patches: list[Patch] = []
         self._lock = threading.Lock()
 
+    @abstractmethod
     def targets(self, switch: Switch) -> list[Target]:
         """What to wrap, each wrapper reading ``switch``."""
-        raise NotImplementedError
 
     def available(self) -> bool:
         try:

@@ -15,6 +15,7 @@ agentlog's shutdown (open spans are ended as partial then).
 from __future__ import annotations
 
 import weakref
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -37,7 +38,7 @@ class ToolCallPieces:
         self.args: list[str] = []
 
 
-class StreamRecorder:
+class StreamRecorder(ABC):
     """Per-stream state. ``observe`` sees each item; ``finish`` ends the span exactly once.
 
     Subclasses implement ``record`` (read one item into ``text``, ``calls``, ``data``, calling
@@ -58,9 +59,9 @@ class StreamRecorder:
 
     # -- hooks ------------------------------------------------------------------------------
 
+    @abstractmethod
     def record(self, item: Any) -> None:
         """Take what ``item`` carries."""
-        raise NotImplementedError
 
     def visible(self, item: Any) -> bool:
         """False for an item the caller must not see (one asked for on the caller's behalf)."""

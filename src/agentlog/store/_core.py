@@ -6,6 +6,7 @@ Queries are written once with ``?`` placeholders; a backend supplies a connectio
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -131,30 +132,34 @@ def validation_reason(exc: pydantic.ValidationError) -> str:
     return "; ".join(parts)
 
 
-class StoreCore:
-    """The seam the mixins build on; a backend implements the methods that raise here."""
+class StoreCore(ABC):
+    """The seam the mixins build on; a backend implements the abstract methods."""
 
     dialect = ""
     json_param = "?"  # how a JSON text parameter is written in SQL (PostgreSQL casts it)
 
+    @abstractmethod
     def _tx(self, *, write: bool = False) -> AbstractContextManager[Conn]:
-        raise NotImplementedError
+        """A connection in a transaction (a write one when ``write``)."""
 
+    @abstractmethod
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
         """Insert rows, skipping those whose primary key exists (idempotent ingest)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _greatest(self, a: str, b: str) -> str:
-        raise NotImplementedError
+        """SQL for the larger of two expressions in this dialect."""
 
+    @abstractmethod
     def close_stale_sessions(
         self, *, auto_close_after: float | None = None, now: datetime | None = None,
         project: str | None = None,
     ) -> list[str]:  # fmt: skip
-        raise NotImplementedError
+        """End sessions left running with no activity for ``auto_close_after`` as timeout."""
 
     def _after_ingest(self, session_ids: set[str]) -> None:
         """Hook: processing wakes up for sessions that received new data."""
+        return None  # optional: a store without background processing has nothing to wake
 
     def _migrate(self, conn: Conn) -> None:
         """Apply the migrations this database has not seen yet, in the caller's transaction."""

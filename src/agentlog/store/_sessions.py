@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import datetime
 from typing import Any
 
@@ -119,9 +120,9 @@ class SessionsMixin(StoreCore):
         return Page[Session](items=[session_from_row(r) for r in rows], next_cursor=nxt,
                              has_more=more)  # fmt: skip
 
+    @abstractmethod
     def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
         """SQL (and its parameters) true where ``configs @> wanted`` (PostgreSQL semantics)."""
-        raise NotImplementedError
 
     def delete_session(self, session_id: str, *, project: str = "default") -> None:
         with self._tx(write=True) as conn:
