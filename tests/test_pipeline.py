@@ -226,3 +226,11 @@ def test_a_batch_stuck_in_an_exporter_at_shutdown_is_counted_as_dropped() -> Non
     st = agentlog.status()
     assert st.dropped == 3 and st.observed == 0
     gate.set()
+
+
+def test_redact_off_with_a_callback_runs_only_the_callback() -> None:
+    exp = MemoryExporter()
+    agentlog.init(exporter=exp, redact=False, redact_callback=lambda rec: rec)
+    agentlog.track_tool_call("login", input={"password": "hunter2"})
+    assert agentlog.flush()
+    assert exp.records[0]["data"]["input"] == {"password": "hunter2"}

@@ -13,7 +13,6 @@ from ._context import session_var
 from ._ids import format_ts, format_uuid, new_id, now_ns, reseed
 from ._log import warn_once
 from ._pipeline import Pipeline
-from ._redact import Redactor
 from ._serialize import to_jsonable
 from ._session import Session, close_open_sessions, forget_inherited_sessions
 from ._spans import close_open_spans, emit_event, error_info
@@ -86,22 +85,7 @@ def init(**options: Any) -> None:
         return
     cfg = build_config(options)
     exporter = _exporter(cfg.exporter, cfg)
-    redactor = None
-    if cfg.redact or cfg.redact_callback is not None:
-        redactor = Redactor(
-            keys=cfg.redact_keys if cfg.redact else (),
-            patterns=cfg.redact_patterns,
-            callback=cfg.redact_callback,
-        )
-    pipeline = Pipeline(
-        exporter,
-        max_batch=cfg.max_batch,
-        idle_flush=cfg.idle_flush,
-        max_delay=cfg.max_delay,
-        max_queue=cfg.max_queue,
-        max_payload_bytes=cfg.max_payload_bytes,
-        redactor=redactor,
-    )
+    pipeline = Pipeline.from_config(exporter, cfg)
     global _last
     with _lock:
         _stop(cfg.shutdown_timeout, close_sessions=False)

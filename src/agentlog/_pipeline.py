@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from ._config import Config
 from ._context import suppressed_var
 from ._ids import ts_bytes, uuid_bytes
 from ._redact import Redactor
@@ -69,6 +70,27 @@ class Pipeline:
         if callable(bind):
             bind(self.stats)
         self._init_state()
+
+    @classmethod
+    def from_config(cls, exporter: Exporter, cfg: Config) -> Pipeline:
+        """The pipeline ``init()`` (and ``agentlog.testing.capture()``) runs for ``cfg``."""
+        redactor = None
+        if cfg.redact or cfg.redact_callback is not None:
+            redactor = Redactor(
+                keys=cfg.redact_keys,
+                patterns=cfg.redact_patterns,
+                callback=cfg.redact_callback,
+                masking=cfg.redact,
+            )
+        return cls(
+            exporter,
+            max_batch=cfg.max_batch,
+            idle_flush=cfg.idle_flush,
+            max_delay=cfg.max_delay,
+            max_queue=cfg.max_queue,
+            max_payload_bytes=cfg.max_payload_bytes,
+            redactor=redactor,
+        )
 
     def _init_state(self) -> None:
         self._buf: deque[RawRecord] = deque()

@@ -50,7 +50,10 @@ class Redactor:
         keys: Sequence[str] = (),
         patterns: Sequence[str] = (),
         callback: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+        masking: bool = True,
     ) -> None:
+        # masking=False: only the callback runs (init(redact=False, redact_callback=...)).
+        self.masking = masking
         self._keys = frozenset(k.lower().replace("-", "_") for k in (*DEFAULT_KEYS, *keys))
         self._values = re.compile(
             "|".join(f"(?:{p})" for p in (*DEFAULT_VALUE_PATTERNS, *patterns))
@@ -71,6 +74,8 @@ class Redactor:
 
     def needs_walk(self, encoded: bytes) -> bool:
         """False only when ``encoded`` (one record or many) certainly holds nothing to redact."""
+        if not self.masking:
+            return False
         if self._always_walk:
             return True
         low = encoded.lower().replace(b"-", b"_")

@@ -18,7 +18,6 @@ from typing import Any
 
 from ._config import build_config
 from ._pipeline import Pipeline
-from ._redact import Redactor
 from ._state import STATE
 from .exporters.memory import MemoryExporter
 
@@ -66,11 +65,7 @@ def capture(*, redact: bool = True, capture_payloads: bool = True) -> Iterator[C
     cfg = build_config({"exporter": "memory", "redact": redact, "capture": capture_payloads},
                        environ={})  # fmt: skip
     exporter = MemoryExporter()
-    pipeline = Pipeline(
-        exporter, max_batch=cfg.max_batch, idle_flush=cfg.idle_flush, max_delay=cfg.max_delay,
-        max_queue=cfg.max_queue, max_payload_bytes=cfg.max_payload_bytes,
-        redactor=Redactor() if redact else None,
-    )  # fmt: skip
+    pipeline = Pipeline.from_config(exporter, cfg)
     saved = (STATE.pipeline, STATE.config, STATE.capture)
     STATE.pipeline, STATE.config, STATE.capture = pipeline, cfg, capture_payloads
     try:
