@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 import time
 from collections.abc import Callable
 
-__all__ = ["best_of", "rss_mb", "verdict"]
+__all__ = ["best_of", "free_port", "rss_mb", "tool_call_line", "verdict"]
 
 
 def best_of(repeats: int, fn: Callable[[], float]) -> float:
@@ -28,3 +29,25 @@ def verdict(ok: bool) -> str:
 
 def now() -> float:
     return time.perf_counter()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def tool_call_line(session_id: str, query: str) -> bytes:
+    """One encoded ``tool_call`` event record, as the SDK writes it, for ingest benchmarks."""
+    import orjson
+
+    from agentlog._ids import format_ts, new_id_str, now_ns
+
+    ts = now_ns()
+    return orjson.dumps({
+        "v": 1, "kind": "event", "id": new_id_str(), "session_id": session_id, "parent_id": None,
+        "type": "tool_call", "name": "search_kb", "ts": format_ts(ts),
+        "end_ts": format_ts(ts + 1_500_000), "duration_ms": 1.5, "status": "ok",
+        "partial": False, "data": {"input": {"query": query}, "output": ["doc1", "doc2"]},
+        "error": None, "trace_id": None, "span_id": None,
+    })  # fmt: skip

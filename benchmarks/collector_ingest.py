@@ -22,7 +22,6 @@ import gzip
 import json
 import multiprocessing as mp
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,16 +33,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import orjson
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import free_port, tool_call_line
 
 KEY = "bench-key-0123456789"
 TARGET = 50_000.0
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _timed_sends(exporter: Any, latencies: list[float]) -> None:
@@ -83,19 +78,10 @@ def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go:
 
 
 def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go: Any) -> None:
-    from agentlog._ids import format_ts, new_id_str, now_ns
+    from agentlog._ids import new_id_str
 
     sid = new_id_str()
-    lines = []
-    for i in range(n):
-        ts = now_ns()
-        lines.append(orjson.dumps({
-            "v": 1, "kind": "event", "id": new_id_str(), "session_id": sid, "parent_id": None,
-            "type": "tool_call", "name": "search_kb", "ts": format_ts(ts),
-            "end_ts": format_ts(ts + 1_500_000), "duration_ms": 1.5, "status": "ok",
-            "partial": False, "data": {"input": {"query": f"{tag} reset password {i}"},
-                                       "output": ["doc1", "doc2"]},
-            "error": None, "trace_id": None, "span_id": None}))  # fmt: skip
+    lines = [tool_call_line(sid, f"{tag} reset password {i}") for i in range(n)]
     bodies = [gzip.compress(b'{"records":[' + b",".join(lines[i : i + batch]) + b"]}", 5)
               for i in range(0, n, batch)]  # fmt: skip
     headers = {"Authorization": f"Bearer {KEY}", "Content-Encoding": "gzip",
@@ -155,7 +141,7 @@ def _stored_events(url: str) -> int:
 
 
 def run(store: str, db: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     workers = args.workers if store == "postgres" else 1  # SQLite: one writer, one worker
     proc = _start_collector(db, port, tmp / f"{store}.log", workers)

@@ -14,7 +14,6 @@ import argparse
 import gzip
 import importlib.util
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,11 @@ from typing import Any
 import httpx
 import orjson
 
-from agentlog._ids import format_ts, new_id_str, now_ns
+from agentlog._ids import new_id_str
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import free_port, tool_call_line
+
 from agentlog._stats import Stats
 from agentlog.exporters._spool import Spool
 from agentlog.exporters.http import HttpExporter
@@ -85,27 +88,12 @@ def _serve_minimal(port: int) -> None:
 # -- the benchmark ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _records(n: int) -> list[bytes]:
-    sid = new_id_str()
     out = []
     for i in range(n):
         if i % 1000 == 0:
             sid = new_id_str()
-        ts = now_ns()
-        out.append(orjson.dumps({
-            "v": 1, "kind": "event", "id": new_id_str(), "session_id": sid, "parent_id": None,
-            "type": "tool_call", "name": "search_kb", "ts": format_ts(ts),
-            "end_ts": format_ts(ts + 1_500_000), "duration_ms": 1.5, "status": "ok",
-            "partial": False, "data": {"input": {"query": f"reset password {i}"},
-                                       "output": ["doc1", "doc2"]},
-            "error": None, "trace_id": None, "span_id": None,
-        }))  # fmt: skip
+        out.append(tool_call_line(sid, f"reset password {i}"))
     return out
 
 
@@ -159,7 +147,7 @@ def main() -> None:
         files = previous.files()
         size = sum(p.stat().st_size for p in files)
 
-        port = _free_port()
+        port = free_port()
         proc, kind = _start_server(port, workdir, args.minimal)
         try:
             stats = Stats()
