@@ -188,7 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _collector_commands(
-    subs: Any, module_name: str = "agentlog.collector._cli", names: tuple[str, ...] = ("serve", "keys")
+    subs: Any,
+    module_name: str = "agentlog.collector._cli",
+    names: tuple[str, ...] = ("serve", "keys"),
 ) -> None:
     """``serve`` and ``keys`` come from the collector (``ui`` from the web UI), when it is
     installed; without it they still exist, to say what to install."""
