@@ -31,7 +31,8 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' 
 _HEADERS = [
     (b"content-security-policy", CSP.encode()),
     (b"x-content-type-options", b"nosniff"),
-    (b"referrer-policy", b"no-referrer"),
+    # Not "no-referrer": with it a browser sends "Origin: null" on the login form.
+    (b"referrer-policy", b"same-origin"),
     (b"x-frame-options", b"DENY"),
     (b"cross-origin-opener-policy", b"same-origin"),
     (b"cross-origin-resource-policy", b"same-origin"),
@@ -58,7 +59,11 @@ def cookie_value(scope: Scope, name: str = COOKIE) -> str | None:
 
 
 def same_origin(scope: Scope) -> bool:
-    """The request's ``Origin`` is present and names this server (scheme, host and port)."""
+    """The browser says the request comes from this server's own pages: ``Sec-Fetch-Site:
+    same-origin``, or an ``Origin`` naming this server (scheme, host and port)."""
+    site = header(scope, b"sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
     origin = header(scope, b"origin")
     host = header(scope, b"host")
     if not origin or not host:

@@ -58,7 +58,7 @@ async function main_() {
   }
   clear(main).append(h("h1", null, `${spec.info.title} ${spec.info.version}`),
     h("p", { class: "prose" }, spec.info.description || ""),
-    [...groups.entries()].map(([tag, ops]) => h("section", null, h("h2", null, tag), ops)),
+    ...[...groups.entries()].map(([tag, ops]) => h("section", null, h("h2", null, tag), ops)),
     h("h2", null, "Schemas"),
     jsonTree((spec.components && spec.components.schemas) || {}, "Schemas"));
 }

@@ -22,7 +22,7 @@ export function livePage(root) {
     const json = JSON.stringify([s, e]);
     if (json === lastJson) return;
     lastJson = json;
-    clear(sessions).append(s.items.map((x) => h("li", { class: seen && !seen.has(x.id) ? "new" : null, dataset: { id: x.id } },
+    clear(sessions).append(...s.items.map((x) => h("li", { class: seen && !seen.has(x.id) ? "new" : null, dataset: { id: x.id } },
       link(`/session/${encodeURIComponent(x.id)}`, x.name || x.id, { class: "session-link" }), " ",
       statusBadge(x.status), " ", h("span", { class: "muted" }, x.user || ""), " ", timeEl(x.started_at, { short: true }),
       " ", h("span", { class: "muted" }, duration(x.duration_ms)))));

@@ -109,6 +109,7 @@ export function sessionsPage(root, route) {
   let state = { params: route.params, page: null, controller: null };
   let shown = new Set();
   let lastJson = "";
+  let seq = 0; // only the latest load renders: a slow poll must not undo a page change
 
   form.addEventListener("submit", (event) => {
     event.preventDefault();
@@ -194,8 +195,10 @@ export function sessionsPage(root, route) {
       return;
     }
     if (!live) status.textContent = "Loading…";
+    const mine = ++seq;
     try {
       const page = await api.sessions(req, { signal: controller.signal });
+      if (mine !== seq) return;
       const json = JSON.stringify(page);
       if (live && json === lastJson) return;
       lastJson = json;
