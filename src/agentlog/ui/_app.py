@@ -123,7 +123,7 @@ def create_ui_app(
                 await app.state.upstream.aclose()
 
     app = FastAPI(title="agentlog ui", version=__version__, lifespan=lifespan, docs_url=None,
-                  redoc_url=None,
+                  redoc_url=None, openapi_url="/openapi.json" if url is None else None,
                   description="The read API of agentlog's collector, as the web UI uses it.")  # fmt: skip
     install_error_handlers(app)
     if store is not None:
