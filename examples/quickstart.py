@@ -79,6 +79,7 @@ def main() -> None:
     print(jsonl_timelines(EVENTS))
     print(f"\n{len(read_jsonl(EVENTS).records)} records in {EVENTS}")
     agentlog.shutdown()
+    print(f"\nSee it in a browser: .venv/bin/agentlog ui --jsonl {EVENTS}")
 
 
 if __name__ == "__main__":
