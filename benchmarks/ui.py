@@ -190,13 +190,17 @@ def browser_figures(url: str, sid: str) -> tuple[float, float, float, int]:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--sessions", type=int, default=100_000)
     ap.add_argument("--events", type=int, default=10_000)
     ap.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
     args = ap.parse_args()
     size = sum(p.stat().st_size for p in STATIC.rglob("*") if p.is_file())
-    print(f"UI assets: {size / 1024:.1f} KB uncompressed (target <= 300 KB): {verdict(size <= 300 * 1024)}")
+    print(
+        f"UI assets: {size / 1024:.1f} KB uncompressed (target <= 300 KB): {verdict(size <= 300 * 1024)}"
+    )
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     now = datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory() as tmp:
@@ -220,20 +224,26 @@ def main() -> None:
             t0 = time.perf_counter()
             recs = long_session(sid, now - timedelta(hours=3), args.events)
             for i in range(0, len(recs), 5000):
-                assert not store.ingest(recs[i:i + 5000]).rejected
+                assert not store.ingest(recs[i : i + 5000]).rejected
             events = sum(r["kind"] == "event" for r in recs)
             errors = sum(r.get("type") == "error" for r in recs)
             for batch in many_sessions(args.sessions, now - timedelta(hours=4)):
                 assert not store.ingest(batch).rejected
             store.close()
-            print(f"[{backend}] data: a session of {events} events ({errors} errors, "
-                  f"{len(recs) - events - 2} messages) and {args.sessions} sessions with configs "
-                  f"({time.perf_counter() - t0:.1f} s to load)")
+            print(
+                f"[{backend}] data: a session of {events} events ({errors} errors, "
+                f"{len(recs) - events - 2} messages) and {args.sessions} sessions with configs "
+                f"({time.perf_counter() - t0:.1f} s to load)"
+            )
             with ui_server(db) as url, httpx.Client(base_url=url, trust_env=False) as client:
-                first = server_ms(client, "/v1/query/iterate_events", {"session_id": sid, "limit": 500})
+                first = server_ms(
+                    client, "/v1/query/iterate_events", {"session_id": sid, "limit": 500}
+                )
                 head = server_ms(client, f"/v1/explore/sessions/{sid}", {})
-                print(f"[{backend}] first timeline page (500 items): {first:.1f} ms; session "
-                      f"header: {head:.1f} ms (target <= 300 ms): {verdict(first + head <= 300)}")
+                print(
+                    f"[{backend}] first timeline page (500 items): {first:.1f} ms; session "
+                    f"header: {head:.1f} ms (target <= 300 ms): {verdict(first + head <= 300)}"
+                )
                 filters = {
                     "user + configs": {"user": "user7", "configs": '{"agent": "bot7"}'},
                     "nested configs": {"configs": '{"team": {"region": "eu"}, "version": 3}'},
@@ -242,15 +252,21 @@ def main() -> None:
                 }
                 for label, params in filters.items():
                     ms = server_ms(client, "/v1/explore/sessions", {**params, "limit": 50})
-                    print(f"[{backend}] sessions page, {label}: {ms:.1f} ms "
-                          f"(target <= 200 ms): {verdict(ms <= 200)}")
+                    print(
+                        f"[{backend}] sessions page, {label}: {ms:.1f} ms "
+                        f"(target <= 200 ms): {verdict(ms <= 200)}"
+                    )
                 if backend == "sqlite" and Path(CHROMIUM).exists():
                     rendered, interactive, longest, items = browser_figures(url, sid)
-                    print(f"[chromium] long session rendered in {rendered:.0f} ms, interactive "
-                          f"(an error's detail open) at {interactive:.0f} ms (target <= 1500 ms): "
-                          f"{verdict(interactive <= 1500)}")
-                    print(f"[chromium] scrolled through {items} items: longest task "
-                          f"{longest:.0f} ms (target <= 100 ms): {verdict(longest <= 100)}")
+                    print(
+                        f"[chromium] long session rendered in {rendered:.0f} ms, interactive "
+                        f"(an error's detail open) at {interactive:.0f} ms (target <= 1500 ms): "
+                        f"{verdict(interactive <= 1500)}"
+                    )
+                    print(
+                        f"[chromium] scrolled through {items} items: longest task "
+                        f"{longest:.0f} ms (target <= 100 ms): {verdict(longest <= 100)}"
+                    )
             if schema is not None:
                 import psycopg
 

@@ -1,7 +1,7 @@
 // Events across sessions, newest first, each linking to its place in its session.
 
 import { api } from "./api.js";
-import { clear, h, link, statusBadge } from "./dom.js";
+import { fill, h, link, statusBadge } from "./dom.js";
 import { duration, timeEl } from "./format.js";
 import { control, errorBox, go, routeOf, toLocalInput, toRfc } from "./nav.js";
 import { itemLabel } from "./session.js";
@@ -68,7 +68,7 @@ export function eventsPage(root, route) {
         type: types, name: params.get("name"), status: params.get("status"),
         since: params.get("since"), until: params.get("until"), cursor: params.get("cursor"), limit: 50,
       }, { signal: controller.signal });
-      clear(out).append(eventsTable(page.items));
+      fill(out, eventsTable(page.items));
       const sig = [...params.entries()].filter(([k]) => k !== "cursor").join("&");
       const stack = stacks.get(sig) || [];
       const base = Object.fromEntries([...params.entries()].filter(([k]) => k !== "cursor"));
@@ -80,9 +80,9 @@ export function eventsPage(root, route) {
         stacks.set(sig, stack);
         go(routeOf("events", null, { ...base, cursor: page.next_cursor }));
       });
-      clear(pager).append(prev, h("span", { class: "muted" }, `Page ${stack.length + 1}`), next);
+      fill(pager, prev, h("span", { class: "muted" }, `Page ${stack.length + 1}`), next);
     } catch (error) {
-      if (error.name !== "AbortError") clear(out).append(errorBox(error));
+      if (error.name !== "AbortError") fill(out, errorBox(error));
     }
   }
 

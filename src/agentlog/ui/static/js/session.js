@@ -1,7 +1,7 @@
 // One session: its header and its timeline as a waterfall, a detail pane for the selected item.
 
 import { api } from "./api.js";
-import { clear, field, h, idWithCopy, link, statusBadge } from "./dom.js";
+import { fill, field, h, idWithCopy, link, statusBadge } from "./dom.js";
 import { detail } from "./detail.js";
 import { duration, messageText, number, oneLine, timeEl, tsMs } from "./format.js";
 import { jsonTree } from "./json.js";
@@ -174,7 +174,7 @@ export function sessionPage(root, route) {
     if (t0 !== st.t0 || t1 !== st.t1) st.scale += 1; // rows are placed again as they show
     st.t0 = t0;
     st.t1 = t1;
-    clear(axis).append(h("span", null, "0"), h("span", null, duration((t1 - t0) / 2)), h("span", null, duration(t1 - t0)));
+    fill(axis, h("span", null, "0"), h("span", null, duration((t1 - t0) / 2)), h("span", null, duration(t1 - t0)));
   }
 
   function appendItems(items) {
@@ -252,7 +252,7 @@ export function sessionPage(root, route) {
     const row = st.rows.get(id);
     if (focus && row && row.el.isConnected) row.el.focus({ preventScroll: true });
     history.replaceState(null, "", `#/session/${encodeURIComponent(sessionId)}?item=${encodeURIComponent(id)}`);
-    clear(pane).append(detail(item, { sessionId, onPick: pick }));
+    fill(pane, detail(item, { sessionId, onPick: pick }));
   }
 
   async function pick(id) {
@@ -323,7 +323,7 @@ export function sessionPage(root, route) {
       s.parent_session_id ? field("Parent", link(`/session/${encodeURIComponent(s.parent_session_id)}`,
         s.parent_session_id, { class: "parent-link mono" })) : null);
     const children = h("div", { class: "children" });
-    clear(header).append(
+    fill(header, 
       h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link("/sessions", "Sessions"), " / "),
       h("h1", null, s.name || s.id),
       s.summary ? h("p", { class: "summary" }, s.summary) : null,
@@ -345,7 +345,7 @@ export function sessionPage(root, route) {
     try {
       st.session = await api.session(sessionId, { signal: st.controller.signal });
     } catch (error) {
-      if (error.name !== "AbortError") clear(header).append(h("h1", null, "Session"), errorBox(error));
+      if (error.name !== "AbortError") fill(header, h("h1", null, "Session"), errorBox(error));
       return;
     }
     st.total = st.session.items;

@@ -1,7 +1,7 @@
 // Sessions: filters, keyset paging, newest first; the first page follows new sessions live.
 
 import { api } from "./api.js";
-import { clear, h, link, statusBadge } from "./dom.js";
+import { clear, fill, h, link, statusBadge } from "./dom.js";
 import { duration, number, money, oneLine, timeEl } from "./format.js";
 import { control, errorBox, go, poll, routeOf, toLocalInput, toRfc } from "./nav.js";
 
@@ -91,8 +91,8 @@ export function sessionsPage(root, route) {
     until: h("input", { name: "until", type: "datetime-local" }),
     sort: h("select", { name: "sort" }, h("option", { value: "start" }, "start time"),
       h("option", { value: "duration" }, "duration")),
-    order: h("select", { name: "order" }, h("option", { value: "" }, "newest / longest first"),
-      h("option", { value: "asc" }, "oldest / shortest first")),
+    order: h("select", { name: "order" }, h("option", { value: "" }, "descending"),
+      h("option", { value: "asc" }, "ascending")),
   };
   form.append(
     control("Name", inputs.name), control("User", inputs.user), control("Status", inputs.status),
@@ -191,7 +191,7 @@ export function sessionsPage(root, route) {
       req = request(params);
     } catch (error) {
       status.textContent = "";
-      clear(table).append(h("tbody", null, h("tr", null, h("td", null, errorBox(new Error(`Configs: ${error.message}`))))));
+      fill(table, h("tbody", null, h("tr", null, h("td", null, errorBox(new Error(`Configs: ${error.message}`))))));
       return;
     }
     if (!live) status.textContent = "Loading…";
@@ -212,7 +212,7 @@ export function sessionsPage(root, route) {
       if (error.name === "AbortError") return;
       if (!live) {
         status.textContent = "";
-        clear(table).append(h("tbody", null, h("tr", null, h("td", null, errorBox(error)))));
+        fill(table, h("tbody", null, h("tr", null, h("td", null, errorBox(error)))));
       }
     }
   }
