@@ -183,7 +183,8 @@ def browser_figures(url: str, sid: str) -> tuple[float, float, float, int]:
                 break
         items = int(page.inner_text(".timeline .status-line").split(" of ")[0].replace(",", ""))
         tasks = page.evaluate("window.__longTasks") or [0.0]
-        print("long tasks:", sorted(round(x) for x in tasks)[-15:], len(tasks))
+        print(f"[chromium] long tasks (> 50 ms) while scrolling: {len(tasks)}; the longest: "
+              f"{sorted(round(x) for x in tasks)[-5:]} ms")  # fmt: skip
         longest = max(tasks)
         browser.close()
     return rendered, interactive, longest, items

@@ -342,6 +342,9 @@ export function sessionPage(root, route) {
 
   // -- loading and following a running session -----------------------------------------------
   async function start() {
+    // The header and the first page of the timeline are asked for at once.
+    const first = api.timeline(sessionId, null, FIRST_PAGE, { signal: st.controller.signal });
+    first.catch(() => {});
     try {
       st.session = await api.session(sessionId, { signal: st.controller.signal });
     } catch (error) {
@@ -350,7 +353,12 @@ export function sessionPage(root, route) {
     }
     st.total = st.session.items;
     renderHeader(st.session);
-    await loadPage();
+    st.loading = first.then((page) => {
+      appendItems(page.events);
+      st.cursor = page.next_cursor;
+      st.hasMore = Boolean(page.next_cursor);
+    }).finally(() => { st.loading = null; showProgress(); });
+    await st.loading;
     if (st.wanted) {
       await pick(st.wanted);
     }
