@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { fill, h, link, statusBadge } from "./dom.js";
 import { duration, timeEl } from "./format.js";
-import { control, errorBox, go, routeOf, toLocalInput, toRfc } from "./nav.js";
+import { control, errorBox, fillInputs, go, onSubmit, routeOf } from "./nav.js";
 import { itemLabel } from "./session.js";
 
 const stacks = new Map();
@@ -45,21 +45,10 @@ export function eventsPage(root, route) {
   root.append(h("h1", null, "Events"), form, out, pager);
   let controller = null;
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const p = {};
-    for (const [k, el] of Object.entries(inputs)) {
-      const v = k === "since" || k === "until" ? toRfc(el.value) : el.value.trim();
-      if (v) p[k] = v;
-    }
-    go(routeOf("events", null, p));
-  });
+  onSubmit(form, inputs, "events");
 
   async function load(params) {
-    for (const [k, el] of Object.entries(inputs)) {
-      const v = params.get(k) || "";
-      el.value = k === "since" || k === "until" ? toLocalInput(v) : v;
-    }
+    fillInputs(inputs, params);
     if (controller) controller.abort();
     controller = new AbortController();
     const types = (params.get("type") || "").split(",").map((t) => t.trim()).filter(Boolean);

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { clear, fill, h, link, statusBadge } from "./dom.js";
 import { duration, number, money, oneLine, timeEl } from "./format.js";
-import { control, errorBox, go, poll, routeOf, toLocalInput, toRfc } from "./nav.js";
+import { control, errorBox, fillInputs, go, onSubmit, poll, routeOf } from "./nav.js";
 
 const FILTERS = ["name", "user", "status", "config", "since", "until", "sort", "order"];
 const STATUSES = ["", "running", "success", "error", "cancelled", "timeout"];
@@ -111,22 +111,9 @@ export function sessionsPage(root, route) {
   let lastJson = "";
   let seq = 0; // only the latest load renders: a slow poll must not undo a page change
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const p = {};
-    for (const [k, el] of Object.entries(inputs)) {
-      const v = k === "since" || k === "until" ? toRfc(el.value) : el.value.trim();
-      if (v) p[k] = v;
-    }
-    go(routeOf("sessions", null, p));
-  });
+  onSubmit(form, inputs, "sessions");
 
-  function fillForm(params) {
-    for (const [k, el] of Object.entries(inputs)) {
-      const v = params.get(k) || (k === "sort" ? "start" : "");
-      el.value = k === "since" || k === "until" ? toLocalInput(v) : v;
-    }
-  }
+  const fillForm = (params) => fillInputs(inputs, params, { sort: "start" });
 
   function request(params) {
     const configs = parseConfigs(params.get("config"));
