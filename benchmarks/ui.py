@@ -34,6 +34,7 @@ from agentlog.ui._pages import STATIC
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 CHROMIUM = "/usr/bin/chromium"
+SCROLL_STEP = 400  # px per animation frame while scrolling through the long session
 
 
 def _iso(t: datetime) -> str:
@@ -169,18 +170,22 @@ def browser_figures(url: str, sid: str) -> tuple[float, float, float, int]:
             return [rendered, performance.now()];
         }""")
         page.evaluate("window.__longTasks = []")
-        items = 0
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:  # scroll to the end, pages loading on the way
-            done = page.evaluate("""() => {
-                const list = document.querySelector(".timeline .scroller");
-                list.scrollTop += 2400;
+        # Scroll to the end, STEP px per animation frame (a fast fling: ~24,000 px/s at
+        # 60 frames/s), pages loading on the way.
+        page.evaluate(
+            """async (step) => {
+            const list = document.querySelector(".timeline .scroller");
+            const frame = () => new Promise((r) => requestAnimationFrame(r));
+            const end = performance.now() + 600000;
+            while (performance.now() < end) {
+                list.scrollTop += step;
+                await frame();
                 const more = document.querySelector(".load-more");
-                return more.hidden && list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
-            }""")
-            page.wait_for_timeout(16)
-            if done:
-                break
+                if (more.hidden && list.scrollTop + list.clientHeight >= list.scrollHeight - 2) break;
+            }
+        }""",
+            SCROLL_STEP,
+        )
         items = int(page.inner_text(".timeline .status-line").split(" of ")[0].replace(",", ""))
         tasks = page.evaluate("window.__longTasks") or [0.0]
         print(f"[chromium] long tasks (> 50 ms) while scrolling: {len(tasks)}; the longest: "
@@ -265,7 +270,7 @@ def main() -> None:
                         f"{verdict(interactive <= 1500)}"
                     )
                     print(
-                        f"[chromium] scrolled through {items} items: longest task "
+                        f"[chromium] scrolled through {items} items at {SCROLL_STEP} px a frame: longest task "
                         f"{longest:.0f} ms (target <= 100 ms): {verdict(longest <= 100)}"
                     )
             if schema is not None:

@@ -46,7 +46,8 @@ export function sessionPage(root, route) {
 
   const st = {
     session: null, items: [], rows: new Map(), byId: new Map(), kids: new Map(),
-    depth: new Map(), collapsed: new Set(), visible: [], cursor: null, hasMore: true,
+    depth: new Map(), collapsed: new Set(), visible: [], order: 0, cursor: null, hasMore: true,
+    drawn: { first: 0, last: 0, order: -1, scale: -1, redraw: false },
     total: null, selected: null, focusId: null, t0: 0, t1: 1, scale: 0, loading: null,
     controller: new AbortController(), wanted: route.params.get("item"), frame: 0,
   };
@@ -98,7 +99,11 @@ export function sessionPage(root, route) {
   }
 
   function computeVisible() {
-    st.visible = st.collapsed.size ? st.items.filter((item) => !hiddenByAncestor(item)) : st.items;
+    // Appending items keeps the order of what is drawn; a filter by collapsed spans does not.
+    const filtered = st.collapsed.size > 0;
+    if (filtered || st.wasFiltered) st.order += 1;
+    st.wasFiltered = filtered;
+    st.visible = filtered ? st.items.filter((item) => !hiddenByAncestor(item)) : st.items;
   }
 
   function rowFor(item) {
@@ -129,26 +134,51 @@ export function sessionPage(root, route) {
     return row;
   }
 
+  function decorate(row, id) {
+    if (row.scale !== st.scale) place(row);
+    row.el.setAttribute("aria-selected", String(id === st.selected));
+    row.el.tabIndex = id === (st.focusId || st.selected || st.visible[0].id) ? 0 : -1;
+    return row.el;
+  }
+
+  function draw(from, to) {
+    const out = [];
+    for (let i = from; i < to; i++) {
+      const item = st.visible[i];
+      out.push(decorate(st.rows.get(item.id) || rowFor(item), item.id));
+    }
+    return out;
+  }
+
+  // Only rows entering or leaving the window change in the document: scrolling a few rows
+  // restyles a few rows. A new order of rows (collapse, expand, a reload) redraws the window.
   function render() {
     st.frame = 0;
     const n = st.visible.length;
     const height = scroller.clientHeight || 600;
     const first = Math.max(0, Math.floor(scroller.scrollTop / ROW) - OVERSCAN);
     const last = Math.min(n, Math.ceil((scroller.scrollTop + height) / ROW) + OVERSCAN);
-    const els = [];
-    for (let i = first; i < last; i++) {
-      const item = st.visible[i];
-      const row = st.rows.get(item.id) || rowFor(item);
-      if (row.scale !== st.scale) place(row);
-      row.el.setAttribute("aria-selected", String(item.id === st.selected));
-      row.el.tabIndex = item.id === (st.focusId || st.selected || st.visible[0].id) ? 0 : -1;
-      els.push(row.el);
-    }
+    const d = st.drawn;
     const focused = list.contains(document.activeElement) ? document.activeElement : null;
+    if (d.order !== st.order || last <= d.first || first >= d.last || d.redraw) {
+      list.replaceChildren(...draw(first, last));
+    } else {
+      for (let i = d.first; i < first; i++) list.firstElementChild.remove();
+      for (let i = last; i < d.last; i++) list.lastElementChild.remove();
+      if (first < d.first) list.prepend(...draw(first, d.first));
+      if (last > d.last) list.append(...draw(d.last, last));
+      if (d.scale !== st.scale) for (const el of list.children) place(st.rows.get(el.dataset.id));
+    }
+    st.drawn = { first, last, order: st.order, scale: st.scale, redraw: false };
     list.style.paddingTop = `${first * ROW}px`;
     list.style.paddingBottom = `${(n - last) * ROW}px`;
-    list.replaceChildren(...els);
-    if (focused && els.includes(focused)) focused.focus({ preventScroll: true });
+    if (focused && focused.isConnected) focused.focus({ preventScroll: true });
+  }
+
+  // Selection and the roving tab stop changed: redecorate the rows in the window.
+  function restyle() {
+    st.drawn.redraw = true;
+    render();
   }
 
   function scheduleRender() {
@@ -248,7 +278,8 @@ export function sessionPage(root, route) {
     if (!item) return;
     st.selected = id;
     st.focusId = id;
-    if (scroll) reveal(id); else render();
+    if (scroll) reveal(id);
+    restyle();
     const row = st.rows.get(id);
     if (focus && row && row.el.isConnected) row.el.focus({ preventScroll: true });
     history.replaceState(null, "", `#/session/${encodeURIComponent(sessionId)}?item=${encodeURIComponent(id)}`);
@@ -276,6 +307,7 @@ export function sessionPage(root, route) {
       if (!target) return;
       st.focusId = target.id;
       reveal(target.id);
+      restyle();
       const row = st.rows.get(target.id);
       if (row) row.el.focus({ preventScroll: true });
     };
@@ -388,6 +420,7 @@ export function sessionPage(root, route) {
       const selected = st.selected;
       st.items = []; st.byId.clear(); st.rows.clear(); st.kids.clear(); st.depth.clear();
       st.seen0 = st.seen1 = null;
+      st.order += 1;
       appendItems(fresh);
       if (selected && st.byId.has(selected)) select(selected);
     }
