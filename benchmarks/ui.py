@@ -235,6 +235,9 @@ def main() -> None:
             errors = sum(r.get("type") == "error" for r in recs)
             for batch in many_sessions(args.sessions, now - timedelta(hours=4)):
                 assert not store.ingest(batch).rejected
+            if schema is not None:  # fresh statistics, as autovacuum keeps them
+                with store._tx(write=True) as conn:  # type: ignore[attr-defined]
+                    conn.run("ANALYZE")
             store.close()
             print(
                 f"[{backend}] data: a session of {events} events ({errors} errors, "
