@@ -67,7 +67,7 @@ def _batch(n: int = 3) -> RecordBatch:
 def _spooled_ids(directory: Path) -> list[str]:
     return [
         orjson.loads(line)["id"]
-        for f in sorted(directory.glob("*.jsonl"))
+        for f in sorted(directory.rglob("*.jsonl"), key=lambda p: p.name)
         for line in f.read_bytes().splitlines()
         if line
     ]
