@@ -6,13 +6,15 @@ rejected one by one), *refused* (a 4xx other than 401/403/408/429: sending it ag
 is used) and *transient* (connection error, timeout, 408, 429, 5xx: worth another try, maybe
 after ``Retry-After``).
 
-OpenTelemetry's context module is imported here, at module load, never on a send: a process
-forked while another thread was importing it would inherit a held import lock and hang on it.
+OpenTelemetry's context module (and the ``idna`` codec a first connection looks up) are imported
+here, at module load, never on a send: a process forked while another thread was importing them
+would inherit a held import lock and hang on it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import encodings.idna  # noqa: F401  # the socket layer imports it on a first connect by host name
 import gzip
 import random
 import time
