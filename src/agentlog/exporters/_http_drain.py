@@ -69,7 +69,12 @@ class DrainMixin:
             self._kick_drain()
             self._wake_drain()  # probe now, not after the current backoff
             with self._lock:
-                while self._backlog or (self._flights and not closing):
+                # Shutdown also gives what earlier processes left (the drainer's work) its time.
+                while (
+                    self._backlog
+                    or (self._flights and not closing)
+                    or (closing and self._drainer is not None)
+                ):
                     left = deadline - time.monotonic()
                     if left <= 0 or self._auth_blocked or self._stop.is_set():
                         return False
