@@ -1,10 +1,10 @@
 """The ``http`` exporter: batches to an agentlog collector, with retries and a crash-safe spool.
 
 A batch is sent once; if that fails it is written to the spool *before* any retry (so a process
-that exits or dies while waiting loses nothing), then retried with jittered exponential backoff
-within ``retry_deadline``. What is still undelivered stays in the spool, and a drain thread
-re-sends it, oldest first, probing the collector at least every ``probe_interval`` seconds; a
-batch delivered live wakes it at once. While this process has a backlog, new batches queue
+that exits or dies while waiting loses nothing) and handed to a drain thread, which re-sends the
+spool oldest first with jittered backoff, probing the collector at least every
+``probe_interval`` seconds; a batch delivered live wakes it at once. The worker itself retries
+only within ``retry_deadline`` (0 by default): it never waits out an outage. While this process has a backlog, new batches queue
 behind it in the spool, so the collector sees them in order. ``shutdown()`` spends what is left
 of its timeout delivering the backlog, then abandons what is still in flight (spooled already).
 
@@ -69,7 +69,7 @@ class HttpExporter(DrainMixin):
         spool_dir: str = ".agentlog/spool",
         spool_max_bytes: int = 256 * 1024 * 1024,
         timeout: float = 10.0,
-        retry_deadline: float = 5.0,
+        retry_deadline: float = 0.0,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         probe_interval: float = 2.0,
