@@ -11,31 +11,27 @@ import json
 import subprocess
 import sys
 import textwrap
-import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.collector.servers import free_port, wait_for
+from tests.collector.servers import ThreadServer, free_port
 
 from ._remote import KEY, OTHER_KEY, agent_env, spool_files
 
 
-class Receiver:
+class Receiver(ThreadServer):
     """OTLP/HTTP traces on ``port``: counts every span that arrives with the right key."""
 
     def __init__(self, port: int) -> None:
         self.spans: Counter[bytes] = Counter()
-        app = Starlette(routes=[Route("/v1/traces", self._traces, methods=["POST"])])
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        super().__init__(Starlette(routes=[Route("/v1/traces", self._traces, methods=["POST"])]),
+                         port=port)  # fmt: skip
 
     async def _traces(self, request: Request) -> Response:
         from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
@@ -55,15 +51,6 @@ class Receiver:
                 self.spans.update(span.span_id for span in ss.spans)
         out = ExportTraceServiceResponse().SerializeToString()
         return Response(out, media_type="application/x-protobuf")
-
-    def __enter__(self) -> Receiver:
-        self.thread.start()
-        wait_for(lambda: self.server.started, what="the OTLP receiver to start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(10.0)
 
 
 AGENT = textwrap.dedent(

@@ -335,11 +335,8 @@ class HttpExporter(DrainMixin):
                     self._make_room_and_write(batch.lines, claim=False)
                 if flight is not None:
                     flight.spooled = True
-        except OSError as exc:
+        except Exception as exc:  # OSError: the disk refused; anything else: still not raised
             self._health.spool_failed(exc)
-            return False
-        except Exception as exc:
-            warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
             return False
         return True
 
