@@ -630,3 +630,33 @@ def test_exporters_resolve_lazily_from_the_package() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "True"]
+
+
+@respx.mock
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_keeps_the_batch_and_says_so_once(
+    tmp_path: Path, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    stats = Stats()
+    exp = _exporter(tmp_path)
+    exp.bind_stats(stats)
+    route = respx.post(f"{URL}/v1/ingest").mock(
+        return_value=httpx.Response(status, json={"error": {"message": "unknown key"}})
+    )
+    with caplog.at_level(logging.INFO, logger="agentlog"):
+        for tag in "ab":
+            batch = _batch(2, tag=tag)
+            assert exp.export(batch).spooled  # kept, never failed or deleted
+            stats.add("spooled", batch.session_ids)
+        start = time.monotonic()
+        assert exp.force_flush(5.0) is False  # waiting cannot fix a key
+        assert time.monotonic() - start < 1.0
+        assert len(exp._spool.files()) == 2
+        route.mock(side_effect=_ok)  # the key is accepted now (added on the collector)
+        _wait(lambda: stats.totals["observed"] == 4)
+    refused = [r for r in caplog.records if "refused the API key" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].levelno == logging.ERROR
+    assert "AGENTLOG_API_KEY" in refused[0].getMessage()
+    assert str(exp._spool.directory) in refused[0].getMessage()
+    assert stats.totals["spooled"] == 0 and exp._spool.files() == []
+    exp.shutdown(1.0)

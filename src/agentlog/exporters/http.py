@@ -230,10 +230,8 @@ class HttpExporter(DrainMixin):
 
     def _send(self, lines: list[bytes]) -> Outcome | None:
         """One attempt that gives way to shutdown: None when shutdown began before it ended.
-
         The request runs on its own daemon thread: a collector that accepts the connection
-        but never answers would otherwise hold the caller (and ``shutdown()``) for ``timeout``.
-        """
+        but never answers would otherwise hold the caller (and ``shutdown()``) for ``timeout``."""
         wake = threading.Event()
         box: list[Outcome] = []
 
@@ -343,12 +341,10 @@ class HttpExporter(DrainMixin):
     def force_flush(self, timeout: float = 5.0) -> bool:
         """True only when everything handed to ``export()`` (since the previous call) was
         delivered: nothing failed, nothing is in flight, nothing waits in this process's spool.
-
         Waits up to ``timeout`` for the backlog to drain (probing the collector meanwhile);
-        returns False at once when it cannot drain (the key was refused, or shutdown gave up).
-        """
+        returns False at once when it cannot drain (the key was refused, or shutdown gave up)."""
         try:
-            return self._wait_delivered(timeout, self._closed)
+            return self._wait_delivered(timeout)
         except Exception:
             warn_once("http-flush", "agentlog: http exporter flush failed")
             return False
