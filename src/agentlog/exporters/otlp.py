@@ -248,14 +248,20 @@ class OtlpExporter:
         sid = rec.get("session_id")
         if ts is None:
             raise ValueError("message without a valid ts")
-        attrs: dict[str, Any] = {"agentlog.event.type": "message", "agentlog.point_event": True}
+        attrs: dict[str, Any] = {
+            "agentlog.event.type": "message",
+            "agentlog.point_event": True,
+            "agentlog.event.id": str(rec["id"]),
+        }
         if sid:
             attrs["session.id"] = str(sid)
         for key in ("role", "format"):
             if rec.get(key):
                 attrs[f"agentlog.message.{key}"] = str(rec[key])
-        if self.payload_limit and rec.get("blob") is not None:
-            attrs["agentlog.message.content"] = json_attr(rec["blob"], self.payload_limit)
+        if self.payload_limit and rec.get("blob") is not None:  # JSON even for a string blob
+            attrs["agentlog.message.content"] = json_attr(
+                orjson.dumps(rec["blob"], default=repr).decode(), self.payload_limit
+            )
         self._span(
             f"message {rec.get('role') or ''}".strip(), trace_id=trace_id_for(sid) if sid else self._orphan_trace,
             span_id=span_id_for(str(rec["id"])), parent=root_span_id(sid) if sid else None,
