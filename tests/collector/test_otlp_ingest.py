@@ -145,7 +145,9 @@ def test_deprecated_genai_attributes(client: TestClient, store: Store) -> None:
         }):  # fmt: skip
             pass
 
-    assert client.post("/v1/traces", content=protobuf(make_spans(run)), headers=PB).status_code == 200
+    assert (
+        client.post("/v1/traces", content=protobuf(make_spans(run)), headers=PB).status_code == 200
+    )
     sess = store.get_session("s-old", project="a")
     assert sess.user == "bob" and sess.configs == {"service.name": "svc", "tenant": "acme"}
     (llm,) = timeline(store, "s-old")
@@ -181,7 +183,9 @@ def test_openinference_kinds(client: TestClient, store: Store) -> None:
             }):  # fmt: skip
                 pass
 
-    assert client.post("/v1/traces", content=protobuf(make_spans(run)), headers=PB).status_code == 200
+    assert (
+        client.post("/v1/traces", content=protobuf(make_spans(run)), headers=PB).status_code == 200
+    )
     sess = store.get_session("s-oi", project="a")
     assert sess.user == "carol" and sess.configs == {"service.name": "svc", "env": "prod"}
     types = {e.name: e for e in timeline(store, "s-oi")}

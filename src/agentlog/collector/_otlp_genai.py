@@ -21,13 +21,24 @@ from typing import Any
 
 import orjson
 
-__all__ = ["CONSUMED_PREFIXES", "indexed", "llm_data", "parse_json", "tool_data"]
+__all__ = [
+    "CONSUMED_PREFIXES",
+    "FIRST_CHUNK_EVENTS",
+    "indexed",
+    "llm_data",
+    "parse_json",
+    "tool_data",
+]
 
 # Attributes folded into messages/response: not repeated under data.attributes.
 CONSUMED_PREFIXES = ("gen_ai.prompt.", "gen_ai.completion.", "llm.input_messages.",
                      "llm.output_messages.", "gen_ai.input.messages", "gen_ai.output.messages",
                      "gen_ai.system_instructions", "input.value", "output.value",
                      "llm.tools.", "llm.request.functions.", "gen_ai.tool.definitions")  # fmt: skip
+
+# Span events that mark streamed chunks (OpenInference's first token, OpenLLMetry's every chunk):
+# the first gives the time to first token; they are not kept under data.events.
+FIRST_CHUNK_EVENTS = ("First Token Stream Event", "gen_ai.content.completion.chunk")
 
 _INDEX = re.compile(r"(\d+)\.(.+)")
 
@@ -222,13 +233,16 @@ def llm_data(attrs: dict[str, Any], events: list[tuple[str, int, dict[str, Any]]
     response, tool_calls = _response(output)
     if response is None and not tool_calls and attrs.get("output.value") is not None:
         response = parse_json(attrs["output.value"])
-    request_model = _first(attrs, "gen_ai.request.model", "llm.request.model",
-                           "llm.model_name", "embedding.model_name")  # fmt: skip
+    inv = parse_json(attrs.get("llm.invocation_parameters"))  # OpenInference: the request
+    inv = inv if isinstance(inv, dict) else {}
+    request_model = _first(attrs, "gen_ai.request.model", "llm.request.model") or \
+        inv.get("model") or _first(attrs, "llm.model_name", "embedding.model_name")  # fmt: skip
     data: dict[str, Any] = {
         "provider": _first(attrs, "gen_ai.provider.name", "gen_ai.system", "llm.provider",
                            "llm.system"),
         "request_model": request_model,
-        "model": _first(attrs, "gen_ai.response.model", "llm.response.model") or request_model,
+        "model": _first(attrs, "gen_ai.response.model", "llm.response.model", "llm.model_name")
+        or request_model,
         "operation": operation,
         "messages": messages or None,
         "response": response,
@@ -238,9 +252,8 @@ def llm_data(attrs: dict[str, Any], events: list[tuple[str, int, dict[str, Any]]
     if len(output) > 1:
         data["choices"] = output
     params = {k: attrs[f"gen_ai.request.{k}"] for k in _PARAMS if f"gen_ai.request.{k}" in attrs}
-    inv = parse_json(attrs.get("llm.invocation_parameters"))
-    if isinstance(inv, dict):
-        params = {**inv, **params}
+    if inv:
+        params = {**{k: v for k, v in inv.items() if k != "model"}, **params}
     if params:
         data["params"] = params
     tools = parse_json(attrs.get("gen_ai.tool.definitions")) or \
@@ -253,7 +266,14 @@ def llm_data(attrs: dict[str, Any], events: list[tuple[str, int, dict[str, Any]]
         value = _first(attrs, *names)
         if value is not None:
             data[key] = value
-    stream = _first(attrs, "gen_ai.request.stream", "llm.is_streaming", "agentlog.llm.stream")
+    stream = _first(
+        attrs,
+        "gen_ai.request.stream",
+        "gen_ai.is_streaming",
+        "llm.is_streaming",
+        "agentlog.llm.stream",
+    )
+    stream = inv.get("stream") if stream is None else stream
     if stream is not None:
         data["stream"] = bool(stream)
     data["time_to_first_token_ms"] = _ttft(attrs, events, start_ns)
@@ -272,7 +292,7 @@ def _ttft(attrs: dict[str, Any], events: list[tuple[str, int, dict[str, Any]]],
     if isinstance(secs, (int, float)):
         return float(secs) * 1000.0
     for name, ts, _attrs in events:  # OpenInference marks the first streamed token with an event
-        if name in ("First Token Stream Event", "gen_ai.content.first_chunk") and ts >= start_ns:
+        if name in FIRST_CHUNK_EVENTS and ts >= start_ns:
             return (ts - start_ns) / 1e6
     return None
 

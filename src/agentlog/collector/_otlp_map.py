@@ -21,7 +21,7 @@ from typing import Any
 
 from .._ids import format_ts
 from ._otlp_decode import Span
-from ._otlp_genai import CONSUMED_PREFIXES, llm_data, parse_json, tool_data
+from ._otlp_genai import CONSUMED_PREFIXES, FIRST_CHUNK_EVENTS, llm_data, parse_json, tool_data
 
 __all__ = ["Mapped", "TraceSessions", "event_id", "map_spans"]
 
@@ -228,7 +228,7 @@ def _event(span: Span, sid: str) -> dict[str, Any]:
     if span.scope:
         data["scope"] = span.scope
     others = [{"name": n, "ts": _ts(t) if t > 0 else None, "attributes": a}
-              for n, t, a in span.events if n != "exception"]  # fmt: skip
+              for n, t, a in span.events if n != "exception" and n not in FIRST_CHUNK_EVENTS]  # fmt: skip
     if others:
         data["events"] = others
     return _event_record(span, sid, etype, _name(span, etype), data,
