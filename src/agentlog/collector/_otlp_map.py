@@ -279,10 +279,10 @@ def _own(span: Span) -> dict[str, Any] | None:
                 "role": str(a.get("agentlog.message.role") or "user"),
                 "format": str(a.get("agentlog.message.format") or "openai"),
                 "blob": parse_json(a.get("agentlog.message.content"))}  # fmt: skip
-    raw = a.get("agentlog.data")
+    raw = a.get("agentlog.data", "{}")  # absent: the event had no data
     data = parse_json(raw) if isinstance(raw, str) and not raw.endswith("...[truncated]") else None
     if not isinstance(data, dict):
-        return None  # cut or missing: read from the conventions instead
+        return None  # cut: read from the conventions instead
     rec = _event_record(span, str(sid) if sid else None, etype,
                         str(a.get("agentlog.event.name") or "") or etype, data, rid,
                         str(a["agentlog.parent_id"]) if a.get("agentlog.parent_id") else None,

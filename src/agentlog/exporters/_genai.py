@@ -20,6 +20,7 @@ from ._genai_messages import input_messages, output_messages, tool_definitions
 __all__ = [
     "event_attributes",
     "json_attr",
+    "message_attributes",
     "root_span_id",
     "session_attributes",
     "span_id_for",
@@ -240,3 +241,17 @@ def _openinference(prefix: str, messages: list[dict[str, Any]]) -> dict[str, Any
         if resp is not None and resp.get("id"):
             out[f"{base}.tool_call_id"] = str(resp["id"])
     return out
+
+
+def message_attributes(rec: dict[str, Any], *, payload_limit: int) -> dict[str, Any]:
+    attrs: dict[str, Any] = {"agentlog.event.type": "message", "agentlog.point_event": True,
+                             "agentlog.event.id": str(rec.get("id"))}  # fmt: skip
+    if rec.get("session_id"):
+        attrs["session.id"] = str(rec["session_id"])
+    for key in ("role", "format"):
+        if rec.get(key):
+            attrs[f"agentlog.message.{key}"] = str(rec[key])
+    if payload_limit and rec.get("blob") is not None:  # JSON even for a string blob
+        text = orjson.dumps(rec["blob"], default=repr).decode()
+        attrs["agentlog.message.content"] = json_attr(text, payload_limit)
+    return attrs
