@@ -166,7 +166,7 @@ def _error(span: Span) -> dict[str, Any] | None:
     message = str(exc.get("exception.message") or span.status_message or "")
     return {"type": str(exc.get("exception.type") or "Error"),
             "message": message or "span status ERROR",
-            "stacktrace": exc.get("exception.stacktrace")}  # fmt: skip
+            "stacktrace": exc.get("exception.stacktrace") or None}  # fmt: skip
 
 
 def _kind(span: Span) -> tuple[str, str | None]:
