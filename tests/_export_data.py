@@ -22,5 +22,7 @@ def diff(a: Any, b: Any, path: str = "") -> list[str]:
         return [d for k in sorted(set(a) | set(b), key=str)
                 for d in diff(a.get(k), b.get(k), f"{path}.{k}")]  # fmt: skip
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
-        return [d for i, (x, y) in enumerate(zip(a, b)) for d in diff(x, y, f"{path}[{i}]")]
+        return [
+            d for i, (x, y) in enumerate(zip(a, b, strict=True)) for d in diff(x, y, f"{path}[{i}]")
+        ]
     return [] if a == b else [f"{path}: {a!r} != {b!r}"]
