@@ -60,8 +60,9 @@ _USAGE = {  # agentlog key: attribute names, preferred first
                          "llm.token_count.completion_details.reasoning"),
 }  # fmt: skip
 
-_PARAMS = ("temperature", "top_p", "top_k", "max_tokens", "frequency_penalty",
-           "presence_penalty", "seed", "stop_sequences", "choice.count")  # fmt: skip
+_PARAMS = tuple((k, f"gen_ai.request.{k}") for k in (
+    "temperature", "top_p", "top_k", "max_tokens", "frequency_penalty", "presence_penalty",
+    "seed", "stop_sequences", "choice.count"))  # fmt: skip
 
 
 def parse_json(value: Any) -> Any:
@@ -74,8 +75,12 @@ def parse_json(value: Any) -> Any:
     return value
 
 
-def indexed(attrs: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
-    """``prefix.0.role``, ``prefix.0.content``, ``prefix.1.role`` -> [{role, content}, {role}]."""
+def indexed(attrs: dict[str, Any], prefix: str, *first: str) -> list[dict[str, Any]]:
+    """``prefix.0.role``, ``prefix.0.content``, ``prefix.1.role`` -> [{role, content}, {role}].
+    With ``first`` (keys of item 0, e.g. ``role``), attributes are scanned only when one of
+    them is there: a dict lookup instead of a pass over every attribute, on the hot path."""
+    if first and not any(prefix + "0." + key in attrs for key in first):
+        return []
     found: dict[int, dict[str, Any]] = {}
     for key, value in attrs.items():
         if key.startswith(prefix):
@@ -197,9 +202,12 @@ def _messages_from_events(events: list[tuple[str, int, dict[str, Any]]]) -> tupl
 def _usage(attrs: dict[str, Any]) -> dict[str, int]:
     usage: dict[str, int] = {}
     for key, names in _USAGE.items():
-        value = _first(attrs, *names)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            usage[key] = int(value)
+        for name in names:
+            value = attrs.get(name)
+            if value is not None:
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    usage[key] = int(value)
+                break
     if "total_tokens" not in usage and "input_tokens" in usage and "output_tokens" in usage:
         usage["total_tokens"] = usage["input_tokens"] + usage["output_tokens"]
     return usage
@@ -218,11 +226,11 @@ def llm_data(attrs: dict[str, Any], events: list[tuple[str, int, dict[str, Any]]
              start_ns: int, operation: str) -> dict[str, Any]:  # fmt: skip
     ev_in, ev_out, ev_system = _messages_from_events(events)
     messages = _structured(attrs.get("gen_ai.input.messages")) or ev_in \
-        or _flat(indexed(attrs, "gen_ai.prompt."), oi=False) \
-        or _flat(indexed(attrs, "llm.input_messages."), oi=True)  # fmt: skip
+        or _flat(indexed(attrs, "gen_ai.prompt.", "role", "content"), oi=False) \
+        or _flat(indexed(attrs, "llm.input_messages.", "message.role"), oi=True)  # fmt: skip
     output = _structured(attrs.get("gen_ai.output.messages")) or ev_out \
-        or _flat(indexed(attrs, "gen_ai.completion."), oi=False) \
-        or _flat(indexed(attrs, "llm.output_messages."), oi=True)  # fmt: skip
+        or _flat(indexed(attrs, "gen_ai.completion.", "role", "content"), oi=False) \
+        or _flat(indexed(attrs, "llm.output_messages.", "message.role"), oi=True)  # fmt: skip
     system = _system(attrs.get("gen_ai.system_instructions")) or ev_system
     if system and not any(m.get("role") == "system" for m in messages):
         messages = [system, *messages]
@@ -251,14 +259,15 @@ def llm_data(attrs: dict[str, Any], events: list[tuple[str, int, dict[str, Any]]
     }  # fmt: skip
     if len(output) > 1:
         data["choices"] = output
-    params = {k: attrs[f"gen_ai.request.{k}"] for k in _PARAMS if f"gen_ai.request.{k}" in attrs}
+    params = {k: attrs[name] for k, name in _PARAMS if name in attrs}
     if inv:
         params = {**{k: v for k, v in inv.items() if k != "model"}, **params}
     if params:
         data["params"] = params
     tools = parse_json(attrs.get("gen_ai.tool.definitions")) or \
-        [parse_json(t.get("tool.json_schema")) for t in indexed(attrs, "llm.tools.")] or \
-        indexed(attrs, "llm.request.functions.")  # fmt: skip
+        [parse_json(t.get("tool.json_schema")) for t in indexed(attrs, "llm.tools.",
+                                                                "tool.json_schema")] or \
+        indexed(attrs, "llm.request.functions.", "name")  # fmt: skip
     if tools:
         data["tools"] = tools
     for key, names in (("response_id", ("gen_ai.response.id",)),

@@ -123,6 +123,8 @@ def map_spans(spans: list[Span], *, project: str, traces: TraceSessions) -> Mapp
         traces.put(project, trace_id, sid)
     for rec in sessions.values():
         rec.pop("_root_end", None)
+        if not rec["configs"]:
+            del rec["configs"]
         out.records.insert(0, rec)  # sessions first: their events then find them
         out.owners.insert(0, None)
     return out
@@ -135,16 +137,17 @@ def _fold_session(rec: dict[str, Any], span: Span) -> None:
     user = _attr(span, _USER_KEYS)
     if user is not None:
         rec["user"] = user
-    configs = rec.get("configs") or {}
-    configs.update({k: span.resource[k] for k in _RESOURCE_CONFIGS if k in span.resource})
+    configs = rec.get("configs")
+    if configs is None:  # the resource's, once per session and batch
+        res = span.resource
+        configs = {k: res[k] for k in _RESOURCE_CONFIGS if k in res}
     for key, value in span.attrs.items():
         if key.startswith(_ASSOC) and key[len(_ASSOC) :] not in ("session_id", "user_id"):
             configs[key[len(_ASSOC) :]] = value
     meta = parse_json(span.attrs.get("metadata"))  # OpenInference's using_metadata()
     if isinstance(meta, dict):
         configs.update(meta)
-    if configs:
-        rec["configs"] = configs
+    rec["configs"] = configs
     if span.parent_span_id is None:  # a root span: the session's run ends with it
         end = span.end_ns if span.end_ns >= span.start_ns else span.start_ns
         if end >= rec.get("_root_end", 0):
