@@ -69,7 +69,9 @@ def export_records(client: Any, which: SessionFilter) -> Iterator[tuple[int, lis
     done = 0
     for chunk in _chunks(which.sessions(client), _CHUNK):
         lines: list[bytes] = []
-        if store is not None:
+        if store is not None and store.dialect == "sqlite":
+            _sqlite_chunk(store, client.transport.project, chunk, lines)
+        elif store is not None:
             _sql_chunk(store, client.transport.project, chunk, lines)
         else:
             for s in chunk:
@@ -164,3 +166,48 @@ def _sql_chunk(store: Any, project: str, sessions: list[Any], lines: list[bytes]
         mine = items[s.id]
         mine.sort()  # time order, ties by id: the order every read uses
         lines.extend(line for _, _, line in mine)
+
+
+# SQLite writes most of each line (json_quote and the stored JSON text, in C); Python adds the
+# times (format_ts caches the date part per second, where strftime costs microseconds a row)
+# and duration_ms (SQLite prints a REAL with 15 digits: this float is formatted here, exactly).
+_Q = "json_quote"
+_SQLITE_ITEMS = f"""
+SELECT session_id, ts_us, id,
+    '{{"v":1,"kind":"event","id":' || {_Q}(id) || ',"session_id":' || {_Q}(session_id) ||
+    ',"parent_id":' || {_Q}(parent_id) || ',"type":' || {_Q}(type) || ',"name":' || {_Q}(name),
+    end_ts_us, duration_ms,
+    ',"status":' || {_Q}(status) || ',"partial":' || CASE WHEN partial THEN 'true' ELSE 'false' END
+    || ',"data":' || data || ',"error":' || COALESCE(error, 'null') || ',"trace_id":' ||
+    {_Q}(trace_id) || ',"span_id":' || {_Q}(span_id) || '}}'
+FROM events WHERE project = ? AND session_id IN (MARKS)
+UNION ALL
+SELECT session_id, ts_us, id,
+    '{{"v":1,"kind":"message","id":' || {_Q}(id) || ',"session_id":' || {_Q}(session_id),
+    NULL, NULL, ',"role":' || {_Q}(role) || ',"format":' || {_Q}(format) || ',"blob":' ||
+    blob || '}}'
+FROM messages WHERE project = ? AND session_id IN (MARKS)
+ORDER BY 1, 2, 3"""
+
+
+def _sqlite_chunk(store: Any, project: str, sessions: list[Any], lines: list[bytes]) -> None:
+    ids = [s.id for s in sessions]
+    sql = _SQLITE_ITEMS.replace("MARKS", ",".join("?" * len(ids)))
+    items: dict[str, list[str]] = {sid: [] for sid in ids}
+    dumps = orjson.dumps
+    with store._tx() as conn:
+        rows = conn.q(sql, [project, *ids, project, *ids])
+    last, prefix = -1, ""  # the date and seconds, formatted once per second of timeline
+    for sid, ts, _id, head, end, dur, tail in rows:
+        sec, us = divmod(ts, 1_000_000)
+        if sec != last:
+            last, prefix = sec, format_ts(sec * 1_000_000_000)[:19]
+        if tail.startswith(',"role"'):  # a message
+            items[sid].append(f'{head},"ts":"{prefix}.{us:06d}Z"{tail}')
+            continue
+        e = "null" if end is None else f'"{format_ts(end * 1000)}"'
+        d = "null" if dur is None else dumps(dur).decode()
+        items[sid].append(f'{head},"ts":"{prefix}.{us:06d}Z","end_ts":{e},"duration_ms":{d}{tail}')
+    for s in sessions:
+        lines.append(encode(session_record(s)))
+        lines.extend(x.encode() for x in items[s.id])
