@@ -35,10 +35,11 @@ _BINARY = {"schema": {"type": "string", "format": "binary"}}
 _OPENAPI: dict[str, Any] = {
     "requestBody": {
         "required": True,
-        "description": "An OTLP ExportTraceServiceRequest, protobuf or OTLP/JSON, optionally "
-        "gzip-compressed ('Content-Encoding: gzip').",
-        "content": {"application/x-protobuf": _BINARY,
-                    "application/json": {"schema": {"type": "object"}}},
+        "description": "An OTLP ExportTraceServiceRequest: OTLP/JSON as here, or protobuf with "
+        "'Content-Type: application/x-protobuf' (the usual OTLP exporters' form; the answer is "
+        "then protobuf too); optionally gzip-compressed ('Content-Encoding: gzip').",
+        # Only JSON is declared: OpenAPI tools cannot generate protobuf bodies.
+        "content": {"application/json": {"schema": {"type": "object"}}},
     },
     "responses": {
         "200": {"description": "ExportTraceServiceResponse; partialSuccess.rejectedSpans counts "
