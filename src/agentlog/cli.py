@@ -181,6 +181,9 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--progress", action="store_true", help="report every batch on stderr")
     shown.add_argument("--quiet", action="store_true", help="no progress, only errors")
 
+    from ._cli_export import register as register_export
+
+    register_export(cmd, config_pair)
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
     _collector_commands(subs)
     return parser

@@ -45,7 +45,7 @@ from .._log import warn_once
 from ._base import ExportResult, RecordBatch
 from ._genai import (
     event_attributes,
-    json_attr,
+    message_attributes,
     root_span_id,
     session_attributes,
     span_id_for,
@@ -258,14 +258,7 @@ class OtlpExporter:
         sid = rec.get("session_id")
         if ts is None:
             raise ValueError("message without a valid ts")
-        attrs: dict[str, Any] = {"agentlog.event.type": "message", "agentlog.point_event": True}
-        if sid:
-            attrs["session.id"] = str(sid)
-        for key in ("role", "format"):
-            if rec.get(key):
-                attrs[f"agentlog.message.{key}"] = str(rec[key])
-        if self.payload_limit and rec.get("blob") is not None:
-            attrs["agentlog.message.content"] = json_attr(rec["blob"], self.payload_limit)
+        attrs = message_attributes(rec, payload_limit=self.payload_limit)
         self._span(
             f"message {rec.get('role') or ''}".strip(), trace_id=trace_id_for(sid) if sid else self._orphan_trace,
             span_id=span_id_for(str(rec["id"])), parent=root_span_id(sid) if sid else None,
