@@ -104,7 +104,7 @@ def _parse(
 
 
 def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
-    return RejectedRecord(index=index, id=rid,
+    return RejectedRecord(index=index, id=rid, status=409,
                           reason=f"session_id: session {sid!r} belongs to another project")  # fmt: skip
 
 
@@ -176,27 +176,43 @@ class StoreCore(ABC):
                 conn.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     # -- shared lookups ------------------------------------------------------------------------
-    def _owners(self, conn: Conn, ids: Iterable[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for part in chunks(sorted(set(ids))):
-            marks = ",".join("?" * len(part))
-            for sid, proj in conn.q(
-                f"SELECT id, project FROM sessions WHERE id IN ({marks})", part
-            ):
-                out[sid] = proj
-        return out
+    def _claim_sessions(
+        self, conn: Conn, project: str, ids: Iterable[str], now: int
+    ) -> tuple[set[str], dict[str, dict[str, Any]]]:  # fmt: skip
+        """Claim the new ids among ``ids`` for ``project`` and lock the rows of the others.
+
+        Returns the ids claimed here and the locked rows of the ids that already existed (of
+        any project). Claiming is an insert that skips existing ids: of two transactions
+        claiming one new id, the second waits on the first's insert and then sees its row, so
+        an id belongs to the one project that inserted it first, under any interleaving. Ids
+        are taken in sorted order, so two batches never wait on each other in a cycle.
+        """
+        ordered = sorted(set(ids))
+        fresh: set[str] = set()
+        for part in chunks(ordered):
+            marks = ", ".join(["(?, ?, ?)"] * len(part))
+            params = [v for sid in part for v in (sid, project, now)]
+            fresh.update(r[0] for r in conn.q(
+                f"INSERT INTO sessions (id, project, sort_us) VALUES {marks} "
+                "ON CONFLICT (id) DO NOTHING RETURNING id", params))  # fmt: skip
+        return fresh, self._session_rows(conn, [s for s in ordered if s not in fresh], lock=True)
 
     def _require_session(self, conn: Conn, session_id: str, project: str) -> None:
         row = conn.one("SELECT project FROM sessions WHERE id = ?", (session_id,))
         if row is None or row[0] != project:
             raise NotFoundError(f"session {session_id!r} not found")
 
-    def _session_rows(self, conn: Conn, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    _for_update = ""  # a backend with row locks locks what a write transaction reads
+
+    def _session_rows(
+        self, conn: Conn, ids: Sequence[str], *, lock: bool = False
+    ) -> dict[str, dict[str, Any]]:
         out = {}
         cols = "id, project, " + ", ".join(_ROW_FIELDS)
+        tail = f" ORDER BY id{self._for_update}" if lock else ""
         for part in chunks(sorted(set(ids))):
             marks = ",".join("?" * len(part))
-            for row in conn.q(f"SELECT {cols} FROM sessions WHERE id IN ({marks})", part):
+            for row in conn.q(f"SELECT {cols} FROM sessions WHERE id IN ({marks}){tail}", part):
                 d = dict(zip(("id", "project", *_ROW_FIELDS), row, strict=True))
                 d["configs"] = loads(d["configs"])
                 out[row[0]] = d
@@ -208,8 +224,9 @@ class StoreCore(ABC):
         cols = ("id", "project", *_ROW_FIELDS)
         marks = ", ".join(self.json_param if c == "configs" else "?" for c in cols)
         sets = ", ".join(f"{c} = excluded.{c}" for c in _ROW_FIELDS)
+        # The project condition keeps a row with its project whatever a caller computed.
         sql = (f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({marks}) "
-               f"ON CONFLICT (id) DO UPDATE SET {sets}")  # fmt: skip
+               f"ON CONFLICT (id) DO UPDATE SET {sets} WHERE sessions.project = excluded.project")  # fmt: skip
         conn.many(sql, [
             (sid, project, *[dumps(r[c]) if c == "configs" and r[c] is not None else r[c]
                              for c in _ROW_FIELDS])
@@ -238,9 +255,10 @@ class StoreCore(ABC):
         project, stored = state.project, state.stored
         # Row columns: id at 1, session_id at 2 (events and messages alike).
         sids = {p[1].id if len(p) == 2 else p[2][2] for p in parsed}
-        stored.update(
-            self._session_rows(conn, [s for s in sids if s is not None and s not in stored])
+        _, existing = self._claim_sessions(
+            conn, project, [s for s in sids if s is not None and s not in stored], state.now
         )
+        stored.update(existing)  # a claimed id is new: built below as if it were not there
         rows = _Rows()
         events, messages, activity = rows.events, rows.messages, state.activity
         for item in parsed:

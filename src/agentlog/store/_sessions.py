@@ -74,9 +74,9 @@ class SessionsMixin(StoreCore):
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from None
         with self._tx(write=True) as conn:
-            owner = conn.one("SELECT project FROM sessions WHERE id = ?", (rec_id,))
-            if owner is not None:
-                if owner[0] != project:
+            fresh, existing = self._claim_sessions(conn, project, [rec_id], now)
+            if not fresh:
+                if existing[rec_id]["project"] != project:
                     raise ConflictError(f"session id {rec_id!r} belongs to another project")
                 return self._session(conn, rec_id, project)  # creating again is idempotent
             row = merge_session(None, rec, now)
@@ -239,5 +239,3 @@ class SessionsMixin(StoreCore):
             conn.run(f"UPDATE sessions SET configs = {self.json_param} WHERE id = ?",
                      (dumps(merged), session_id))  # fmt: skip
             return merged
-
-    _for_update = ""
