@@ -7,20 +7,22 @@ Queries are written once with ``?`` placeholders; a backend supplies a connectio
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import pydantic
 
 from .._errors import NotFoundError
 from .._records import EventRecord, MessageRecord, SessionRecord, parse_record
+from ._conn import Conn, chunks
 from ._models import IngestResult, RejectedRecord
 from ._rows import (
     EVENT_COLS,
     MESSAGE_COLS,
+    TERMINAL,
     dumps,
     event_row,
     fast_event_row,
@@ -32,12 +34,7 @@ from ._rows import (
 )
 from ._schema import SCHEMA_VERSION, migrations
 
-__all__ = [
-    "Conn",
-    "StoreCore",
-    "chunks",
-    "validation_reason",
-]
+__all__ = ["StoreCore", "validation_reason"]
 
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
@@ -52,6 +49,7 @@ class _Batch:
     now: int = field(default_factory=now_us)
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)
     activity: dict[str, int] = field(default_factory=dict)
+    ended: set[str] = field(default_factory=set)  # ended sessions that got records here
 
 
 @dataclass
@@ -108,20 +106,6 @@ def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
                           reason=f"session_id: session {sid!r} belongs to another project")  # fmt: skip
 
 
-class Conn(Protocol):
-    """A connection inside one transaction; SQL uses ``?`` placeholders."""
-
-    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
-
-
-def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
 def validation_reason(exc: pydantic.ValidationError) -> str:
     """``field.path: message`` for each problem, e.g. ``ts: Field required``."""
     parts = []
@@ -160,6 +144,10 @@ class StoreCore(ABC):
     def _after_ingest(self, session_ids: set[str]) -> None:
         """Hook: processing wakes up for sessions that received new data."""
         return None  # optional: a store without background processing has nothing to wake
+
+    def _on_session_end(self, session_ids: set[str]) -> None:
+        """Hook: bring the rollups of these ended sessions up to date before ingest returns."""
+        return None  # optional: a store without rollups has nothing to bring up to date
 
     def _migrate(self, conn: Conn) -> None:
         """Apply the migrations this database has not seen yet, in the caller's transaction."""
@@ -243,8 +231,10 @@ class StoreCore(ABC):
         if parsed:
             with self._tx(write=True) as conn:
                 self._write(conn, state, self._prepare(conn, parsed, state, rejected, accepted))
+        if state.ended:
+            self._on_session_end(state.ended)
         if state.activity:
-            self._after_ingest(set(state.activity))
+            self._after_ingest(set(state.activity) - state.ended)
         rejected.sort(key=lambda r: r.index)
         return IngestResult(accepted=accepted, rejected=rejected)
 
@@ -270,6 +260,8 @@ class StoreCore(ABC):
                 row = merge_session(stored.get(rec.id), rec, state.now)
                 row["project"] = project
                 stored[rec.id] = rows.sessions[rec.id] = row
+                if row["status"] in TERMINAL:
+                    state.ended.add(rec.id)
                 accepted.append(rec.id)
                 continue
             i, kind, row_t = item
@@ -294,6 +286,8 @@ class StoreCore(ABC):
                                          "ended_us", "parent_session_id")),
                     }  # fmt: skip
                     rows.sessions[sid] = known
+                elif known.get("status") in TERMINAL:
+                    state.ended.add(sid)  # late data of an ended session
                 elif known["started_us"] is None and ts < known["sort_us"]:
                     known["sort_us"] = ts  # a stub starts at its earliest item
                     rows.sessions[sid] = known

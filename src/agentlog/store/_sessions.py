@@ -11,7 +11,8 @@ import orjson
 from .._errors import ConflictError, InvalidInputError, NotFoundError
 from .._ids import format_uuid, new_id, new_id_str
 from .._records import SessionRecord
-from ._core import Conn, StoreCore
+from ._conn import Conn
+from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import Page, Session
 from ._rollup import remove_session
@@ -184,7 +185,8 @@ class SessionsMixin(StoreCore):
                 f"rec_us = ?, last_activity_us = {self._greatest('COALESCE(last_activity_us, 0)', '?')} "
                 "WHERE id = ?", (status, summary, now, now, now, session_id),
             )  # fmt: skip
-            return self._session(conn, session_id, project)
+        self._on_session_end({session_id})
+        return self.get_session(session_id, project=project)
 
     def close_stale_sessions(
         self, *, auto_close_after: float | None = None, now: datetime | None = None,

@@ -1,7 +1,9 @@
 """The PostgreSQL backend: psycopg 3 with a connection pool, JSONB with a GIN index on configs.
 
-Queries are shared with SQLite (``?`` placeholders become ``%s``); configs containment is the
-native ``@>`` served by ``sessions_configs`` (GIN, ``jsonb_path_ops``), and batch ingest goes
+Queries are shared with SQLite (``?`` placeholders become ``%s``). Payloads are ``json`` columns
+(the text as written, keys in recorded order); configs containment is the native ``@>`` on
+``configs_b``, a generated JSONB copy of ``configs`` served by ``sessions_configs`` (GIN,
+``jsonb_path_ops``), and batch ingest goes
 through COPY into a per-connection temporary table, then one ``INSERT ... ON CONFLICT DO
 NOTHING``. JSON columns are read back as text and parsed once, like SQLite's.
 """
@@ -19,7 +21,7 @@ from psycopg import sql as pgsql
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
-from ._core import Conn
+from ._conn import Conn
 from ._rollup import BATCH_OF, ROLLUPS, from_batch_sql
 from ._rows import dumps
 from ._store import SqlStore, check_options
@@ -57,7 +59,7 @@ class _Conn:
 
 class PostgresStore(SqlStore):
     dialect = "postgres"
-    json_param = "?::jsonb"
+    json_param = "?::json"
     _for_update = " FOR UPDATE"
 
     def __init__(self, url: str, *, schema: str | None = None, min_size: int = 1,
@@ -131,7 +133,7 @@ class PostgresStore(SqlStore):
         return f"GREATEST({a}, {b})"
 
     def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
-        return "configs @> ?::jsonb", [dumps(wanted)]
+        return "configs_b @> ?::jsonb", [dumps(wanted)]
 
     def drop_schema(self) -> None:
         """Drop this store's schema with everything in it (tests use one schema per run)."""

@@ -19,7 +19,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from .._errors import InvalidInputError, NotFoundError
-from ._core import Conn, StoreCore
+from ._conn import Conn
+from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import (
     Event,

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
+from ._conn import Conn
 from ._contains import json_contains
-from ._core import Conn
 from ._jsonl_index import JsonlIndexMixin
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, from_batch_sql
 from ._rows import dumps
