@@ -6,35 +6,22 @@ Queries are written once with ``?`` placeholders; a backend supplies a connectio
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import pydantic
-
 from .._errors import NotFoundError
-from .._records import EventRecord, MessageRecord, SessionRecord, parse_record
 from ._conn import Conn, chunks
+from ._ingest import Parsed, parse_batch
 from ._models import IngestResult, RejectedRecord
-from ._rows import (
-    EVENT_COLS,
-    MESSAGE_COLS,
-    TERMINAL,
-    dumps,
-    event_row,
-    fast_event_row,
-    fast_message_row,
-    loads,
-    merge_session,
-    message_row,
-    now_us,
-)
+from ._rows import EVENT_COLS, MESSAGE_COLS, TERMINAL, dumps, loads, merge_session, now_us
 from ._schema import SCHEMA_VERSION, migrations
 
-__all__ = ["StoreCore", "validation_reason"]
+__all__ = ["StoreCore"]
 
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
@@ -59,61 +46,9 @@ class _Rows:
     messages: list[tuple[Any, ...]] = field(default_factory=list)
 
 
-# A parsed record: a session record (merged field by field) or the finished row of an event
-# (kind "e") or a message (kind "m").
-_Parsed = tuple[int, SessionRecord] | tuple[int, str, tuple[Any, ...]]
-
-
-def _parse(
-    records: Sequence[Any], base: int, project: str, rejected: list[RejectedRecord]
-) -> list[_Parsed]:
-    parsed: list[_Parsed] = []
-    for i, obj in enumerate(records, start=base):
-        if not isinstance(obj, dict):
-            rejected.append(RejectedRecord(index=i, reason="record: must be a JSON object"))
-            continue
-        # Well-formed events and messages become rows directly; everything else (sessions,
-        # wrong records, lax forms pydantic coerces) goes through the models.
-        kind = obj.get("kind")
-        if kind == "event":
-            row = fast_event_row(obj, project)
-            if row is not None:
-                parsed.append((i, "e", row))
-                continue
-        elif kind == "message":
-            row = fast_message_row(obj, project)
-            if row is not None:
-                parsed.append((i, "m", row))
-                continue
-        try:
-            rec = parse_record(obj)
-        except pydantic.ValidationError as exc:
-            rid = obj.get("id")
-            rejected.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
-                                           reason=validation_reason(exc)))  # fmt: skip
-            continue
-        if isinstance(rec, EventRecord):
-            parsed.append((i, "e", event_row(rec, project)))
-        elif isinstance(rec, MessageRecord):
-            parsed.append((i, "m", message_row(rec, project)))
-        else:
-            parsed.append((i, rec))
-    return parsed
-
-
 def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
     return RejectedRecord(index=index, id=rid, status=409,
                           reason=f"session_id: session {sid!r} belongs to another project")  # fmt: skip
-
-
-def validation_reason(exc: pydantic.ValidationError) -> str:
-    """``field.path: message`` for each problem, e.g. ``ts: Field required``."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"] if not (isinstance(x, str) and x in
-                       ("session", "event", "message")) or len(err["loc"]) == 1)  # fmt: skip
-        parts.append(f"{loc or 'record'}: {err['msg']}")
-    return "; ".join(parts)
 
 
 class StoreCore(ABC):
@@ -226,20 +161,42 @@ class StoreCore(ABC):
         """Validate each record on its own; store the valid ones in one transaction."""
         rejected: list[RejectedRecord] = []
         accepted: list[str] = []
-        parsed = _parse(records, 0, project, rejected)
+        timed = self._timed
+        with timed("parse+build"):
+            parsed = parse_batch(records, project, rejected)
         state = _Batch(project)
         if parsed:
-            with self._tx(write=True) as conn:
-                self._write(conn, state, self._prepare(conn, parsed, state, rejected, accepted))
-        if state.ended:
-            self._on_session_end(state.ended)
-        if state.activity:
-            self._after_ingest(set(state.activity) - state.ended)
+            with timed("commit"), self._tx(write=True) as conn:
+                with timed("sessions"):
+                    rows = self._prepare(conn, parsed, state, rejected, accepted)
+                self._write(conn, state, rows)
+        with timed("rollups"):
+            if state.ended:
+                self._on_session_end(state.ended)
+            if state.activity:
+                self._after_ingest(set(state.activity) - state.ended)
         rejected.sort(key=lambda r: r.index)
         return IngestResult(accepted=accepted, rejected=rejected)
 
+    # Where ingest spends its time, per phase, when a caller (benchmarks/store_bench.py
+    # --phases) sets a dict here; phases nest (commit holds the others), so the caller
+    # subtracts. None: no clock is read.
+    phase_times: dict[str, float] | None = None
+
+    @contextmanager
+    def _timed(self, phase: str) -> Iterator[None]:
+        times = self.phase_times
+        if times is None:
+            yield
+            return
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            times[phase] = times.get(phase, 0.0) + time.perf_counter() - t
+
     def _prepare(
-        self, conn: Conn, parsed: list[_Parsed], state: _Batch, rejected: list[RejectedRecord],
+        self, conn: Conn, parsed: list[Parsed], state: _Batch, rejected: list[RejectedRecord],
         accepted: list[str],
     ) -> _Rows:  # fmt: skip
         project, stored = state.project, state.stored
@@ -295,19 +252,17 @@ class StoreCore(ABC):
         return rows
 
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
-        self._upsert_sessions(conn, state.project, rows.sessions)
+        with self._timed("sessions"):
+            self._upsert_sessions(conn, state.project, rows.sessions)
         if rows.events:
             self._bulk_insert(conn, "events", EVENT_COLS, rows.events)
         if rows.messages:
             self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
-        activity: dict[str, int] = {}
-        for table_rows, ts_i in ((rows.events, 6), (rows.messages, 3)):
-            for r in table_rows:
-                if r[2] is not None:
-                    activity[r[2]] = max(activity.get(r[2], 0), r[ts_i])
-        if activity:
-            conn.many(
-                f"UPDATE sessions SET last_activity_us = "
-                f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ? WHERE id = ?",
-                [(ts, state.now, sid) for sid, ts in activity.items()],
-            )
+        if state.activity:
+            with self._timed("sessions"):
+                conn.many(
+                    "UPDATE sessions SET last_activity_us = "
+                    f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ? "
+                    "WHERE id = ?",
+                    [(ts, state.now, sid) for sid, ts in sorted(state.activity.items())],
+                )

@@ -31,6 +31,11 @@ __all__ = ["PostgresStore"]
 _LOCK_KEY = 0x6167656E746C6F67  # "agentlog": serializes migrations of concurrent openers
 
 
+# The columns the count tables group by: the rest of an inserted row is not carried along.
+_RETURNING = {"events": "project, ts_us, session_id, type, name",
+              "messages": "project, ts_us, session_id, role"}  # fmt: skip
+
+
 @functools.lru_cache(maxsize=512)
 def _pg(sql: str) -> str:
     return sql.replace("?", "%s")
@@ -113,21 +118,28 @@ class PostgresStore(SqlStore):
         assert isinstance(conn, _Conn)
         c = conn.c
         temp = f"_in_{table}"
-        # ON COMMIT DELETE ROWS: the staging table is empty again for the next transaction.
+        # ON COMMIT DELETE ROWS: the staging tables are empty again for the next transaction.
         c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE {table}) ON COMMIT DELETE ROWS")
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _new_counts (project TEXT, minute BIGINT, "
+                  "hour BIGINT, session_id TEXT COLLATE \"C\", kind TEXT, type TEXT, name TEXT, "
+                  "n BIGINT) ON COMMIT DELETE ROWS")  # fmt: skip
         with c.cursor() as cur:
-            with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
+            with self._timed("copy"), cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            # Only rows really inserted (RETURNING) are counted, in the same statement: grouped
-            # once, then summed into each count table.
-            counts = ", ".join(f"c{i} AS ({from_batch_sql(t, 'grouped')})"
-                               for i, t in enumerate(ROLLUPS))  # fmt: skip
-            cur.execute(_pg(
-                f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                f"ON CONFLICT DO NOTHING RETURNING *), grouped AS (SELECT {BATCH_OF[table]}, "
-                f"count(*) AS n FROM ins GROUP BY 1, 2, 3, 4, 5, 6, 7), {counts} SELECT 1"))  # fmt: skip
-            cur.execute(f"TRUNCATE {temp}")
+            # Only rows really inserted (RETURNING) are counted: grouped once as they are
+            # inserted, then summed into each count table.
+            with self._timed("insert+indexes"):
+                cur.execute(
+                    f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
+                    f"ON CONFLICT DO NOTHING RETURNING {_RETURNING[table]}) INSERT INTO "
+                    f"_new_counts SELECT {BATCH_OF[table]}, count(*) FROM ins "
+                    "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
+            with self._timed("count tables"):
+                counts = ", ".join(f"c{i} AS ({from_batch_sql(t, '_new_counts')})"
+                                   for i, t in enumerate(ROLLUPS))  # fmt: skip
+                cur.execute(f"WITH {counts} SELECT 1")
+                cur.execute(f"TRUNCATE {temp}, _new_counts")
 
     def _greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})"
