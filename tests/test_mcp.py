@@ -153,10 +153,10 @@ async def test_sessions_timeline_and_context_through_mcp(tmp_path: Path) -> None
     scripts = record_conversations(seed=3)
     async with server(tmp_path) as session:
         page = await call(session, "list_sessions", limit=200)
-        assert len(page["sessions"]) == len(scripts) and page["has_more"] is False
+        assert len(page["items"]) == len(scripts) and page["has_more"] is False
         only = await call(session, "list_sessions", user="user1", limit=200)
-        assert {s["user"] for s in only["sessions"]} == {"user1"}
-        chat = next(s for s in page["sessions"] if s["name"] == "chat-0")
+        assert {s["user"] for s in only["items"]} == {"user1"}
+        chat = next(s for s in page["items"] if s["name"] == "chat-0")
         assert (await call(session, "get_session", session_id=chat["id"]))["name"] == "chat-0"
 
         timeline = await call(session, "get_timeline", session_id=chat["id"])
@@ -166,12 +166,12 @@ async def test_sessions_timeline_and_context_through_mcp(tmp_path: Path) -> None
         assert len(ids) == len(scripts[0]) >= 2 and timeline["next_cursor"] is None
 
         events = await call(session, "get_events", session_id=chat["id"], types=["tool_call"])
-        assert len(events["events"]) == scripts[0].count("t")
+        assert len(events["items"]) == scripts[0].count("t")
         ctx = await call(session, "event_context", event_id=ids[1], before=1, after=1)
         assert ctx["target"]["id"] == ids[1] and [i["id"] for i in ctx["before"]] == ids[:1]
 
         convo = await call(session, "get_messages", session_id=chat["id"], with_events=True)
-        assert [m["role"] for m in convo["messages"]] == [
+        assert [m["role"] for m in convo["items"]] == [
             {"u": "user", "a": "assistant"}[step] for step in scripts[0] if step in "ua"
         ]
         assert len(convo["events"]) == sum(step in "tc" for step in scripts[0])
@@ -203,6 +203,6 @@ async def test_serves_a_store_named_by_db(tmp_path: Path) -> None:
     assert main(["import", JSONL, "--db", "copy.db", "--quiet"]) == 0
     async with server(tmp_path, "--db", "copy.db") as session:
         page = await call(session, "list_sessions", limit=200)
-        assert sorted(s["name"] for s in page["sessions"]) == [f"chat-{n}" for n in range(8)]
+        assert sorted(s["name"] for s in page["items"]) == [f"chat-{n}" for n in range(8)]
         counts = await call(session, "event_counts", type="compaction", days=1)
         assert counts["total"] == sum(s.count("c") for s in scripts)
