@@ -27,6 +27,9 @@ TOOLS = {"list_sessions", "get_session", "get_timeline", "get_events", "get_mess
          "event_context", "event_counts", "events_between_markers", "iterate_events"}  # fmt: skip
 
 
+INIT: dict[ClientSession, Any] = {}  # each session's initialize() result
+
+
 def _field(obj: Any, snake: str, camel: str) -> Any:
     """mcp 2 spells result fields in snake_case, mcp 1 in camelCase."""
     return getattr(obj, snake) if hasattr(obj, snake) else getattr(obj, camel)
@@ -41,7 +44,7 @@ async def server(cwd: Path, *where: str) -> AsyncIterator[ClientSession]:
     with open(cwd / "server.log", "w") as log:
         async with stdio_client(params, errlog=log) as (read, write):
             async with ClientSession(read, write) as session:
-                await session.initialize()
+                INIT[session] = await session.initialize()
                 yield session
 
 
@@ -206,3 +209,25 @@ async def test_serves_a_store_named_by_db(tmp_path: Path) -> None:
         assert sorted(s["name"] for s in page["items"]) == [f"chat-{n}" for n in range(8)]
         counts = await call(session, "event_counts", type="compaction", days=1)
         assert counts["total"] == sum(s.count("c") for s in scripts)
+
+
+async def test_reports_its_version_and_reads_a_project_by_id_prefix(tmp_path: Path) -> None:
+    from agentlog.cli import main
+
+    record_conversations(seed=7)
+    assert main(["import", JSONL, "--db", "team.db", "--project", "team", "--quiet"]) == 0
+    async with server(tmp_path, "--db", "team.db", "--project", "team") as session:
+        info = _field(INIT[session], "server_info", "serverInfo")
+        assert (info.name, info.version) == ("agentlog", agentlog.__version__)
+        page = await call(session, "list_sessions", limit=200)
+        assert len(page["items"]) == 8 and set(page) == {"items", "next_cursor", "has_more"}
+        sid = page["items"][0]["id"]
+        # the shortest prefix of at least 8 characters that no other session shares
+        others = [s["id"] for s in page["items"][1:]]
+        width = next(n for n in range(8, 37) if not any(o.startswith(sid[:n]) for o in others))
+        timeline = await call(session, "get_timeline", session_id=sid[:width])
+        assert timeline["session_id"] == sid and timeline["timeline"].startswith(f"session {sid}")
+        got = await call(session, "get_session", session_id=sid[:width])
+        assert got["id"] == sid
+    async with server(tmp_path, "--db", "team.db") as session:  # the default project: empty
+        assert (await call(session, "list_sessions"))["items"] == []

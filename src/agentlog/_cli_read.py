@@ -68,9 +68,24 @@ def sessions(args: argparse.Namespace, client: Any) -> int:
         if not (args.all and page.has_more):
             break
     if shown == 0 and not args.json:
-        print("no sessions match", file=sys.stderr)
+        print("no sessions match" + _elsewhere(client), file=sys.stderr)
     _more(cursor if page.has_more and not args.all else None)
     return 0
+
+
+def _elsewhere(client: Any) -> str:
+    """Where else sessions are, when this store has other projects than the one read."""
+    store = getattr(client.transport, "store", None)
+    if store is None:
+        return ""
+    from .store._lookup import projects
+
+    project = getattr(client.transport, "project", "default")
+    others = [p for p in projects(store) if p != project]
+    if not others:
+        return ""
+    return (f" in project {project!r}; this store also holds project(s) "
+            f"{', '.join(others)}: pass --project NAME")  # fmt: skip
 
 
 def session_items(client: Any, session_id: str) -> list[Any]:

@@ -21,6 +21,7 @@ __all__ = [
     "MIN_PREFIX",
     "existing_ids",
     "ids_with_prefix",
+    "projects",
     "resolve_id",
     "status_counts",
 ]
@@ -75,6 +76,15 @@ def resolve_id(store: Any, value: str, *, what: Literal["session", "item"], proj
     kind = "session" if what == "session" else "event/message"
     raise InvalidInputError(f"{kind} id prefix {value!r} is ambiguous: it matches {shown}{more}; "
                             "give more characters")  # fmt: skip
+
+
+def projects(store: Any, *, limit: int = 20) -> list[str]:
+    """The projects that hold sessions in this store (at most ``limit``, by name)."""
+    if not isinstance(store, StoreCore):
+        return []
+    with store._tx() as conn:
+        rows = conn.q("SELECT DISTINCT project FROM sessions ORDER BY project LIMIT ?", (limit,))
+    return [r[0] for r in rows]
 
 
 def existing_ids(store: Any, ids: Iterable[str], *, project: str) -> set[str]:
