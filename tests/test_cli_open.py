@@ -4,15 +4,14 @@ where it looked, and ``--project`` reaches what a keyed collector stored."""
 from __future__ import annotations
 
 import json
+import selectors
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
 
 import agentlog
-from agentlog.cli import main
 
 from .test_cli import JSONL, cli, collector, record  # noqa: F401  (collector: a fixture)
 
@@ -82,19 +81,25 @@ def test_import_still_creates_its_store(capsys: pytest.CaptureFixture[str]) -> N
     assert code == 0 and Path("made.db").is_file()
 
 
-def test_tail_waits_for_the_first_records(capsys: pytest.CaptureFixture[str]) -> None:
-    result: list[int] = []
-    runner = threading.Thread(target=lambda: result.append(main(
-        ["tail", "--max-events", "1", "--timeout", "30", "--interval", "0.05", "--json"])))  # fmt: skip
-    runner.start()
-    agentlog.init()  # the default place, ./.agentlog/events.jsonl
-    with agentlog.session("late"):
-        agentlog.add_event(agentlog.TextEvent(text="hello"))
-    assert agentlog.flush(10.0)
-    runner.join(60)
-    out, err = capsys.readouterr()
-    assert result == [0] and "waiting for records in" in err
-    assert json.loads(out.splitlines()[0])["data"] == {"text": "hello"}
+def test_tail_waits_for_the_first_records(tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "agentlog.cli", "tail", "--max-events", "1",
+                             "--timeout", "60", "--interval", "0.05", "--json"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(proc.stderr, selectors.EVENT_READ)
+            assert sel.select(timeout=60), "tail printed nothing"
+        assert "waiting for records in" in proc.stderr.readline()
+        agentlog.init()  # the default place, ./.agentlog/events.jsonl, after tail started
+        with agentlog.session("late"):
+            agentlog.add_event(agentlog.TextEvent(text="hello"))
+        assert agentlog.flush(10.0)
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 0 and json.loads(out.splitlines()[0])["data"] == {"text": "hello"}
 
 
 def test_tail_gives_up_at_its_timeout(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

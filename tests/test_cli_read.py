@@ -124,7 +124,8 @@ def test_short_session_ids_are_prefixes_that_resolve(capsys: Capsys) -> None:
     ids = record([{"script": "u"}, {"script": "u"}])
     code, out, _ = cli(capsys, "events", *WHERE)
     shown = [line.split()[1] for line in out.splitlines()]
-    assert code == 0 and [len(s) for s in shown] == [13, 13]
+    # 13 characters, more when two sessions started in the same millisecond
+    assert code == 0 and all(len(s) >= 13 for s in shown)
     for short, full in zip(shown, ids, strict=True):
         assert full.startswith(short)
         code, out, _ = cli(capsys, "timeline", short, *WHERE)

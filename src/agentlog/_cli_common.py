@@ -60,12 +60,20 @@ class ShortIds:
         return short
 
     def _shortest(self, session_id: str) -> str:
+        # A prefix that is unique stays unique when longer: a binary search for the first.
+        low, high = self.WIDTH, len(session_id)
+        while low < high:
+            mid = (low + high) // 2
+            if self._unique(session_id, mid):
+                high = mid
+            else:
+                low = mid + 1
+        return session_id[:low]
+
+    def _unique(self, session_id: str, width: int) -> bool:
         from ._errors import AgentlogError
 
-        for width in range(self.WIDTH, len(session_id)):
-            try:
-                if self._client.sessions.get(session_id[:width]).id == session_id:
-                    return session_id[:width]
-            except AgentlogError:
-                continue  # ambiguous (or unknown): a longer prefix
-        return session_id
+        try:
+            return bool(self._client.sessions.get(session_id[:width]).id == session_id)
+        except AgentlogError:
+            return False  # ambiguous (or unknown): a longer prefix
