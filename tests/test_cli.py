@@ -566,4 +566,6 @@ def test_postgres_db_without_psycopg_names_the_extra() -> None:
     done = _without("psycopg", "from agentlog.cli import main; "
                     "sys.exit(main(['sessions', '--db', 'postgresql://u@127.0.0.1:1/x']))")  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "pip install 'agentlog[postgres]'" in done.stderr
+    assert "pip install 'agentlog[postgres]' (from a checkout: pip install '.[postgres]')" in (
+        done.stderr
+    )
