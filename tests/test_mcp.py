@@ -215,15 +215,30 @@ async def test_reports_its_version_and_reads_a_project_by_id_prefix(tmp_path: Pa
     from agentlog.cli import main
 
     record_conversations(seed=7)
+
+    @agentlog.tool
+    def fails() -> None:
+        raise RuntimeError("down")
+
+    agentlog.init(path=JSONL)  # record_conversations shut the SDK down
+    with agentlog.session("failing"):
+        try:
+            fails()
+        except RuntimeError:
+            pass
+    agentlog.shutdown()
     assert main(["import", JSONL, "--db", "team.db", "--project", "team", "--quiet"]) == 0
     async with server(tmp_path, "--db", "team.db", "--project", "team") as session:
         info = _field(INIT[session], "server_info", "serverInfo")
         assert (info.name, info.version) == ("agentlog", agentlog.__version__)
         page = await call(session, "list_sessions", limit=200)
-        assert len(page["items"]) == 8 and set(page) == {"items", "next_cursor", "has_more"}
-        sid = page["items"][0]["id"]
+        assert len(page["items"]) == 9 and set(page) == {"items", "next_cursor", "has_more"}
+        failed = await call(session, "event_counts", status="error", bucket="session")
+        (failing,) = [s["id"] for s in page["items"] if s["name"] == "failing"]
+        assert failed["total"] == 1 and failed["counts"][0]["bucket"] == failing
+        sid = page["items"][1]["id"]
         # the shortest prefix of at least 8 characters that no other session shares
-        others = [s["id"] for s in page["items"][1:]]
+        others = [s["id"] for s in page["items"] if s["id"] != sid]
         width = next(n for n in range(8, 37) if not any(o.startswith(sid[:n]) for o in others))
         timeline = await call(session, "get_timeline", session_id=sid[:width])
         assert timeline["session_id"] == sid and timeline["timeline"].startswith(f"session {sid}")

@@ -248,11 +248,20 @@ def build_server(client: Any) -> Any:
             str | None, Field(description="Only this event type or message role.")
         ] = None,
         name: Annotated[str | None, Field(description="Only events with this name.")] = None,
+        status: Annotated[
+            Literal["ok", "error"] | None,
+            Field(
+                description="error: only failures, as the session rollups count them (error "
+                "events and failed spans such as a tool or LLM call that raised); ok: the rest. "
+                "Messages have no status and are left out."
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """Count events and messages over time or per session: e.g. tool calls per hour,
-        errors per day, user messages per session, calls to one tool (name). Empty buckets
-        are omitted. `total` is the sum over all buckets."""
-        rows = client.query.event_counts(days=days, bucket=bucket, type=type, name=name)
+        failures per day (status="error"), user messages per session, calls to one tool
+        (name). Empty buckets are omitted. `total` is the sum over all buckets."""
+        rows = client.query.event_counts(days=days, bucket=bucket, type=type, name=name,
+                                         status=status)  # fmt: skip
         return {"counts": _json(rows), "total": sum(r.count for r in rows)}
 
     @tool
