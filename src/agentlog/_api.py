@@ -62,13 +62,15 @@ def _exporter(spec: Any, cfg: Config) -> Exporter:
 def _remote_exporter(name: str, cfg: Config) -> Exporter:
     import importlib
 
+    from ._hints import install_hint
+
     cls_name = {"http": "HttpExporter", "otlp": "OtlpExporter"}[name]
     try:
         module = importlib.import_module(f"agentlog.exporters.{name}")
     except ImportError as exc:
         raise ValueError(
             f"exporter: {name!r} needs an optional dependency ({exc.name}); "
-            f"install it with: pip install 'agentlog[{name}]'"
+            f"install it with: {install_hint(name)}"
         ) from None
     exporter: Exporter = getattr(module, cls_name).from_config(cfg)
     return exporter

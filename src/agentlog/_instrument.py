@@ -50,10 +50,12 @@ def _get(name: str) -> Instrumentor:
             return found
         eps = _entry_points()
         if name not in eps:
+            from ._hints import integration_hint
+
             known = ", ".join(sorted(eps)) or "none installed"
             raise ValueError(
                 f"instrument: no integration named {name!r} (installed: {known}); "
-                f"install it with: pip install agentlog-{name}"
+                f"install it with: {integration_hint(name)}"
             )
         inst: Instrumentor = eps[name].load()()
         _instances[name] = inst
