@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from ._context import llm_recorded_by
+from ._context import llm_owner_var, llm_recorded_by
 from ._ids import now_ns
 from ._log import warn_once
 from ._patching import Switch
@@ -32,6 +32,7 @@ __all__ = [
     "given",
     "params",
     "parse_raw",
+    "recorded_by",
     "send",
     "send_async",
     "snapshot",
@@ -54,6 +55,31 @@ class Call:
 
 
 C = TypeVar("C", bound=Call)
+
+
+class recorded_by:
+    """``with recorded_by("langchain"):`` marks the enclosed work as a model call that
+    integration records itself, so provider wrappers underneath stay silent (one model call is
+    one ``llm_call``). Never hold it across a ``yield``: set it around each step instead.
+
+    ``active=False`` makes it a no-op (an integration switched off keeps its wrappers cheap).
+    """
+
+    __slots__ = ("_active", "_owner", "_token")
+
+    def __init__(self, owner: str, *, active: bool = True) -> None:
+        self._owner = owner
+        self._active = active
+        self._token: Any = None
+
+    def __enter__(self) -> None:
+        if self._active:
+            self._token = llm_owner_var.set(self._owner)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            llm_owner_var.reset(self._token)
+            self._token = None
 
 
 def given(value: Any) -> bool:

@@ -74,7 +74,7 @@ async def test_agent_matrix(is_async: bool, streaming: bool, fail: bool) -> None
     assert len(llm_calls) == 2
     first, second = llm_calls
     assert first["data"]["tool_calls"] == [
-        {"id": "call-1", "name": "get_weather", "args": {"city": "Paris"}}
+        {"id": "call-1", "name": "get_weather", "arguments": {"city": "Paris"}}
     ]
     assert first["data"]["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
     assert first["data"]["usage"] == USAGE

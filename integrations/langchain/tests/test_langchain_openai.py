@@ -17,6 +17,7 @@ import httpx
 import openai
 import pytest
 import respx
+from agentlog_testsupport import assert_llm_call_shape
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_openai_fakes import (
     BASE,
@@ -116,13 +117,15 @@ async def test_one_model_call_is_one_llm_call(
     assert call["session_id"] == sess.id
     assert call["name"] == "ChatOpenAI"
     assert call["data"]["provider"] == "openai"
-    assert call["data"]["model"] == "gpt-4o-mini"
+    assert call["data"]["request_model"] == "gpt-4o-mini"  # the one asked for
+    assert call["data"]["model"] == "gpt-4o-mini-2024-07-18"  # the one that answered
     assert call["data"]["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
     assert call["data"]["response"] == "Sunny, 21 C"
     assert call["data"]["usage"]["input_tokens"] == USAGE["prompt_tokens"]
     assert call["data"]["usage"]["output_tokens"] == USAGE["completion_tokens"]
     assert call["data"]["usage"]["total_tokens"] == USAGE["total_tokens"]
     assert call["data"]["stream"] is streaming
+    assert_llm_call_shape(call["data"])
 
 
 def test_tool_call_requested_by_the_model(cap: Capture, router: respx.MockRouter,
@@ -138,9 +141,10 @@ def test_tool_call_requested_by_the_model(cap: Capture, router: respx.MockRouter
     assert reply.tool_calls[0]["name"] == "get_weather"
     (call,) = cap.events("llm_call")
     assert call["data"]["tool_calls"] == [
-        {"id": "call_1", "name": "get_weather", "args": {"city": "Paris"}}
+        {"id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}}
     ]
     assert call["data"]["finish_reason"] == "tool_calls"
+    assert_llm_call_shape(call["data"])
 
 
 async def test_api_error_is_recorded_and_raised_unchanged(
@@ -231,3 +235,29 @@ async def test_astream_events_records_one_llm_call(
     (call,) = cap.events("llm_call")
     assert call["data"]["response"] == "Sunny, 21 C"
     assert call["data"]["stream"] is True
+
+
+def test_usage_details_and_unparsable_arguments_in_the_shared_shape(
+    cap: Capture, router: respx.MockRouter, both: None
+) -> None:
+    body = tool_call_completion("get_weather", {"city": "Paris"})
+    body["choices"][0]["message"]["tool_calls"].append(
+        {"id": "call_2", "type": "function", "function": {"name": "lookup", "arguments": "{oops"}}
+    )
+    body["usage"] = {
+        "prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52,
+        "prompt_tokens_details": {"cached_tokens": 32},
+        "completion_tokens_details": {"reasoning_tokens": 5},
+    }  # fmt: skip
+    router.post("/chat/completions").mock(return_value=httpx.Response(200, json=body))
+    with agentlog.session("shape"):
+        chat_openai(router, []).invoke("Weather in Paris?")
+    (call,) = cap.events("llm_call")
+    data = call["data"]
+    assert_llm_call_shape(data)
+    assert data["usage"] == {"input_tokens": 40, "output_tokens": 12, "total_tokens": 52,
+                             "cache_read_tokens": 32, "reasoning_tokens": 5}  # fmt: skip
+    assert data["tool_calls"] == [
+        {"id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}},
+        {"id": "call_2", "name": "lookup", "arguments": "{oops"},  # as the model wrote it
+    ]

@@ -96,7 +96,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
     ) -> None:  # fmt: skip
         """End a run's span; should building its ``data`` fail, end it without.
 
-        With payload capture off only the ``always`` keys (token usage: not a payload) stay.
+        With payload capture off only the ``always`` keys (usage, model: not payloads) stay.
         """
         try:
             if _capture():
@@ -180,6 +180,8 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         capture = _capture()
         data = {
             "provider": provider,
+            # "model" becomes the one that answered when the provider reports it.
+            "request_model": model,
             "model": model,
             "messages": messages if capture else None,
             "response": None,
@@ -231,7 +233,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             warn_once("langchain:llm_token", "agentlog: could not record a streamed token")
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._close(run_id, None, lambda: generation_data(response), always=("usage",))
+        self._close(run_id, None, lambda: generation_data(response), always=("usage", "model"))
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         run = self.runs.get(run_id)
@@ -244,7 +246,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
                 got["response"] = "".join(run.chunks)
             return {k: v for k, v in got.items() if v not in (None, "", [])}
 
-        self._close(run_id, error, partial, always=("usage",))
+        self._close(run_id, error, partial, always=("usage", "model"))
 
     # -- tools and retrievers ------------------------------------------------------------
 
