@@ -17,7 +17,15 @@ import respx
 
 from agentlog._context import llm_owner_var
 
-__all__ = ["BASE", "STREAM_CUT_ERRORS", "chat_openai", "completion", "sse", "tool_call_completion"]
+__all__ = [
+    "BASE",
+    "STREAM_CUT_ERRORS",
+    "asks_for_usage",
+    "chat_openai",
+    "completion",
+    "sse",
+    "tool_call_completion",
+]
 
 BASE = "https://api.openai.com/v1"
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
@@ -99,8 +107,15 @@ def tool_call_completion(name: str, args: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def sse(words: list[str]) -> bytes:
-    """A streamed completion: one chunk per word, then the usage-only chunk and [DONE]."""
+def asks_for_usage(request: httpx.Request) -> bool:
+    """Whether a chat request asks for streamed usage (``stream_options.include_usage``)."""
+    body = json.loads(request.content or b"{}")
+    return bool((body.get("stream_options") or {}).get("include_usage"))
+
+
+def sse(words: list[str], *, usage: bool = True) -> bytes:
+    """A streamed completion: one chunk per word, then (``usage``: as the API does when asked)
+    the usage-only chunk, and [DONE]."""
 
     def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> str:
         choices = [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}]
@@ -110,5 +125,8 @@ def sse(words: list[str]) -> bytes:
 
     parts = [chunk({"role": "assistant", "content": ""})]
     parts += [chunk({"content": w}) for w in words]
-    parts += [chunk({}, "stop"), chunk({}, usage=USAGE), "data: [DONE]\n\n"]
+    parts += [chunk({}, "stop")]
+    if usage:
+        parts.append(chunk({}, usage=USAGE))
+    parts.append("data: [DONE]\n\n")
     return "".join(parts).encode()

@@ -23,6 +23,7 @@ from langchain_openai_fakes import (
     BASE,
     STREAM_CUT_ERRORS,
     USAGE,
+    asks_for_usage,
     chat_openai,
     completion,
     sse,
@@ -62,8 +63,10 @@ def router() -> respx.MockRouter:
 
 def _answer(router: respx.MockRouter, *, streaming: bool, text: str = "Sunny, 21 C") -> None:
     if streaming:
-        router.post("/chat/completions").mock(return_value=httpx.Response(
-            200, content=sse(re.split(r"( )", text)), headers={"content-type": "text/event-stream"}
+        # As the API does: the usage chunk only when the request asks for it.
+        router.post("/chat/completions").mock(side_effect=lambda request: httpx.Response(
+            200, content=sse(re.split(r"( )", text), usage=asks_for_usage(request)),
+            headers={"content-type": "text/event-stream"},
         ))  # fmt: skip
     else:
         router.post("/chat/completions").mock(
@@ -261,3 +264,46 @@ def test_usage_details_and_unparsable_arguments_in_the_shared_shape(
         {"id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}},
         {"id": "call_2", "name": "lookup", "arguments": "{oops"},  # as the model wrote it
     ]
+
+
+async def _invoke_streaming(model: Any, *, is_async: bool) -> Any:
+    config: Any = {"run_id": UUID("01234567-89ab-7def-8123-456789abcdef")}
+    prompt = [HumanMessage("Weather in Paris?", id="q")]
+    return await model.ainvoke(prompt, config) if is_async else model.invoke(prompt, config)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_streaming_model_invoked_keeps_its_usage_hidden_from_the_caller(
+    router: respx.MockRouter, is_async: bool
+) -> None:
+    from agentlog.testing import capture
+
+    _answer(router, streaming=True)
+    plain = await _invoke_streaming(chat_openai(router, [], streaming=True), is_async=is_async)
+    assert plain.usage_metadata is None  # this model does not ask for usage by itself
+    agentlog.instrument("langchain")
+    try:
+        with capture() as cap, agentlog.session("streaming"):
+            traced = await _invoke_streaming(chat_openai(router, [], streaming=True),
+                                             is_async=is_async)  # fmt: skip
+            (call,) = cap.events("llm_call")
+    finally:
+        agentlog.uninstrument("langchain")
+    assert asks_for_usage(router.calls.last.request)  # agentlog asked, as the openai one does
+    assert traced == plain  # and the caller gets what it got uninstrumented
+    assert call["data"]["stream"] is True
+    assert call["data"]["usage"] == {"input_tokens": 11, "output_tokens": 7, "total_tokens": 18}
+
+
+@pytest.mark.parametrize("asked", [False, True], ids=["refused", "asked"])
+def test_what_the_caller_said_about_stream_usage_is_kept(
+    cap: Capture, router: respx.MockRouter, instrumented: None, asked: bool
+) -> None:
+    _answer(router, streaming=True)
+    model = chat_openai(router, [], stream_usage=asked)
+    with agentlog.session("said"):
+        chunks = list(model.stream("weather?"))
+    (call,) = cap.events("llm_call")
+    assert asks_for_usage(router.calls.last.request) is asked
+    assert any(c.usage_metadata for c in chunks) is asked  # theirs to see when they asked
+    assert (call["data"]["usage"] is not None) is asked

@@ -18,6 +18,7 @@ __all__ = [
     "messages_data",
     "model_and_provider",
     "tool_calls_data",
+    "usage_from_metadata",
 ]
 
 _ROLES = {
@@ -80,23 +81,27 @@ def _details(meta: dict[str, Any], key: str) -> dict[str, Any]:
     return found if isinstance(found, dict) else {}
 
 
+def usage_from_metadata(meta: Any) -> dict[str, int] | None:
+    """LangChain's ``UsageMetadata`` in the shared shape. Its standard counts already mean what
+    DESIGN §2's do: the input includes the cached part, the output the reasoning part."""
+    if not isinstance(meta, dict) or not meta:
+        return None
+    inputs = _details(meta, "input_token_details")
+    outputs = _details(meta, "output_token_details")
+    return usage(
+        input_tokens=meta.get("input_tokens"),
+        output_tokens=meta.get("output_tokens"),
+        total_tokens=meta.get("total_tokens"),
+        cache_read_tokens=inputs.get("cache_read"),
+        cache_write_tokens=inputs.get("cache_creation"),
+        reasoning_tokens=outputs.get("reasoning"),
+    )
+
+
 def _usage(message: Any, llm_output: Any) -> dict[str, Any] | None:
     meta = getattr(message, "usage_metadata", None)
     if isinstance(meta, dict) and meta:
-        # LangChain's standard counts already mean what DESIGN §2's do: the input includes the
-        # cached part, the output the reasoning part.
-        inputs, outputs = (
-            _details(meta, "input_token_details"),
-            _details(meta, "output_token_details"),
-        )
-        return usage(
-            input_tokens=meta.get("input_tokens"),
-            output_tokens=meta.get("output_tokens"),
-            total_tokens=meta.get("total_tokens"),
-            cache_read_tokens=inputs.get("cache_read"),
-            cache_write_tokens=inputs.get("cache_creation"),
-            reasoning_tokens=outputs.get("reasoning"),
-        )
+        return usage_from_metadata(meta)
     # Plain LLMs (and older chat integrations) report OpenAI-style counts in llm_output.
     raw = llm_output.get("token_usage") or llm_output.get("usage") if llm_output else None
     if isinstance(raw, dict) and raw:

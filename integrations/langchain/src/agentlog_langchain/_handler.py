@@ -24,9 +24,11 @@ from ._convert import (
     generation_data,
     messages_data,
     model_and_provider,
+    usage_from_metadata,
 )
 from ._runctx import patch_late
 from ._runs import RunTree
+from ._usage import patch_stream_usage
 
 __all__ = ["AgentlogCallbackHandler"]
 
@@ -194,6 +196,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             "time_to_first_token_ms": None,
         }
         name = _name(serialized, kwargs, "llm")
+        patch_stream_usage()  # the model's module is imported by now: cheap once wrapped
         self.runs.start(run_id, parent_run_id, tags, "llm_call", name, data)
 
     @_opens
@@ -233,7 +236,16 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             warn_once("langchain:llm_token", "agentlog: could not record a streamed token")
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._close(run_id, None, lambda: generation_data(response), always=("usage", "model"))
+        run = self.runs.get(run_id)
+        hidden = run.usage if run is not None else None
+
+        def result() -> dict[str, Any]:
+            data = generation_data(response)
+            if data.get("usage") is None and hidden is not None:
+                data["usage"] = usage_from_metadata(hidden)  # asked for by agentlog, see _usage
+            return data
+
+        self._close(run_id, None, result, always=("usage", "model"))
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         run = self.runs.get(run_id)
