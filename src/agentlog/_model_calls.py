@@ -174,20 +174,44 @@ async def send_async(call: Call, request: Callable[[dict[str, Any]], Awaitable[A
         raise
 
 
-End = Callable[[C, Any, bool], None]  # (call, SDK object, is_async); never raises
+End = Callable[[C, Any, bool], None]  # (call, SDK object, is_async)
+
+
+def _begin(
+    begin: Callable[[dict[str, Any]], C | None], kwargs: dict[str, Any], label: str
+) -> C | None:
+    try:
+        return begin(kwargs)
+    except Exception:  # an integration's own hook failed: the call goes on unrecorded
+        warn_once(f"{label}.begin", f"agentlog: could not start recording a model call ({label})")
+        return None
+
+
+def _end(end: End[C], call: C, parsed: Any, is_async: bool, label: str) -> None:
+    try:
+        end(call, parsed, is_async)
+    except Exception:  # the span still ends, without what could not be read
+        warn_once(f"{label}.end", f"agentlog: could not record a model response ({label})")
+        call.span.end()
 
 
 def sync_wrapper(
     switch: Switch, begin: Callable[[dict[str, Any]], C | None], end: End[C], *, label: str
 ) -> Callable[..., Any]:
-    """A ``wrapt`` wrapper recording each call of a sync SDK method while ``switch`` is on."""
+    """A ``wrapt`` wrapper recording each call of a sync SDK method while ``switch`` is on.
+
+    ``begin(kwargs)`` opens the call (usually through ``begin_call``) or returns None to leave
+    it alone; ``end(call, result, is_async)`` ends ``call.span`` with what the result says (or
+    hands a stream to ``agentlog._streams.watch``). Should either raise, that is logged once:
+    the SDK call goes on, and its span ends without the data that could not be read.
+    """
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = begin(kwargs) if switch.enabled else None
+        call = _begin(begin, kwargs, label) if switch.enabled else None
         if call is None:
             return wrapped(*args, **kwargs)
         result = send(call, lambda sent: wrapped(*args, **sent))
-        end(call, parse_raw(call, result, label=label), False)
+        _end(end, call, parse_raw(call, result, label=label), False, label)
         return result
 
     return wrapper
@@ -201,11 +225,11 @@ def async_wrapper(
     async def wrapper(
         wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = begin(kwargs) if switch.enabled else None
+        call = _begin(begin, kwargs, label) if switch.enabled else None
         if call is None:
             return await wrapped(*args, **kwargs)
         result = await send_async(call, lambda sent: wrapped(*args, **sent))
-        end(call, await aparse_raw(call, result, label=label), True)
+        _end(end, call, await aparse_raw(call, result, label=label), True, label)
         return result
 
     return wrapper

@@ -3,7 +3,7 @@
 openai 3.x sends through ``httpx2``, which respx does not patch; ChatOpenAI takes explicit
 HTTP clients, so it gets ones whose transport hands each request to a respx router (converted
 to an ``httpx.Request``) and the route's response back. The transport also notes what
-``llm_owner_var`` held at the moment the request went out: in the context doing the HTTP call.
+``llm_recorded_by()`` said at the moment the request went out: in the context doing the HTTP call.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import httpx
 import openai
 import respx
 
-from agentlog._context import llm_owner_var
+from agentlog.instrumentation import llm_recorded_by
 
 __all__ = [
     "BASE",
@@ -67,7 +67,7 @@ def chat_openai(
             raise http.ReadError("connection reset by peer")
 
     def handle(request: Any) -> Any:
-        owners.append(llm_owner_var.get())
+        owners.append(llm_recorded_by())
         bridged = httpx.Request(request.method, str(request.url),
                                 headers=list(request.headers.raw), content=request.read())  # fmt: skip
         response = router.handler(bridged)

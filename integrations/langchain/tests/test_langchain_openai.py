@@ -31,7 +31,7 @@ from langchain_openai_fakes import (
 )
 
 import agentlog
-from agentlog._instrument import available_integrations
+from agentlog.instrumentation import available_integrations, llm_recorded_by
 from agentlog.testing import Capture
 
 HAS_OPENAI_INTEGRATION = "openai" in available_integrations()
@@ -173,7 +173,7 @@ async def test_direct_openai_call_after_langchain_is_recorded_by_the_provider(
     with agentlog.session("mixed"):
         await model.ainvoke("first")
         # Same task, after the LangChain call: the mark must be gone, so the provider records.
-        assert agentlog._context.llm_recorded_by() is None
+        assert llm_recorded_by() is None
         await model.async_client.create(model="gpt-4o-mini",
                                         messages=[{"role": "user", "content": "second"}])  # fmt: skip
     calls = cap.events("llm_call")

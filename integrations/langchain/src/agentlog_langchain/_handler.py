@@ -13,11 +13,14 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from agentlog._ids import now_ns
-from agentlog._log import warn_once
-from agentlog._serialize import to_jsonable
-from agentlog._spans import emit_event, recording
-from agentlog._state import STATE
+from agentlog.instrumentation import (
+    capture_enabled,
+    emit_event,
+    now_ns,
+    recording,
+    to_jsonable,
+    warn_once,
+)
 
 from ._convert import (
     documents_data,
@@ -48,10 +51,6 @@ def _name(serialized: Any, kwargs: dict[str, Any], default: str) -> str:
         if ids:
             return str(ids[-1])
     return default
-
-
-def _capture() -> bool:
-    return bool(STATE.capture)
 
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -101,7 +100,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         With payload capture off only the ``always`` keys (usage, model: not payloads) stay.
         """
         try:
-            if _capture():
+            if capture_enabled():
                 built = data()
             elif always:
                 built = {k: v for k, v in data().items() if k in always}
@@ -127,7 +126,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         name = _name(serialized, kwargs, "chain")
         etype = "agent" if name.lower().endswith(_AGENT_SUFFIXES) else "chain"
         # A copy now: the run may change its input (a message list the agent appends to).
-        data: dict[str, Any] = {"input": to_jsonable(inputs) if _capture() else None}
+        data: dict[str, Any] = {"input": to_jsonable(inputs) if capture_enabled() else None}
         if tags:
             data["tags"] = list(tags)
         self.runs.start(run_id, parent_run_id, tags, etype, name, data)
@@ -149,7 +148,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             span = self.runs.span_of(run_id)
             if span is None and not (self.runs.enabled and recording()):
                 return
-            capture = _capture()
+            capture = capture_enabled()
             data: dict[str, Any] = {
                 "options": None,
                 "choice": getattr(action, "tool", None),
@@ -179,7 +178,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         stop = (kwargs.get("options") or {}).get("stop")
         if stop:
             params["stop"] = stop
-        capture = _capture()
+        capture = capture_enabled()
         data = {
             "provider": provider,
             # "model" becomes the one that answered when the provider reports it.
@@ -270,7 +269,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:  # fmt: skip
         given = to_jsonable(inputs) if inputs is not None else input_str
-        data: dict[str, Any] = {"input": given if _capture() else None, "output": None}
+        data: dict[str, Any] = {"input": given if capture_enabled() else None, "output": None}
         if kwargs.get("tool_call_id"):
             data["tool_call_id"] = kwargs["tool_call_id"]
         self.runs.start(run_id, parent_run_id, tags, "tool_call", _name(serialized, kwargs, "tool"),
@@ -300,7 +299,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
-        data = {"query": query if _capture() else None, "documents": None}
+        data = {"query": query if capture_enabled() else None, "documents": None}
         name = _name(serialized, kwargs, "retriever")
         self.runs.start(run_id, parent_run_id, tags, "retrieval", name, data)
 

@@ -14,8 +14,7 @@ import importlib.util
 import threading
 from typing import Any
 
-from agentlog._log import warn_once
-from agentlog._spans import recording
+from agentlog.instrumentation import recording, warn_once
 
 __all__ = ["LangChainInstrumentor"]
 
