@@ -7,7 +7,8 @@ through a complete one.
 
 - **Instrumentors**: ``Instrumentor`` (the entry-point protocol agentlog loads from the
   ``agentlog.instrumentors`` group) and ``PatchingInstrumentor`` (its base for "wrap these
-  methods of that SDK"), with ``Switch``, ``Target``, ``wrap`` and ``unwrap`` underneath.
+  methods of that SDK"), with ``Switch``, ``Target``, ``Patch``, ``wrap`` and ``unwrap``
+  underneath.
 - **Model calls**: ``begin_model_call`` / ``ModelCall`` and the ``sync_model_wrapper`` /
   ``async_model_wrapper`` that record one SDK call as one ``llm_call`` span; ``send``,
   ``send_async``, ``parse_raw``, ``aparse_raw`` for wrappers of their own.
@@ -29,9 +30,10 @@ is logged once (``warn_once``) and the user's call goes on as if uninstrumented.
 
 from __future__ import annotations
 
-import contextvars
+import contextvars as _contextvars
 
-from ._context import is_suppressed, llm_recorded_by, span_var, suppress_instrumentation
+from ._context import is_suppressed, llm_recorded_by, suppress_instrumentation
+from ._context import span_var as _span_var
 from ._ids import now_ns
 from ._instrument import Instrumentor, available_integrations
 from ._llm_data import USAGE_KEYS, tool_call, usage
@@ -39,7 +41,6 @@ from ._log import warn_once
 from ._model_calls import Call as ModelCall
 from ._model_calls import (
     aparse_raw,
-    begin_call,
     given,
     parse_raw,
     recorded_by,
@@ -48,12 +49,13 @@ from ._model_calls import (
     snapshot,
 )
 from ._model_calls import async_wrapper as async_model_wrapper
+from ._model_calls import begin_call as begin_model_call
 from ._model_calls import params as request_params
 from ._model_calls import sync_wrapper as sync_model_wrapper
-from ._patching import PatchingInstrumentor, Switch, Target, unwrap, wrap
+from ._patching import Patch, PatchingInstrumentor, Switch, Target, unwrap, wrap
 from ._serialize import to_jsonable
 from ._spans import Span, emit_event, recording, start_span
-from ._state import STATE
+from ._state import STATE as _STATE
 from ._streams import StreamRecorder, ToolCallPieces
 from ._streams import watch as watch_stream
 
@@ -61,6 +63,7 @@ __all__ = [
     "USAGE_KEYS",
     "Instrumentor",
     "ModelCall",
+    "Patch",
     "PatchingInstrumentor",
     "Span",
     "StreamRecorder",
@@ -99,30 +102,28 @@ __all__ = [
     "wrap",
 ]
 
-begin_model_call = begin_call
-
 
 def capture_enabled() -> bool:
     """Whether payloads (messages, responses, inputs, outputs) are recorded:
     ``init(capture=False)`` keeps them out, and an integration must then record only their
     shape (model, usage, timing)."""
-    return bool(STATE.capture)
+    return bool(_STATE.capture)
 
 
 def current_span_id() -> int | None:
     """The id of the innermost open span in this context: the parent of what is recorded next."""
-    return span_var.get()
+    return _span_var.get()
 
 
-def set_current_span(span_id: int | None) -> contextvars.Token[int | None]:
+def set_current_span(span_id: int | None) -> _contextvars.Token[int | None]:
     """Make ``span_id`` the parent of what is recorded next in this context.
 
     For a framework that runs user code in a context of its own (LangChain's runnables): set it
     in that context; ``reset_current_span(token)`` undoes it where the same context goes on.
     """
-    return span_var.set(span_id)
+    return _span_var.set(span_id)
 
 
-def reset_current_span(token: contextvars.Token[int | None]) -> None:
+def reset_current_span(token: _contextvars.Token[int | None]) -> None:
     """Undo ``set_current_span`` (in the context that set it)."""
-    span_var.reset(token)
+    _span_var.reset(token)
