@@ -99,11 +99,12 @@ def _wrap_gen(
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Generator[Any, Any, Any]:
         ask = _ask(role)
-        with owned(ask):
+        mark = owned(ask)  # one per call: its steps run one after another, never nested
+        with mark:
             gen = fn(*args, **kwargs)
         try:
             while True:
-                with owned(ask):
+                with mark:
                     try:
                         item = next(gen)
                     except StopIteration as stop:
@@ -116,7 +117,7 @@ def _wrap_gen(
         finally:
             # Break, close() or garbage collection: the model's own cleanup (closing the
             # HTTP stream, on_llm_error) runs marked as well.
-            with owned(ask):
+            with mark:
                 gen.close()
 
     return wrapper
@@ -128,11 +129,12 @@ def _wrap_agen(
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> AsyncGenerator[Any, Any]:
         ask = _ask(role)
-        with owned(ask):
+        mark = owned(ask)
+        with mark:
             agen = fn(*args, **kwargs)
         try:
             while True:
-                with owned(ask):
+                with mark:
                     try:
                         item = await agen.__anext__()
                     except StopAsyncIteration:
@@ -143,7 +145,7 @@ def _wrap_agen(
                         continue
                 yield item
         finally:
-            with owned(ask):
+            with mark:
                 await agen.aclose()
 
     return wrapper
