@@ -18,11 +18,11 @@ from typing import Any
 import orjson
 
 from ._config import Config
-from ._context import suppressed_var
 from ._ids import ts_bytes, uuid_bytes
 from ._redact import Redactor
 from ._serialize import fit
 from ._stats import PipelineStatus, Stats, record_session_id
+from ._suppress import suppressed_var
 from .exporters._base import Exporter, ExportResult, RecordBatch
 
 __all__ = ["EventTuple", "Pipeline"]
