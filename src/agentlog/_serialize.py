@@ -40,8 +40,9 @@ def safe_repr(obj: Any) -> str:
 
 
 def _repair(text: str) -> str:
-    """``text`` as valid UTF-8: a lone surrogate (``os.fsdecode`` of a bad byte) becomes U+FFFD."""
-    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    """``text`` as valid UTF-8: each lone surrogate (``os.fsdecode`` of a bad byte) becomes one
+    U+FFFD, and a surrogate pair written as two code points becomes the character it encodes."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def clean_text(value: Any) -> str | None:
