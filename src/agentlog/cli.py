@@ -199,21 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
     register_export(cmd, config_pair)
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
     _collector_commands(subs)
+    _collector_commands(subs, "agentlog.ui._cli", ("ui",))
     return parser
 
 
-def _collector_commands(subs: Any) -> None:
-    """``serve`` and ``keys`` come from the collector, when it is installed; without it they
-    still exist, to say what to install."""
+def _collector_commands(
+    subs: Any,
+    module_name: str = "agentlog.collector._cli",
+    names: tuple[str, ...] = ("serve", "keys"),
+) -> None:
+    """``serve`` and ``keys`` come from the collector (``ui`` from the web UI), when it is
+    installed; without it they still exist, to say what to install."""
     try:
-        module = importlib.import_module("agentlog.collector._cli")
+        module = importlib.import_module(module_name)
     except ImportError as exc:
         missing = exc.name or ""
         if missing.split(".")[0] == "agentlog":  # a broken installation, not a missing extra
             why = f"the collector failed to load: {exc}"
         else:
             why = f"needs the collector (missing module {missing!r}): {install_hint('server')}"
-        for name in ("serve", "keys"):
+        for name in names:
             # Every argument is taken as a positional (no prefix char), so whatever follows
             # the command, --help included, reaches the message below.
             p = subs.add_parser(name, help=f"(not installed) {why}", add_help=False,
