@@ -22,6 +22,7 @@ from ..store import IngestResult, Store, open_store
 from ._errors import ERROR_RESPONSES, error_response, install_error_handlers
 from ._gate import Gate
 from ._ingest import IngestLimits, ingest_lock, ingest_records, parse_batch, read_body
+from ._judging_routes import router as judging_router
 from ._routes import router
 from .auth import KeyRing
 
@@ -75,6 +76,7 @@ def create_app(
         app.state.ingest_lock = ingest_lock(db)
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(judging_router)
     app.state.limits = limits
     inflight = [0]  # ingest requests in progress
     app.state.no_auth = no_auth

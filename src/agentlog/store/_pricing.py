@@ -193,7 +193,7 @@ def _toml(text: str) -> Any:
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib  # type: ignore[import-not-found,no-redef]
+        import tomli as tomllib  # type: ignore[import-not-found]
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

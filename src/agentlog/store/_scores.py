@@ -20,7 +20,7 @@ from ._judging_models import Score
 from ._judging_schema import SCORE_COLS
 from ._rows import dumps, loads, now_us, us_to_ts
 
-__all__ = ["ScoresMixin", "score_filter", "score_record", "tags_filter"]
+__all__ = ["ScoresMixin", "score_filter", "score_params", "score_record", "tags_filter"]
 
 _OPS = {"=": "=", "==": "=", "!=": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 _TEXT = re.compile(r"^\s*([^<>=!\s]+)\s*(==|!=|>=|<=|=|<|>)\s*(.+?)\s*$")
@@ -90,6 +90,22 @@ def tags_filter(dialect: str, tags: Sequence[str]) -> tuple[list[str], list[Any]
         tags
     )
     return conds, list(tags)
+
+
+def score_params(score: Any) -> list[str] | None:
+    """A ``score`` filter as the ``score=name>=4`` query strings the list route takes."""
+    if score is None:
+        return None
+    if isinstance(score, str):
+        return [score]
+    if isinstance(score, dict):
+        out = []
+        for name, cond in score.items():
+            op, value = (cond[0], cond[1]) if isinstance(cond, (list, tuple)) else ("=", cond)
+            text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+            out.append(f"{name}{op}{text}")
+        return out
+    return [str(s) for s in score]
 
 
 class ScoresMixin(StoreCore):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._compare import CompareMixin
 from ._costs import CostsMixin
 from ._processing import ProcessingMixin
 from ._scores import ScoresMixin
@@ -23,7 +24,9 @@ def check_options(options: dict[str, Any]) -> None:
         raise TypeError(f"unknown store option(s): {', '.join(unknown)}")
 
 
-class SqlStore(CostsMixin, ScoresMixin, SessionsMixin, TimelineMixin, QueryMixin, ProcessingMixin):
+class SqlStore(
+    CostsMixin, ScoresMixin, CompareMixin, SessionsMixin, TimelineMixin, QueryMixin, ProcessingMixin
+):
     def __init__(
         self, *, auto_close_after: float = 24 * 3600.0, max_turns: int = 20,
         ttl_seconds: float = 60.0, processing: bool = True, prices: Any = None,
