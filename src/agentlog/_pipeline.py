@@ -21,6 +21,7 @@ from ._config import Config
 from ._context import suppressed_var
 from ._ids import ts_bytes, uuid_bytes
 from ._redact import Redactor
+from ._sampling import install as install_sampling
 from ._serialize import fit
 from ._stats import PipelineStatus, Stats, record_session_id
 from .exporters._base import Exporter, ExportResult, RecordBatch
@@ -82,7 +83,7 @@ class Pipeline:
                 callback=cfg.redact_callback,
                 masking=cfg.redact,
             )
-        return cls(
+        pipeline = cls(
             exporter,
             max_batch=cfg.max_batch,
             idle_flush=cfg.idle_flush,
@@ -91,6 +92,8 @@ class Pipeline:
             max_payload_bytes=cfg.max_payload_bytes,
             redactor=redactor,
         )
+        install_sampling(pipeline, cfg.sample_rate, cfg.keep_errors)
+        return pipeline
 
     def _init_state(self) -> None:
         self._buf: deque[RawRecord] = deque()

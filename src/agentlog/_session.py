@@ -7,7 +7,7 @@ import inspect
 import os
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import Token
 from typing import Any, TypeVar, cast
@@ -40,7 +40,7 @@ _open_lock = threading.Lock()
 class SessionState:
     __slots__ = (
         "configs", "ended", "explicit_status", "id", "lock", "name", "parent_session_id", "pid",
-        "started_ns", "status", "summary", "user",
+        "started_ns", "status", "summary", "tags", "user",
     )  # fmt: skip
 
     def __init__(
@@ -59,6 +59,7 @@ class SessionState:
         self.pid = os.getpid()
         self.ended = False
         self.lock = threading.Lock()
+        self.tags: list[str] | None = None
 
     def record(self, *, end_ns: int | None = None) -> dict[str, Any]:
         return {
@@ -73,6 +74,7 @@ class SessionState:
             "started_at": format_ts(self.started_ns),
             "ended_at": format_ts(end_ns) if end_ns is not None else None,
             "parent_session_id": self.parent_session_id,
+            "tags": self.tags,
         }
 
     def emit(self, end_ns: int | None = None) -> None:
@@ -124,6 +126,21 @@ class Session:
             return
         self._state.explicit_status = status
 
+    @property
+    def tags(self) -> list[str]:
+        return list(self._state.tags or ())
+
+    def add_tags(self, *tags: str) -> None:
+        """Tag the session (tags accumulate; readers filter with ``list(tags=[...])``)."""
+        st = self._state
+        new = clean_tags(tags)
+        if not new:
+            return
+        with st.lock:
+            st.tags = list(dict.fromkeys([*(st.tags or ()), *new]))
+        if not st.ended:
+            st.emit()
+
     def set_summary(self, summary: str) -> None:
         self._state.summary = summary
 
@@ -169,11 +186,13 @@ class SessionScope:
     def __init__(
         self, name: str | None = None, *, user: str | None = None,
         configs: dict[str, Any] | None = None, id: str | None = None,
+        tags: Sequence[str] | None = None,
     ) -> None:  # fmt: skip
         self.name = name
         self.user = user
         self.configs = configs
         self.id = id
+        self.tags = clean_tags(tags) if tags else None
         self._stack: list[tuple[SessionState, Token[Any], Token[Any]]] = []
 
     def _start(self) -> SessionState:
@@ -193,6 +212,7 @@ class SessionScope:
             sid or new_id_str(), self.name, self.user, configs,
             parent.id if parent is not None else None,
         )  # fmt: skip
+        state.tags = self.tags
         if STATE.pipeline is not None:
             with _open_lock:
                 _OPEN[state.id] = state
@@ -264,7 +284,8 @@ class SessionScope:
         )
 
     def _fresh(self) -> SessionScope:
-        return SessionScope(self.name, user=self.user, configs=self.configs, id=self.id)
+        return SessionScope(self.name, user=self.user, configs=self.configs, id=self.id,
+                            tags=self.tags)  # fmt: skip
 
     def __call__(self, fn: F) -> F:
         """As a decorator: every call of ``fn`` is one session."""
@@ -296,11 +317,27 @@ class SessionScope:
 def session(
     name: str | Callable[..., Any] | None = None, *, user: str | None = None,
     configs: dict[str, Any] | None = None, id: str | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Any:  # fmt: skip
     """Open a session: ``with session(...)``, ``async with session(...)`` or ``@session(...)``."""
     if callable(name):  # bare @agentlog.session
         return SessionScope(None)(name)
-    return SessionScope(name, user=user, configs=configs, id=id)
+    return SessionScope(name, user=user, configs=configs, id=id, tags=tags)
+
+
+def clean_tags(tags: Any) -> list[str]:
+    """Tags as non-empty strings of at most 200 characters; anything else is left out, once
+    warned about (recording never raises)."""
+    if isinstance(tags, str):
+        tags = [tags]
+    out = []
+    for t in tags or ():
+        if isinstance(t, str) and 0 < len(t) <= 200:
+            out.append(t)
+        else:
+            warn_once("tag", "agentlog: ignoring tag %r (tags are strings of 1 to 200 "
+                      "characters)", t, exc_info=False)  # fmt: skip
+    return list(dict.fromkeys(out))
 
 
 def close_session(session_id: str, status: str = "success", summary: str | None = None) -> None:
