@@ -173,7 +173,8 @@ def install(pipeline: Any, sample_rate: float, keep_errors: bool) -> Sampler | N
     """Put a sampler in front of ``pipeline`` when ``sample_rate < 1``; None otherwise."""
     if sample_rate >= 1.0:
         return None
-    sampler = Sampler(pipeline, sample_rate, keep_errors, pipeline.max_queue)
+    # Half the buffer: a released hold then fits beside what is already pending.
+    sampler = Sampler(pipeline, sample_rate, keep_errors, max(1, pipeline.max_queue // 2))
     pipeline.emit = sampler.emit
     pipeline.status = sampler.status
     pipeline.shutdown = sampler.shutdown
