@@ -135,7 +135,7 @@ def test_scores_tags_cost_and_compare_over_both_transports(server: tuple[Store, 
             f"{how}0", f"{how}1"]  # fmt: skip
         assert [s.id for s in c.sessions.list(score={"helpful": (">", 2)}).items] == [
             f"{how}2", f"{how}1"]  # fmt: skip
-        assert [s.id for s in c.sessions.list(order_by_score="helpful").items][0] == f"{how}2"
+        assert c.sessions.list(order_by_score="helpful").items[0].id == f"{how}2"
         report = c.query.cost(days=1, bucket="config:agent")
         assert {b.key: b.total_usd for b in report.buckets} == {"x": Decimal("0.3"),
                                                                 "y": Decimal("0.3")}  # fmt: skip

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from ._jsonl import merge_session, read_jsonl
@@ -80,12 +81,19 @@ def _tokens(usage: Any) -> str:
     return "" if t is None else f" tokens={t}"
 
 
+def _cost(cost: Any) -> str:
+    if not isinstance(cost, dict):
+        return ""
+    total = cost.get("total_usd")
+    return " cost=unpriced" if total is None else f" cost=${total}"
+
+
 def _detail(ev: dict[str, Any]) -> str:
     data = ev.get("data") or {}
     typ = ev.get("type")
     if typ == "llm_call":
-        model = data.get("model") or ""
-        return f" model={model}" + _tokens(data.get("usage"))
+        model = data.get("model") or data.get("request_model") or ""
+        return f" model={model}" + _tokens(data.get("usage")) + _cost(data.get("cost"))
     if typ == "decision":
         return f" choice={data.get('choice')!r}"
     if typ == "text":
@@ -155,6 +163,14 @@ def _header(session: dict[str, Any], c: dict[str, str]) -> list[str]:
             f"{rollup.get('tokens_out')} out, tool_calls={rollup.get('tool_calls')} "
             f"errors={rollup.get('errors')}"
         )
+    if Decimal(str(rollup.get("cost_usd") or 0)) or rollup.get("unpriced_calls"):
+        unpriced = rollup.get("unpriced_calls") or 0
+        lines.append(f"  cost ${rollup.get('cost_usd')}"
+                     + (f" ({unpriced} unpriced call{'s' * (unpriced != 1)})" if unpriced else ""))  # fmt: skip
+    if session.get("tags"):
+        lines.append(f"  tags {', '.join(session['tags'])}")
+    if session.get("scores"):
+        lines.append("  scores " + ", ".join(f"{k}={v}" for k, v in session["scores"].items()))
     if session.get("configs"):
         lines.append(f"  configs {json.dumps(session['configs'], ensure_ascii=False)}")
     if session.get("summary"):

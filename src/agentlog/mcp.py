@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from ._errors import AgentlogError
 from ._mcp_guide import GUIDE, INSTRUCTIONS
+from ._mcp_judging import register as register_judging
 from ._timeline import render_timeline
 
 __all__ = ["GUIDE", "build_server", "serve"]
@@ -98,6 +99,13 @@ def build_server(client: Any) -> Any:
         limit: Annotated[int, Field(ge=1, le=200)] = 20,
         cursor: Cursor = None,
         newest_first: bool = True,
+        tags: Annotated[
+            list[str] | None, Field(description="Only sessions carrying all these tags.")
+        ] = None,
+        score: Annotated[
+            list[str] | None,
+            Field(description='Conditions on each session\'s latest score, e.g. ["helpful>=4"].'),
+        ] = None,
     ) -> dict[str, Any]:
         """List recorded sessions (runs of an agent), newest first, with filters by user,
         status, name and configs. Each session has its id, name, user, configs, status, start
@@ -111,6 +119,8 @@ def build_server(client: Any) -> Any:
             limit=limit,
             cursor=cursor,
             time_desc=newest_first,
+            tags=tags,
+            score=score,
         )
         return {
             "sessions": _json(page.items),
@@ -273,6 +283,8 @@ def build_server(client: Any) -> Any:
             session_id=session_id, types=types, cursor=cursor, limit=limit
         )
         return {"events": _json(it.events), "next_cursor": it.next_cursor}
+
+    register_judging(tool, client)
 
     def guide() -> str:
         return GUIDE
