@@ -4,10 +4,8 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import httpx
@@ -16,6 +14,7 @@ import pytest
 import agentlog
 from agentlog.cli import main
 
+from .collector.servers import Collector, free_port
 from .test_mcp import call, server
 
 JSONL = "runs/events.jsonl"
@@ -91,28 +90,10 @@ def test_costs_compare_sessions_and_timeline(
 def test_serve_with_prices_prices_what_it_ingests(tmp_path: Path) -> None:
     prices = tmp_path / "prices.toml"
     prices.write_text('["house/model-x"]\ninput_mtok = 10\noutput_mtok = "20"\n')
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG_")}
-    env["AGENTLOG_API_KEYS"] = "prices-key-1:p"
-    with open(tmp_path / "serve.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "agentlog.cli", "serve", "--db",
-                                 str(tmp_path / "c.db"), "--port", str(port), "--prices",
-                                 str(prices)], env=env, stdout=log, stderr=log)  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
+    srv = Collector(str(tmp_path / "c.db"), keys="prices-key-1:p", log=tmp_path / "serve.log",
+                    extra=("--prices", str(prices))).start()  # fmt: skip
+    url = srv.url
     try:
-        ready = threading.Event()
-        for _ in range(400):
-            try:
-                if httpx.get(url + "/healthz", timeout=1.0).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert proc.poll() is None, (tmp_path / "serve.log").read_text()
-            ready.wait(0.05)
         rec = {"kind": "event", "id": "ev-1", "session_id": "sx", "type": "llm_call",
                "ts": "2026-11-30T00:00:00Z", "data": {"provider": "house", "model": "model-x",
                "usage": {"input_tokens": 100, "output_tokens": 100}}}  # fmt: skip
@@ -123,13 +104,12 @@ def test_serve_with_prices_prices_what_it_ingests(tmp_path: Path) -> None:
         assert events[0]["data"]["cost"] == {"input_usd": "0.001", "output_usd": "0.002",
                                              "total_usd": "0.003", "source": "override"}  # fmt: skip
     finally:
-        proc.terminate()
-        proc.wait(10)
+        srv.stop()
     bad = tmp_path / "bad.json"
     bad.write_text("{not json")
     out = subprocess.run([sys.executable, "-m", "agentlog.cli", "serve", "--no-auth", "--db",
-                          str(tmp_path / "d.db"), "--port", str(port), "--prices", str(bad)],
-                         env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+                          str(tmp_path / "d.db"), "--port", str(free_port()), "--prices",
+                          str(bad)], capture_output=True, text=True, timeout=60)  # fmt: skip
     assert out.returncode != 0 and "prices" in out.stderr
 
 

@@ -47,6 +47,8 @@ _EVENT_TEMPLATE = (
 
 
 class Pipeline:
+    sampler: Any = None  # the Sampler in front of emit, when sample_rate < 1 (_sampling)
+
     def __init__(
         self,
         exporter: Exporter,

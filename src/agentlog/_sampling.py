@@ -17,9 +17,10 @@ is the pipeline's own ``emit``, untouched.
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import random
 import threading
+import zlib
 from collections import OrderedDict, deque
 from typing import Any
 
@@ -32,9 +33,9 @@ _DECISIONS = 65_536  # cached draws, cleared when full
 
 
 def draw(session_id: str) -> float:
-    """The session's draw in [0, 1): the same in every process."""
-    digest = hashlib.blake2b(session_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") / 2.0**64
+    """The session's draw in [0, 1): the same in every process (CRC-32 of the id: uniform
+    enough for ids, and a tenth of a cryptographic hash's cost)."""
+    return zlib.crc32(session_id.encode("utf-8", "surrogatepass")) / 4294967296.0
 
 
 def _is_error(rec: Any) -> bool:
@@ -63,14 +64,27 @@ class Sampler:
         self._lock = threading.Lock()
         self._roots: dict[str, str] = {}  # open nested session -> the root of its tree
         self._decisions: dict[str, bool] = {}
-        self._hold: dict[str, list[Any]] = {}
-        self._held = 0
+        self._hold: dict[str, list[Any]] = {}  # root -> its tree's held records
+        self._members: dict[str, list[str]] = {}  # root -> the sessions sharing its hold
+        self._holding: dict[str, list[Any]] = {}  # session -> its tree's hold (the fast path)
+        # Records held = tickets taken - tickets freed: next() on a count is atomic, so the
+        # fast path needs no lock; freeing (release, let-go, overflow) happens under the lock.
+        self._taken = itertools.count()
+        self._freed = 0
         self._kept: OrderedDict[str, None] = OrderedDict()
         self._out: deque[str | None] = deque()  # sampled-out session ids, counted lazily
 
     # -- the recording path ------------------------------------------------------------------
     def emit(self, rec: Any) -> None:
         """In place of ``Pipeline.emit``: never blocks on I/O, never raises."""
+        if type(rec) is tuple:  # an event of a held session: straight into its hold
+            h = self._holding.get(rec[1])
+            if h is not None and rec[7] != "error" and rec[3] != "error":
+                if next(self._taken) - self._freed < self.max_hold:
+                    h.append(rec)
+                else:
+                    self._overflow(rec[1])
+                return
         ended = None
         sid: str | None
         if type(rec) is tuple:
@@ -89,7 +103,7 @@ class Sampler:
             if random.random() < self.rate or (self.keep_errors and _is_error(rec)):
                 self._emit(rec)
             else:
-                self._count_out(None)
+                self.count_out(None)
             return
         root: str = self._roots.get(sid, sid)
         keep = self._decisions.get(root)
@@ -100,47 +114,80 @@ class Sampler:
         if keep:
             self._emit(rec)
         elif not self.keep_errors:
-            self._count_out(sid)
+            self.count_out(sid)
         else:
             self._hold_or_release(rec, sid, root, ended is not None)
         if ended is not None and sid != root:
             self._roots.pop(sid, None)
 
-    def _count_out(self, sid: str | None) -> None:
+    def skips(self, session_id: str) -> bool:
+        """Whether this new session's calls need not be recorded at all: sampled out, and no
+        error could bring it back (no keep_errors)."""
+        if self.keep_errors:
+            return False
+        root = self._roots.get(session_id, session_id)
+        keep = self._decisions.get(root)
+        return not (draw(root) < self.rate if keep is None else keep)
+
+    def count_out(self, sid: str | None) -> None:
         out = self._out
         out.append(sid)
         if len(out) >= 4096:
             self._drain()
 
+    def _overflow(self, sid: str | None) -> None:
+        with self._lock:
+            self._freed += 1
+        self.pipeline.stats.add("dropped", [sid])
+
     def _hold_or_release(self, rec: Any, sid: str, root: str, ended: bool) -> None:
+        if root in self._kept:
+            self._emit(rec)
+            return
+        error = _is_error(rec)
         release: list[Any] = []
-        dropped = False
         out: list[Any] = []
         with self._lock:
-            if root in self._kept:
-                release = [rec]
-            elif _is_error(rec):
-                release = [*self._hold.pop(root, ()), rec]
-                self._held -= len(release) - 1
+            if error:
+                release = self._hold.pop(root, [])
+                self._freed += len(release)
+                release.append(rec)
+                for member in self._members.pop(root, ()):
+                    self._holding.pop(member, None)
                 self._kept[root] = None
                 if len(self._kept) > _KEPT_MEMORY:
                     self._kept.popitem(last=False)
-            elif self._held >= self.max_hold:
-                dropped = True
-            else:
-                self._hold.setdefault(root, []).append(rec)
-                self._held += 1
-            if ended and sid == root and not release:
-                # The tree ended without an error: its hold is let go.
+            elif ended and sid == root:  # the tree ended without an error: its hold is let go
                 out = self._hold.pop(root, [])
-                self._held -= len(out)
+                self._freed += len(out)
+                out.append(rec)
+                members = self._members.pop(root, [])
+                for member in members:
+                    self._holding.pop(member, None)
+            elif next(self._taken) - self._freed < self.max_hold:
+                hold = self._hold.get(root)
+                if hold is None:
+                    hold = self._hold[root] = []
+                    self._members[root] = []
+                hold.append(rec)
+                if sid not in self._holding:
+                    self._holding[sid] = hold
+                    self._members[root].append(sid)
+            else:
+                self._freed += 1
+                release = None  # type: ignore[assignment]
+        if release is None:
+            self.pipeline.stats.add("dropped", [sid])
+            return
         for r in release:
             self._emit(r)
-        if dropped:
-            self.pipeline.stats.add("dropped", [sid])
         if out:
-            self._out.extend(record_session_id(r) for r in out)
-            self._drain()
+            if len(members) <= 1:  # one session's records: no need to look at each
+                self._out.extend(itertools.repeat(sid, len(out)))
+            else:
+                self._out.extend(record_session_id(r) for r in out)
+            if len(self._out) >= 4096:
+                self._drain()
 
     # -- counting, shutdown, fork --------------------------------------------------------------
     def _drain(self) -> None:
@@ -157,8 +204,10 @@ class Sampler:
         """Held sessions that never ended (and never failed) count as sampled out."""
         with self._lock:
             held = [r for recs in self._hold.values() for r in recs]
+            self._freed += len(held)
             self._hold.clear()
-            self._held = 0
+            self._members.clear()
+            self._holding.clear()
         self._out.extend(record_session_id(r) for r in held)
         self._drain()
         return self._shutdown(timeout)  # type: ignore[no-any-return]

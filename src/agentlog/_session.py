@@ -40,7 +40,7 @@ _open_lock = threading.Lock()
 class SessionState:
     __slots__ = (
         "configs", "ended", "explicit_status", "id", "lock", "name", "parent_session_id", "pid",
-        "started_ns", "status", "summary", "tags", "user",
+        "skip", "started_ns", "status", "summary", "tags", "user",
     )  # fmt: skip
 
     def __init__(
@@ -60,6 +60,8 @@ class SessionState:
         self.ended = False
         self.lock = threading.Lock()
         self.tags: list[str] | None = None
+        # Sampled out with nothing to hold (no keep_errors): decorated calls skip recording.
+        self.skip = False
 
     def record(self, *, end_ns: int | None = None) -> dict[str, Any]:
         return {
@@ -213,10 +215,14 @@ class SessionScope:
             parent.id if parent is not None else None,
         )  # fmt: skip
         state.tags = self.tags
-        if STATE.pipeline is not None:
+        pipeline = STATE.pipeline
+        if pipeline is not None:
             with _open_lock:
                 _OPEN[state.id] = state
             state.emit()
+            sampler = getattr(pipeline, "sampler", None)
+            if sampler is not None:
+                state.skip = sampler.skips(state.id)
         return state
 
     def _end(self, state: SessionState, exc: BaseException | None) -> None:
