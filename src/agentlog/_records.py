@@ -33,6 +33,7 @@ __all__ = [
     "MessageRecord",
     "Record",
     "ScoreRecord",
+    "ScoreValue",
     "SessionRecord",
     "parse_record",
     "record_adapter",
@@ -120,7 +121,13 @@ class MessageRecord(_Base):
 
 
 # A score's value: a number, a boolean, or a short categorical string.
-ScoreValue = StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=200)]
+# Integers within 2**53, exact as the floats that filters and averages compare.
+ScoreValue = (
+    StrictBool
+    | Annotated[StrictInt, Field(ge=-(2**53), le=2**53)]
+    | StrictFloat
+    | Annotated[StrictStr, Field(max_length=200)]
+)
 
 
 class ScoreRecord(_Base):

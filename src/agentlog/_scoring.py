@@ -20,8 +20,10 @@ __all__ = ["score"]
 
 
 def _valid(value: Any) -> bool:
-    if isinstance(value, (bool, int)):
+    if isinstance(value, bool):
         return True
+    if isinstance(value, int):
+        return abs(value) <= 2**53  # exact as a float, which filters and averages compare
     if isinstance(value, float):
         return math.isfinite(value)
     return isinstance(value, str) and len(value) <= 200

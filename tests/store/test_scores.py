@@ -50,9 +50,9 @@ def test_scores_are_stored_and_the_latest_is_the_sessions(store: SqlStore) -> No
 def test_bad_scores_are_rejected(store: SqlStore) -> None:
     store.ingest([session("b")])
     bad = [score("b", "x", [1]), score("b", "x", "y" * 201), score("b", "", 1),
-           score("b", "x", float("nan"))]  # fmt: skip
+           score("b", "x", float("nan")), score("b", "x", 10**400)]  # fmt: skip
     result = store.ingest(bad)
-    assert [r.index for r in result.rejected] == [0, 1, 2, 3]
+    assert [r.index for r in result.rejected] == [0, 1, 2, 3, 4]
     assert "value" in result.rejected[0].reason
     with pytest.raises(InvalidInputError):
         store.add_score("b", "x", {"a": 1})
@@ -86,6 +86,8 @@ def test_filter_and_sort_by_score(store: SqlStore) -> None:
         store.list_sessions(score={"helpful": ("~", 1)})
     with pytest.raises(InvalidInputError):
         store.list_sessions(score={"label": (">", "a")})
+    with pytest.raises(InvalidInputError, match="too large"):
+        store.list_sessions(score="helpful>=" + "9" * 400)
 
 
 def test_tags_accumulate_and_filter(store: SqlStore) -> None:

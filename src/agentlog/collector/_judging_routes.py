@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import Field
 
+from .._records import ScoreValue
 from ..store._judging_models import CompareReport, CostReport, Score
 from ._errors import ERROR_RESPONSES
 from ._routes import P, S, Sid, _Body, _json_param
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
 class AddScore(_Body):
     name: str = Field(min_length=1, max_length=200)
-    value: StrictBool | StrictInt | StrictFloat | Annotated[StrictStr, Field(max_length=200)]
+    value: ScoreValue
     comment: str | None = None
     event_id: str | None = None
     source: str = "client"

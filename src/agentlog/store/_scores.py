@@ -74,9 +74,16 @@ def score_filter(score: Any) -> tuple[list[str], list[Any]]:
     conds, params = [], []
     for name, op, value in _conditions(score):
         col = "text" if isinstance(value, str) else "num"
+        if not isinstance(value, str):
+            try:
+                value = float(value)
+            except OverflowError:
+                raise InvalidInputError(
+                    f"score: {name!r} compares with a number too large"
+                ) from None
         conds.append("EXISTS (SELECT 1 FROM session_scores ss WHERE ss.project = sessions.project "
                      f"AND ss.session_id = sessions.id AND ss.name = ? AND ss.{col} {_OPS[op]} ?)")  # fmt: skip
-        params += [name, value if isinstance(value, str) else float(value)]
+        params += [name, value]
     return conds, params
 
 
