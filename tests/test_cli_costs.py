@@ -127,3 +127,19 @@ async def test_mcp_cost_compare_and_scores(tmp_path: Path,
         assert [s["value"] for s in got["scores"]] == [5]
         listed = await call(session, "list_sessions", tags=["beta"], score=["helpful>4"])
         assert [s["id"] for s in listed["sessions"]] == [ids[2]]
+
+
+def test_import_brings_scores_tags_and_prices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    ids = record(tmp_path)
+    code = main(["--db", str(tmp_path / "imported.db"), "import", str(tmp_path / JSONL), "--quiet"])
+    assert code == 0
+    capsys.readouterr()
+    code = main(["--db", str(tmp_path / "imported.db"), "sessions", "--tag", "beta",
+                 "--score", "helpful>=5", "--json"])  # fmt: skip
+    out, _ = capsys.readouterr()
+    got = [json.loads(line) for line in out.splitlines()]
+    assert [s["id"] for s in got] == [ids[2]]
+    assert got[0]["rollup"]["cost_usd"] == "0.003" and got[0]["scores"] == {"helpful": 5}

@@ -156,3 +156,22 @@ def test_client_prices_override(tmp_path: Path) -> None:
                                  "usage": {"input_tokens": 1000, "output_tokens": 1000}})  # fmt: skip
         assert e.data["cost"] == {"input_usd": "0.001", "output_usd": "0.002",
                                   "total_usd": "0.003", "source": "override"}  # fmt: skip
+
+
+def test_scores_and_tags_travel_through_the_http_exporter(server: tuple[Store, str]) -> None:
+    _, url = server
+    agentlog.init(exporter="http", endpoint=url, api_key=KEY_A)
+    try:
+        with agentlog.session("remote", tags=["beta"]) as s:
+            agentlog.track_llm_call(provider="openai", model="gpt-4o",
+                                    usage={"input_tokens": 1000, "output_tokens": 100})  # fmt: skip
+            agentlog.score("helpful", 5, comment="from the SDK")
+        assert agentlog.flush(20)
+        assert agentlog.status().observed == 4 and agentlog.status().failed == 0
+    finally:
+        agentlog.shutdown()
+    with Client(base_url=url, api_key=KEY_A) as c:
+        got = c.sessions.get(s.id)
+        assert (got.tags, got.scores) == (["beta"], {"helpful": 5})
+        assert got.rollup.cost_usd == Decimal("0.0035")  # 1000 x 2.5e-6 + 100 x 10e-6
+        assert c.sessions.get_scores(s.id)[0].comment == "from the SDK"
