@@ -10,8 +10,8 @@ import difflib
 import threading
 from typing import Any, Protocol, runtime_checkable
 
-from ._log import warn_once
 from ._hints import integration_hint
+from ._log import warn_once
 
 __all__ = ["Instrumentor", "available_integrations", "instrument", "instrument_all", "uninstrument"]
 

@@ -130,6 +130,10 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="KEY=VALUE",
                    help="configs contain this key/value (repeatable; VALUE is JSON if it parses)")  # fmt: skip
     p.add_argument("--oldest-first", action="store_true", help="oldest sessions first")
+    p.add_argument("--tag", dest="tags", action="append", metavar="TAG",
+                   help="only sessions carrying this tag (repeatable: all of them)")  # fmt: skip
+    p.add_argument("--score", dest="scores", action="append", metavar="NAME>=VALUE",
+                   help="the latest score of NAME satisfies this, e.g. helpful>=4 (repeatable)")  # fmt: skip
     _paging(p)
 
     p = cmd("timeline", read.timeline, "one session's timeline: nested spans, messages, errors")
@@ -197,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
     from ._cli_export import register as register_export
 
     register_export(cmd, config_pair)
+
+    from . import _cli_costs
+
+    _cli_costs.add_commands(cmd, days=_positive_float)
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
     _collector_commands(subs)
     _collector_commands(subs, "agentlog.ui._cli", ("ui",))
