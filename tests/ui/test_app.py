@@ -185,13 +185,12 @@ def test_the_demo_prints_an_agentlog_ui_command_that_shows_its_session(tmp_path:
     root = Path(__file__).resolve().parents[2]
     demo = subprocess.run([sys.executable, str(root / "examples" / "quickstart.py")], cwd=tmp_path,
                           capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
-    last = demo.stdout.strip().splitlines()[-1]
-    assert last.startswith("See it in a browser: .venv/bin/agentlog ui --jsonl ")
-    jsonl = last.rsplit(" ", 1)[1]
+    last = demo.stdout.strip().splitlines()[-1].split()
+    assert Path(last[0]).name == "agentlog" and last[1:] == ["ui"], demo.stdout
     log = tmp_path / "ui.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "agentlog.cli", "ui", "--jsonl", jsonl,
-                                 "--port", "0"], cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    with open(log, "wb") as out:  # the printed command, on a free port
+        proc = subprocess.Popen([*last, "--port", "0"], cwd=tmp_path, stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
     try:
         wait_for(lambda: "agentlog ui: http://" in log.read_text() or proc.poll() is not None,
                  what="the URL")  # fmt: skip

@@ -13,7 +13,15 @@ from ..ui._security import header as _header
 from ._errors import ApiError, error_response
 from .auth import KeyRing
 
-__all__ = ["Gate"]
+__all__ = ["MISSING_KEY", "Gate"]
+
+# Said in the words of each way in, so nobody has to translate the HTTP header to their tool.
+MISSING_KEY = (
+    "a valid API key is required: the agentlog command takes --api-key KEY or "
+    "$AGENTLOG_API_KEY; Python takes agentlog.init(api_key=...) or "
+    "agentlog.Client(api_key=...) (or $AGENTLOG_API_KEY); over HTTP send "
+    "'Authorization: Bearer <key>'. 'agentlog keys create --project NAME' makes a key"
+)
 
 _OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect",
                          "/redoc", "/", "/favicon.ico"})  # fmt: skip
@@ -48,8 +56,7 @@ class Gate:
                 return
             if project is None:
                 await error_response(
-                    401, "a valid API key is required: send 'Authorization: Bearer <key>'",
-                    headers={"WWW-Authenticate": "Bearer"},
+                    401, MISSING_KEY, headers={"WWW-Authenticate": "Bearer"},
                 )(scope, receive, send)  # fmt: skip
                 return
             scope.setdefault("state", {})["project"] = project

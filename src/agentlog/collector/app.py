@@ -25,6 +25,8 @@ from ._errors import ERROR_RESPONSES, error_response, install_error_handlers
 from ._explore import router as explore_router
 from ._gate import Gate
 from ._ingest import IngestLimits, ingest_lock, ingest_records, parse_batch, read_body
+from ._judging_routes import router as judging_router
+from ._otlp import router as otlp_router
 from ._routes import router
 from .auth import KeyRing
 
@@ -80,10 +82,12 @@ def create_app(
         app.state.ingest_lock = ingest_lock(db)
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(otlp_router)
     app.include_router(explore_router)
     mount_ui(app, check_key=None if no_auth or keys is None else keys.project_for)
+    app.include_router(judging_router)
     app.state.limits = limits
-    inflight = [0]  # ingest requests in progress
+    inflight = app.state.inflight = [0]  # ingest requests in progress (/v1/traces shares it)
     app.state.no_auth = no_auth
 
     @app.post("/v1/ingest", response_model=IngestResult, tags=["ingest"],
