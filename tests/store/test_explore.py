@@ -97,3 +97,24 @@ def test_events_across_sessions_by_type_name_status_time_and_paged(store: SqlSto
     seen = _ids(first) + _ids(second) + _ids(third)
     assert len(seen) == len(set(seen)) == 5 and not third.has_more
     assert explore_events(store, project="other").items == []
+
+
+def test_sessions_by_tags_and_latest_score(store: SqlStore) -> None:
+    _seed(store)
+    recs = [
+        session("s1", at=0, tags=["beta", "vip"]),
+        session("s2", at=100, tags=["beta"]),
+        {"kind": "score", "id": "sc1", "session_id": "s1", "ts": ts(20), "name": "helpful",
+         "value": 2},
+        {"kind": "score", "id": "sc2", "session_id": "s1", "ts": ts(30), "name": "helpful",
+         "value": 5},
+        {"kind": "score", "id": "sc3", "session_id": "s2", "ts": ts(120), "name": "helpful",
+         "value": 3},
+    ]  # fmt: skip
+    assert not store.ingest(recs).rejected
+    assert _ids(explore_sessions(store, tags=["beta"])) == ["s2", "s1"]
+    assert _ids(explore_sessions(store, tags=["beta", "vip"])) == ["s1"]
+    assert _ids(explore_sessions(store, score=["helpful>=4"])) == ["s1"]  # the latest: 5
+    assert _ids(explore_sessions(store, score=["helpful<4"], tags=["beta"])) == ["s2"]
+    listed = {s.id: s for s in explore_sessions(store).items}
+    assert listed["s1"].tags == ["beta", "vip"] and listed["s1"].scores["helpful"] == 5

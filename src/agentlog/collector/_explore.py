@@ -37,13 +37,15 @@ def sessions(
     since: Time = None, until: Time = None,
     parent: Annotated[str | None, Query(max_length=200,
                                         description="only children of this session")] = None,
+    tags: Annotated[list[str] | None, Query(description="sessions carrying all of them")] = None,
+    score: Annotated[list[str] | None, Query(description="e.g. helpful>=4 (latest score)")] = None,
     sort: Annotated[str, Query(pattern="^(start|duration)$")] = "start",
     time_desc: bool = True, limit: Limit = 50, cursor: Cursor = None,
 ) -> Page[SessionSummary]:  # fmt: skip
     """Sessions with their duration and LLM calls, filtered and sorted for a list view."""
     return explore_sessions(_sql(store), user=user, status=status, name=name,  # type: ignore[arg-type]
                             configs=_json_param(configs, "configs"), since=since, until=until,
-                            parent=parent, sort=sort, time_desc=time_desc, limit=limit,
+                            parent=parent, tags=tags or None, score=score or None, sort=sort, time_desc=time_desc, limit=limit,
                             cursor=cursor, project=project)  # fmt: skip
 
 

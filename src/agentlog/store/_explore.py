@@ -16,6 +16,7 @@ from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import Event, Page, Session
 from ._rows import EVENT_COLS, SESSION_COLS, check_status, event_from_row, session_from_row, to_us
+from ._scores import score_filter, tags_filter
 from ._sessions import _check_configs
 from ._timeline import types_list
 
@@ -111,12 +112,14 @@ def _summary(row: tuple[Any, ...], llm: dict[str, int], **extra: Any) -> Session
 def explore_sessions(
     store: StoreCore, *, user: str | None = None, status: str | None = None,
     name: str | None = None, configs: dict[str, Any] | None = None, since: str | None = None,
-    until: str | None = None, parent: str | None = None, sort: str = "start",
+    until: str | None = None, parent: str | None = None, tags: Sequence[str] | None = None,
+    score: Any = None, sort: str = "start",
     time_desc: bool = True, limit: int = 50, cursor: str | None = None,
     project: str = "default",
 ) -> Page[SessionSummary]:  # fmt: skip
     """Sessions filtered by exact user and status, a name substring (case-insensitive), configs
-    containment, a start time range (``since`` inclusive, ``until`` exclusive) and parent;
+    containment, a start time range (``since`` inclusive, ``until`` exclusive), parent, tags
+    (all of them) and scores (``"helpful>=4"``, as ``list_sessions``);
     sorted by start or duration (longest or newest first with ``time_desc``), keyset-paged."""
     check_limit(limit)
     if sort not in SORTS:
@@ -130,6 +133,11 @@ def explore_sessions(
         w.add(f"name {like} ? ESCAPE '\\'", _like(name))
     w.eq("parent_session_id", parent)
     w.between("sort_us", since, until)
+    for conds, args in (tags_filter(store.dialect, tags) if tags else ([], []),
+                        score_filter(score) if score else ([], [])):  # fmt: skip
+        for cond in conds:
+            w.conds.append(cond)
+        w.params.extend(args)
     if configs:
         sql, args = store._contains_filter(_check_configs(configs, "configs"))  # type: ignore[attr-defined]
         w.add(sql, *args)

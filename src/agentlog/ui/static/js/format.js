@@ -59,6 +59,7 @@ export function number(n) {
 
 export function money(usd) {
   if (usd === null || usd === undefined) return "—";
+  if (usd === 0) return "$0";
   return usd < 0.01 ? `$${usd.toFixed(4)}` : `$${usd.toFixed(2)}`;
 }
 

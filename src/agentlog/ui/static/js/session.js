@@ -349,8 +349,11 @@ export function sessionPage(root, route) {
       field("Tool calls", number(r.tool_calls)),
       field("LLM calls", number(s.llm_calls)),
       field("Errors", r.errors ? h("span", { class: "err-count" }, number(r.errors)) : "0"),
-      typeof s.cost_usd === "number" ? field("Cost", `$${s.cost_usd.toFixed(4)}`) : null,
+      typeof (s.cost_usd ?? r.cost_usd) === "number" ? field("Cost", `$${(s.cost_usd ?? r.cost_usd).toFixed(4)}`) : null,
       Array.isArray(s.tags) && s.tags.length ? field("Tags", s.tags.join(", ")) : null,
+      s.scores && Object.keys(s.scores).length ? field("Scores", Object.entries(s.scores)
+        .map(([k, v]) => `${k}: ${oneLine(v, 40)}`).join(", ")) : null,
+      s.rollup.unpriced_calls ? field("Unpriced calls", number(s.rollup.unpriced_calls)) : null,
       field("Id", idWithCopy(s.id)),
       s.parent_session_id ? field("Parent", link(`/session/${encodeURIComponent(s.parent_session_id)}`,
         s.parent_session_id, { class: "parent-link mono" })) : null);

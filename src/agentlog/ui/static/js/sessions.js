@@ -5,7 +5,7 @@ import { clear, fill, h, link, statusBadge } from "./dom.js";
 import { duration, number, money, oneLine, timeEl } from "./format.js";
 import { control, errorBox, fillInputs, go, onSubmit, poll, routeOf } from "./nav.js";
 
-const FILTERS = ["name", "user", "status", "config", "since", "until", "sort", "order"];
+const FILTERS = ["name", "user", "status", "config", "tags", "score", "since", "until", "sort", "order"];
 const STATUSES = ["", "running", "success", "error", "cancelled", "timeout"];
 const cursorStacks = new Map(); // filter signature -> cursors of the pages before this one
 
@@ -76,6 +76,8 @@ const OPTIONAL = [
   ["Tags", tags, "", (items) => items.some((s) => Array.isArray(s.tags) && s.tags.length)],
 ];
 
+const list = (text) => (text || "").split(",").map((t) => t.trim()).filter(Boolean);
+
 function signature(params) {
   return FILTERS.map((k) => `${k}=${params.get(k) || ""}`).join("&");
 }
@@ -87,6 +89,8 @@ export function sessionsPage(root, route) {
     user: h("input", { name: "user", type: "search", placeholder: "exact user" }),
     status: h("select", { name: "status" }, STATUSES.map((s) => h("option", { value: s }, s || "any"))),
     config: h("input", { name: "config", type: "search", placeholder: "key=value, …", class: "wide" }),
+    tags: h("input", { name: "tags", type: "search", placeholder: "beta, vip" }),
+    score: h("input", { name: "score", type: "search", placeholder: "helpful>=4" }),
     since: h("input", { name: "since", type: "datetime-local" }),
     until: h("input", { name: "until", type: "datetime-local" }),
     sort: h("select", { name: "sort" }, h("option", { value: "start" }, "start time"),
@@ -96,7 +100,8 @@ export function sessionsPage(root, route) {
   };
   form.append(
     control("Name", inputs.name), control("User", inputs.user), control("Status", inputs.status),
-    control("Configs", inputs.config), control("From", inputs.since), control("To", inputs.until),
+    control("Configs", inputs.config), control("Tags", inputs.tags), control("Score", inputs.score),
+    control("From", inputs.since), control("To", inputs.until),
     control("Sort by", inputs.sort), control("Order", inputs.order),
     h("div", { class: "actions" }, h("button", { type: "submit" }, "Filter"),
       h("button", { type: "button", class: "secondary", onclick: () => go("/sessions") }, "Clear")),
@@ -120,6 +125,7 @@ export function sessionsPage(root, route) {
     return {
       name: params.get("name"), user: params.get("user"), status: params.get("status"),
       configs: configs ? JSON.stringify(configs) : null, since: params.get("since"),
+      tags: list(params.get("tags")), score: list(params.get("score")),
       until: params.get("until"), sort: params.get("sort") || "start",
       time_desc: params.get("order") === "asc" ? "false" : "true", cursor: params.get("cursor"),
       limit: 50,
