@@ -45,7 +45,7 @@ from .._log import warn_once
 from ._base import ExportResult, RecordBatch
 from ._genai import (
     event_attributes,
-    json_attr,
+    message_attributes,
     root_span_id,
     session_attributes,
     span_id_for,
@@ -258,19 +258,30 @@ class OtlpExporter:
         sid = rec.get("session_id")
         if ts is None:
             raise ValueError("message without a valid ts")
-        attrs: dict[str, Any] = {"agentlog.event.type": "message", "agentlog.point_event": True}
-        if sid:
-            attrs["session.id"] = str(sid)
-        for key in ("role", "format"):
-            if rec.get(key):
-                attrs[f"agentlog.message.{key}"] = str(rec[key])
-        if self.payload_limit and rec.get("blob") is not None:
-            attrs["agentlog.message.content"] = json_attr(rec["blob"], self.payload_limit)
+        attrs = message_attributes(rec, payload_limit=self.payload_limit)
         self._span(
             f"message {rec.get('role') or ''}".strip(), trace_id=trace_id_for(sid) if sid else self._orphan_trace,
             span_id=span_id_for(str(rec["id"])), parent=root_span_id(sid) if sid else None,
             start=ts, end=ts, attrs=attrs,
         )  # fmt: skip
+
+    def _score(self, rec: dict[str, Any]) -> None:
+        """A score as a point span under its session (or its event), like a message."""
+        ts = to_ns(rec.get("ts"))
+        sid = rec.get("session_id")
+        if ts is None or not sid:
+            raise ValueError("score without a valid ts or session_id")
+        attrs: dict[str, Any] = {"agentlog.event.type": "score", "agentlog.point_event": True,
+                                 "session.id": str(sid), "agentlog.score.name": str(rec["name"]),
+                                 "agentlog.score.value": rec["value"]}  # fmt: skip
+        if rec.get("comment"):
+            attrs["agentlog.score.comment"] = str(rec["comment"])
+        if rec.get("source"):
+            attrs["agentlog.score.source"] = str(rec["source"])
+        parent = span_id_for(str(rec["event_id"])) if rec.get("event_id") else root_span_id(sid)
+        self._span(f"score {rec['name']}", trace_id=trace_id_for(sid),
+                   span_id=span_id_for(str(rec["id"])), parent=parent, start=ts, end=ts,
+                   attrs=attrs)  # fmt: skip
 
     # -- the pipeline's calls ------------------------------------------------------------------
 
@@ -317,6 +328,8 @@ class OtlpExporter:
                         self._session(rec)
                     elif kind == "message":
                         self._message(rec)
+                    elif kind == "score":
+                        self._score(rec)
                     else:
                         raise ValueError(f"unknown record kind {kind!r}")
                 except (KeyError, TypeError, ValueError) as exc:
