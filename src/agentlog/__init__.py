@@ -28,7 +28,7 @@ from ._context import ContextExecutor, suppress_instrumentation
 from ._decorators import decision, llm, tool, trace
 from ._errors import AgentlogError, ConflictError, InvalidInputError, NotFoundError
 from ._session import Session, close_session, session
-from ._stats import PipelineStatus
+from ._stats import ExporterStatus, PipelineStatus
 
 if TYPE_CHECKING:
     from ._events import DiskEvent, Event, TextEvent
@@ -43,6 +43,7 @@ __all__ = [
     "ContextExecutor",
     "DiskEvent",
     "Event",
+    "ExporterStatus",
     "InvalidInputError",
     "NotFoundError",
     "PipelineStatus",

@@ -58,12 +58,14 @@ def test_a_full_disk_leaves_whole_records_and_true_counts(
     path = tiny_disk / "events.jsonl"
     agentlog.init(exporter="file", path=str(path), max_batch=40)
     total = 600  # ~190 KB of records for a 64 KB disk
+    flushed = []
     with caplog.at_level(logging.WARNING, logger="agentlog"):
         for i in range(total):
             agentlog.track_tool_call("write", input={"i": i, "pad": "x" * 250})
             if i % 40 == 39:
-                agentlog.flush(10)
-        agentlog.flush(10)
+                flushed.append(agentlog.flush(10))
+    # flush() says True while batches fit, False once records fail to be written.
+    assert flushed[0] is True and flushed[-1] is False
     on_disk = _assert_whole_records(path)
     st = agentlog.status()
     assert 0 < on_disk < total
@@ -86,9 +88,10 @@ FSIZE = textwrap.dedent(
     agentlog.init(exporter="file", path=sys.argv[1], max_batch=25)
     for i in range(500):
         agentlog.track_tool_call("write", input={"i": i, "pad": "y" * 200})
-    agentlog.flush(10)
+    flushed = agentlog.flush(10)
     st = agentlog.status()
-    print(json.dumps({"observed": st.observed, "failed": st.failed, "dropped": st.dropped}))
+    print(json.dumps({"observed": st.observed, "failed": st.failed, "dropped": st.dropped,
+                      "flushed": flushed}))
     """
 )
 
@@ -103,7 +106,7 @@ def test_a_file_size_limit_leaves_whole_records_and_true_counts(tmp_path: Path) 
     counts = json.loads(done.stdout)
     on_disk = _assert_whole_records(path)
     assert os.path.getsize(path) <= 40_000
-    assert counts == {"observed": on_disk, "failed": 500 - on_disk, "dropped": 0}
+    assert counts == {"observed": on_disk, "failed": 500 - on_disk, "dropped": 0, "flushed": False}
     assert done.stderr.count("cannot write") == 1 and "Traceback" not in done.stderr
 
 
