@@ -136,3 +136,39 @@ def test_concurrent_writers_never_add_an_empty_line(tmp_path: Path) -> None:
     assert _assert_whole_records(path) == 4 * 25 * 3
     got = {(r["who"], r["k"], r["j"]) for r in read_jsonl(path).records}
     assert len(got) == 300
+
+
+HOLDER = textwrap.dedent(
+    """
+    import fcntl, os, sys
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    print("locked", flush=True)
+    sys.stdin.read()  # holds the lock until the test closes our stdin
+    """
+)
+
+
+def test_a_lock_held_for_good_by_another_process_delays_but_never_stops_export(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    from agentlog.exporters import FileExporter, RecordBatch
+
+    path = tmp_path / "events.jsonl"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        exp = FileExporter(path)
+        started = time.monotonic()
+        assert exp.export(RecordBatch([b'{"kind":"event"}'], [None])).ok
+        assert time.monotonic() - started < 10
+        exp.shutdown()
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.close()
+        holder.wait(10)
+    assert _assert_whole_records(path) == 1
