@@ -168,7 +168,8 @@ def test_a_lock_held_for_good_by_another_process_delays_but_never_stops_export(
         assert time.monotonic() - started < 10
         exp.shutdown()
     finally:
-        assert holder.stdin is not None
+        assert holder.stdin is not None and holder.stdout is not None
         holder.stdin.close()
         holder.wait(10)
+        holder.stdout.close()
     assert _assert_whole_records(path) == 1
