@@ -182,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--quiet", action="store_true", help="no progress, only errors")
 
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
+    importlib.import_module("agentlog._cli_prune").add_command(subs)
     _collector_commands(subs)
     return parser
 

@@ -12,6 +12,8 @@ import os
 import sys
 from typing import Any
 
+from .._cli_prune import duration_arg
+
 __all__ = ["add_commands", "app_from_env", "keys_create", "keys_list", "serve"]
 
 _BANNER = """\
@@ -78,6 +80,13 @@ def add_commands(subs: Any) -> None:
         default=24 * 3600.0,
         help="running sessions idle this long become 'timeout' (default 86400)",
     )
+    g = p.add_argument_group("scaling")
+    g.add_argument("--retention", type=duration_arg, default=None, metavar="AGE",
+                   help="remove sessions that ended more than AGE ago (e.g. 30d), with their "
+                        "events and messages, in the background")  # fmt: skip
+    g.add_argument("--read-db", default=None, metavar="URL",
+                   help="serve reads from this store (a read replica of --db); writes go to "
+                        "--db")  # fmt: skip
     p.add_argument("--workers", type=_positive(int), default=1,
                    help="worker processes (default 1); more suit PostgreSQL, where ingest "
                         "parses in parallel; with SQLite keep 1 (one writer)")  # fmt: skip
@@ -143,7 +152,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "max_decoded_bytes": args.max_decoded_bytes, "max_records": args.max_batch_records,
             "max_inflight": args.max_inflight,
             "max_turns": args.max_turns, "ttl_seconds": args.ttl_seconds,
-            "auto_close_after": args.auto_close_after}  # fmt: skip
+            "auto_close_after": args.auto_close_after,
+            "retention": args.retention, "read_db": args.read_db}  # fmt: skip
 
 
 def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
@@ -167,7 +177,9 @@ def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
     return create_app(settings["db"] if store is None else store, keys=keys,
                       no_auth=settings["no_auth"], limits=limits,
                       max_turns=settings["max_turns"], ttl_seconds=settings["ttl_seconds"],
-                      auto_close_after=settings["auto_close_after"])  # fmt: skip
+                      auto_close_after=settings["auto_close_after"],
+                      retention=settings.get("retention"),
+                      read_db=settings.get("read_db"))  # fmt: skip
 
 
 def app_from_env() -> Any:

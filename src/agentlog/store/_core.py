@@ -63,7 +63,12 @@ class StoreCore(ABC):
 
     @abstractmethod
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
-        """Insert rows, skipping those whose primary key exists (idempotent ingest)."""
+        """Insert rows, skipping those whose primary key exists (idempotent ingest), and group
+        the rows really inserted for ``_apply_counts``."""
+
+    @abstractmethod
+    def _apply_counts(self, conn: Conn) -> None:
+        """Sum what ``_bulk_insert`` grouped in this transaction into the count tables."""
 
     @abstractmethod
     def _greatest(self, a: str, b: str) -> str:
@@ -258,6 +263,8 @@ class StoreCore(ABC):
             self._bulk_insert(conn, "events", EVENT_COLS, rows.events)
         if rows.messages:
             self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
+        if rows.events or rows.messages:
+            self._apply_counts(conn)
         if state.activity:
             with self._timed("sessions"):
                 conn.many(

@@ -170,6 +170,8 @@ class SessionsMixin(StoreCore):
                      for m in msgs]  # fmt: skip
             if mrows:
                 self._bulk_insert(conn, "messages", MESSAGE_COLS, mrows)
+            if rows or mrows:
+                self._apply_counts(conn)
             return self._session(conn, new_sid, project)
 
     def close_session(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._processing import ProcessingMixin
+from ._retention import RetentionMixin
 from ._sessions import SessionsMixin
 from ._timeline import TimelineMixin
 from .query import QueryMixin
@@ -21,7 +22,7 @@ def check_options(options: dict[str, Any]) -> None:
         raise TypeError(f"unknown store option(s): {', '.join(unknown)}")
 
 
-class SqlStore(SessionsMixin, TimelineMixin, QueryMixin, ProcessingMixin):
+class SqlStore(SessionsMixin, TimelineMixin, QueryMixin, ProcessingMixin, RetentionMixin):
     def __init__(
         self, *, auto_close_after: float = 24 * 3600.0, max_turns: int = 20,
         ttl_seconds: float = 60.0, processing: bool = True,
