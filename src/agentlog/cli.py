@@ -206,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _cli_costs.add_commands(cmd, days=_positive_float)
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
+    importlib.import_module("agentlog._cli_prune").add_command(subs)
     _collector_commands(subs)
     _collector_commands(subs, "agentlog.ui._cli", ("ui",))
     return parser

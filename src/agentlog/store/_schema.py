@@ -129,6 +129,10 @@ MIGRATIONS: list[list[Any]] = [
     ],
     # Scores and tags, then cost (which prices the calls already stored).
     [*SCORE_MIGRATION, *COST_MIGRATION],
+    [
+        # Retention finds the sessions that ended before its cut without a scan.
+        "CREATE INDEX sessions_ended ON sessions (ended_us) WHERE status <> 'running'",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
