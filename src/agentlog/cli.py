@@ -2,8 +2,10 @@
 
 Every reading command works on the local store (``./.agentlog/agentlog.db``, indexing
 ``./.agentlog/events.jsonl`` first) unless ``--db URL`` names another store or ``--url`` a
-collector. User errors (bad arguments, unknown ids, unreachable stores) end with a one-line
-message on stderr and exit status 2, never a traceback.
+collector, and ``--project`` another project of a store. Reading never creates a store or a
+file. Ids may be given by a unique prefix (8+ characters). User errors (bad arguments, unknown
+ids, unreachable stores) end with a one-line message on stderr and exit status 2, never a
+traceback.
 """
 
 from __future__ import annotations
@@ -133,11 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     _paging(p)
 
     p = cmd("timeline", read.timeline, "one session's timeline: nested spans, messages, errors")
-    p.add_argument("session", metavar="SESSION", help="the session id")
+    p.add_argument("session", metavar="SESSION",
+                   help="the session id, or a unique prefix of it (8+ characters)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="the session and its items as JSON")
 
     p = cmd("events", read.events, "events of one session, or of every session", empty="answer")
-    p.add_argument("session", metavar="SESSION", nargs="?", help="the session id (default: all)")
+    p.add_argument("session", metavar="SESSION", nargs="?",
+                   help="the session id or a unique prefix of it (default: all sessions)")  # fmt: skip
     p.add_argument("--type", dest="types", action="append", metavar="TYPE",
                    help="only this event type or message role (repeatable)")  # fmt: skip
     p.add_argument("--name", help="only events with this name")
@@ -167,7 +171,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the statistics as JSON")
 
     p = cmd("context", read.context, "the items around one event or message")
-    p.add_argument("event", metavar="EVENT", help="the event or message id")
+    p.add_argument("event", metavar="EVENT",
+                   help="the event or message id, or a unique prefix of it (8+ characters)")  # fmt: skip
     p.add_argument("--before", type=_count, default=5, help="items before (default 5)")
     p.add_argument("--after", type=_count, default=5, help="items after (default 5)")
     p.add_argument("--json", action="store_true", help="the context as JSON")
