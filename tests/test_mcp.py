@@ -24,7 +24,8 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 
 JSONL = "runs/events.jsonl"
 TOOLS = {"list_sessions", "get_session", "get_timeline", "get_events", "get_messages",
-         "event_context", "event_counts", "events_between_markers", "iterate_events"}  # fmt: skip
+         "event_context", "event_counts", "events_between_markers", "iterate_events",
+         "cost", "compare_configs", "get_scores"}  # fmt: skip
 
 
 INIT: dict[ClientSession, Any] = {}  # each session's initialize() result

@@ -48,7 +48,9 @@ def sessions(args: argparse.Namespace, client: Any) -> int:
     while True:
         page = client.sessions.list(user=args.user, filter_by_configs=filters,
                                     status=args.status, name=args.name, limit=args.limit,
-                                    cursor=cursor, time_desc=not args.oldest_first)  # fmt: skip
+                                    cursor=cursor, time_desc=not args.oldest_first,
+                                    tags=getattr(args, "tags", None),
+                                    score=getattr(args, "scores", None))  # fmt: skip
         for s in page.items:
             if args.json:
                 json_line(dump(s))

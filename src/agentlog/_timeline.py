@@ -10,6 +10,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ._jsonl import merge_session, read_jsonl
@@ -112,11 +113,18 @@ def _llm(data: dict[str, Any]) -> str:
     return line + _requested(data.get("tool_calls"))
 
 
+def _cost(cost: Any) -> str:
+    if not isinstance(cost, dict):
+        return ""
+    total = cost.get("total_usd")
+    return " cost=unpriced" if total is None else f" cost=${total}"
+
+
 def _detail(ev: dict[str, Any]) -> str:
     data = ev.get("data") or {}
     typ = ev.get("type")
     if typ == "llm_call":
-        return _llm(data)
+        return _llm(data) + _cost(data.get("cost"))
     if typ == "decision":
         reasoning = data.get("reasoning")
         why = f" reasoning={_short(str(reasoning), 60)!r}" if reasoning else ""
@@ -219,6 +227,14 @@ def _header(session: dict[str, Any], c: dict[str, str]) -> list[str]:
             f"{rollup.get('tokens_out')} out, tool_calls={rollup.get('tool_calls')} "
             f"errors={rollup.get('errors')}"
         )
+    if Decimal(str(rollup.get("cost_usd") or 0)) or rollup.get("unpriced_calls"):
+        unpriced = rollup.get("unpriced_calls") or 0
+        lines.append(f"  cost ${rollup.get('cost_usd')}"
+                     + (f" ({unpriced} unpriced call{'s' * (unpriced != 1)})" if unpriced else ""))  # fmt: skip
+    if session.get("tags"):
+        lines.append(f"  tags {', '.join(session['tags'])}")
+    if session.get("scores"):
+        lines.append("  scores " + ", ".join(f"{k}={v}" for k, v in session["scores"].items()))
     if session.get("configs"):
         lines.append(f"  configs {json.dumps(session['configs'], ensure_ascii=False)}")
     if session.get("summary"):

@@ -132,6 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="KEY=VALUE",
                    help="configs contain this key/value (repeatable; VALUE is JSON if it parses)")  # fmt: skip
     p.add_argument("--oldest-first", action="store_true", help="oldest sessions first")
+    p.add_argument("--tag", dest="tags", action="append", metavar="TAG",
+                   help="only sessions carrying this tag (repeatable: all of them)")  # fmt: skip
+    p.add_argument("--score", dest="scores", action="append", metavar="NAME>=VALUE",
+                   help="the latest score of NAME satisfies this, e.g. helpful>=4 (repeatable)")  # fmt: skip
     _paging(p)
 
     p = cmd("timeline", read.timeline, "one session's timeline: nested spans, messages, errors")
@@ -199,23 +203,35 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--progress", action="store_true", help="report every batch on stderr")
     shown.add_argument("--quiet", action="store_true", help="no progress, only errors")
 
+    from ._cli_export import register as register_export
+
+    register_export(cmd, config_pair)
+
+    from . import _cli_costs
+
+    _cli_costs.add_commands(cmd, days=_positive_float)
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
     _collector_commands(subs)
+    _collector_commands(subs, "agentlog.ui._cli", ("ui",))
     return parser
 
 
-def _collector_commands(subs: Any) -> None:
-    """``serve`` and ``keys`` come from the collector, when it is installed; without it they
-    still exist, to say what to install."""
+def _collector_commands(
+    subs: Any,
+    module_name: str = "agentlog.collector._cli",
+    names: tuple[str, ...] = ("serve", "keys"),
+) -> None:
+    """``serve`` and ``keys`` come from the collector (``ui`` from the web UI), when it is
+    installed; without it they still exist, to say what to install."""
     try:
-        module = importlib.import_module("agentlog.collector._cli")
+        module = importlib.import_module(module_name)
     except ImportError as exc:
         missing = exc.name or ""
         if missing.split(".")[0] == "agentlog":  # a broken installation, not a missing extra
             why = f"the collector failed to load: {exc}"
         else:
             why = f"needs the collector (missing module {missing!r}): {install_hint('server')}"
-        for name in ("serve", "keys"):
+        for name in names:
             # Every argument is taken as a positional (no prefix char), so whatever follows
             # the command, --help included, reaches the message below.
             p = subs.add_parser(name, help=f"(not installed) {why}", add_help=False,

@@ -8,6 +8,7 @@ Store in this process; an HTTP transport (the collector) implements the same two
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from ._errors import InvalidInputError
 from ._log import log
+from ._record_stream import WRITE_OPS, append_records, records_for
 from .store import (
     Event,
     EventContext,
@@ -31,6 +33,7 @@ from .store import (
     Store,
     open_store,
 )
+from .store._judging_models import CompareReport, CostReport, Score
 
 __all__ = ["Client", "LocalTransport", "QueryAPI", "SessionConfigs", "SessionsAPI", "Transport"]
 
@@ -105,6 +108,8 @@ class LocalTransport:
         result = run(**params, project=self.project)
         if op == "list_sessions" and self._process([s.id for s in result.items]):
             result = run(**params, project=self.project)  # the same page, rollups now current
+        if self.jsonl is not None and op in WRITE_OPS:
+            append_records(self.jsonl, records_for(op, params, result))
         return result
 
     def _resolve(self, op: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -152,19 +157,28 @@ class SessionConfigs(BaseModel):
 class SessionsAPI(_API):
     def create(self, *, id: str | None = None, name: str | None = None, user: str | None = None,
                configs: dict[str, Any] | None = None,
-               parent_session_id: str | None = None) -> Session:  # fmt: skip
+               parent_session_id: str | None = None, tags: list[str] | None = None) -> Session:  # fmt: skip
         return self._call(Session, "create_session", id=id, name=name, user=user,  # type: ignore[no-any-return]
-                          configs=configs, parent_session_id=parent_session_id)  # fmt: skip
+                          configs=configs, parent_session_id=parent_session_id,
+                          tags=_UNSET if tags is None else list(tags))  # fmt: skip
 
     def get(self, session_id: str) -> Session:
         return self._call(Session, "get_session", session_id=session_id)  # type: ignore[no-any-return]
 
     def list(self, *, user: str | None = None, filter_by_configs: dict[str, Any] | None = None,
              status: str | None = None, name: str | None = None, limit: int = 50,
-             cursor: str | None = None, time_desc: bool = True) -> Page[Session]:  # fmt: skip
+             cursor: str | None = None, time_desc: bool = True,
+             tags: Sequence[str] | None = None, score: Any = None,
+             order_by_score: str | None = None) -> Page[Session]:  # fmt: skip
+        """``tags``: sessions carrying all of them. ``score``: ``{"helpful": (">=", 4)}``,
+        ``{"label": "good"}`` or ``"helpful>=4"``, on each session's latest score of the name.
+        ``order_by_score="helpful"``: by that score (highest first with ``time_desc``)."""
         return self._call(Page[Session], "list_sessions", user=user,  # type: ignore[no-any-return]
                           filter_by_configs=filter_by_configs, status=status, name=name,
-                          limit=limit, cursor=cursor, time_desc=time_desc)  # fmt: skip
+                          limit=limit, cursor=cursor, time_desc=time_desc,
+                          tags=_UNSET if not tags else list(tags),
+                          score=_UNSET if not score else score,
+                          order_by_score=_UNSET if order_by_score is None else order_by_score)  # fmt: skip
 
     def delete(self, session_id: str) -> None:
         self._call(None, "delete_session", session_id=session_id)
@@ -236,6 +250,17 @@ class SessionsAPI(_API):
         return self._call(dict[str, Any], "patch_configs", session_id=session_id,  # type: ignore[no-any-return]
                           patch=changes)  # fmt: skip
 
+    def score(self, session_id: str, name: str, value: bool | float | str, *,
+              comment: str | None = None, event_id: str | None = None) -> Score:  # fmt: skip
+        """Score a session (or one of its events): a number, a bool or a short string. It is a
+        ``score`` record, as durable as the rest of the session."""
+        return self._call(Score, "add_score", session_id=session_id, name=name, value=value,  # type: ignore[no-any-return]
+                          comment=comment, event_id=event_id)  # fmt: skip
+
+    def get_scores(self, session_id: str, *, name: str | None = None) -> builtins.list[Score]:
+        """The session's scores (its events' too), oldest first."""
+        return self._call(builtins.list[Score], "get_scores", session_id=session_id, name=name)  # type: ignore[no-any-return]
+
     def messages_observing_status(self, session_id: str) -> ObservingStatus:
         return self._call(ObservingStatus, "messages_observing_status", session_id=session_id)  # type: ignore[no-any-return]
 
@@ -266,6 +291,22 @@ class QueryAPI(_API):
         return self._call(EventsIteration, "iterate_events", session_id=session_id,  # type: ignore[no-any-return]
                           types=None if types is None else list(types), cursor=cursor,
                           limit=limit)  # fmt: skip
+
+    def cost(self, *, days: float = 7, bucket: str = "day",
+             filter_by_configs: dict[str, Any] | None = None) -> CostReport:  # fmt: skip
+        """Cost of the last ``days`` days per ``bucket``: ``day``, ``hour``, ``session``,
+        ``model``, ``user`` or ``config:KEY``; exact USD decimals; unpriced calls counted."""
+        return self._call(CostReport, "cost", days=days, bucket=bucket,  # type: ignore[no-any-return]
+                          filter_by_configs=filter_by_configs)  # fmt: skip
+
+    def compare(self, *, config_key: str, scores: Sequence[str] | None = None,
+                days: float | None = None,
+                filter_by_configs: dict[str, Any] | None = None) -> CompareReport:  # fmt: skip
+        """Per value of ``configs[config_key]``: sessions, error rate, avg and median of each
+        score, cost per session and latency percentiles."""
+        return self._call(CompareReport, "compare", config_key=config_key,  # type: ignore[no-any-return]
+                          scores=None if scores is None else list(scores), days=days,
+                          filter_by_configs=filter_by_configs)  # fmt: skip
 
 
 class Client:

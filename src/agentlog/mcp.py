@@ -19,6 +19,7 @@ from ._errors import AgentlogError
 from ._family import child_sessions
 from ._hints import install_hint
 from ._mcp_guide import GUIDE, INSTRUCTIONS
+from ._mcp_judging import register as register_judging
 from ._timeline import render_timeline
 
 __all__ = ["GUIDE", "build_server", "serve"]
@@ -116,6 +117,13 @@ def build_server(client: Any) -> Any:
         limit: Annotated[int, Field(ge=1, le=200)] = 20,
         cursor: Cursor = None,
         newest_first: bool = True,
+        tags: Annotated[
+            list[str] | None, Field(description="Only sessions carrying all these tags.")
+        ] = None,
+        score: Annotated[
+            list[str] | None,
+            Field(description='Conditions on each session\'s latest score, e.g. ["helpful>=4"].'),
+        ] = None,
     ) -> dict[str, Any]:
         """List recorded sessions (runs of an agent), newest first, with filters by user,
         status, name and configs. Each session has its id, name, user, configs, status, start
@@ -129,6 +137,8 @@ def build_server(client: Any) -> Any:
             limit=limit,
             cursor=cursor,
             time_desc=newest_first,
+            tags=tags,
+            score=score,
         )
         return {
             "items": _json(page.items),
@@ -308,6 +318,8 @@ def build_server(client: Any) -> Any:
             session_id=session_id, types=types, cursor=cursor, limit=limit
         )
         return {"events": _json(it.events), "next_cursor": it.next_cursor}
+
+    register_judging(tool, client)
 
     def guide() -> str:
         return GUIDE

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .._cli_costs import add_prices_option, prices_from_args
 from .._hints import install_hint
 
 __all__ = ["add_commands", "app_from_env", "keys_create", "keys_list", "serve"]
@@ -88,6 +89,7 @@ def add_commands(subs: Any) -> None:
         default=24 * 3600.0,
         help="running sessions idle this long become 'timeout' (default 86400)",
     )
+    add_prices_option(g)
     p.add_argument("--workers", type=_positive(int), default=1,
                    help="worker processes (default 1); more suit PostgreSQL, where ingest "
                         "parses in parallel; with SQLite keep 1 (one writer)")  # fmt: skip
@@ -153,7 +155,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "max_decoded_bytes": args.max_decoded_bytes, "max_records": args.max_batch_records,
             "max_inflight": args.max_inflight,
             "max_turns": args.max_turns, "ttl_seconds": args.ttl_seconds,
-            "auto_close_after": args.auto_close_after}  # fmt: skip
+            "auto_close_after": args.auto_close_after,
+            "prices": getattr(args, "prices", None)}  # fmt: skip
 
 
 def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
@@ -177,7 +180,8 @@ def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
     return create_app(settings["db"] if store is None else store, keys=keys,
                       no_auth=settings["no_auth"], limits=limits,
                       max_turns=settings["max_turns"], ttl_seconds=settings["ttl_seconds"],
-                      auto_close_after=settings["auto_close_after"])  # fmt: skip
+                      auto_close_after=settings["auto_close_after"],
+                      **({"prices": settings["prices"]} if settings.get("prices") else {}))  # fmt: skip
 
 
 def _store_name(db: str | None) -> str:
@@ -236,7 +240,8 @@ def serve(args: argparse.Namespace, client: Any = None) -> int:
         try:
             store = open_store(settings["db"], max_turns=args.max_turns,
                                ttl_seconds=args.ttl_seconds,
-                               auto_close_after=args.auto_close_after)  # fmt: skip
+                               auto_close_after=args.auto_close_after,
+                               **prices_from_args(args))  # fmt: skip
         except ImportError as exc:
             return _fail(f"--db: a missing dependency ({exc.name}): {install_hint('postgres')}")
         except Exception as exc:

@@ -88,6 +88,7 @@ class CreateSession(_Body):
     user: str | None = None
     configs: dict[str, Any] | None = None
     parent_session_id: str | None = None
+    tags: list[str] | None = None
 
 
 class CloseSession(_Body):
@@ -145,11 +146,18 @@ def list_sessions(
     filter_by_configs: Annotated[str | None, Query(
         description='JSON object; sessions whose configs contain it (PostgreSQL @>)')] = None,
     limit: Limit = 50, cursor: Cursor = None, time_desc: bool = True,
+    tags: Annotated[list[str] | None, Query(description="sessions carrying all of them")] = None,
+    score: Annotated[list[str] | None, Query(description="e.g. helpful>=4 (latest score)")] = None,
+    order_by_score: str | None = None,
 ) -> Page[Session]:  # fmt: skip
+    extra: dict[str, Any] = {"tags": tags, "score": score} if tags or score else {}
+    if order_by_score is not None:
+        extra["order_by_score"] = order_by_score
     return store.list_sessions(user=user, status=status, name=name,
                                filter_by_configs=_json_param(filter_by_configs,
                                                              "filter_by_configs"),
-                               limit=limit, cursor=cursor, time_desc=time_desc, project=project)  # fmt: skip
+                               limit=limit, cursor=cursor, time_desc=time_desc, project=project,
+                               **extra)  # fmt: skip
 
 
 @router.get("/sessions/{session_id}", response_model=Session, tags=["sessions"])

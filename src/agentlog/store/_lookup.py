@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .._errors import InvalidInputError
-from ._core import StoreCore, chunks
+from ._conn import chunks
+from ._core import StoreCore
 from ._models import EventCount
 from .query import BUCKETS, _since, count_rows
 
