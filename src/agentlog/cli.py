@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -20,11 +19,11 @@ from typing import Any
 
 from . import _cli_follow as follow
 from . import _cli_read as read
-from ._cli_common import UsageError
+from ._cli_common import UsageError, config_pair
 from ._cli_open import NothingRecorded, open_client, wait_for_records
 from ._hints import install_hint
 
-__all__ = ["UsageError", "main", "open_client"]
+__all__ = ["UsageError", "config_pair", "main", "open_client"]
 
 _Handler = Callable[[argparse.Namespace, Any], int]
 
@@ -48,19 +47,6 @@ def _number(kind: Callable[[str], Any], what: str, *, low: float, strict: bool) 
 _positive_int = _number(int, "an integer", low=1, strict=False)
 _count = _number(int, "an integer", low=0, strict=False)
 _positive_float = _number(float, "a number", low=0, strict=True)
-
-
-def config_pair(text: str) -> tuple[str, Any]:
-    """``key=value``: the value as JSON when it parses (``2``, ``true``, ``{"a":1}``), else
-    the plain string, so ``--config env=prod`` and ``--config version=2`` both read naturally."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = raw
-    return key, value
 
 
 def _connection_options(p: argparse.ArgumentParser, *, sub: bool) -> None:
