@@ -20,7 +20,7 @@ from typing import Any
 
 from ._serialize import to_jsonable
 
-__all__ = ["USAGE_KEYS", "tool_call", "usage"]
+__all__ = ["USAGE_KEYS", "tool_call", "tool_calls_from", "usage", "usage_from"]
 
 USAGE_KEYS = (
     "input_tokens",
@@ -95,3 +95,92 @@ def usage(
         out["total_tokens"] = (out["input_tokens"] or 0) + (out["output_tokens"] or 0)
     kept = {k: v for k, v in out.items() if v is not None}
     return kept or None
+
+
+def _get(obj: Any, key: str) -> Any:
+    if obj is None:
+        return None
+    if isinstance(obj, Mapping):
+        return obj.get(key)
+    # A pydantic model keeps its fields in __dict__ (and fields an older SDK does not declare
+    # yet in __pydantic_extra__): read there, as getattr of a missing name costs a slow
+    # AttributeError on every call that lacks it.
+    fields = getattr(obj, "__dict__", None)
+    if isinstance(fields, dict) and key in fields:
+        return fields[key]
+    extra = getattr(obj, "__pydantic_extra__", None)
+    if isinstance(extra, dict) and key in extra:
+        return extra[key]
+    if hasattr(type(obj), "model_fields"):
+        return None
+    return getattr(obj, key, None)
+
+
+def _first(obj: Any, *keys: str) -> Any:
+    for key in keys:
+        value = _get(obj, key)
+        if value is not None:
+            return value
+    return None
+
+
+def usage_from(reported: Any) -> dict[str, int] | None:
+    """Usage as a provider or framework reports it (a dict or an SDK object), in the shared
+    shape. Reads the shared names and the common ones:
+
+    - OpenAI: ``prompt_tokens``/``completion_tokens`` (or ``input_``/``output_tokens``) with
+      ``cached_tokens`` and ``reasoning_tokens`` in their ``*_tokens_details``;
+    - Anthropic: ``cache_read_input_tokens``/``cache_creation_input_tokens``, which its
+      ``input_tokens`` leaves out, so they are added to it (the whole prompt);
+    - LangChain's ``usage_metadata``: ``input_token_details.cache_read``/``cache_creation`` and
+      ``output_token_details.reasoning``.
+    """
+    if reported is None:
+        return None
+    in_details = _first(reported, "prompt_tokens_details", "input_tokens_details",
+                        "input_token_details")  # fmt: skip
+    out_details = _first(reported, "completion_tokens_details", "output_tokens_details",
+                         "output_token_details")  # fmt: skip
+    apart_read = _count(_get(reported, "cache_read_input_tokens"))
+    apart_write = _count(_get(reported, "cache_creation_input_tokens"))
+    inputs = _count(_first(reported, "input_tokens", "prompt_tokens"))
+    if inputs is not None and (apart_read is not None or apart_write is not None):
+        inputs += (apart_read or 0) + (apart_write or 0)
+    read = _first(reported, "cache_read_tokens")
+    read = apart_read if read is None else read
+    read = _first(in_details, "cached_tokens", "cache_read") if read is None else read
+    write = _first(reported, "cache_write_tokens")
+    write = apart_write if write is None else write
+    write = _get(in_details, "cache_creation") if write is None else write
+    reasoning = _first(reported, "reasoning_tokens")
+    reasoning = (
+        _first(out_details, "reasoning_tokens", "reasoning") if reasoning is None else reasoning
+    )
+    return usage(
+        input_tokens=inputs,
+        output_tokens=_first(reported, "output_tokens", "completion_tokens"),
+        total_tokens=_get(reported, "total_tokens"),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        reasoning_tokens=reasoning,
+    )
+
+
+def tool_calls_from(calls: Any) -> list[dict[str, Any]] | None:
+    """Tool calls in any common form, each as ``{id, name, arguments}``: OpenAI's
+    ``{id, function: {name, arguments}}`` or Responses API ``function_call`` items
+    (``call_id``), Anthropic's ``tool_use`` blocks (``input``), LangChain's
+    ``{id, name, args}``, or the shared shape itself."""
+    if calls is None:
+        return None
+    if isinstance(calls, (str, bytes, Mapping)) or not hasattr(calls, "__iter__"):
+        calls = [calls]
+    out = []
+    for call in calls:
+        fn = _get(call, "function")
+        if fn is not None:
+            name, arguments = _get(fn, "name"), _get(fn, "arguments")
+        else:
+            name, arguments = _get(call, "name"), _first(call, "arguments", "input", "args")
+        out.append(tool_call(_first(call, "call_id", "id"), name, arguments))
+    return out
