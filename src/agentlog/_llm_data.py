@@ -97,28 +97,35 @@ def usage(
     return kept or None
 
 
-def _get(obj: Any, key: str) -> Any:
+_USAGE_NAMES = (
+    "input_tokens", "prompt_tokens", "output_tokens", "completion_tokens", "total_tokens",
+    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cache_read_input_tokens",
+    "cache_creation_input_tokens", "prompt_tokens_details", "input_tokens_details",
+    "input_token_details", "completion_tokens_details", "output_tokens_details",
+    "output_token_details", "cached_tokens", "cache_read", "cache_creation", "reasoning",
+)  # fmt: skip
+
+
+def _view(obj: Any) -> Mapping[str, Any]:
+    """An object's fields as a mapping, read once: a usage object is asked for many names.
+
+    A pydantic model keeps its fields in ``__dict__`` (and those an older SDK does not declare
+    yet in ``__pydantic_extra__``); reading them there avoids the slow AttributeError that
+    ``getattr`` of a missing name costs."""
     if obj is None:
-        return None
+        return {}
     if isinstance(obj, Mapping):
-        return obj.get(key)
-    # A pydantic model keeps its fields in __dict__ (and fields an older SDK does not declare
-    # yet in __pydantic_extra__): read there, as getattr of a missing name costs a slow
-    # AttributeError on every call that lacks it.
+        return obj
     fields = getattr(obj, "__dict__", None)
-    if isinstance(fields, dict) and key in fields:
-        return fields[key]
-    extra = getattr(obj, "__pydantic_extra__", None)
-    if isinstance(extra, dict) and key in extra:
-        return extra[key]
-    if hasattr(type(obj), "model_fields"):
-        return None
-    return getattr(obj, key, None)
+    if isinstance(fields, dict):
+        extra = getattr(obj, "__pydantic_extra__", None)
+        return {**extra, **fields} if isinstance(extra, dict) and extra else fields
+    return {name: getattr(obj, name, None) for name in _USAGE_NAMES}  # __slots__ and the like
 
 
-def _first(obj: Any, *keys: str) -> Any:
+def _first(fields: Mapping[str, Any], *keys: str) -> Any:
     for key in keys:
-        value = _get(obj, key)
+        value = fields.get(key)
         if value is not None:
             return value
     return None
@@ -137,29 +144,29 @@ def usage_from(reported: Any) -> dict[str, int] | None:
     """
     if reported is None:
         return None
-    in_details = _first(reported, "prompt_tokens_details", "input_tokens_details",
-                        "input_token_details")  # fmt: skip
-    out_details = _first(reported, "completion_tokens_details", "output_tokens_details",
-                         "output_token_details")  # fmt: skip
-    apart_read = _count(_get(reported, "cache_read_input_tokens"))
-    apart_write = _count(_get(reported, "cache_creation_input_tokens"))
-    inputs = _count(_first(reported, "input_tokens", "prompt_tokens"))
+    f = _view(reported)
+    in_details = _view(_first(f, "prompt_tokens_details", "input_tokens_details",
+                              "input_token_details"))  # fmt: skip
+    out_details = _view(_first(f, "completion_tokens_details", "output_tokens_details",
+                               "output_token_details"))  # fmt: skip
+    apart_read = _count(f.get("cache_read_input_tokens"))
+    apart_write = _count(f.get("cache_creation_input_tokens"))
+    inputs = _count(_first(f, "input_tokens", "prompt_tokens"))
     if inputs is not None and (apart_read is not None or apart_write is not None):
         inputs += (apart_read or 0) + (apart_write or 0)
-    read = _first(reported, "cache_read_tokens")
+    read = f.get("cache_read_tokens")
     read = apart_read if read is None else read
     read = _first(in_details, "cached_tokens", "cache_read") if read is None else read
-    write = _first(reported, "cache_write_tokens")
+    write = f.get("cache_write_tokens")
     write = apart_write if write is None else write
-    write = _get(in_details, "cache_creation") if write is None else write
-    reasoning = _first(reported, "reasoning_tokens")
-    reasoning = (
-        _first(out_details, "reasoning_tokens", "reasoning") if reasoning is None else reasoning
-    )
+    write = in_details.get("cache_creation") if write is None else write
+    reasoning = f.get("reasoning_tokens")
+    if reasoning is None:
+        reasoning = _first(out_details, "reasoning_tokens", "reasoning")
     return usage(
         input_tokens=inputs,
-        output_tokens=_first(reported, "output_tokens", "completion_tokens"),
-        total_tokens=_get(reported, "total_tokens"),
+        output_tokens=_first(f, "output_tokens", "completion_tokens"),
+        total_tokens=f.get("total_tokens"),
         cache_read_tokens=read,
         cache_write_tokens=write,
         reasoning_tokens=reasoning,
@@ -177,10 +184,22 @@ def tool_calls_from(calls: Any) -> list[dict[str, Any]] | None:
         calls = [calls]
     out = []
     for call in calls:
-        fn = _get(call, "function")
+        f = _view(call) if isinstance(call, Mapping) else _call_view(call)
+        fn = f.get("function")
         if fn is not None:
-            name, arguments = _get(fn, "name"), _get(fn, "arguments")
+            fv = _view(fn) if isinstance(fn, Mapping) else _call_view(fn)
+            name, arguments = fv.get("name"), fv.get("arguments")
         else:
-            name, arguments = _get(call, "name"), _first(call, "arguments", "input", "args")
-        out.append(tool_call(_first(call, "call_id", "id"), name, arguments))
+            name, arguments = f.get("name"), _first(f, "arguments", "input", "args")
+        out.append(tool_call(_first(f, "call_id", "id"), name, arguments))
     return out
+
+
+_CALL_NAMES = ("id", "call_id", "name", "function", "arguments", "input", "args")
+
+
+def _call_view(obj: Any) -> Mapping[str, Any]:
+    fields = getattr(obj, "__dict__", None)
+    if isinstance(fields, dict):
+        return fields
+    return {name: getattr(obj, name, None) for name in _CALL_NAMES}
