@@ -10,6 +10,7 @@ import difflib
 import threading
 from typing import Any, Protocol, runtime_checkable
 
+from ._hints import integration_hint
 from ._log import warn_once
 
 __all__ = ["Instrumentor", "available_integrations", "instrument", "instrument_all", "uninstrument"]
@@ -66,7 +67,7 @@ def _unknown(name: str, installed: list[str]) -> str:
         return f"instrument: no integration named {name!r}; did you mean {close[0]!r}? (installed: {known})"
     return (
         f"instrument: no integration named {name!r} (installed: {known}); "
-        f"install it with: pip install agentlog-{name}"
+        f"install it with: {integration_hint(name)}"
     )
 
 
