@@ -180,3 +180,11 @@ def test_the_example_integration_type_checks(
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_importing_it_stays_cheap() -> None:
+    """Integrations import it at instrument() time: it must not drag in pydantic or httpx."""
+    code = ("import sys, agentlog.instrumentation; "
+            "print(sorted(m for m in ('pydantic', 'httpx', 'opentelemetry') if m in sys.modules))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
