@@ -94,12 +94,14 @@ def test_deleting_the_local_index_gives_the_same_answers(tmp_path: Path,
         c.sessions.score(sid, "helpful", 2)
         c.sessions.close(other, status="error", summary="gave up")
         c.sessions.update_configs(sid, None)
+        c.sessions.copy(other)
         with pytest.raises(InvalidInputError):
             c.sessions.score(sid, "x", {"not": "a value"})  # type: ignore[arg-type]
         before = _strip_rollup_times(_answers(c, sid, other))
     assert before["by_score"] == ["o1"]
-    # 0.253, and gpt-4o-mini: 100 x 0.15e-6 + 10 x 0.6e-6 = 0.000021
-    assert before["cost"]["total_usd"] == Decimal("0.253021")
+    # 0.253, and gpt-4o-mini: 100 x 0.15e-6 + 10 x 0.6e-6 = 0.000021, twice (o1 and its copy)
+    assert before["cost"]["total_usd"] == Decimal("0.253042")
+    assert len(before["sessions"]) == 3
     (tmp_path / ".agentlog" / "agentlog.db").unlink()
     for extra in ("agentlog.db-wal", "agentlog.db-shm"):
         (tmp_path / ".agentlog" / extra).unlink(missing_ok=True)
