@@ -129,7 +129,7 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
         print(
             f"cost by {bucket:<8} {ms:>12.1f} ms  " + ("target <= 200" if bucket == "day" else "")
         )
-    if args.ingest_only:
+    if args.ingest_only or args.cost_only:
         return
     for bucket in ("minute", "hour", "day", "session"):
         ms = median_ms(lambda b=bucket: store.event_counts(days=7, bucket=b), args.repeat_slow)
@@ -183,6 +183,8 @@ def main() -> None:
     ap.add_argument("--repeat-slow", type=int, default=5)
     ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument("--ingest-only", action="store_true", help="measure ingest, skip the queries")
+    ap.add_argument("--cost-only", action="store_true",
+                    help="ingest once, then only the cost queries (issue 11)")  # fmt: skip
     args = ap.parse_args()
     if args.backend in ("sqlite", "both"):
         from agentlog.store.sqlite import SqliteStore

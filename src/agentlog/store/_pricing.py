@@ -63,7 +63,13 @@ def pico_to_usd(value: int | Decimal) -> Decimal:
 
 
 def _usd_text(value: int | None) -> str | None:
-    return None if value is None else format(pico_to_usd(value), "f")
+    """Picodollars as a plain decimal string ("0.0025"), by integer arithmetic (ingest calls
+    this three times per priced call)."""
+    if value is None:
+        return None
+    whole, frac = divmod(abs(value), PICO)
+    text = f"{whole}.{frac:012d}".rstrip("0").rstrip(".")
+    return f"-{text}" if value < 0 else text
 
 
 def _rate(mtok: Any) -> _Rate:
@@ -119,7 +125,10 @@ class Priced:
 def _count(usage: Mapping[str, Any], *names: str) -> int | None:
     for name in names:
         value = usage.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
+        if value is None:
+            continue
+        kind = type(value)
+        if (kind is int or kind is float) and value >= 0:  # bool is not int here
             return int(value)
     return None
 
