@@ -22,11 +22,10 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "PICO",
@@ -99,9 +98,9 @@ def _at(price: _Price, prompt: int) -> _Rate:
     return price
 
 
-@dataclass(frozen=True)
-class Priced:
-    """One call's cost: picodollars (None when unpriced) and where the price came from."""
+class Priced(NamedTuple):
+    """One call's cost: picodollars (None when unpriced) and where the price came from. A
+    NamedTuple: ingest makes one per call, and a frozen dataclass costs several times more."""
 
     provider: str | None
     model: str | None
