@@ -138,9 +138,10 @@ class CostsMixin(StoreCore):
             cur.execute("TRUNCATE _in_costs")
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
-        for table in ("llm_costs", "cost_hours"):
-            conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?",
-                     (project, session_id))  # fmt: skip
+        conn.run("DELETE FROM llm_costs WHERE project = ? AND event_id IN (SELECT id FROM events "
+                 "WHERE project = ? AND session_id = ?)", (project, project, session_id))  # fmt: skip
+        conn.run("DELETE FROM cost_hours WHERE project = ? AND session_id = ?",
+                 (project, session_id))  # fmt: skip
 
     def _reprice(self, conn: Conn, *, project: str | None) -> int:
         """Price every stored llm_call again (all projects when None); returns how many."""
@@ -217,13 +218,15 @@ class CostsMixin(StoreCore):
             for a, b in edges:
                 if a > b:
                     continue
-                for r in conn.q(f"SELECT {raw_key}, {_SUMS} FROM llm_costs WHERE project = ? AND "
-                                f"ts_us >= ? AND ts_us <= ?{filt} GROUP BY 1",
-                                [project, a, b, *fparams]):  # fmt: skip
+                # The calls of a partial hour, found through the events' time index.
+                window = (f"project = ? AND event_id IN (SELECT id FROM events WHERE project = ? "
+                          f"AND type = 'llm_call' AND ts_us >= ? AND ts_us <= ?){filt}")  # fmt: skip
+                args = [project, project, a, b, *fparams]
+                for r in conn.q(f"SELECT {raw_key}, {_SUMS} FROM llm_costs WHERE {window} "
+                                "GROUP BY 1", args):  # fmt: skip
                     add(r[0], _vec(r[1:]))
                 for m, n in conn.q("SELECT COALESCE(model, ''), count(*) FROM llm_costs WHERE "
-                                   "project = ? AND ts_us >= ? AND ts_us <= ? AND total_p IS NULL"
-                                   f"{filt} GROUP BY 1", [project, a, b, *fparams]):  # fmt: skip
+                                   f"{window} AND total_p IS NULL GROUP BY 1", args):  # fmt: skip
                     unpriced[m] = unpriced.get(m, 0) + int(n)
             if bucket in ("user", "session") or config_key is not None:
                 totals = self._regroup(conn, totals, bucket, config_key)
