@@ -94,4 +94,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # The public API only: not the typing helpers and private modules that sit in globals().
+    return sorted(__all__)

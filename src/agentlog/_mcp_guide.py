@@ -28,8 +28,9 @@ GUIDE = """\
 - A **message** is one conversation message: `role` (user, assistant, tool, system) and its
   content. In every `type`/`types` filter a message's role counts as its type, so `user`
   selects user messages (user turns).
-- Ids are time-ordered; times are RFC 3339 UTC. Lists come in pages: pass `next_cursor` back
-  as `cursor` until it is null.
+- Ids are time-ordered; times are RFC 3339 UTC. Any id argument also takes a unique prefix of
+  8 characters or more. Lists come in pages of `items`: pass `next_cursor` back as `cursor`
+  until it is null.
 
 ## Which tool for which question
 | Question | Tool call |
@@ -43,7 +44,7 @@ GUIDE = """\
 | Which tools did S call, with what arguments? | `get_events(S, types=["tool_call"])` |
 | How many tool calls per hour this week? | `event_counts(days=7, bucket="hour", type="tool_call")` |
 | How often was the tool search_kb called per day? | `event_counts(bucket="day", name="search_kb")` |
-| Which sessions have the most errors? | `event_counts(bucket="session", type="error")` |
+| Which sessions have the most errors? | `event_counts(bucket="session", status="error")` (error events and failed tool/LLM calls; `type="error"` counts error events only) |
 | How many user messages in total in the last 30 days? | `event_counts(days=30, bucket="day", type="user")` → `total` |
 | Every decision with its reasoning | `iterate_events(types=["decision"])`, following `next_cursor` |
 | What did the user say in session S? | `get_messages(S)` or `iterate_events(session_id=S, types=["user"])` |

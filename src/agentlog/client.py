@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
+from ._errors import InvalidInputError
 from ._log import log
 from ._record_stream import WRITE_OPS, append_records, records_for
 from .store import (
@@ -34,13 +35,15 @@ from .store import (
 )
 from .store._judging_models import CompareReport, CostReport, Score
 
-__all__ = ["Client", "LocalTransport", "QueryAPI", "SessionsAPI", "Transport"]
+__all__ = ["Client", "LocalTransport", "QueryAPI", "SessionConfigs", "SessionsAPI", "Transport"]
 
 T = TypeVar("T")
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 # Operations that answer with the session named by ``session_id``: its rollup is brought up to
 # date first. ``list_sessions`` is handled on its own (its sessions are known only afterwards).
 _RETURNS_SESSION = frozenset({"get_session", "close_session", "copy_session"})
+# Where an id prefix is resolved to the full id: every operation but the one that makes an id.
+_NEW_ID_OPS = frozenset({"create_session"})
 
 
 class Transport(Protocol):
@@ -94,6 +97,11 @@ class LocalTransport:
 
     def call(self, op: str, params: dict[str, Any]) -> Any:
         self.refresh()
+        params = self._resolve(op, params)
+        if op == "event_counts" and "status" in params:
+            from .store._lookup import status_counts
+
+            return status_counts(self.store, **params, project=self.project)
         run = getattr(self.store, op)
         if op in _RETURNS_SESSION:
             self._process([params["session_id"]])
@@ -103,6 +111,19 @@ class LocalTransport:
         if self.jsonl is not None and op in WRITE_OPS:
             append_records(self.jsonl, records_for(op, params, result, self.store, self.project))
         return result
+
+    def _resolve(self, op: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Ids given as a unique prefix (8 characters or more) become the full id."""
+        from .store._lookup import resolve_id
+
+        out = dict(params)
+        if op not in _NEW_ID_OPS and isinstance(out.get("session_id"), str):
+            out["session_id"] = resolve_id(self.store, out["session_id"], what="session",
+                                           project=self.project)  # fmt: skip
+        if isinstance(out.get("event_id"), str):
+            out["event_id"] = resolve_id(self.store, out["event_id"], what="item",
+                                         project=self.project)  # fmt: skip
+        return out
 
     def close(self) -> None:
         self.store.close()
@@ -125,6 +146,12 @@ class _API:
 
 
 _UNSET: Any = object()
+
+
+class SessionConfigs(BaseModel):
+    """What ``get_configs`` answers: the session's configs, or None."""
+
+    configs: dict[str, Any] | None = None
 
 
 class SessionsAPI(_API):
@@ -164,8 +191,22 @@ class SessionsAPI(_API):
         return self._call(Session, "close_session", session_id=session_id,  # type: ignore[no-any-return]
                           status=status, summary=summary)  # fmt: skip
 
-    def add_event(self, session_id: str, *, type: str, name: str | None = None,
-                  data: dict[str, Any] | None = None, ts: str | None = None) -> Event:  # fmt: skip
+    def add_event(self, session_id: str, event: Any = None, *, type: str | None = None,
+                  name: str | None = None, data: dict[str, Any] | None = None,
+                  ts: str | None = None) -> Event:  # fmt: skip
+        """Add an event: ``add_event(id, TextEvent(text=...))`` (or ``DiskEvent``, ``Event``),
+        or ``add_event(id, type=..., name=..., data=...)``."""
+        if event is not None:
+            if type is not None or data is not None:
+                raise InvalidInputError("add_event: give an event object or type=/data=, not both")
+            to_data = getattr(event, "to_data", None)
+            if not callable(to_data) or not isinstance(getattr(event, "type", None), str):
+                raise InvalidInputError(f"add_event: expected a TextEvent, DiskEvent or Event, "
+                                        f"got {event!r}")  # fmt: skip
+            type, data = event.type, to_data()
+            name = name if name is not None else getattr(event, "name", None)
+        if type is None:
+            raise InvalidInputError("add_event: type is required (or pass an event object)")
         return self._call(Event, "add_event", session_id=session_id, type=type,  # type: ignore[no-any-return]
                           name=name, data=data, ts=ts)  # fmt: skip
 
@@ -188,16 +229,26 @@ class SessionsAPI(_API):
                           limit=limit, cursor=cursor, time_desc=time_desc,
                           with_events=with_events, max_events=max_events)  # fmt: skip
 
-    def get_configs(self, session_id: str) -> dict[str, Any] | None:
-        return self._call(dict[str, Any] | None, "get_configs", session_id=session_id)  # type: ignore[no-any-return]
+    def get_configs(self, session_id: str) -> SessionConfigs:
+        """The session's configs, as ``.configs`` (None when it has none)."""
+        configs = self._call(dict[str, Any] | None, "get_configs", session_id=session_id)
+        return SessionConfigs(configs=configs)
 
     def update_configs(self, session_id: str,
                        configs: dict[str, Any] | None) -> dict[str, Any] | None:  # fmt: skip
+        """Replace every key: the session's configs become ``configs``."""
         return self._call(dict[str, Any] | None, "update_configs",  # type: ignore[no-any-return]
                           session_id=session_id, configs=configs)  # fmt: skip
 
-    def patch_configs(self, session_id: str, patch: dict[str, Any]) -> dict[str, Any]:
-        return self._call(dict[str, Any], "patch_configs", session_id=session_id, patch=patch)  # type: ignore[no-any-return]
+    def patch_configs(self, session_id: str, patch: dict[str, Any] | None = None, *,
+                      configs: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Merge top-level keys (``None`` deletes one); returns the updated configs. The
+        changes come as ``patch`` or, in the seed's spelling, ``configs=``."""
+        if (patch is None) == (configs is None):
+            raise InvalidInputError("patch_configs: give the changes once, as patch or configs=")
+        changes = patch if patch is not None else configs
+        return self._call(dict[str, Any], "patch_configs", session_id=session_id,  # type: ignore[no-any-return]
+                          patch=changes)  # fmt: skip
 
     def score(self, session_id: str, name: str, value: bool | float | str, *,
               comment: str | None = None, event_id: str | None = None) -> Score:  # fmt: skip
@@ -224,9 +275,11 @@ class QueryAPI(_API):
                           after=after)  # fmt: skip
 
     def event_counts(self, *, days: float = 7, bucket: str = "hour", type: str | None = None,
-                     name: str | None = None) -> list[EventCount]:  # fmt: skip
+                     name: str | None = None, status: str | None = None) -> list[EventCount]:  # fmt: skip
+        """Items per bucket. ``status="error"`` counts failed items as the session rollups do
+        (error events and failed spans, whatever their type); ``"ok"`` the others."""
         return self._call(list[EventCount], "event_counts", days=days, bucket=bucket,  # type: ignore[no-any-return]
-                          type=type, name=name)  # fmt: skip
+                          type=type, name=name, status=_UNSET if status is None else status)  # fmt: skip
 
     def events_between_markers(self, *, marker_types: Sequence[str] = ("compaction",),
                                count_type: str = "user", days: float = 7) -> MarkerStats:  # fmt: skip

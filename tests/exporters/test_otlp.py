@@ -311,7 +311,7 @@ def test_spans_for_a_down_endpoint_are_spooled_then_each_arrives_once(tmp_path: 
     pipeline = STATE.pipeline
     assert pipeline is not None
     spooled = pipeline.status().spooled
-    assert spooled > 0 and list((spool / "otlp").glob("*.jsonl"))
+    assert spooled > 0 and list(spool.rglob("*.jsonl"))
     receiver = Receiver(port)
     try:
         _wait(lambda: pipeline.status().spooled == 0)
@@ -319,7 +319,7 @@ def test_spans_for_a_down_endpoint_are_spooled_then_each_arrives_once(tmp_path: 
         assert st.observed == spooled and st.failed == 0
         ids = _span_ids(receiver)
         assert len(ids) == 2 * 6 and set(ids.values()) == {1}  # 2 sessions: root + 5 children
-        assert not list((spool / "otlp").glob("*.jsonl"))
+        assert not list(spool.rglob("*.jsonl"))
     finally:
         agentlog.shutdown()
         receiver.stop()

@@ -26,6 +26,7 @@ from ..store import (
     Session,
     Store,
 )
+from ..store._lookup import resolve_id, status_counts
 from ._errors import ERROR_RESPONSES, ApiError
 from ._ingest import find_nul
 
@@ -33,7 +34,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
-Sid = Annotated[str, Path(min_length=1, max_length=200, description="A session id")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2000)]
 Days = Annotated[float, Query(gt=0, le=36500, description="How many days back")]
@@ -51,6 +51,23 @@ def project_of(request: Request) -> str:
 
 S = Annotated[Store, Depends(store_of)]
 P = Annotated[str, Depends(project_of)]
+_PREFIX = ", or a unique prefix of it (8 characters or more)"
+
+
+def _session_id(store: S, project: P, session_id: Annotated[
+    str, Path(min_length=1, max_length=200, description="A session id" + _PREFIX)
+]) -> str:  # fmt: skip
+    return resolve_id(store, session_id, what="session", project=project)
+
+
+def _event_id(store: S, project: P, event_id: Annotated[
+    str, Path(min_length=1, max_length=200, description="An event or message id" + _PREFIX)
+]) -> str:  # fmt: skip
+    return resolve_id(store, event_id, what="item", project=project)
+
+
+Sid = Annotated[str, Depends(_session_id)]
+Eid = Annotated[str, Depends(_event_id)]
 
 
 class _Body(BaseModel):
@@ -237,7 +254,7 @@ def flush(store: S, project: P, session_id: Sid) -> ObservingStatus:
 
 @router.get("/events/{event_id}/context", response_model=EventContext, tags=["query"])
 def event_context(
-    store: S, project: P, event_id: Annotated[str, Path(min_length=1, max_length=200)],
+    store: S, project: P, event_id: Eid,
     before: Annotated[int, Query(ge=0, le=1000)] = 5,
     after: Annotated[int, Query(ge=0, le=1000)] = 5,
 ) -> EventContext:  # fmt: skip
@@ -250,7 +267,13 @@ def event_counts(
     store: S, project: P, days: Days = 7,
     bucket: Annotated[str, Query(pattern="^(minute|hour|day|session)$")] = "hour",
     type: str | None = None, name: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(ok|error)$", description=(
+        "error: only failed items (error events and failed spans, as the rollups count "
+        "them); ok: only the others"))] = None,
 ) -> list[EventCount]:  # fmt: skip
+    if status is not None:
+        return status_counts(store, status=status, days=days, bucket=bucket, type=type,
+                             name=name, project=project)  # fmt: skip
     return store.event_counts(days=days, bucket=bucket, type=type, name=name, project=project)
 
 
@@ -270,5 +293,7 @@ def iterate_events(
     types: Annotated[list[str] | None, Query()] = None, cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventsIteration:  # fmt: skip
+    if session_id is not None:
+        session_id = resolve_id(store, session_id, what="session", project=project)
     return store.iterate_events(session_id=session_id, types=types or None, cursor=cursor,
                                 limit=limit, project=project)  # fmt: skip

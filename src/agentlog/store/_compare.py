@@ -16,7 +16,8 @@ from decimal import Decimal
 from typing import Any
 
 from .._errors import InvalidInputError
-from ._core import StoreCore, chunks
+from ._conn import chunks
+from ._core import StoreCore
 from ._judging_models import CompareGroup, CompareReport, ScoreStats
 from ._pricing import pico_to_usd
 from ._rows import dumps, loads, now_us, to_us

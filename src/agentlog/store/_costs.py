@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from .._errors import InvalidInputError
-from ._core import Conn, StoreCore, chunks
+from ._conn import Conn, chunks
+from ._core import StoreCore
 from ._judging_models import CostBucket, CostReport, UnpricedModel
 from ._pricing import Priced, Pricer, pico_to_usd
 from ._rollup import HOUR_US

@@ -119,6 +119,9 @@ class RejectedRecord(_Model):
     index: int
     id: str | None = None
     reason: str
+    # What an HTTP answer for this record alone would be: 422 for a record that is not valid,
+    # 409 for one that conflicts with another project's data (a session id it does not own).
+    status: int = 422
 
 
 class IngestResult(_Model):

@@ -1,19 +1,20 @@
-"""Conversions between records, table rows and result models, shared by both backends."""
+"""Table rows to result models and back, and the session merge, shared by both backends.
+
+(``now_us``, ``to_us`` and ``us_to_ts`` are re-exported from ``_times`` for the readers.)
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 
 from .._errors import InvalidInputError
-from .._ids import format_ts, parse_ts
-from .._records import EventRecord, MessageRecord, SessionRecord
-from .._validate import event_times, message_ts, ts_us
+from .._records import SessionRecord
 from ._models import Event, Message, Rollup, Session
 from ._pricing import pico_to_usd
+from ._times import now_us, to_us, us_to_ts
 
 __all__ = [
     "EVENT_COLS",
@@ -23,13 +24,9 @@ __all__ = [
     "check_status",
     "dumps",
     "event_from_row",
-    "event_row",
-    "fast_event_row",
-    "fast_message_row",
     "loads",
     "merge_session",
     "message_from_row",
-    "message_row",
     "now_us",
     "session_from_row",
     "to_us",
@@ -37,8 +34,6 @@ __all__ = [
 ]
 
 TERMINAL = ("success", "error", "cancelled", "timeout")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_US = timedelta(microseconds=1)
 
 SESSION_COLS = (
     "id, name, user_id, configs, status, summary, started_us, ended_us, parent_session_id, "
@@ -58,74 +53,6 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def now_us() -> int:
-    return (datetime.now(timezone.utc) - _EPOCH) // _US
-
-
-def to_us(value: str | datetime) -> int:
-    if isinstance(value, str):
-        us = ts_us(value)  # the SDK's own form from a cache, any other through parse_ts
-        if us is not None:
-            return us
-    dt = value if isinstance(value, datetime) else parse_ts(value)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return (dt - _EPOCH) // _US
-
-
-def us_to_ts(us: int | None) -> str | None:
-    return None if us is None else format_ts(us * 1000)
-
-
-def event_row(rec: EventRecord, project: str) -> tuple[Any, ...]:
-    return (
-        project, rec.id, rec.session_id, rec.parent_id, rec.type, rec.name, to_us(rec.ts),
-        None if rec.end_ts is None else to_us(rec.end_ts), rec.duration_ms, rec.status,
-        rec.partial, dumps(rec.data), None if rec.error is None else dumps(rec.error.model_dump()),
-        rec.trace_id, rec.span_id,
-    )  # fmt: skip
-
-
-def message_row(rec: MessageRecord, project: str) -> tuple[Any, ...]:
-    return (project, rec.id, rec.session_id, to_us(rec.ts), rec.role, rec.format,
-            dumps(rec.blob), 0)  # fmt: skip
-
-
-def fast_event_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
-    """``event_row(parse_record(obj))`` without building the model, for a decoded event record
-    that the fast check accepts; None when it must go through ``parse_record``."""
-    times = event_times(obj)
-    if times is None:
-        return None
-    get = obj.get
-    try:  # refuses keys that are not strings, as the model does (and big ints: the model path)
-        data = orjson.dumps(get("data", _NO_DATA)).decode()
-    except TypeError:
-        return None
-    dur = get("duration_ms")
-    err = get("error")
-    return (
-        project, obj["id"], get("session_id"), get("parent_id"), obj["type"], get("name"),
-        times[0], times[1], None if dur is None else float(dur), get("status", "ok"),
-        get("partial", False), data,
-        None if err is None else dumps({"type": err["type"], "message": err["message"],
-                                        "stacktrace": err.get("stacktrace")}),
-        get("trace_id"), get("span_id"),
-    )  # fmt: skip
-
-
-def fast_message_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
-    """``message_row(parse_record(obj))`` without the model; None as for ``fast_event_row``."""
-    ts = message_ts(obj)
-    if ts is None:
-        return None
-    return (project, obj["id"], obj["session_id"], ts, obj["role"], obj.get("format", "openai"),
-            dumps(obj["blob"]), 0)  # fmt: skip
-
-
-_NO_DATA: dict[str, Any] = {}
 
 
 def loads(value: str | bytes | None) -> Any:

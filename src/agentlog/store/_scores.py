@@ -15,7 +15,8 @@ from typing import Any
 from .._errors import InvalidInputError
 from .._ids import new_id_str
 from .._records import ScoreRecord
-from ._core import Conn, StoreCore, chunks
+from ._conn import Conn, chunks
+from ._core import StoreCore
 from ._judging_models import Score
 from ._judging_schema import SCORE_COLS
 from ._rows import dumps, loads, now_us, us_to_ts
@@ -193,7 +194,7 @@ def score_record(
     """A validated ``score`` record (``InvalidInputError`` naming the field otherwise)."""
     import pydantic
 
-    from ._core import validation_reason
+    from ._ingest import validation_reason
 
     obj = {"v": 1, "kind": "score", "id": id or new_id_str(), "session_id": session_id,
            "event_id": event_id, "ts": ts or us_to_ts(now_us()), "name": name, "value": value,

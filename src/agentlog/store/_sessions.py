@@ -11,7 +11,8 @@ import orjson
 from .._errors import ConflictError, InvalidInputError, NotFoundError
 from .._ids import format_uuid, new_id, new_id_str
 from .._records import SessionRecord
-from ._core import Conn, StoreCore
+from ._conn import Conn
+from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import Page, Session
 from ._rollup import remove_session
@@ -81,9 +82,9 @@ class SessionsMixin(StoreCore):
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from None
         with self._tx(write=True) as conn:
-            owner = conn.one("SELECT project FROM sessions WHERE id = ?", (rec_id,))
-            if owner is not None:
-                if owner[0] != project:
+            fresh, existing = self._claim_sessions(conn, project, [rec_id], now)
+            if not fresh:
+                if existing[rec_id]["project"] != project:
                     raise ConflictError(f"session id {rec_id!r} belongs to another project")
                 return self._session(conn, rec_id, project)  # creating again is idempotent
             row = merge_session(None, rec, now)
@@ -178,7 +179,9 @@ class SessionsMixin(StoreCore):
             conn.run("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def copy_session(self, session_id: str, *, project: str = "default") -> Session:
-        """A new session with the same configs, events and messages, shifted to start now."""
+        """A new session with the same configs, events and messages and the same relative
+        timing, shifted so that its last moment is now: nothing of the copy lies in the future,
+        so every count and time window includes it the moment this returns."""
         now = now_us()
         new_sid = new_id_str()
         with self._tx(write=True) as conn:
@@ -189,17 +192,19 @@ class SessionsMixin(StoreCore):
                     "tags")  # fmt: skip
             src = conn.one(f"SELECT {cols} FROM sessions WHERE id = ?", (session_id,))
             assert src is not None
-            shift = now - (src[5] if src[5] is not None else src[9])
+            events = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE project = ? AND session_id = ? "
+                            "ORDER BY ts_us, id", (project, session_id))  # fmt: skip
+            msgs = conn.q(f"SELECT {MESSAGE_COLS} FROM messages WHERE project = ? AND "
+                          "session_id = ? ORDER BY ts_us, id", (project, session_id))  # fmt: skip
+            times = [src[5], src[6], src[9], *(e[6] for e in events), *(e[7] for e in events),
+                     *(m[3] for m in msgs)]  # fmt: skip
+            shift = now - max(t for t in times if t is not None)
             moved = [v + shift if v is not None and i in (5, 6, 8, 9, 10, 11, 17) else v
                      for i, v in enumerate(src)]  # fmt: skip
             marks = ", ".join(self.json_param if i in (2, 19) else "?" for i in range(len(src)))
             conn.run(f"INSERT INTO sessions (id, project, {cols}) VALUES (?, ?, {marks})",
                      [new_sid, project, *moved])  # fmt: skip
-            id_map: dict[str, str] = {}
-            events = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE project = ? AND session_id = ? "
-                            "ORDER BY ts_us, id", (project, session_id))  # fmt: skip
-            for ev in events:
-                id_map[ev[1]] = format_uuid(new_id((ev[6] + shift) * 1000))
+            id_map = {ev[1]: format_uuid(new_id((ev[6] + shift) * 1000)) for ev in events}
             rows = [(project, id_map[e[1]], new_sid, id_map.get(e[3], e[3]), e[4], e[5],
                      e[6] + shift, None if e[7] is None else e[7] + shift, *e[8:])
                     for e in events]  # fmt: skip
@@ -207,8 +212,6 @@ class SessionsMixin(StoreCore):
                 rows, priced = self._price_rows(rows)
                 self._bulk_insert(conn, "events", EVENT_COLS, rows)
                 self._record_costs(conn, project, priced)
-            msgs = conn.q(f"SELECT {MESSAGE_COLS} FROM messages WHERE project = ? AND "
-                          "session_id = ? ORDER BY ts_us, id", (project, session_id))  # fmt: skip
             mrows = [(project, format_uuid(new_id((m[3] + shift) * 1000)), new_sid, m[3] + shift,
                       m[4], m[5], m[6], m[7])
                      for m in msgs]  # fmt: skip
@@ -229,7 +232,8 @@ class SessionsMixin(StoreCore):
                 f"rec_us = ?, last_activity_us = {self._greatest('COALESCE(last_activity_us, 0)', '?')} "
                 "WHERE id = ?", (status, summary, now, now, now, session_id),
             )  # fmt: skip
-            return self._session(conn, session_id, project)
+        self._on_session_end({session_id})
+        return self.get_session(session_id, project=project)
 
     def close_stale_sessions(
         self, *, auto_close_after: float | None = None, now: datetime | None = None,
@@ -286,5 +290,3 @@ class SessionsMixin(StoreCore):
             conn.run(f"UPDATE sessions SET configs = {self.json_param} WHERE id = ?",
                      (dumps(merged), session_id))  # fmt: skip
             return merged
-
-    _for_update = ""
