@@ -126,7 +126,7 @@ async def test_mcp_cost_compare_and_scores(tmp_path: Path,
         got = await call(session, "get_scores", session_id=ids[2])
         assert [s["value"] for s in got["scores"]] == [5]
         listed = await call(session, "list_sessions", tags=["beta"], score=["helpful>4"])
-        assert [s["id"] for s in listed["sessions"]] == [ids[2]]
+        assert [s["id"] for s in listed["items"]] == [ids[2]]
 
 
 def test_import_brings_scores_tags_and_prices(

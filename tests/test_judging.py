@@ -30,13 +30,14 @@ def test_sdk_scores_and_tags_are_records() -> None:
         agentlog.score("tone", "warm", session_id=s.id, event_id="e1")
         agentlog.score("bad", [1])  # type: ignore[arg-type]
         agentlog.score("orphan", 1)  # no current session
-        records = cap.records
-    scores = [r for r in records if r["kind"] == "score"]
+        scores = cap.scores()
+        merged = cap.sessions
     assert [(r["name"], r["value"], r["session_id"], r["event_id"], r["source"])
             for r in scores] == [("helpful", 4, s.id, None, "sdk"), ("resolved", True, s.id, None, "sdk"),
                                  ("tone", "warm", s.id, "e1", "sdk")]  # fmt: skip
     assert scores[0]["comment"] == "solved it"
-    assert cap.sessions()[0]["tags"] == ["beta", "eu"]
+    assert merged[0]["tags"] == ["beta", "eu"]
+    assert [x.name for x in scores] == ["helpful", "resolved", "tone"]
     assert s.tags == ["beta", "eu"]
 
 

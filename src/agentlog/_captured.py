@@ -9,7 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CapturedEvent", "CapturedMessage", "CapturedSession", "LLMCall", "ToolCall", "wrap"]
+__all__ = [
+    "CapturedEvent", "CapturedMessage", "CapturedScore", "CapturedSession", "LLMCall", "ToolCall",
+    "wrap",
+]  # fmt: skip
 
 
 class _Record(dict[str, Any]):
@@ -176,6 +179,32 @@ class CapturedMessage(_Record):
         return self.get("blob")
 
 
+class CapturedScore(_Record):
+    """A score: ``name``, ``value``, ``comment``, and the session (and event) it judges."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return str(self["name"])
+
+    @property
+    def value(self) -> Any:
+        return self.get("value")
+
+    @property
+    def comment(self) -> str | None:
+        return self.get("comment")
+
+    @property
+    def session_id(self) -> str:
+        return str(self["session_id"])
+
+    @property
+    def event_id(self) -> str | None:
+        return self.get("event_id")
+
+
 _EVENTS: dict[str, type[CapturedEvent]] = {"tool_call": ToolCall, "llm_call": LLMCall}
 
 
@@ -186,4 +215,6 @@ def wrap(record: dict[str, Any]) -> _Record:
         return _EVENTS.get(str(record.get("type")), CapturedEvent)(record)
     if kind == "message":
         return CapturedMessage(record)
+    if kind == "score":
+        return CapturedScore(record)
     return CapturedSession(record)

@@ -24,6 +24,7 @@ from typing import Any, NoReturn, TypeVar
 from ._captured import (
     CapturedEvent,
     CapturedMessage,
+    CapturedScore,
     CapturedSession,
     LLMCall,
     ToolCall,
@@ -39,6 +40,7 @@ __all__ = [
     "Capture",
     "CapturedEvent",
     "CapturedMessage",
+    "CapturedScore",
     "CapturedSession",
     "LLMCall",
     "ToolCall",
@@ -95,6 +97,11 @@ class Capture:
     def messages(self, role: str | None = None) -> list[CapturedMessage]:
         return [r for r in self.records
                 if isinstance(r, CapturedMessage) and role in (None, r.role)]  # fmt: skip
+
+    def scores(self, name: str | None = None) -> list[CapturedScore]:
+        """Scores recorded with ``agentlog.score`` (of ``name``), in recording order."""
+        return [r for r in self.records
+                if isinstance(r, CapturedScore) and name in (None, r.name)]  # fmt: skip
 
     def errors(self) -> list[CapturedEvent]:
         """Error events and failed spans, as the session rollups count errors."""
