@@ -13,7 +13,8 @@ Python); any other source (a collector over HTTP) is read through the Client API
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -38,14 +39,22 @@ class SessionFilter:
         self.oldest_first = oldest_first
 
     def sessions(self, client: Any) -> Iterator[Any]:
+        # A local store is asked directly: the Client would bring every listed session's
+        # rollups up to date first, which an export does not need (it writes no rollups).
+        store = _sql_store(client)
+        get: Callable[[str], Any] = client.sessions.get
+        list_: Callable[..., Any] = client.sessions.list
+        if store is not None:
+            get = functools.partial(store.get_session, project=client.transport.project)
+            list_ = functools.partial(store.list_sessions, project=client.transport.project)
         if self.ids:
             for sid in self.ids:
-                yield client.sessions.get(sid)
+                yield get(sid)
             return
         cursor = None
         while True:
-            page = client.sessions.list(limit=_PAGE, cursor=cursor, time_desc=not self.oldest_first,
-                                        **self.listing)  # fmt: skip
+            page = list_(limit=_PAGE, cursor=cursor, time_desc=not self.oldest_first,
+                         **self.listing)  # fmt: skip
             yield from page.items
             if not page.has_more or not page.next_cursor:
                 return
