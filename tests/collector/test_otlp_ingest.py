@@ -266,3 +266,23 @@ def test_nul_in_attributes_is_stored_replaced(client: TestClient, store: Store) 
     assert r.status_code == 200
     (ev,) = timeline(store, "s-nul")
     assert ev.name == "n\ufffdul" and ev.data["attributes"]["k"] == "a\ufffdb"
+
+
+def test_messages_on_span_events_and_embeddings(client: TestClient, store: Store) -> None:
+    def run(tracer: Tracer) -> None:
+        base = {"gen_ai.conversation.id": "s-ev", "gen_ai.request.model": "m"}
+        with tracer.start_as_current_span("chat m", attributes={
+                **base, "gen_ai.operation.name": "chat"}) as span:  # fmt: skip
+            span.add_event("gen_ai.client.inference.operation.details", {
+                "gen_ai.input.messages": json.dumps(INPUT),
+                "gen_ai.output.messages": json.dumps(OUTPUT)})  # fmt: skip
+        with tracer.start_as_current_span("embeddings m", attributes={
+                **base, "gen_ai.operation.name": "embeddings", "gen_ai.usage.input_tokens": 6}):  # fmt: skip
+            pass
+
+    assert client.post("/v1/traces", content=protobuf(make_spans(run)), headers=PB).status_code == 200
+    chat, emb = sorted(timeline(store, "s-ev"), key=lambda e: e.name)
+    assert chat.data["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
+    assert chat.data["response"] == "Let me check." and chat.data["tool_calls"][0]["id"] == "call_1"
+    assert (emb.type, emb.data["operation"], emb.data["usage"]) == ("llm_call", "embeddings",
+                                                                    {"input_tokens": 6})  # fmt: skip
