@@ -121,7 +121,9 @@ def phase(kind: str, db: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         for i in range(args.agents):
             extra = (str(tmp / f"spool-{i}"),) if kind == "ingest" else ()
             target = _ingest_agent if kind == "ingest" else _otlp_agent
-            procs.append(ctx.Process(target=target, args=(url, args.spans, f"a{i}", out, go, *extra)))
+            procs.append(
+                ctx.Process(target=target, args=(url, args.spans, f"a{i}", out, go, *extra))
+            )
         for p in procs:
             p.start()
         for _ in procs:

@@ -280,7 +280,9 @@ def test_messages_on_span_events_and_embeddings(client: TestClient, store: Store
                 **base, "gen_ai.operation.name": "embeddings", "gen_ai.usage.input_tokens": 6}):  # fmt: skip
             pass
 
-    assert client.post("/v1/traces", content=protobuf(make_spans(run)), headers=PB).status_code == 200
+    assert (
+        client.post("/v1/traces", content=protobuf(make_spans(run)), headers=PB).status_code == 200
+    )
     chat, emb = sorted(timeline(store, "s-ev"), key=lambda e: e.name)
     assert chat.data["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
     assert chat.data["response"] == "Let me check." and chat.data["tool_calls"][0]["id"] == "call_1"
