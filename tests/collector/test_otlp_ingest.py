@@ -14,6 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.trace import Status as OtelStatus
 from opentelemetry.trace import StatusCode, Tracer
 
+from agentlog.collector import IngestLimits
 from agentlog.store import Store
 
 from .conftest import A
@@ -288,3 +289,15 @@ def test_messages_on_span_events_and_embeddings(client: TestClient, store: Store
     assert chat.data["response"] == "Let me check." and chat.data["tool_calls"][0]["id"] == "call_1"
     assert (emb.type, emb.data["operation"], emb.data["usage"]) == ("llm_call", "embeddings",
                                                                     {"input_tokens": 6})  # fmt: skip
+
+
+def test_in_flight_limit_is_shared_with_ingest(store: Store) -> None:
+    from .conftest import make_client
+
+    with make_client(store, limits=IngestLimits(max_inflight=2)) as c:
+        c.app.state.inflight[0] = 2  # type: ignore[attr-defined]  # two /v1/ingest batches
+        r = c.post("/v1/traces", content=b"", headers=PB)
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        assert "2 batches are being ingested" in _status(r).message
+        c.app.state.inflight[0] = 0  # type: ignore[attr-defined]
+        assert c.post("/v1/traces", content=b"", headers=PB).status_code == 200
