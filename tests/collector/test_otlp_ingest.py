@@ -301,3 +301,26 @@ def test_in_flight_limit_is_shared_with_ingest(store: Store) -> None:
         assert "2 batches are being ingested" in _status(r).message
         c.app.state.inflight[0] = 0  # type: ignore[attr-defined]
         assert c.post("/v1/traces", content=b"", headers=PB).status_code == 200
+
+
+def test_odd_spans_are_rejected_alone(client: TestClient, store: Store) -> None:
+    def run(tracer: Tracer) -> None:
+        for name in ("good", "ends before it starts", "no start"):
+            with tracer.start_as_current_span(name, attributes={"session.id": "s-odd"}):
+                pass
+
+    doc = otlp_json(make_spans(run))
+    spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[1]["startTimeUnixNano"] = str(2**64 - 1)  # the largest there is: year 2554
+    spans[1]["endTimeUnixNano"] = "1"
+    spans[2]["startTimeUnixNano"] = "0"
+    spans[0]["kind"] = "SPAN_KIND_SERVER"  # the enum's name, as some producers write it
+    r = client.post("/v1/traces", content=orjson.dumps(doc), headers=JS)
+    assert r.status_code == 200 and r.json()["partialSuccess"]["rejectedSpans"] == "1"
+    assert "startTimeUnixNano is missing" in r.json()["partialSuccess"]["errorMessage"]
+    good, odd = timeline(store, "s-odd")
+    assert good.name == "good" and good.data["span_kind"] == "server"
+    assert odd.ts.startswith("2554-") and odd.end_ts is None
+    for body in (b'{"resourceSpans": [{"scopeSpans": [{"spans": 5}]}]}', b"[1]",
+                 b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "x"}]}]}]}'):  # fmt: skip
+        assert client.post("/v1/traces", content=body, headers=JS).status_code == 400, body

@@ -114,7 +114,7 @@ def map_spans(spans: list[Span], *, project: str, traces: TraceSessions) -> Mapp
             if rec is None:
                 rec = _event(span, sid)
                 _fold_session(sessions.setdefault(sid, {"kind": "session", "id": sid}), span)
-        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+        except (TypeError, ValueError, KeyError, OverflowError, OSError) as exc:
             out.rejected[i] = f"span {span.name!r}: {exc}"
             continue
         out.records.append(rec)
