@@ -154,7 +154,8 @@ def usage_from(reported: Any) -> dict[str, int] | None:
     inputs = _count(_first(f, "input_tokens", "prompt_tokens"))
     if inputs is not None and (apart_read is not None or apart_write is not None):
         inputs += (apart_read or 0) + (apart_write or 0)
-    read = f.get("cache_read_tokens")
+    # ``cached_tokens`` at the top: a flat dict a caller wrote in OpenAI's words.
+    read = _first(f, "cache_read_tokens", "cached_tokens")
     read = apart_read if read is None else read
     read = _first(in_details, "cached_tokens", "cache_read") if read is None else read
     write = f.get("cache_write_tokens")

@@ -14,6 +14,9 @@ __all__ = ["ExporterStatus", "PipelineStatus", "Stats", "record_session_id"]
 _MAX_TRACKED_SESSIONS = 10_000  # per-session counters kept for the most recent sessions only
 
 
+_DELIVERY = ("observed", "dropped", "failed", "spooled")
+
+
 @dataclass(frozen=True)
 class ExporterStatus:
     """What one destination did with the records handed to it.
@@ -27,6 +30,11 @@ class ExporterStatus:
     dropped: int = 0
     failed: int = 0
     spooled: int = 0
+
+    @classmethod
+    def of(cls, in_process: int, counts: dict[str, int]) -> ExporterStatus:
+        """From a ``Stats`` tally; ``sampled_out`` happens before any exporter, so not here."""
+        return cls(in_process=in_process, **{k: counts.get(k, 0) for k in _DELIVERY})
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,11 @@ class PipelineStatus:
     dropped: int = 0
     failed: int = 0
     spooled: int = 0
+
+    @classmethod
+    def of(cls, in_process: int, counts: dict[str, int]) -> ExporterStatus:
+        """From a ``Stats`` tally; ``sampled_out`` happens before any exporter, so not here."""
+        return cls(in_process=in_process, **{k: counts.get(k, 0) for k in _DELIVERY})
     sampled_out: int = 0  # records of sessions that sampling left out (not drops)
     updated_at: datetime | None = None
     exporters: Mapping[str, ExporterStatus] = field(default_factory=dict)
