@@ -54,11 +54,6 @@ class PipelineStatus:
     dropped: int = 0
     failed: int = 0
     spooled: int = 0
-
-    @classmethod
-    def of(cls, in_process: int, counts: dict[str, int]) -> ExporterStatus:
-        """From a ``Stats`` tally; ``sampled_out`` happens before any exporter, so not here."""
-        return cls(in_process=in_process, **{k: counts.get(k, 0) for k in _DELIVERY})
     sampled_out: int = 0  # records of sessions that sampling left out (not drops)
     updated_at: datetime | None = None
     exporters: Mapping[str, ExporterStatus] = field(default_factory=dict)

@@ -104,11 +104,6 @@ class Capture:
         return [r for r in self.records
                 if isinstance(r, CapturedMessage) and role in (None, r.role)]  # fmt: skip
 
-    def scores(self, name: str | None = None) -> list[CapturedScore]:
-        """Scores recorded with ``agentlog.score`` (of ``name``), in recording order."""
-        return [r for r in self.records
-                if isinstance(r, CapturedScore) and name in (None, r.name)]  # fmt: skip
-
     def errors(self) -> list[CapturedEvent]:
         """Error events and failed spans, as the session rollups count errors."""
         return [e for e in self.events() if e.failed]
