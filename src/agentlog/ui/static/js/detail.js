@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { fill, field, h, idWithCopy, link, statusBadge } from "./dom.js";
-import { duration, messageText, money, number, oneLine, timeEl } from "./format.js";
+import { duration, messageText, money, number, oneLine, timeEl, usdOf } from "./format.js";
 import { jsonTree } from "./json.js";
 
 function section(title, ...body) {
@@ -55,7 +55,7 @@ function usageTable(usage, d) {
     }
   }
   if (typeof d.time_to_first_token_ms === "number") rows.push(field("time to first token", duration(d.time_to_first_token_ms)));
-  if (typeof d.cost_usd === "number") rows.push(field("cost", money(d.cost_usd)));
+  if (usdOf(d.cost_usd) !== null) rows.push(field("cost", money(usdOf(d.cost_usd))));
   return rows.length ? section("Usage", h("dl", { class: "facts small" }, rows)) : null;
 }
 

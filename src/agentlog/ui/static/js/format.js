@@ -57,6 +57,13 @@ export function number(n) {
   return new Intl.NumberFormat().format(n);
 }
 
+// A cost as recorded: a number, or a decimal string (exact money), or nothing.
+export function usdOf(value) {
+  if (typeof value === "number") return value;
+  if (typeof value === "string" && value.trim() !== "" && !Number.isNaN(Number(value))) return Number(value);
+  return null;
+}
+
 export function money(usd) {
   if (usd === null || usd === undefined) return "—";
   if (usd === 0) return "$0";

@@ -3,7 +3,7 @@
 import { api } from "./api.js";
 import { fill, field, h, idWithCopy, link, statusBadge } from "./dom.js";
 import { detail } from "./detail.js";
-import { duration, messageText, number, oneLine, timeEl, tsMs } from "./format.js";
+import { duration, messageText, money, number, oneLine, timeEl, tsMs, usdOf } from "./format.js";
 import { jsonTree } from "./json.js";
 import { errorBox, poll } from "./nav.js";
 
@@ -349,7 +349,7 @@ export function sessionPage(root, route) {
       field("Tool calls", number(r.tool_calls)),
       field("LLM calls", number(s.llm_calls)),
       field("Errors", r.errors ? h("span", { class: "err-count" }, number(r.errors)) : "0"),
-      typeof (s.cost_usd ?? r.cost_usd) === "number" ? field("Cost", `$${(s.cost_usd ?? r.cost_usd).toFixed(4)}`) : null,
+      usdOf(s.cost_usd ?? r.cost_usd) !== null ? field("Cost", money(usdOf(s.cost_usd ?? r.cost_usd))) : null,
       Array.isArray(s.tags) && s.tags.length ? field("Tags", s.tags.join(", ")) : null,
       s.scores && Object.keys(s.scores).length ? field("Scores", Object.entries(s.scores)
         .map(([k, v]) => `${k}: ${oneLine(v, 40)}`).join(", ")) : null,

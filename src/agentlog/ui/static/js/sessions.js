@@ -2,7 +2,7 @@
 
 import { api } from "./api.js";
 import { clear, fill, h, link, statusBadge } from "./dom.js";
-import { duration, number, money, oneLine, timeEl } from "./format.js";
+import { duration, money, number, oneLine, timeEl, usdOf } from "./format.js";
 import { control, errorBox, fillInputs, go, onSubmit, poll, routeOf } from "./nav.js";
 
 const FILTERS = ["name", "user", "status", "config", "tags", "score", "since", "until", "sort", "order"];
@@ -42,8 +42,7 @@ function tags(session) {
 }
 
 function costOf(s) {
-  const v = s.cost_usd ?? (s.rollup && s.rollup.cost_usd);
-  return typeof v === "number" ? v : null;
+  return usdOf(s.cost_usd ?? (s.rollup && s.rollup.cost_usd));
 }
 
 function scoresOf(s) {
