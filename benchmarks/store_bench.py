@@ -3,10 +3,14 @@
     python benchmarks/store_bench.py                      # 1M events in 10k sessions, both
     python benchmarks/store_bench.py --events 100000 --sessions 1000 --config-sessions 10000
     python benchmarks/store_bench.py --backend sqlite
-    python benchmarks/store_bench.py --ingest-only        # the ingest rate alone
+    python benchmarks/store_bench.py --ingest-only        # the ingest rate alone, without
+                                                          # and with pricing (issue 11)
+    python benchmarks/store_bench.py --preload 1000000 --events 200000 --phases --ingest-only
+        # 200k events into a store already holding 1M, with where the time goes
 
 Targets (DESIGN §4 / issue 3): ingest >= 50k events/s, bucketed counts <= 200 ms, context window
 <= 10 ms, one timeline page <= 20 ms, filter_by_configs over 100k sessions <= 50 ms (PostgreSQL).
+Issue 11: pricing adds <= 10% to ingest; ``cost`` by day over 1M events <= 200 ms.
 Latencies are the median of repeated calls. The processing worker is off while measuring.
 """
 
@@ -31,7 +35,7 @@ BATCH = 5000
 
 
 def gen_events(
-    n_events: int, n_sessions: int, now_ns: int, rnd: random.Random
+    n_events: int, n_sessions: int, now_ns: int, rnd: random.Random, prefix: str = "bench"
 ) -> Iterator[list[dict[str, Any]]]:
     """Batches of records: each session's start record, then its events, spread over 7 days."""
     per = max(1, n_events // n_sessions)
@@ -39,7 +43,7 @@ def gen_events(
     batch: list[dict[str, Any]] = []
     made = 0
     for s in range(n_sessions):
-        sid = f"bench-{s:06d}"
+        sid = f"{prefix}-{s:06d}"
         start = now_ns - week + rnd.randrange(week - per * 2 * 10**9)
         batch.append({"kind": "session", "id": sid, "name": "bench", "user": f"user{s % 100}",
                       "status": "running", "started_at": format_ts(start),
@@ -81,6 +85,25 @@ def gen_config_sessions(n: int, now_ns: int, rnd: random.Random) -> Iterator[lis
         yield batch
 
 
+def print_phases(times: dict[str, float], elapsed: float, n_events: int) -> None:
+    """Where ingest spent its time: phases measured inside the store (``Store.phase_times``)."""
+    inner = ("sessions", "copy", "insert+indexes", "count tables")
+    rows = {
+        "validation + row building": times.get("parse+build", 0.0),
+        "session claim/merge/activity": times.get("sessions", 0.0),
+        "COPY to staging (PostgreSQL)": times.get("copy", 0.0),
+        "insert + index maintenance": times.get("insert+indexes", 0.0),
+        "count tables": times.get("count tables", 0.0),
+        "commit (and transaction set-up)": times.get("commit", 0.0)
+        - sum(times.get(k, 0.0) for k in inner),
+        "rollups of ended sessions": times.get("rollups", 0.0),
+    }
+    rows["other (Python glue)"] = elapsed - sum(rows.values())
+    print(f"  {'phase':<34} {'us/event':>9} {'share':>7}")
+    for name, sec in rows.items():
+        print(f"  {name:<34} {sec * 1e6 / n_events:>9.2f} {100 * sec / elapsed:>6.1f}%")
+
+
 def median_ms(fn: Callable[[], Any], repeat: int) -> float:
     fn()  # warm caches and plans once
     times = []
@@ -91,22 +114,67 @@ def median_ms(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def run(store: SqlStore, args: argparse.Namespace, label: str) -> None:
-    rnd = random.Random(7)
-    now_ns = time.time_ns()
-    print(f"\n== {label}: {args.events:,} events in {args.sessions:,} sessions")
-    total, elapsed = 0, 0.0
-    for batch in gen_events(args.events, args.sessions, now_ns, rnd):
+def preload(store: SqlStore, args: argparse.Namespace, now_ns: int) -> None:
+    """Fill the store with ``--preload`` events first, and drop ``--drop-indexes``."""
+    if args.preload:
+        t = time.perf_counter()
+        rnd = random.Random(11)
+        for batch in gen_events(args.preload, max(1, args.preload // 100), now_ns, rnd, "pre"):
+            store.ingest(batch)
+        el = time.perf_counter() - t
+        print(f"preload          {args.preload / el:>12,.0f} events/s  ({el:.1f} s)")
+    if args.drop_indexes:
+        with store._tx(write=True) as conn:
+            for index in args.drop_indexes.split(","):
+                conn.run(f"DROP INDEX {index}")
+        print(f"(indexes dropped for this run: {args.drop_indexes})")
+
+
+def ingest_all(store: SqlStore, args: argparse.Namespace, now_ns: int) -> float:
+    """Seconds spent in ``store.ingest`` for the generated events."""
+    elapsed = 0.0
+    for batch in gen_events(args.events, args.sessions, now_ns, random.Random(7)):
         t = time.perf_counter()
         result = store.ingest(batch)
         elapsed += time.perf_counter() - t
         assert not result.rejected, result.rejected[:3]
-        total += len(batch)
+    return elapsed
+
+
+def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStore | None) -> None:
+    rnd = random.Random(7)
+    now_ns = time.time_ns()
+    print(f"\n== {label}: {args.events:,} events in {args.sessions:,} sessions")
     n_ev = args.events
+    print(f"   (into a store already holding {args.preload:,})")
+    for s in (unpriced, store):
+        if s is not None:
+            preload(s, args, now_ns)
+    if unpriced is not None:
+        # The same ingest with pricing switched off, in this run: what pricing adds.
+        unpriced._price_rows = lambda rows: (rows, [])  # type: ignore[method-assign]
+        before = ingest_all(unpriced, args, now_ns)
+        print(f"ingest unpriced  {n_ev / before:>12,.0f} events/s  (pricing off)")
+    # Load the bundled price data once, outside the timing (a one-time import per process).
+    store.pricer.price({"model": "gpt-4o", "usage": {"input_tokens": 1}}, now_ns // 1000)
+    store.phase_times = {} if args.phases else None
+    elapsed = ingest_all(store, args, now_ns)
+    target = 80_000 if label == "PostgreSQL" else 50_000
     print(
-        f"ingest           {n_ev / elapsed:>12,.0f} events/s  ({total:,} records in {elapsed:.1f} s,"
-        f" batches of {BATCH})  target >= 50,000"
+        f"ingest           {n_ev / elapsed:>12,.0f} events/s  ({elapsed:.1f} s,"
+        f" batches of {BATCH})  target >= {target:,}"
     )
+    if store.phase_times is not None:
+        print_phases(store.phase_times, elapsed, n_ev)
+        store.phase_times = None
+    if unpriced is not None:
+        added = (elapsed - before) / before * 100
+        print(f"pricing adds     {added:>12.1f} %  (1 in 5 events is an llm_call)  target <= 10 %")
+    for bucket in ("day", "model", "session"):
+        ms = median_ms(lambda b=bucket: store.cost(days=7, bucket=b), args.repeat_slow)  # type: ignore[misc]
+        print(
+            f"cost by {bucket:<8} {ms:>12.1f} ms  " + ("target <= 200" if bucket == "day" else "")
+        )
     if args.ingest_only:
         return
     for bucket in ("minute", "hour", "day", "session"):
@@ -161,25 +229,43 @@ def main() -> None:
     ap.add_argument("--repeat-slow", type=int, default=5)
     ap.add_argument("--pg-url", default=PG_URL)
     ap.add_argument("--ingest-only", action="store_true", help="measure ingest, skip the queries")
+    ap.add_argument(
+        "--preload",
+        type=int,
+        default=0,
+        help="events stored before the measured ingest (e.g. 1000000)",
+    )
+    ap.add_argument("--phases", action="store_true", help="print where ingest time goes")
+    ap.add_argument("--drop-indexes", default="",
+                    help="comma-separated indexes to drop before measuring (index cost)")  # fmt: skip
     args = ap.parse_args()
     if args.backend in ("sqlite", "both"):
         from agentlog.store.sqlite import SqliteStore
 
         with tempfile.TemporaryDirectory() as tmp:
             store = SqliteStore(Path(tmp) / "bench.db", processing=False)
+            off = SqliteStore(Path(tmp) / "off.db", processing=False) if args.ingest_only else None
             try:
-                run(store, args, "SQLite")
+                run(store, args, "SQLite", off)
             finally:
                 store.close()
+                if off is not None:
+                    off.close()
     if args.backend in ("postgres", "both"):
         from agentlog.store.postgres import PostgresStore
 
         pg = PostgresStore(args.pg_url, schema=f"agentlog_bench_{uuid.uuid4().hex[:8]}",
                            processing=False)  # fmt: skip
+        off = None
+        if args.ingest_only:
+            off = PostgresStore(args.pg_url, schema=f"agentlog_bench_{uuid.uuid4().hex[:8]}",
+                                processing=False)  # fmt: skip
         try:
-            run(pg, args, "PostgreSQL")
+            run(pg, args, "PostgreSQL", off)
         finally:
             pg.drop_schema()
+            if off is not None:
+                off.drop_schema()
 
 
 if __name__ == "__main__":

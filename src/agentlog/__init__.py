@@ -27,6 +27,7 @@ from ._api import (
 from ._context import ContextExecutor, suppress_instrumentation
 from ._decorators import decision, llm, tool, trace
 from ._errors import AgentlogError, ConflictError, InvalidInputError, NotFoundError
+from ._scoring import score
 from ._session import Session, close_session, session
 from ._stats import ExporterStatus, PipelineStatus
 
@@ -58,6 +59,7 @@ __all__ = [
     "init",
     "instrument",
     "llm",
+    "score",
     "session",
     "shutdown",
     "status",

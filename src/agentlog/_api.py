@@ -63,13 +63,15 @@ def _exporter(spec: Any, cfg: Config) -> Exporter:
 def _remote_exporter(name: str, cfg: Config) -> Exporter:
     import importlib
 
+    from ._hints import install_hint
+
     cls_name = {"http": "HttpExporter", "otlp": "OtlpExporter"}[name]
     try:
         module = importlib.import_module(f"agentlog.exporters.{name}")
     except ImportError as exc:
         raise ValueError(
             f"exporter: {name!r} needs an optional dependency ({exc.name}); "
-            f"install it with: pip install 'agentlog[{name}]'"
+            f"install it with: {install_hint(name)}"
         ) from None
     exporter: Exporter = getattr(module, cls_name).from_config(cfg)
     return exporter
@@ -216,8 +218,10 @@ def track_llm_call(
     params: dict[str, Any] | None = None, stream: bool = False,
     time_to_first_token_ms: float | None = None, duration_ms: float | None = None,
     error: BaseException | str | None = None, name: str | None = None,
+    cost_usd: float | str | None = None, request_model: str | None = None,
 ) -> None:  # fmt: skip
-    """Record an LLM call that already happened."""
+    """Record an LLM call that already happened. ``cost_usd``: what the call cost, when the
+    caller knows (it wins over the store's pricing)."""
     ts, end = _span_times(duration_ms)
     norm_usage = None
     if isinstance(usage, dict):
@@ -232,6 +236,10 @@ def track_llm_call(
         "tool_calls": tool_calls, "usage": norm_usage, "params": params or {}, "stream": stream,
         "time_to_first_token_ms": time_to_first_token_ms,
     }  # fmt: skip
+    if cost_usd is not None:
+        data["cost_usd"] = cost_usd
+    if request_model is not None:
+        data["request_model"] = request_model
     emit_event(
         "llm_call", name or model, data, ts=ts, end_ts=end,
         status="error" if error is not None else "ok",

@@ -21,6 +21,7 @@ from ._config import Config
 from ._ids import ts_bytes, uuid_bytes
 from ._log import warn_once
 from ._redact import Redactor
+from ._sampling import install as install_sampling
 from ._serialize import bound_fields, fit, safe_repr, to_jsonable
 from ._stats import ExporterStatus, PipelineStatus, Stats, record_session_id
 from ._suppress import suppressed_var
@@ -53,6 +54,8 @@ _EVENT_TEMPLATE = (
 
 
 class Pipeline:
+    sampler: Any = None  # the Sampler in front of emit, when sample_rate < 1 (_sampling)
+
     def __init__(
         self,
         exporter: Exporter,
@@ -91,7 +94,7 @@ class Pipeline:
                 callback=cfg.redact_callback,
                 masking=cfg.redact,
             )
-        return cls(
+        pipeline = cls(
             exporter,
             max_batch=cfg.max_batch,
             idle_flush=cfg.idle_flush,
@@ -100,6 +103,8 @@ class Pipeline:
             max_payload_bytes=cfg.max_payload_bytes,
             redactor=redactor,
         )
+        install_sampling(pipeline, cfg.sample_rate, cfg.keep_errors)
+        return pipeline
 
     def _init_state(self) -> None:
         self._buf: deque[RawRecord] = deque()
@@ -502,4 +507,4 @@ class Pipeline:
             except Exception:
                 warn_once("pipeline-exporter-status", "agentlog: exporter status failed")
                 return {}
-        return {exporter_name(self.exporter): ExporterStatus(in_process=busy, **counts)}
+        return {exporter_name(self.exporter): ExporterStatus.of(counts, busy)}

@@ -6,7 +6,7 @@ import functools
 import inspect
 import os
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import Token
 from typing import Any, TypeVar, cast
@@ -71,6 +71,21 @@ class Session:
             return
         self._state.explicit_status = status
 
+    @property
+    def tags(self) -> list[str]:
+        return list(self._state.tags or ())
+
+    def add_tags(self, *tags: str) -> None:
+        """Tag the session (tags accumulate; readers filter with ``list(tags=[...])``)."""
+        st = self._state
+        new = clean_tags(tags)
+        if not new:
+            return
+        with st.lock:
+            st.tags = list(dict.fromkeys([*(st.tags or ()), *new]))
+        if not st.ended:
+            st.emit()
+
     def set_summary(self, summary: str) -> None:
         self._state.summary = clean_text(summary)
 
@@ -116,11 +131,13 @@ class SessionScope:
     def __init__(
         self, name: str | None = None, *, user: str | None = None,
         configs: dict[str, Any] | None = None, id: str | None = None,
+        tags: Sequence[str] | None = None,
     ) -> None:  # fmt: skip
         self.name = name
         self.user = user
         self.configs = configs
         self.id = id
+        self.tags = clean_tags(tags) if tags else None
         self._stack: list[tuple[SessionState, Token[Any], Token[Any]]] = []
 
     def _start(self) -> SessionState:
@@ -136,9 +153,14 @@ class SessionScope:
             sid or new_id_str(), self.name, self.user, configs,
             parent.id if parent is not None else None,
         )  # fmt: skip
-        if STATE.pipeline is not None:
+        state.tags = self.tags
+        pipeline = STATE.pipeline
+        if pipeline is not None:
             open_session(state)
             state.emit()
+            sampler = getattr(pipeline, "sampler", None)
+            if sampler is not None:
+                state.skip = sampler.skips(state.id)
         return state
 
     def _end(self, state: SessionState, exc: BaseException | None) -> None:
@@ -206,7 +228,8 @@ class SessionScope:
         )
 
     def _fresh(self) -> SessionScope:
-        return SessionScope(self.name, user=self.user, configs=self.configs, id=self.id)
+        return SessionScope(self.name, user=self.user, configs=self.configs, id=self.id,
+                            tags=self.tags)  # fmt: skip
 
     def __call__(self, fn: F) -> F:
         """As a decorator: every call of ``fn`` is one session."""
@@ -238,11 +261,27 @@ class SessionScope:
 def session(
     name: str | Callable[..., Any] | None = None, *, user: str | None = None,
     configs: dict[str, Any] | None = None, id: str | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Any:  # fmt: skip
     """Open a session: ``with session(...)``, ``async with session(...)`` or ``@session(...)``."""
     if callable(name):  # bare @agentlog.session
         return SessionScope(None)(name)
-    return SessionScope(name, user=user, configs=configs, id=id)
+    return SessionScope(name, user=user, configs=configs, id=id, tags=tags)
+
+
+def clean_tags(tags: Any) -> list[str]:
+    """Tags as non-empty strings of at most 200 characters; anything else is left out, once
+    warned about (recording never raises)."""
+    if isinstance(tags, str):
+        tags = [tags]
+    out = []
+    for t in tags or ():
+        if isinstance(t, str) and 0 < len(t) <= 200:
+            out.append(t)
+        else:
+            warn_once("tag", "agentlog: ignoring tag %r (tags are strings of 1 to 200 "
+                      "characters)", t, exc_info=False)  # fmt: skip
+    return list(dict.fromkeys(out))
 
 
 def close_session(session_id: str, status: str = "success", summary: str | None = None) -> None:

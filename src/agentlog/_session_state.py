@@ -40,7 +40,7 @@ def session_configs(configs: Any) -> dict[str, Any] | None:
 class SessionState:
     __slots__ = (
         "configs", "ended", "explicit_status", "id", "lock", "name", "parent_session_id", "pid",
-        "started_ns", "status", "summary", "user",
+        "skip", "started_ns", "status", "summary", "tags", "user",
     )  # fmt: skip
 
     def __init__(
@@ -60,6 +60,9 @@ class SessionState:
         self.pid = os.getpid()
         self.ended = False
         self.lock = threading.Lock()
+        self.tags: list[str] | None = None
+        # Sampled out with nothing to hold (no keep_errors): decorated calls skip recording.
+        self.skip = False
 
     def record(self, *, end_ns: int | None = None) -> dict[str, Any]:
         return {
@@ -74,6 +77,7 @@ class SessionState:
             "started_at": format_ts(self.started_ns),
             "ended_at": format_ts(end_ns) if end_ns is not None else None,
             "parent_session_id": self.parent_session_id,
+            "tags": self.tags,
         }
 
     def emit(self, end_ns: int | None = None) -> None:

@@ -28,6 +28,14 @@ class ExporterStatus:
     failed: int = 0
     spooled: int = 0
 
+    @classmethod
+    def of(cls, totals: Mapping[str, int], in_process: int = 0) -> ExporterStatus:
+        return cls(
+            in_process=in_process, observed=totals.get("observed", 0),
+            dropped=totals.get("dropped", 0), failed=totals.get("failed", 0),
+            spooled=totals.get("spooled", 0),
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class PipelineStatus:
@@ -46,6 +54,7 @@ class PipelineStatus:
     dropped: int = 0
     failed: int = 0
     spooled: int = 0
+    sampled_out: int = 0  # records of sessions that sampling left out (not drops)
     updated_at: datetime | None = None
     exporters: Mapping[str, ExporterStatus] = field(default_factory=dict)
 
@@ -59,7 +68,7 @@ def record_session_id(rec: Any) -> str | None:
 class Stats:
     """Counters for ``status()``, global and per session (the most recent sessions only)."""
 
-    _FIELDS = ("observed", "dropped", "failed", "spooled")
+    _FIELDS = ("observed", "dropped", "failed", "spooled", "sampled_out")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -241,3 +241,30 @@ def test_migration_backfills_the_minute_counts(tmp_path: Any) -> None:
     store = SqliteStore(path, processing=False)
     assert [c.count for c in store.event_counts(days=3, now=NOW)] == [1]
     store.close()
+
+
+@pytest.mark.parametrize("bucket", ["minute", "hour", "day", "session"])
+def test_counts_are_exact_the_moment_copy_and_delete_return(store: SqlStore, bucket: str) -> None:
+    # A session recorded just now: its copy must not reach past now, or the counts miss it.
+    from agentlog._ids import format_ts, format_uuid, new_id, now_ns
+
+    start = now_ns() - 90 * 10**9
+    recs: list[dict[str, Any]] = [{"kind": "session", "id": "live", "status": "success",
+                                   "started_at": format_ts(start),
+                                   "ended_at": format_ts(start + 80 * 10**9)}]  # fmt: skip
+    for i in range(9):
+        t = start + (i + 1) * 8 * 10**9
+        recs.append({"kind": "event", "id": format_uuid(new_id(t)), "session_id": "live",
+                     "type": "step", "ts": format_ts(t), "end_ts": format_ts(t + 10**9),
+                     "data": {}})  # fmt: skip
+    store.ingest(recs)
+
+    def total() -> int:
+        return sum(c.count for c in store.event_counts(days=1, bucket=bucket))
+
+    assert total() == 9
+    copy = store.copy_session("live")
+    assert total() == 18
+    store.delete_session("live")
+    assert total() == 9
+    assert len(store.get_events(copy.id, limit=50).items) == 9

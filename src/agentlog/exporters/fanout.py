@@ -195,7 +195,7 @@ class _Lane:
     def status(self) -> ExporterStatus:
         with self.stats._lock:
             counts = dict(self.stats.totals)
-        return ExporterStatus(in_process=self.records, **counts)
+        return ExporterStatus.of(counts, self.records)
 
 
 class FanoutExporter:

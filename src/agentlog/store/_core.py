@@ -6,42 +6,27 @@ Queries are written once with ``?`` placeholders; a backend supplies a connectio
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
-
-import pydantic
+from typing import Any
 
 from .._errors import NotFoundError
-from .._records import EventRecord, MessageRecord, SessionRecord, parse_record
+from ._conn import Conn, chunks
+from ._ingest import Parsed, parse_batch
 from ._models import IngestResult, RejectedRecord
-from ._rows import (
-    EVENT_COLS,
-    MESSAGE_COLS,
-    dumps,
-    event_row,
-    fast_event_row,
-    fast_message_row,
-    loads,
-    merge_session,
-    message_row,
-    now_us,
-)
+from ._rows import EVENT_COLS, MESSAGE_COLS, TERMINAL, dumps, loads, merge_session, now_us
 from ._schema import SCHEMA_VERSION, migrations
 
-__all__ = [
-    "Conn",
-    "StoreCore",
-    "chunks",
-    "validation_reason",
-]
+__all__ = ["StoreCore"]
 
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
-               "parent_session_id", "rec_us", "sort_us", "last_activity_us")  # fmt: skip
+               "parent_session_id", "rec_us", "sort_us", "last_activity_us", "tags")  # fmt: skip
+_JSON_FIELDS = ("configs", "tags")
 
 
 @dataclass
@@ -52,6 +37,7 @@ class _Batch:
     now: int = field(default_factory=now_us)
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)
     activity: dict[str, int] = field(default_factory=dict)
+    ended: set[str] = field(default_factory=set)  # ended sessions that got records here
 
 
 @dataclass
@@ -59,77 +45,12 @@ class _Rows:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     messages: list[tuple[Any, ...]] = field(default_factory=list)
-
-
-# A parsed record: a session record (merged field by field) or the finished row of an event
-# (kind "e") or a message (kind "m").
-_Parsed = tuple[int, SessionRecord] | tuple[int, str, tuple[Any, ...]]
-
-
-def _parse(
-    records: Sequence[Any], base: int, project: str, rejected: list[RejectedRecord]
-) -> list[_Parsed]:
-    parsed: list[_Parsed] = []
-    for i, obj in enumerate(records, start=base):
-        if not isinstance(obj, dict):
-            rejected.append(RejectedRecord(index=i, reason="record: must be a JSON object"))
-            continue
-        # Well-formed events and messages become rows directly; everything else (sessions,
-        # wrong records, lax forms pydantic coerces) goes through the models.
-        kind = obj.get("kind")
-        if kind == "event":
-            row = fast_event_row(obj, project)
-            if row is not None:
-                parsed.append((i, "e", row))
-                continue
-        elif kind == "message":
-            row = fast_message_row(obj, project)
-            if row is not None:
-                parsed.append((i, "m", row))
-                continue
-        try:
-            rec = parse_record(obj)
-        except pydantic.ValidationError as exc:
-            rid = obj.get("id")
-            rejected.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
-                                           reason=validation_reason(exc)))  # fmt: skip
-            continue
-        if isinstance(rec, EventRecord):
-            parsed.append((i, "e", event_row(rec, project)))
-        elif isinstance(rec, MessageRecord):
-            parsed.append((i, "m", message_row(rec, project)))
-        else:
-            parsed.append((i, rec))
-    return parsed
+    scores: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
-    return RejectedRecord(index=index, id=rid,
+    return RejectedRecord(index=index, id=rid, status=409,
                           reason=f"session_id: session {sid!r} belongs to another project")  # fmt: skip
-
-
-class Conn(Protocol):
-    """A connection inside one transaction; SQL uses ``?`` placeholders."""
-
-    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
-    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
-    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
-
-
-def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def validation_reason(exc: pydantic.ValidationError) -> str:
-    """``field.path: message`` for each problem, e.g. ``ts: Field required``."""
-    parts = []
-    for err in exc.errors():
-        loc = ".".join(str(x) for x in err["loc"] if not (isinstance(x, str) and x in
-                       ("session", "event", "message")) or len(err["loc"]) == 1)  # fmt: skip
-        parts.append(f"{loc or 'record'}: {err['msg']}")
-    return "; ".join(parts)
 
 
 class StoreCore(ABC):
@@ -157,9 +78,26 @@ class StoreCore(ABC):
     ) -> list[str]:  # fmt: skip
         """End sessions left running with no activity for ``auto_close_after`` as timeout."""
 
+    # Cost and score hooks (``_costs``, ``_scores``): ingest calls them for the rows it writes.
+    @abstractmethod
+    def _price_rows(self, rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[Any]]:
+        """Event rows with each llm_call priced, and what ``_record_costs`` needs."""
+
+    @abstractmethod
+    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> None:
+        """Cost rows and rollups for the llm_calls really inserted."""
+
+    @abstractmethod
+    def _record_scores(self, conn: Conn, project: str, rows: list[tuple[Any, ...]]) -> None:
+        """Store score rows and the sessions' latest scores."""
+
     def _after_ingest(self, session_ids: set[str]) -> None:
         """Hook: processing wakes up for sessions that received new data."""
         return None  # optional: a store without background processing has nothing to wake
+
+    def _on_session_end(self, session_ids: set[str]) -> None:
+        """Hook: bring the rollups of these ended sessions up to date before ingest returns."""
+        return None  # optional: a store without rollups has nothing to bring up to date
 
     def _migrate(self, conn: Conn) -> None:
         """Apply the migrations this database has not seen yet, in the caller's transaction."""
@@ -172,33 +110,53 @@ class StoreCore(ABC):
         for version, steps in enumerate(migrations(self.dialect), start=1):
             if version > current:
                 for stmt in steps:
-                    conn.run(stmt)
+                    if callable(stmt):
+                        stmt(conn, self)
+                    else:
+                        conn.run(stmt)
                 conn.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     # -- shared lookups ------------------------------------------------------------------------
-    def _owners(self, conn: Conn, ids: Iterable[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for part in chunks(sorted(set(ids))):
-            marks = ",".join("?" * len(part))
-            for sid, proj in conn.q(
-                f"SELECT id, project FROM sessions WHERE id IN ({marks})", part
-            ):
-                out[sid] = proj
-        return out
+    def _claim_sessions(
+        self, conn: Conn, project: str, ids: Iterable[str], now: int
+    ) -> tuple[set[str], dict[str, dict[str, Any]]]:  # fmt: skip
+        """Claim the new ids among ``ids`` for ``project`` and lock the rows of the others.
+
+        Returns the ids claimed here and the locked rows of the ids that already existed (of
+        any project). Claiming is an insert that skips existing ids: of two transactions
+        claiming one new id, the second waits on the first's insert and then sees its row, so
+        an id belongs to the one project that inserted it first, under any interleaving. Ids
+        are taken in sorted order, so two batches never wait on each other in a cycle.
+        """
+        ordered = sorted(set(ids))
+        fresh: set[str] = set()
+        for part in chunks(ordered):
+            marks = ", ".join(["(?, ?, ?)"] * len(part))
+            params = [v for sid in part for v in (sid, project, now)]
+            fresh.update(r[0] for r in conn.q(
+                f"INSERT INTO sessions (id, project, sort_us) VALUES {marks} "
+                "ON CONFLICT (id) DO NOTHING RETURNING id", params))  # fmt: skip
+        return fresh, self._session_rows(conn, [s for s in ordered if s not in fresh], lock=True)
 
     def _require_session(self, conn: Conn, session_id: str, project: str) -> None:
         row = conn.one("SELECT project FROM sessions WHERE id = ?", (session_id,))
         if row is None or row[0] != project:
             raise NotFoundError(f"session {session_id!r} not found")
 
-    def _session_rows(self, conn: Conn, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    _for_update = ""  # a backend with row locks locks what a write transaction reads
+
+    def _session_rows(
+        self, conn: Conn, ids: Sequence[str], *, lock: bool = False
+    ) -> dict[str, dict[str, Any]]:
         out = {}
         cols = "id, project, " + ", ".join(_ROW_FIELDS)
+        tail = f" ORDER BY id{self._for_update}" if lock else ""
         for part in chunks(sorted(set(ids))):
             marks = ",".join("?" * len(part))
-            for row in conn.q(f"SELECT {cols} FROM sessions WHERE id IN ({marks})", part):
+            for row in conn.q(f"SELECT {cols} FROM sessions WHERE id IN ({marks}){tail}", part):
                 d = dict(zip(("id", "project", *_ROW_FIELDS), row, strict=True))
                 d["configs"] = loads(d["configs"])
+                d["tags"] = loads(d["tags"])
                 out[row[0]] = d
         return out
 
@@ -206,12 +164,13 @@ class StoreCore(ABC):
         if not rows:
             return
         cols = ("id", "project", *_ROW_FIELDS)
-        marks = ", ".join(self.json_param if c == "configs" else "?" for c in cols)
+        marks = ", ".join(self.json_param if c in _JSON_FIELDS else "?" for c in cols)
         sets = ", ".join(f"{c} = excluded.{c}" for c in _ROW_FIELDS)
+        # The project condition keeps a row with its project whatever a caller computed.
         sql = (f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({marks}) "
-               f"ON CONFLICT (id) DO UPDATE SET {sets}")  # fmt: skip
+               f"ON CONFLICT (id) DO UPDATE SET {sets} WHERE sessions.project = excluded.project")  # fmt: skip
         conn.many(sql, [
-            (sid, project, *[dumps(r[c]) if c == "configs" and r[c] is not None else r[c]
+            (sid, project, *[dumps(r[c]) if c in _JSON_FIELDS and r[c] is not None else r[c]
                              for c in _ROW_FIELDS])
             for sid, r in rows.items()
         ])  # fmt: skip
@@ -221,26 +180,51 @@ class StoreCore(ABC):
         """Validate each record on its own; store the valid ones in one transaction."""
         rejected: list[RejectedRecord] = []
         accepted: list[str] = []
-        parsed = _parse(records, 0, project, rejected)
+        timed = self._timed
+        with timed("parse+build"):
+            parsed = parse_batch(records, project, rejected)
         state = _Batch(project)
         if parsed:
-            with self._tx(write=True) as conn:
-                self._write(conn, state, self._prepare(conn, parsed, state, rejected, accepted))
-        if state.activity:
-            self._after_ingest(set(state.activity))
+            with timed("commit"), self._tx(write=True) as conn:
+                with timed("sessions"):
+                    rows = self._prepare(conn, parsed, state, rejected, accepted)
+                self._write(conn, state, rows)
+        with timed("rollups"):
+            if state.ended:
+                self._on_session_end(state.ended)
+            if state.activity:
+                self._after_ingest(set(state.activity) - state.ended)
         rejected.sort(key=lambda r: r.index)
         return IngestResult(accepted=accepted, rejected=rejected)
 
+    # Where ingest spends its time, per phase, when a caller (benchmarks/store_bench.py
+    # --phases) sets a dict here; phases nest (commit holds the others), so the caller
+    # subtracts. None: no clock is read.
+    phase_times: dict[str, float] | None = None
+
+    @contextmanager
+    def _timed(self, phase: str) -> Iterator[None]:
+        times = self.phase_times
+        if times is None:
+            yield
+            return
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            times[phase] = times.get(phase, 0.0) + time.perf_counter() - t
+
     def _prepare(
-        self, conn: Conn, parsed: list[_Parsed], state: _Batch, rejected: list[RejectedRecord],
+        self, conn: Conn, parsed: list[Parsed], state: _Batch, rejected: list[RejectedRecord],
         accepted: list[str],
     ) -> _Rows:  # fmt: skip
         project, stored = state.project, state.stored
         # Row columns: id at 1, session_id at 2 (events and messages alike).
         sids = {p[1].id if len(p) == 2 else p[2][2] for p in parsed}
-        stored.update(
-            self._session_rows(conn, [s for s in sids if s is not None and s not in stored])
+        _, existing = self._claim_sessions(
+            conn, project, [s for s in sids if s is not None and s not in stored], state.now
         )
+        stored.update(existing)  # a claimed id is new: built below as if it were not there
         rows = _Rows()
         events, messages, activity = rows.events, rows.messages, state.activity
         for item in parsed:
@@ -252,6 +236,8 @@ class StoreCore(ABC):
                 row = merge_session(stored.get(rec.id), rec, state.now)
                 row["project"] = project
                 stored[rec.id] = rows.sessions[rec.id] = row
+                if row["status"] in TERMINAL:
+                    state.ended.add(rec.id)
                 accepted.append(rec.id)
                 continue
             i, kind, row_t = item
@@ -263,19 +249,25 @@ class StoreCore(ABC):
             if kind == "e":
                 events.append(row_t)
                 ts = max(row_t[6], row_t[7] or 0)
+            elif kind == "s":  # a score: its session must exist, but it is no activity
+                rows.scores.append(row_t)
+                ts = row_t[3]
             else:
                 messages.append(row_t)
                 ts = row_t[3]
             if sid is not None:
-                activity[sid] = max(activity.get(sid, ts), ts)
+                if kind != "s":
+                    activity[sid] = max(activity.get(sid, ts), ts)
                 if known is None:  # data before its session record: a stub session
                     known = stored[sid] = {
                         "project": project, "status": "running", "started_us": None,
                         "sort_us": ts, "rec_us": None, "last_activity_us": ts,
                         **dict.fromkeys(("name", "user_id", "configs", "summary",
-                                         "ended_us", "parent_session_id")),
+                                         "ended_us", "parent_session_id", "tags")),
                     }  # fmt: skip
                     rows.sessions[sid] = known
+                elif known.get("status") in TERMINAL:
+                    state.ended.add(sid)  # late data of an ended session
                 elif known["started_us"] is None and ts < known["sort_us"]:
                     known["sort_us"] = ts  # a stub starts at its earliest item
                     rows.sessions[sid] = known
@@ -283,19 +275,21 @@ class StoreCore(ABC):
         return rows
 
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
-        self._upsert_sessions(conn, state.project, rows.sessions)
+        with self._timed("sessions"):
+            self._upsert_sessions(conn, state.project, rows.sessions)
         if rows.events:
-            self._bulk_insert(conn, "events", EVENT_COLS, rows.events)
+            events, priced = self._price_rows(rows.events)
+            self._bulk_insert(conn, "events", EVENT_COLS, events)
+            self._record_costs(conn, state.project, priced)
+        if rows.scores:
+            self._record_scores(conn, state.project, rows.scores)
         if rows.messages:
             self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
-        activity: dict[str, int] = {}
-        for table_rows, ts_i in ((rows.events, 6), (rows.messages, 3)):
-            for r in table_rows:
-                if r[2] is not None:
-                    activity[r[2]] = max(activity.get(r[2], 0), r[ts_i])
-        if activity:
-            conn.many(
-                f"UPDATE sessions SET last_activity_us = "
-                f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ? WHERE id = ?",
-                [(ts, state.now, sid) for sid, ts in activity.items()],
-            )
+        if state.activity:
+            with self._timed("sessions"):
+                conn.many(
+                    "UPDATE sessions SET last_activity_us = "
+                    f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ? "
+                    "WHERE id = ?",
+                    [(ts, state.now, sid) for sid, ts in sorted(state.activity.items())],
+                )

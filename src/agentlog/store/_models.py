@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -44,6 +45,8 @@ class Rollup(_Model):
     errors: int = 0
     last_activity: str | None = None
     updated_at: str | None = None
+    cost_usd: Decimal = Decimal(0)  # the priced llm_calls, exact (a string in JSON)
+    unpriced_calls: int = 0
 
 
 class Session(_Model):
@@ -58,6 +61,8 @@ class Session(_Model):
     parent_session_id: str | None = None
     last_activity_at: str | None = None
     rollup: Rollup = Field(default_factory=Rollup)
+    tags: list[str] = Field(default_factory=list)
+    scores: dict[str, Any] = Field(default_factory=dict)  # the latest of each name
 
 
 class Event(_Model):
@@ -114,6 +119,9 @@ class RejectedRecord(_Model):
     index: int
     id: str | None = None
     reason: str
+    # What an HTTP answer for this record alone would be: 422 for a record that is not valid,
+    # 409 for one that conflicts with another project's data (a session id it does not own).
+    status: int = 422
 
 
 class IngestResult(_Model):

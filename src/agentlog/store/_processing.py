@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._log import log
-from ._core import StoreCore, chunks
+from ._conn import chunks
+from ._core import StoreCore
 from ._models import ObservingStatus
 from ._rows import loads, now_us, us_to_ts
 
@@ -73,6 +74,12 @@ class ProcessingMixin(StoreCore):
             self._due |= due
             self._cond.notify_all()
 
+    def _on_session_end(self, session_ids: set[str]) -> None:
+        # A session that ended is read right away (lists, the UI, a collector's client): its
+        # rollup is made current now, not when its idle TTL runs out.
+        for sid in sorted(session_ids):
+            self._process(sid)
+
     def _run(self) -> None:
         next_close = 0.0
         while True:
@@ -110,8 +117,8 @@ class ProcessingMixin(StoreCore):
                 if row is None:
                     return
                 project = row[0]
-                conn.run("UPDATE messages SET state = 1 WHERE session_id = ? AND state = 0",
-                         (session_id,))  # fmt: skip
+                marked_any = conn.run("UPDATE messages SET state = 1 WHERE session_id = ? AND "
+                                      "state = 0", (session_id,)) > 0  # fmt: skip
             with self._tx(write=True) as conn:
                 turns, last_msg = conn.one(
                     "SELECT SUM(CASE WHEN role = 'user' THEN 1 ELSE 0 END), max(ts_us) FROM "
@@ -132,12 +139,20 @@ class ProcessingMixin(StoreCore):
                         tokens_out += _num(usage.get("output_tokens",
                                                      usage.get("completion_tokens")))  # fmt: skip
                 last = max((x for x in (last_msg, last_ev) if x is not None), default=None)
+                figures = (turns or 0, tokens_in, tokens_out, tools or 0, errors or 0, last)
+                current = conn.one("SELECT r_turns, r_tokens_in, r_tokens_out, r_tool_calls, "
+                                   "r_errors, r_last_us, r_updated_us FROM sessions WHERE id = ?",
+                                   (session_id,))  # fmt: skip
+                # Processing again what is already rolled up (a re-sent batch) changes nothing,
+                # not even updated_at: ingest stays idempotent.
+                changed = (marked_any or current is None or current[6] is None
+                           or tuple(current[:6]) != figures)  # fmt: skip
                 conn.run(
                     "UPDATE sessions SET r_turns = ?, r_tokens_in = ?, r_tokens_out = ?, "
-                    "r_tool_calls = ?, r_errors = ?, r_last_us = ?, r_updated_us = ?, "
+                    "r_tool_calls = ?, r_errors = ?, r_last_us = ?, "
+                    "r_updated_us = CASE WHEN ? THEN ? ELSE r_updated_us END, "
                     "dirty_us = CASE WHEN dirty_us <= ? THEN NULL ELSE dirty_us END WHERE id = ?",
-                    (turns or 0, tokens_in, tokens_out, tools or 0, errors or 0, last, now_us(),
-                     marked, session_id),
+                    (*figures, changed, now_us(), marked, session_id),
                 )  # fmt: skip
                 conn.run("UPDATE messages SET state = 2 WHERE session_id = ? AND state = 1",
                          (session_id,))  # fmt: skip

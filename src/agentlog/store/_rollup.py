@@ -10,10 +10,7 @@ takes its counts back out.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from ._core import Conn
+from ._conn import Conn
 
 __all__ = [
     "BATCH_COLS",

@@ -1,18 +1,20 @@
-"""Conversions between records, table rows and result models, shared by both backends."""
+"""Table rows to result models and back, and the session merge, shared by both backends.
+
+(``now_us``, ``to_us`` and ``us_to_ts`` are re-exported from ``_times`` for the readers.)
+"""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
 
 from .._errors import InvalidInputError
-from .._ids import format_ts, parse_ts
-from .._records import EventRecord, MessageRecord, SessionRecord
-from .._validate import event_times, message_ts, ts_us
+from .._records import SessionRecord
 from ._models import Event, Message, Rollup, Session
+from ._pricing import pico_to_usd
+from ._times import now_us, to_us, us_to_ts
 
 __all__ = [
     "EVENT_COLS",
@@ -22,13 +24,9 @@ __all__ = [
     "check_status",
     "dumps",
     "event_from_row",
-    "event_row",
-    "fast_event_row",
-    "fast_message_row",
     "loads",
     "merge_session",
     "message_from_row",
-    "message_row",
     "now_us",
     "session_from_row",
     "to_us",
@@ -36,13 +34,11 @@ __all__ = [
 ]
 
 TERMINAL = ("success", "error", "cancelled", "timeout")
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_US = timedelta(microseconds=1)
 
 SESSION_COLS = (
     "id, name, user_id, configs, status, summary, started_us, ended_us, parent_session_id, "
     "last_activity_us, r_turns, r_tokens_in, r_tokens_out, r_tool_calls, r_errors, r_last_us, "
-    "r_updated_us, sort_us"
+    "r_updated_us, sort_us, tags, scores, r_cost_p, r_unpriced"
 )
 EVENT_COLS = (
     "project, id, session_id, parent_id, type, name, ts_us, end_ts_us, duration_ms, status, "
@@ -57,74 +53,6 @@ def dumps(value: Any) -> str:
         return orjson.dumps(value).decode()
     except TypeError:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def now_us() -> int:
-    return (datetime.now(timezone.utc) - _EPOCH) // _US
-
-
-def to_us(value: str | datetime) -> int:
-    if isinstance(value, str):
-        us = ts_us(value)  # the SDK's own form from a cache, any other through parse_ts
-        if us is not None:
-            return us
-    dt = value if isinstance(value, datetime) else parse_ts(value)
-    if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)
-    return (dt - _EPOCH) // _US
-
-
-def us_to_ts(us: int | None) -> str | None:
-    return None if us is None else format_ts(us * 1000)
-
-
-def event_row(rec: EventRecord, project: str) -> tuple[Any, ...]:
-    return (
-        project, rec.id, rec.session_id, rec.parent_id, rec.type, rec.name, to_us(rec.ts),
-        None if rec.end_ts is None else to_us(rec.end_ts), rec.duration_ms, rec.status,
-        rec.partial, dumps(rec.data), None if rec.error is None else dumps(rec.error.model_dump()),
-        rec.trace_id, rec.span_id,
-    )  # fmt: skip
-
-
-def message_row(rec: MessageRecord, project: str) -> tuple[Any, ...]:
-    return (project, rec.id, rec.session_id, to_us(rec.ts), rec.role, rec.format,
-            dumps(rec.blob), 0)  # fmt: skip
-
-
-def fast_event_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
-    """``event_row(parse_record(obj))`` without building the model, for a decoded event record
-    that the fast check accepts; None when it must go through ``parse_record``."""
-    times = event_times(obj)
-    if times is None:
-        return None
-    get = obj.get
-    try:  # refuses keys that are not strings, as the model does (and big ints: the model path)
-        data = orjson.dumps(get("data", _NO_DATA)).decode()
-    except TypeError:
-        return None
-    dur = get("duration_ms")
-    err = get("error")
-    return (
-        project, obj["id"], get("session_id"), get("parent_id"), obj["type"], get("name"),
-        times[0], times[1], None if dur is None else float(dur), get("status", "ok"),
-        get("partial", False), data,
-        None if err is None else dumps({"type": err["type"], "message": err["message"],
-                                        "stacktrace": err.get("stacktrace")}),
-        get("trace_id"), get("span_id"),
-    )  # fmt: skip
-
-
-def fast_message_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
-    """``message_row(parse_record(obj))`` without the model; None as for ``fast_event_row``."""
-    ts = message_ts(obj)
-    if ts is None:
-        return None
-    return (project, obj["id"], obj["session_id"], ts, obj["role"], obj.get("format", "openai"),
-            dumps(obj["blob"]), 0)  # fmt: skip
-
-
-_NO_DATA: dict[str, Any] = {}
 
 
 def loads(value: str | bytes | None) -> Any:
@@ -145,7 +73,9 @@ def session_from_row(row: tuple[Any, ...]) -> Session:
         parent_session_id=row[8], last_activity_at=us_to_ts(row[9]),
         rollup=Rollup(turns=row[10], tokens_in=row[11], tokens_out=row[12], tool_calls=row[13],
                       errors=row[14], last_activity=us_to_ts(row[15]),
-                      updated_at=us_to_ts(row[16])),
+                      updated_at=us_to_ts(row[16]), cost_usd=pico_to_usd(row[20] or 0),
+                      unpriced_calls=row[21] or 0),
+        tags=loads(row[18]) or [], scores=loads(row[19]) or {},
     )  # fmt: skip
 
 
@@ -167,6 +97,13 @@ def message_from_row(row: tuple[Any, ...]) -> Message:
 _FIELDS = ("name", "user_id", "configs", "summary", "parent_session_id")
 
 
+def _tags(old: list[str] | None, new: list[str] | None) -> list[str] | None:
+    """Tags accumulate, in first-seen order."""
+    if not new:
+        return old
+    return list(dict.fromkeys([*(old or ()), *new]))
+
+
 def merge_session(stored: dict[str, Any] | None, rec: SessionRecord, now: int) -> dict[str, Any]:
     """Fold a session record into the stored row (a dict of its columns).
 
@@ -177,19 +114,25 @@ def merge_session(stored: dict[str, Any] | None, rec: SessionRecord, now: int) -
     """
     started = None if rec.started_at is None else to_us(rec.started_at)
     ended = None if rec.ended_at is None else to_us(rec.ended_at)
-    rec_t = ended if ended is not None else started if started is not None else now
+    updated = None if rec.updated_at is None else to_us(rec.updated_at)
+    rec_t = (updated if updated is not None else ended if ended is not None
+             else started if started is not None else now)  # fmt: skip
     values: dict[str, Any] = {"name": rec.name, "user_id": rec.user, "configs": rec.configs,
               "summary": rec.summary, "parent_session_id": rec.parent_session_id}  # fmt: skip
     if stored is None:
         row: dict[str, Any] = dict(values, status=rec.status or "running", started_us=started, ended_us=ended,
                    rec_us=rec_t, sort_us=started if started is not None else now,
-                   last_activity_us=max(x for x in (started, ended, 0) if x is not None))  # fmt: skip
+                   last_activity_us=max(x for x in (started, ended, 0) if x is not None),
+                   tags=_tags(None, rec.tags))  # fmt: skip
         return row
     row = dict(stored)
     newer = row.get("rec_us") is None or rec_t >= row["rec_us"]
     for key in _FIELDS:
         if values[key] is not None and (newer or row.get(key) is None):
             row[key] = values[key]
+    if updated is not None and newer and "configs" in rec.model_fields_set and rec.configs is None:
+        row["configs"] = None  # a reader cleared them (configs PUT with null)
+    row["tags"] = _tags(row.get("tags"), rec.tags)
     if rec.status is not None and newer:
         if not (rec.status == "running" and row.get("status") in TERMINAL):
             row["status"] = rec.status

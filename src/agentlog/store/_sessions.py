@@ -11,7 +11,8 @@ import orjson
 from .._errors import ConflictError, InvalidInputError, NotFoundError
 from .._ids import format_uuid, new_id, new_id_str
 from .._records import SessionRecord
-from ._core import Conn, StoreCore
+from ._conn import Conn
+from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import Page, Session
 from ._rollup import remove_session
@@ -27,6 +28,7 @@ from ._rows import (
     to_us,
     us_to_ts,
 )
+from ._scores import score_filter, tags_filter
 
 __all__ = ["SessionsMixin"]
 
@@ -43,6 +45,12 @@ def _check_configs(configs: Any, what: str = "configs") -> dict[str, Any]:
 
 
 class SessionsMixin(StoreCore):
+    @abstractmethod
+    def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None: ...
+
+    @abstractmethod
+    def _forget_scores(self, conn: Conn, project: str, session_id: str) -> None: ...
+
     auto_close_after: float = AUTO_CLOSE_AFTER
 
     def _session(self, conn: Conn, session_id: str, project: str) -> Session:
@@ -59,7 +67,7 @@ class SessionsMixin(StoreCore):
     def create_session(
         self, *, id: str | None = None, name: str | None = None, user: str | None = None,
         configs: dict[str, Any] | None = None, parent_session_id: str | None = None,
-        started_at: str | None = None, project: str = "default",
+        started_at: str | None = None, tags: list[str] | None = None, project: str = "default",
     ) -> Session:  # fmt: skip
         if configs is not None:
             configs = _check_configs(configs)
@@ -70,13 +78,13 @@ class SessionsMixin(StoreCore):
         try:
             rec = SessionRecord(id=rec_id, name=name, user=user, configs=configs,
                                 status="running", started_at=started_at or us_to_ts(now),
-                                parent_session_id=parent_session_id)  # fmt: skip
+                                parent_session_id=parent_session_id, tags=tags)  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from None
         with self._tx(write=True) as conn:
-            owner = conn.one("SELECT project FROM sessions WHERE id = ?", (rec_id,))
-            if owner is not None:
-                if owner[0] != project:
+            fresh, existing = self._claim_sessions(conn, project, [rec_id], now)
+            if not fresh:
+                if existing[rec_id]["project"] != project:
                     raise ConflictError(f"session id {rec_id!r} belongs to another project")
                 return self._session(conn, rec_id, project)  # creating again is idempotent
             row = merge_session(None, rec, now)
@@ -86,8 +94,13 @@ class SessionsMixin(StoreCore):
     def list_sessions(
         self, *, user: str | None = None, filter_by_configs: dict[str, Any] | None = None,
         status: str | None = None, name: str | None = None, limit: int = 50,
-        cursor: str | None = None, time_desc: bool = True, project: str = "default",
+        cursor: str | None = None, time_desc: bool = True, tags: list[str] | None = None,
+        score: Any = None, order_by_score: str | None = None, project: str = "default",
     ) -> Page[Session]:  # fmt: skip
+        """Sessions, newest first (``time_desc``); ``tags``: carrying all of them; ``score``:
+        ``{"helpful": (">=", 4)}`` (or ``"helpful>=4"``) on the latest score of each name;
+        ``order_by_score``: by that score, highest first with ``time_desc`` (sessions without
+        it are left out)."""
         check_limit(limit)
         where, params = ["project = ?"], [project]
         if user is not None:
@@ -105,6 +118,12 @@ class SessionsMixin(StoreCore):
                 sql, args = self._contains_filter(wanted)
                 where.append(sql)
                 params.extend(args)
+        for conds, args in (tags_filter(self.dialect, tags) if tags else ([], []),
+                            score_filter(score) if score else ([], [])):  # fmt: skip
+            where += conds
+            params += args
+        if order_by_score is not None:
+            return self._list_by_score(where, params, order_by_score, limit, cursor, time_desc)
         key = decode_cursor(cursor, "sessions")
         op, order = ("<", "DESC") if time_desc else (">", "ASC")
         if key is not None:
@@ -120,6 +139,30 @@ class SessionsMixin(StoreCore):
         return Page[Session](items=[session_from_row(r) for r in rows], next_cursor=nxt,
                              has_more=more)  # fmt: skip
 
+    def _list_by_score(
+        self, where: list[str], params: list[Any], name: str, limit: int, cursor: str | None,
+        desc: bool,
+    ) -> Page[Session]:  # fmt: skip
+        key = decode_cursor(cursor, "sessions_by_score")
+        op, order = ("<", "DESC") if desc else (">", "ASC")
+        outer = ["sk IS NOT NULL"]
+        outer_params: list[Any] = []
+        if key is not None:
+            outer.append(f"(sk, sort_us, id) {op} (?, ?, ?)")
+            outer_params.extend(key)
+        sql = (f"SELECT * FROM (SELECT {SESSION_COLS}, (SELECT num FROM session_scores ss WHERE "
+               "ss.project = sessions.project AND ss.session_id = sessions.id AND ss.name = ?) "
+               f"AS sk FROM sessions WHERE {' AND '.join(where)}) t WHERE {' AND '.join(outer)} "
+               f"ORDER BY sk {order}, sort_us {order}, id {order} LIMIT ?")  # fmt: skip
+        with self._tx() as conn:
+            rows = conn.q(sql, [name, *params, *outer_params, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        nxt = (encode_cursor("sessions_by_score", [rows[-1][-1], rows[-1][17], rows[-1][0]])
+               if more else None)  # fmt: skip
+        return Page[Session](items=[session_from_row(r[:-1]) for r in rows], next_cursor=nxt,
+                             has_more=more)  # fmt: skip
+
     @abstractmethod
     def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
         """SQL (and its parameters) true where ``configs @> wanted`` (PostgreSQL semantics)."""
@@ -128,40 +171,47 @@ class SessionsMixin(StoreCore):
         with self._tx(write=True) as conn:
             self._require_session(conn, session_id, project)
             remove_session(conn, project, session_id)
+            self._forget_costs(conn, project, session_id)
+            self._forget_scores(conn, project, session_id)
             for table in ("events", "messages"):
                 conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?",
                          (project, session_id))  # fmt: skip
             conn.run("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def copy_session(self, session_id: str, *, project: str = "default") -> Session:
-        """A new session with the same configs, events and messages, shifted to start now."""
+        """A new session with the same configs, events and messages and the same relative
+        timing, shifted so that its last moment is now: nothing of the copy lies in the future,
+        so every count and time window includes it the moment this returns."""
         now = now_us()
         new_sid = new_id_str()
         with self._tx(write=True) as conn:
             self._require_session(conn, session_id, project)
             cols = ("name, user_id, configs, status, summary, started_us, ended_us, "
                     "parent_session_id, rec_us, sort_us, last_activity_us, dirty_us, r_turns, "
-                    "r_tokens_in, r_tokens_out, r_tool_calls, r_errors, r_last_us, r_updated_us")  # fmt: skip
+                    "r_tokens_in, r_tokens_out, r_tool_calls, r_errors, r_last_us, r_updated_us, "
+                    "tags")  # fmt: skip
             src = conn.one(f"SELECT {cols} FROM sessions WHERE id = ?", (session_id,))
             assert src is not None
-            shift = now - (src[5] if src[5] is not None else src[9])
-            moved = [v + shift if v is not None and i in (5, 6, 8, 9, 10, 11, 17) else v
-                     for i, v in enumerate(src)]  # fmt: skip
-            marks = ", ".join(self.json_param if i == 2 else "?" for i in range(len(src)))
-            conn.run(f"INSERT INTO sessions (id, project, {cols}) VALUES (?, ?, {marks})",
-                     [new_sid, project, *moved])  # fmt: skip
-            id_map: dict[str, str] = {}
             events = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE project = ? AND session_id = ? "
                             "ORDER BY ts_us, id", (project, session_id))  # fmt: skip
-            for ev in events:
-                id_map[ev[1]] = format_uuid(new_id((ev[6] + shift) * 1000))
+            msgs = conn.q(f"SELECT {MESSAGE_COLS} FROM messages WHERE project = ? AND "
+                          "session_id = ? ORDER BY ts_us, id", (project, session_id))  # fmt: skip
+            times = [src[5], src[6], src[9], *(e[6] for e in events), *(e[7] for e in events),
+                     *(m[3] for m in msgs)]  # fmt: skip
+            shift = now - max(t for t in times if t is not None)
+            moved = [v + shift if v is not None and i in (5, 6, 8, 9, 10, 11, 17) else v
+                     for i, v in enumerate(src)]  # fmt: skip
+            marks = ", ".join(self.json_param if i in (2, 19) else "?" for i in range(len(src)))
+            conn.run(f"INSERT INTO sessions (id, project, {cols}) VALUES (?, ?, {marks})",
+                     [new_sid, project, *moved])  # fmt: skip
+            id_map = {ev[1]: format_uuid(new_id((ev[6] + shift) * 1000)) for ev in events}
             rows = [(project, id_map[e[1]], new_sid, id_map.get(e[3], e[3]), e[4], e[5],
                      e[6] + shift, None if e[7] is None else e[7] + shift, *e[8:])
                     for e in events]  # fmt: skip
             if rows:
+                rows, priced = self._price_rows(rows)
                 self._bulk_insert(conn, "events", EVENT_COLS, rows)
-            msgs = conn.q(f"SELECT {MESSAGE_COLS} FROM messages WHERE project = ? AND "
-                          "session_id = ? ORDER BY ts_us, id", (project, session_id))  # fmt: skip
+                self._record_costs(conn, project, priced)
             mrows = [(project, format_uuid(new_id((m[3] + shift) * 1000)), new_sid, m[3] + shift,
                       m[4], m[5], m[6], m[7])
                      for m in msgs]  # fmt: skip
@@ -182,7 +232,8 @@ class SessionsMixin(StoreCore):
                 f"rec_us = ?, last_activity_us = {self._greatest('COALESCE(last_activity_us, 0)', '?')} "
                 "WHERE id = ?", (status, summary, now, now, now, session_id),
             )  # fmt: skip
-            return self._session(conn, session_id, project)
+        self._on_session_end({session_id})
+        return self.get_session(session_id, project=project)
 
     def close_stale_sessions(
         self, *, auto_close_after: float | None = None, now: datetime | None = None,
@@ -239,5 +290,3 @@ class SessionsMixin(StoreCore):
             conn.run(f"UPDATE sessions SET configs = {self.json_param} WHERE id = ?",
                      (dumps(merged), session_id))  # fmt: skip
             return merged
-
-    _for_update = ""

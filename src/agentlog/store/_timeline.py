@@ -7,7 +7,8 @@ from typing import Any
 
 from .._errors import InvalidInputError
 from .._ids import format_uuid, new_id
-from ._core import Conn, StoreCore
+from ._conn import Conn
+from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import Event, Message, MessagesPage, Page
 from ._rows import EVENT_COLS, MESSAGE_COLS, event_from_row, message_from_row, now_us, us_to_ts

@@ -1,7 +1,9 @@
 """The PostgreSQL backend: psycopg 3 with a connection pool, JSONB with a GIN index on configs.
 
-Queries are shared with SQLite (``?`` placeholders become ``%s``); configs containment is the
-native ``@>`` served by ``sessions_configs`` (GIN, ``jsonb_path_ops``), and batch ingest goes
+Queries are shared with SQLite (``?`` placeholders become ``%s``). Payloads are ``json`` columns
+(the text as written, keys in recorded order); configs containment is the native ``@>`` on
+``configs_b``, a generated JSONB copy of ``configs`` served by ``sessions_configs`` (GIN,
+``jsonb_path_ops``), and batch ingest goes
 through COPY into a per-connection temporary table, then one ``INSERT ... ON CONFLICT DO
 NOTHING``. JSON columns are read back as text and parsed once, like SQLite's.
 """
@@ -19,7 +21,7 @@ from psycopg import sql as pgsql
 from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
-from ._core import Conn
+from ._conn import Conn
 from ._rollup import BATCH_OF, ROLLUPS, from_batch_sql
 from ._rows import dumps
 from ._store import SqlStore, check_options
@@ -27,6 +29,11 @@ from ._store import SqlStore, check_options
 __all__ = ["PostgresStore"]
 
 _LOCK_KEY = 0x6167656E746C6F67  # "agentlog": serializes migrations of concurrent openers
+
+
+# The columns the count tables group by: the rest of an inserted row is not carried along.
+_RETURNING = {"events": "project, ts_us, session_id, type, name",
+              "messages": "project, ts_us, session_id, role"}  # fmt: skip
 
 
 @functools.lru_cache(maxsize=512)
@@ -57,7 +64,7 @@ class _Conn:
 
 class PostgresStore(SqlStore):
     dialect = "postgres"
-    json_param = "?::jsonb"
+    json_param = "?::json"
     _for_update = " FOR UPDATE"
 
     def __init__(self, url: str, *, schema: str | None = None, min_size: int = 1,
@@ -111,27 +118,34 @@ class PostgresStore(SqlStore):
         assert isinstance(conn, _Conn)
         c = conn.c
         temp = f"_in_{table}"
-        # ON COMMIT DELETE ROWS: the staging table is empty again for the next transaction.
+        # ON COMMIT DELETE ROWS: the staging tables are empty again for the next transaction.
         c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE {table}) ON COMMIT DELETE ROWS")
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _new_counts (project TEXT, minute BIGINT, "
+                  "hour BIGINT, session_id TEXT COLLATE \"C\", kind TEXT, type TEXT, name TEXT, "
+                  "n BIGINT) ON COMMIT DELETE ROWS")  # fmt: skip
         with c.cursor() as cur:
-            with cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
+            with self._timed("copy"), cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            # Only rows really inserted (RETURNING) are counted, in the same statement: grouped
-            # once, then summed into each count table.
-            counts = ", ".join(f"c{i} AS ({from_batch_sql(t, 'grouped')})"
-                               for i, t in enumerate(ROLLUPS))  # fmt: skip
-            cur.execute(_pg(
-                f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                f"ON CONFLICT DO NOTHING RETURNING *), grouped AS (SELECT {BATCH_OF[table]}, "
-                f"count(*) AS n FROM ins GROUP BY 1, 2, 3, 4, 5, 6, 7), {counts} SELECT 1"))  # fmt: skip
-            cur.execute(f"TRUNCATE {temp}")
+            # Only rows really inserted (RETURNING) are counted: grouped once as they are
+            # inserted, then summed into each count table.
+            with self._timed("insert+indexes"):
+                cur.execute(
+                    f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
+                    f"ON CONFLICT DO NOTHING RETURNING {_RETURNING[table]}) INSERT INTO "
+                    f"_new_counts SELECT {BATCH_OF[table]}, count(*) FROM ins "
+                    "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
+            with self._timed("count tables"):
+                counts = ", ".join(f"c{i} AS ({from_batch_sql(t, '_new_counts')})"
+                                   for i, t in enumerate(ROLLUPS))  # fmt: skip
+                cur.execute(f"WITH {counts} SELECT 1")
+                cur.execute(f"TRUNCATE {temp}, _new_counts")
 
     def _greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})"
 
     def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
-        return "configs @> ?::jsonb", [dumps(wanted)]
+        return "configs_b @> ?::jsonb", [dumps(wanted)]
 
     def drop_schema(self) -> None:
         """Drop this store's schema with everything in it (tests use one schema per run)."""

@@ -19,7 +19,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from .._errors import InvalidInputError, NotFoundError
-from ._core import Conn, StoreCore
+from ._conn import Conn
+from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import (
     Event,
@@ -41,7 +42,7 @@ from ._rows import (
 )
 from ._timeline import types_list
 
-__all__ = ["BUCKETS", "QueryMixin"]
+__all__ = ["BUCKETS", "QueryMixin", "count_rows"]
 
 BUCKETS = {"minute": 60_000_000, "hour": 3_600_000_000, "day": 86_400_000_000, "session": 0}
 _Conv = Callable[[tuple[Any, ...]], "Event | Message"]
@@ -63,6 +64,18 @@ def _since(days: float, now: datetime | None) -> tuple[int, int]:
         raise InvalidInputError(f"days: must be a positive number, got {days!r}")
     end = to_us(now) if now is not None else now_us()
     return end - int(days * 86_400_000_000), end
+
+
+def count_rows(totals: dict[Any, int], bucket: str) -> list[EventCount]:
+    """Counts per bucket key as the answer: time buckets labelled by their start, oldest
+    first; sessions by count, highest first."""
+    # One validation call for all buckets: a week of minutes is thousands of them.
+    if bucket == "session":
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        return _COUNTS.validate_python([{"bucket": str(b), "count": n} for b, n in ranked])
+    width = BUCKETS[bucket] // 1_000_000
+    return _COUNTS.validate_python([{"bucket": _label(int(b) * width), "count": n}
+                                    for b, n in sorted(totals.items())])  # fmt: skip
 
 
 class QueryMixin(StoreCore):
@@ -150,13 +163,7 @@ class QueryMixin(StoreCore):
             for a, b in edges:
                 if a <= b:
                     self._count_raw(conn, totals, a, b, bucket, type, name, project)
-        # One validation call for all buckets: a week of minutes is thousands of them.
-        if bucket == "session":
-            ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
-            return _COUNTS.validate_python([{"bucket": str(b), "count": n} for b, n in ranked])
-        width = BUCKETS[bucket] // 1_000_000
-        return _COUNTS.validate_python([{"bucket": _label(int(b) * width), "count": n}
-                                        for b, n in sorted(totals.items())])  # fmt: skip
+        return count_rows(totals, bucket)
 
     @staticmethod
     def _count_table(
@@ -221,30 +228,36 @@ class QueryMixin(StoreCore):
             raise InvalidInputError("count_type: must be a non-empty string")
         start, end = _since(days, now)
         wanted = sorted({*markers, count_type})
-        rows: list[tuple[str, int, str, str]] = []
+        # The database cuts the timelines: an item's segment is the number of markers before it
+        # in its session, so segment i holds the items after marker i-1 up to marker i itself.
+        # One row comes back per marker (and per session with items after its last marker),
+        # not one per item.
+        is_marker = f"t IN ({','.join('?' * len(markers))})"
+        parts, args = [], []
+        for table, (_, _, type_col, _) in _ITEM.items():
+            parts.append(f"SELECT session_id, ts_us, id, {type_col} AS t FROM {table} WHERE "
+                         f"project = ? AND ts_us >= ? AND ts_us <= ? AND session_id IS NOT NULL "
+                         f"AND {type_col} IN ({','.join('?' * len(wanted))})")  # fmt: skip
+            args += [project, start, end, *wanted]
+        sql = (
+            f"WITH items AS ({' UNION ALL '.join(parts)}), cut AS (SELECT session_id, ts_us, id, "
+            f"t, CASE WHEN {is_marker} THEN 1 ELSE 0 END AS m, COALESCE(SUM(CASE WHEN "
+            f"{is_marker} THEN 1 ELSE 0 END) OVER (PARTITION BY session_id ORDER BY ts_us, id "
+            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS seg FROM items) "
+            "SELECT session_id, seg, SUM(1 - m), MAX(CASE WHEN m = 1 THEN ts_us END), "
+            "MAX(CASE WHEN m = 1 THEN id END), MAX(CASE WHEN m = 1 THEN t END) FROM cut "
+            "GROUP BY session_id, seg"
+        )  # fmt: skip
         with self._tx() as conn:
-            for table, (_, _, type_col, _) in _ITEM.items():
-                rows.extend(conn.q(
-                    f"SELECT session_id, ts_us, id, {type_col} FROM {table} WHERE project = ? "
-                    f"AND ts_us >= ? AND ts_us <= ? AND session_id IS NOT NULL AND {type_col} "
-                    f"IN ({','.join('?' * len(wanted))})", [project, start, end, *wanted]))  # fmt: skip
-        rows.sort()
-        marker_set = set(markers)
+            rows = conn.q(sql, [*args, *markers, *markers])
         found: list[tuple[int, str, MarkerSegment]] = []
         trailing = 0
-        current, seg, index = None, 0, 0
-        for sid, ts, item_id, typ in rows:
-            if sid != current:
-                trailing += seg
-                current, seg, index = sid, 0, 0
-            if typ in marker_set:
-                found.append((ts, item_id, MarkerSegment(marker_index=index, session_id=sid,
-                              count=seg, marker_id=item_id, marker_type=typ)))  # fmt: skip
-                index += 1
-                seg = 0
-            else:
-                seg += 1
-        trailing += seg
+        for sid, seg, n, ts, item_id, typ in rows:
+            if item_id is None:
+                trailing += int(n)
+                continue
+            found.append((ts, item_id, MarkerSegment(marker_index=int(seg), session_id=sid,
+                          count=int(n), marker_id=item_id, marker_type=typ)))  # fmt: skip
         dist = [m for _, _, m in sorted(found, key=lambda f: (f[0], f[1]))]
         counts = [m.count for m in dist]
         return MarkerStats(

@@ -19,8 +19,8 @@ from typing import Any
 
 import orjson
 
+from ._conn import Conn
 from ._contains import json_contains
-from ._core import Conn
 from ._jsonl_index import JsonlIndexMixin
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, from_batch_sql
 from ._rows import dumps
@@ -138,13 +138,16 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         row = conn.one(f"SELECT COALESCE(max(rowid), 0) FROM {table}")
         before = row[0] if row else 0
         marks = ", ".join("?" * len(rows[0]))
-        conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows)
-        conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
-        conn.run("DELETE FROM temp.new_counts")
-        conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM {table} "
-                 "WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
-        for counts in ROLLUPS:
-            conn.run(from_batch_sql(counts, "temp.new_counts"))
+        with self._timed("insert+indexes"):
+            conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                      rows)  # fmt: skip
+        with self._timed("count tables"):
+            conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
+            conn.run("DELETE FROM temp.new_counts")
+            conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM "
+                     f"{table} WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
+            for counts in ROLLUPS:
+                conn.run(from_batch_sql(counts, "temp.new_counts"))
 
     def _greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from agentlog._ids import format_ts, parse_ts
 from agentlog._records import parse_record, record_adapter
-from agentlog._validate import ts_us
-from agentlog.store._rows import event_row, fast_event_row, fast_message_row, message_row
+from agentlog.store._ingest import event_row, event_row_of, message_row, message_row_of
+from agentlog.store._times import ts_us
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -181,7 +181,7 @@ def _check(obj: dict[str, Any], fast: Any, slow_row: Any) -> None:
 @example({"kind": "event", "id": "e", "type": "t", "ts": "2026-01-01T00:00:00Z",
           "error": {"type": "E", "message": "m", "extra": None}})  # fmt: skip
 def test_fast_event_row_agrees_with_pydantic(obj: dict[str, Any]) -> None:
-    _check(obj, fast_event_row, event_row)
+    _check(obj, event_row, event_row_of)
 
 
 @settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -189,7 +189,7 @@ def test_fast_event_row_agrees_with_pydantic(obj: dict[str, Any]) -> None:
 @example({"kind": "message", "id": "m", "session_id": "s", "ts": "2026-01-01T00:00:00Z",
           "role": "user", "blob": None})  # fmt: skip
 def test_fast_message_row_agrees_with_pydantic(obj: dict[str, Any]) -> None:
-    _check(obj, fast_message_row, message_row)
+    _check(obj, message_row, message_row_of)
 
 
 @settings(max_examples=1500, deadline=None)
@@ -218,7 +218,7 @@ def test_records_written_by_the_sdk_take_the_fast_path(recorded: Any) -> None:
     for rec in recorded.records:
         kinds.add(rec["kind"])
         if rec["kind"] == "event":
-            assert fast_event_row(rec, "p") == event_row(parse_record(rec), "p")  # type: ignore[arg-type]
+            assert event_row(rec, "p") == event_row_of(parse_record(rec), "p")  # type: ignore[arg-type]
         elif rec["kind"] == "message":
-            assert fast_message_row(rec, "p") == message_row(parse_record(rec), "p")  # type: ignore[arg-type]
+            assert message_row(rec, "p") == message_row_of(parse_record(rec), "p")  # type: ignore[arg-type]
     assert kinds == {"session", "event", "message"}

@@ -1,0 +1,26 @@
+"""The connection seam both SQL backends implement, and batching of ``IN (...)`` lists.
+
+Its own module, below everything else in the package: the schema, the count tables and the
+store mixins all speak to a ``Conn`` without importing each other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any, Protocol
+
+__all__ = ["Conn", "chunks"]
+
+
+class Conn(Protocol):
+    """A connection inside one transaction; SQL uses ``?`` placeholders."""
+
+    def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
+    def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None: ...
+
+
+def chunks(items: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

@@ -1,0 +1,199 @@
+"""Ingest in one pass: each decoded record is checked and turned into its table row once.
+
+The rules are those of the SDK's record models (``agentlog._records``: required fields, exact
+JSON types, enums, no unknown keys, timestamps ``parse_ts`` reads, ``data`` an object), the one
+definition both sides share: the key sets and enums below are read from the models. Building a
+pydantic model costs ~10 µs a record, most of what ingest would spend, so the common records
+(events and messages as the SDK writes them) are checked here in plain Python and accepted only
+when pydantic surely would, with the same values. Anything else (a wrong record, or a right one
+in a form pydantic first coerces, such as ``"partial": 1``) goes through ``parse_record``: its
+rejections keep pydantic's field-naming reasons, and lax inputs are accepted as before.
+
+Row layouts are ``EVENT_COLS`` and ``MESSAGE_COLS`` of ``_rows``.
+"""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import pydantic
+
+from .._records import (
+    ErrorInfo,
+    EventRecord,
+    MessageRecord,
+    ScoreRecord,
+    SessionRecord,
+    parse_record,
+)
+from ._judging_schema import score_row
+from ._models import RejectedRecord
+from ._rows import dumps
+from ._times import to_us, ts_us
+
+__all__ = [
+    "Parsed",
+    "event_row",
+    "event_row_of",
+    "message_row",
+    "message_row_of",
+    "parse_batch",
+    "validation_reason",
+]
+
+_EVENT_KEYS = frozenset(EventRecord.model_fields)
+_MESSAGE_KEYS = frozenset(MessageRecord.model_fields)
+_ERROR_KEYS = frozenset(ErrorInfo.model_fields)
+_STATUSES = typing.get_args(EventRecord.model_fields["status"].annotation)
+_FORMATS = typing.get_args(MessageRecord.model_fields["format"].annotation)
+_ONE_TYPES = (int, float, bool)
+_OPT_STR = (str, type(None))
+_MAX_EXACT = 2**53  # ints a float holds exactly: pydantic turns them into that float
+_NO_DATA: dict[str, Any] = {}
+
+# A parsed record: (index, session record) merged field by field later, or (index, "e" | "m" |
+# "s", finished row) of an event, a message or a score.
+Parsed = tuple[int, SessionRecord] | tuple[int, str, tuple[Any, ...]]
+
+
+def _head_ok(obj: dict[str, Any], kind: str, keys: frozenset[str]) -> bool:
+    """The kind, no unknown key, ``v`` is 1, ``id`` a string of 1 to 200 characters."""
+    if obj.get("kind") != kind or not keys.issuperset(obj):
+        return False
+    v = obj.get("v", 1)  # pydantic's Literal[1] takes 1, 1.0 and True alike
+    rid = obj.get("id")
+    return type(v) in _ONE_TYPES and v == 1 and type(rid) is str and 0 < len(rid) <= 200
+
+
+def event_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
+    """The row of an event record pydantic accepts as it is; None when it must go through
+    ``parse_record`` (whose row is ``event_row_of``)."""
+    if not _head_ok(obj, "event", _EVENT_KEYS):
+        return None
+    get = obj.get
+    typ = get("type")
+    if type(typ) is not str or not 0 < len(typ) <= 200:
+        return None
+    sid, parent, name, trace, span = (get("session_id"), get("parent_id"), get("name"),
+                                      get("trace_id"), get("span_id"))  # fmt: skip
+    opt = _OPT_STR
+    if not (type(sid) in opt and type(parent) in opt and type(name) in opt
+            and type(trace) in opt and type(span) in opt):  # fmt: skip
+        return None
+    status = get("status", "ok")
+    partial = get("partial", False)
+    if type(status) is not str or status not in _STATUSES or type(partial) is not bool:
+        return None
+    dur = get("duration_ms")
+    if dur is not None:
+        if type(dur) is int and -_MAX_EXACT <= dur <= _MAX_EXACT:
+            dur = float(dur)
+        elif type(dur) is not float:
+            return None
+    data = get("data", _NO_DATA)
+    err = get("error")
+    if type(data) is not dict:
+        return None
+    if err is not None:
+        if not (type(err) is dict and _ERROR_KEYS.issuperset(err) and type(err.get("type")) is str
+                and type(err.get("message")) is str and type(err.get("stacktrace")) in opt):  # fmt: skip
+            return None
+        err = dumps({"type": err["type"], "message": err["message"],
+                     "stacktrace": err.get("stacktrace")})  # fmt: skip
+    ts = ts_us(get("ts"))
+    if ts is None:
+        return None
+    end = get("end_ts")
+    if end is not None:
+        end = ts_us(end)
+        if end is None:
+            return None
+    try:  # refuses keys that are not strings, as the model does (and big ints: the model path)
+        text = orjson.dumps(data).decode()
+    except TypeError:
+        return None
+    return (project, obj["id"], sid, parent, typ, name, ts, end, dur, status, partial, text, err,
+            trace, span)  # fmt: skip
+
+
+def message_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
+    """The row of a message record pydantic accepts as it is; None as for ``event_row``."""
+    if not _head_ok(obj, "message", _MESSAGE_KEYS) or "blob" not in obj:
+        return None
+    get = obj.get
+    sid, role, fmt = get("session_id"), get("role"), get("format", "openai")
+    if type(sid) is not str or type(role) is not str or type(fmt) is not str:
+        return None
+    if fmt not in _FORMATS:
+        return None
+    ts = ts_us(get("ts"))
+    if ts is None:
+        return None
+    return (project, obj["id"], sid, ts, role, fmt, dumps(obj["blob"]), 0)
+
+
+def event_row_of(rec: EventRecord, project: str) -> tuple[Any, ...]:
+    return (
+        project, rec.id, rec.session_id, rec.parent_id, rec.type, rec.name, to_us(rec.ts),
+        None if rec.end_ts is None else to_us(rec.end_ts), rec.duration_ms, rec.status,
+        rec.partial, dumps(rec.data), None if rec.error is None else dumps(rec.error.model_dump()),
+        rec.trace_id, rec.span_id,
+    )  # fmt: skip
+
+
+def message_row_of(rec: MessageRecord, project: str) -> tuple[Any, ...]:
+    return (project, rec.id, rec.session_id, to_us(rec.ts), rec.role, rec.format,
+            dumps(rec.blob), 0)  # fmt: skip
+
+
+def validation_reason(exc: pydantic.ValidationError) -> str:
+    """``field.path: message`` for each problem, e.g. ``ts: Field required``."""
+    parts = []
+    for err in exc.errors():
+        loc = ".".join(str(x) for x in err["loc"] if not (isinstance(x, str) and x in
+                       ("session", "event", "message", "score")) or len(err["loc"]) == 1)  # fmt: skip
+        parts.append(f"{loc or 'record'}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def parse_batch(
+    records: Sequence[Any], project: str, rejected: list[RejectedRecord]
+) -> list[Parsed]:
+    """Check and build every record of a batch; the rejected ones go to ``rejected``."""
+    parsed: list[Parsed] = []
+    add = parsed.append
+    for i, obj in enumerate(records):
+        if type(obj) is not dict:
+            if not isinstance(obj, dict):
+                rejected.append(RejectedRecord(index=i, reason="record: must be a JSON object"))
+                continue
+        kind = obj.get("kind")
+        if kind == "event":
+            row = event_row(obj, project)
+            if row is not None:
+                add((i, "e", row))
+                continue
+        elif kind == "message":
+            row = message_row(obj, project)
+            if row is not None:
+                add((i, "m", row))
+                continue
+        try:
+            rec = parse_record(obj)
+        except pydantic.ValidationError as exc:
+            rid = obj.get("id")
+            rejected.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
+                                           reason=validation_reason(exc)))  # fmt: skip
+            continue
+        if isinstance(rec, EventRecord):
+            add((i, "e", event_row_of(rec, project)))
+        elif isinstance(rec, MessageRecord):
+            add((i, "m", message_row_of(rec, project)))
+        elif isinstance(rec, ScoreRecord):
+            add((i, "s", score_row(rec, project)))
+        else:
+            add((i, rec))
+    return parsed
