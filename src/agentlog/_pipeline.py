@@ -507,4 +507,4 @@ class Pipeline:
             except Exception:
                 warn_once("pipeline-exporter-status", "agentlog: exporter status failed")
                 return {}
-        return {exporter_name(self.exporter): ExporterStatus.of(counts, busy)}
+        return {exporter_name(self.exporter): ExporterStatus.of(busy, counts)}

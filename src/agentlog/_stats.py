@@ -14,6 +14,9 @@ __all__ = ["ExporterStatus", "PipelineStatus", "Stats", "record_session_id"]
 _MAX_TRACKED_SESSIONS = 10_000  # per-session counters kept for the most recent sessions only
 
 
+_DELIVERY = ("observed", "dropped", "failed", "spooled")
+
+
 @dataclass(frozen=True)
 class ExporterStatus:
     """What one destination did with the records handed to it.
@@ -29,12 +32,9 @@ class ExporterStatus:
     spooled: int = 0
 
     @classmethod
-    def of(cls, totals: Mapping[str, int], in_process: int = 0) -> ExporterStatus:
-        return cls(
-            in_process=in_process, observed=totals.get("observed", 0),
-            dropped=totals.get("dropped", 0), failed=totals.get("failed", 0),
-            spooled=totals.get("spooled", 0),
-        )  # fmt: skip
+    def of(cls, in_process: int, counts: dict[str, int]) -> ExporterStatus:
+        """From a ``Stats`` tally; ``sampled_out`` happens before any exporter, so not here."""
+        return cls(in_process=in_process, **{k: counts.get(k, 0) for k in _DELIVERY})
 
 
 @dataclass(frozen=True)

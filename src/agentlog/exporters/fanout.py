@@ -195,7 +195,7 @@ class _Lane:
     def status(self) -> ExporterStatus:
         with self.stats._lock:
             counts = dict(self.stats.totals)
-        return ExporterStatus.of(counts, self.records)
+        return ExporterStatus.of(self.records, counts)
 
 
 class FanoutExporter:
