@@ -59,8 +59,10 @@ def test_jsonl_export_imports_back_the_same(source: Any, tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
     db, ids = source
     out = tmp_path / "export.jsonl"
-    assert main(["export", "--db", db, "--out", str(out)]) == 0
-    assert "exported 3 sessions" in capsys.readouterr().err
+    assert main(["export", "--db", db, "--out", str(out), "--progress"]) == 0
+    err = capsys.readouterr().err
+    assert "exported 3 sessions, 21 records, " in err and "records/s" in err  # progress
+    assert f"exported 3 sessions, 21 records to {out}" in err
     first = out.read_bytes()
     assert main(["export", "--db", db, "--out", str(out), "--quiet"]) == 0
     assert out.read_bytes() == first  # the same store, the same bytes

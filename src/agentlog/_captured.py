@@ -10,9 +10,15 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "CapturedEvent", "CapturedMessage", "CapturedScore", "CapturedSession", "LLMCall", "ToolCall",
+    "CapturedEvent",
+    "CapturedMessage",
+    "CapturedScore",
+    "CapturedSession",
+    "LLMCall",
+    "SessionList",
+    "ToolCall",
     "wrap",
-]  # fmt: skip
+]
 
 
 class _Record(dict[str, Any]):
@@ -180,7 +186,7 @@ class CapturedMessage(_Record):
 
 
 class CapturedScore(_Record):
-    """A score: ``name``, ``value``, ``comment``, and the session (and event) it judges."""
+    """A score given to a session (or to one of its events)."""
 
     __slots__ = ()
 
@@ -193,28 +199,35 @@ class CapturedScore(_Record):
         return self.get("value")
 
     @property
-    def comment(self) -> str | None:
-        return self.get("comment")
-
-    @property
-    def session_id(self) -> str:
-        return str(self["session_id"])
+    def session_id(self) -> str | None:
+        return self.get("session_id")
 
     @property
     def event_id(self) -> str | None:
         return self.get("event_id")
 
+    @property
+    def comment(self) -> str | None:
+        return self.get("comment")
+
+
+class SessionList(list[CapturedSession]):
+    """``cap.sessions``; calling it (``cap.sessions()``, the earlier spelling) gives the same
+    list, so tests written either way read alike."""
+
+    def __call__(self) -> SessionList:
+        return self
+
 
 _EVENTS: dict[str, type[CapturedEvent]] = {"tool_call": ToolCall, "llm_call": LLMCall}
+_KINDS: dict[str, type[_Record]] = {"message": CapturedMessage, "session": CapturedSession,
+                                    "score": CapturedScore}  # fmt: skip
 
 
 def wrap(record: dict[str, Any]) -> _Record:
-    """The typed object for one record (an event, message or session record)."""
+    """The typed object for one record: an event (a ``ToolCall`` or ``LLMCall`` for those
+    types), a message, a session record or a score; any other kind as a plain record."""
     kind = record.get("kind")
     if kind == "event":
         return _EVENTS.get(str(record.get("type")), CapturedEvent)(record)
-    if kind == "message":
-        return CapturedMessage(record)
-    if kind == "score":
-        return CapturedScore(record)
-    return CapturedSession(record)
+    return _KINDS.get(str(kind), _Record)(record)

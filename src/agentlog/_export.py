@@ -13,7 +13,8 @@ Python); any other source (a collector over HTTP) is read through the Client API
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import orjson
@@ -38,14 +39,22 @@ class SessionFilter:
         self.oldest_first = oldest_first
 
     def sessions(self, client: Any) -> Iterator[Any]:
+        # A local store is asked directly: the Client would bring every listed session's
+        # rollups up to date first, which an export does not need (it writes no rollups).
+        store = _sql_store(client)
+        get: Callable[[str], Any] = client.sessions.get
+        list_: Callable[..., Any] = client.sessions.list
+        if store is not None:
+            get = functools.partial(store.get_session, project=client.transport.project)
+            list_ = functools.partial(store.list_sessions, project=client.transport.project)
         if self.ids:
             for sid in self.ids:
-                yield client.sessions.get(sid)
+                yield get(sid)
             return
         cursor = None
         while True:
-            page = client.sessions.list(limit=_PAGE, cursor=cursor, time_desc=not self.oldest_first,
-                                        **self.listing)  # fmt: skip
+            page = list_(limit=_PAGE, cursor=cursor, time_desc=not self.oldest_first,
+                         **self.listing)  # fmt: skip
             yield from page.items
             if not page.has_more or not page.next_cursor:
                 return
@@ -194,7 +203,6 @@ def _sqlite_chunk(store: Any, project: str, sessions: list[Any], lines: list[byt
     ids = [s.id for s in sessions]
     sql = _SQLITE_ITEMS.replace("MARKS", ",".join("?" * len(ids)))
     items: dict[str, list[str]] = {sid: [] for sid in ids}
-    dumps = orjson.dumps
     with store._tx() as conn:
         rows = conn.q(sql, [project, *ids, project, *ids])
     last, prefix = -1, ""  # the date and seconds, formatted once per second of timeline
@@ -202,11 +210,16 @@ def _sqlite_chunk(store: Any, project: str, sessions: list[Any], lines: list[byt
         sec, us = divmod(ts, 1_000_000)
         if sec != last:
             last, prefix = sec, format_ts(sec * 1_000_000_000)[:19]
-        if tail.startswith(',"role"'):  # a message
-            items[sid].append(f'{head},"ts":"{prefix}.{us:06d}Z"{tail}')
-            continue
-        e = "null" if end is None else f'"{format_ts(end * 1000)}"'
-        d = "null" if dur is None else dumps(dur).decode()
+        if end is None:  # a point event, or a message (which has neither end nor duration)
+            if tail.startswith(',"role"'):
+                items[sid].append(f'{head},"ts":"{prefix}.{us:06d}Z"{tail}')
+                continue
+            e = "null"
+        else:
+            esec, eus = divmod(end, 1_000_000)
+            e = f'"{prefix}.{eus:06d}Z"' if esec == sec else f'"{format_ts(end * 1000)}"'
+        # repr is the shortest form that reads back as the same float, as orjson's is
+        d = "null" if dur is None else repr(dur)
         items[sid].append(f'{head},"ts":"{prefix}.{us:06d}Z","end_ts":{e},"duration_ms":{d}{tail}')
     for s in sessions:
         lines.append(encode(session_record(s)))

@@ -27,6 +27,7 @@ from ._captured import (
     CapturedScore,
     CapturedSession,
     LLMCall,
+    SessionList,
     ToolCall,
     wrap,
 )
@@ -85,23 +86,23 @@ class Capture:
         return [e for e in self.events(type) if isinstance(e, kind) and keep(e)]
 
     @property
-    def sessions(self) -> list[CapturedSession]:
+    def sessions(self) -> SessionList:
         """One object per session (start and end folded together), in start order."""
         merged: dict[str, CapturedSession] = {}
         for rec in self._exporter_records():
             if rec.get("kind") == "session":
                 cur = merged.setdefault(rec["id"], CapturedSession())
                 cur.update({k: v for k, v in rec.items() if v is not None or k not in cur})
-        return list(merged.values())
+        return SessionList(merged.values())
+
+    def scores(self, name: str | None = None) -> list[CapturedScore]:
+        """Scores given (named ``name``), in recording order."""
+        return [r for r in self.records
+                if isinstance(r, CapturedScore) and name in (None, r.name)]  # fmt: skip
 
     def messages(self, role: str | None = None) -> list[CapturedMessage]:
         return [r for r in self.records
                 if isinstance(r, CapturedMessage) and role in (None, r.role)]  # fmt: skip
-
-    def scores(self, name: str | None = None) -> list[CapturedScore]:
-        """Scores recorded with ``agentlog.score`` (of ``name``), in recording order."""
-        return [r for r in self.records
-                if isinstance(r, CapturedScore) and name in (None, r.name)]  # fmt: skip
 
     def errors(self) -> list[CapturedEvent]:
         """Error events and failed spans, as the session rollups count errors."""

@@ -14,6 +14,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.trace import Status as OtelStatus
 from opentelemetry.trace import StatusCode, Tracer
 
+from agentlog.collector import IngestLimits
 from agentlog.store import Store
 
 from .conftest import A
@@ -266,3 +267,60 @@ def test_nul_in_attributes_is_stored_replaced(client: TestClient, store: Store) 
     assert r.status_code == 200
     (ev,) = timeline(store, "s-nul")
     assert ev.name == "n\ufffdul" and ev.data["attributes"]["k"] == "a\ufffdb"
+
+
+def test_messages_on_span_events_and_embeddings(client: TestClient, store: Store) -> None:
+    def run(tracer: Tracer) -> None:
+        base = {"gen_ai.conversation.id": "s-ev", "gen_ai.request.model": "m"}
+        with tracer.start_as_current_span("chat m", attributes={
+                **base, "gen_ai.operation.name": "chat"}) as span:  # fmt: skip
+            span.add_event("gen_ai.client.inference.operation.details", {
+                "gen_ai.input.messages": json.dumps(INPUT),
+                "gen_ai.output.messages": json.dumps(OUTPUT)})  # fmt: skip
+        with tracer.start_as_current_span("embeddings m", attributes={
+                **base, "gen_ai.operation.name": "embeddings", "gen_ai.usage.input_tokens": 6}):  # fmt: skip
+            pass
+
+    assert (
+        client.post("/v1/traces", content=protobuf(make_spans(run)), headers=PB).status_code == 200
+    )
+    chat, emb = sorted(timeline(store, "s-ev"), key=lambda e: e.name)
+    assert chat.data["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
+    assert chat.data["response"] == "Let me check." and chat.data["tool_calls"][0]["id"] == "call_1"
+    assert (emb.type, emb.data["operation"], emb.data["usage"]) == ("llm_call", "embeddings",
+                                                                    {"input_tokens": 6})  # fmt: skip
+
+
+def test_in_flight_limit_is_shared_with_ingest(store: Store) -> None:
+    from .conftest import make_client
+
+    with make_client(store, limits=IngestLimits(max_inflight=2)) as c:
+        c.app.state.inflight[0] = 2  # type: ignore[attr-defined]  # two /v1/ingest batches
+        r = c.post("/v1/traces", content=b"", headers=PB)
+        assert r.status_code == 429 and r.headers["retry-after"] == "1"
+        assert "2 batches are being ingested" in _status(r).message
+        c.app.state.inflight[0] = 0  # type: ignore[attr-defined]
+        assert c.post("/v1/traces", content=b"", headers=PB).status_code == 200
+
+
+def test_odd_spans_are_rejected_alone(client: TestClient, store: Store) -> None:
+    def run(tracer: Tracer) -> None:
+        for name in ("good", "ends before it starts", "no start"):
+            with tracer.start_as_current_span(name, attributes={"session.id": "s-odd"}):
+                pass
+
+    doc = otlp_json(make_spans(run))
+    spans = doc["resourceSpans"][0]["scopeSpans"][0]["spans"]
+    spans[1]["startTimeUnixNano"] = str(2**64 - 1)  # the largest there is: year 2554
+    spans[1]["endTimeUnixNano"] = "1"
+    spans[2]["startTimeUnixNano"] = "0"
+    spans[0]["kind"] = "SPAN_KIND_SERVER"  # the enum's name, as some producers write it
+    r = client.post("/v1/traces", content=orjson.dumps(doc), headers=JS)
+    assert r.status_code == 200 and r.json()["partialSuccess"]["rejectedSpans"] == "1"
+    assert "startTimeUnixNano is missing" in r.json()["partialSuccess"]["errorMessage"]
+    good, odd = timeline(store, "s-odd")
+    assert good.name == "good" and good.data["span_kind"] == "server"
+    assert odd.ts.startswith("2554-") and odd.end_ts is None
+    for body in (b'{"resourceSpans": [{"scopeSpans": [{"spans": 5}]}]}', b"[1]",
+                 b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "x"}]}]}]}'):  # fmt: skip
+        assert client.post("/v1/traces", content=body, headers=JS).status_code == 400, body

@@ -93,3 +93,24 @@ def test_otlp_and_http_read_back_the_same_timeline(collectors: Any, tmp_path: Pa
     via_http, via_otlp = _read(http_store, "a"), _read(otlp_store, "b")
     assert len(via_http) == 2 and sum(len(t[1]) for t in via_http) >= 5
     assert via_otlp == via_http
+
+
+def test_cut_data_reads_back_from_the_conventions_with_its_own_ids(collectors: Any) -> None:
+    (_, _), (otlp_url, otlp_store) = collectors
+    records = agent()
+    otlp = OtlpExporter(otlp_url, headers={"authorization": f"Bearer {KEY_B}"}, payload_limit=40)
+    try:
+        assert otlp.export(RecordBatch.from_records(records)).ok
+    finally:
+        otlp.shutdown()
+    sent = {r["id"]: r for r in records if r["kind"] == "event"}
+    llm = next(r for r in sent.values() if r["type"] == "llm_call")
+    got = {e.id: e for s in otlp_store.list_sessions(project="b").items
+           for e in otlp_store.get_events(s.id, limit=200, project="b").items}  # fmt: skip
+    assert set(got) == set(sent)
+    for rid, rec in sent.items():
+        assert (got[rid].type, got[rid].name, got[rid].parent_id) == (
+            rec["type"], rec["name"], rec["parent_id"])  # fmt: skip
+    back = got[llm["id"]].data
+    assert back["model"] == "gpt-4o-2024-08-06" and back["usage"]["cache_read_tokens"] == 4
+    assert back["messages"][1] == {"role": "user", "content": "password reset"}

@@ -110,11 +110,15 @@ def map_spans(spans: list[Span], *, project: str, traces: TraceSessions) -> Mapp
             sid = str(uuid.UUID(span.trace_id))  # one session per trace: the trace id itself
         by_trace[span.trace_id] = sid
         try:
-            rec = _own(span) if "agentlog.event.type" in span.attrs else None
+            own = "agentlog.event.type" in span.attrs
+            rec = _own(span) if own else None
             if rec is None:
                 rec = _event(span, sid)
-                _fold_session(sessions.setdefault(sid, {"kind": "session", "id": sid}), span)
-        except (TypeError, ValueError, KeyError, OverflowError) as exc:
+                if own:  # its data was cut: the conventions gave the data, the ids are its own
+                    _own_ids(rec, span.attrs)
+                else:
+                    _fold_session(sessions.setdefault(sid, {"kind": "session", "id": sid}), span)
+        except (TypeError, ValueError, KeyError, OverflowError, OSError) as exc:
             out.rejected[i] = f"span {span.name!r}: {exc}"
             continue
         out.records.append(rec)
@@ -254,6 +258,14 @@ def _event_record(span: Span, sid: str | None, etype: str, name: str, data: dict
 
 
 # -- agentlog's own spans (exporters/otlp.py) back to the records they came from --------------
+
+
+def _own_ids(rec: dict[str, Any], a: dict[str, Any]) -> None:
+    rec["type"] = str(a["agentlog.event.type"])
+    if a.get("agentlog.event.id"):
+        rec["id"] = str(a["agentlog.event.id"])
+    rec["parent_id"] = str(a["agentlog.parent_id"]) if a.get("agentlog.parent_id") else None
+    rec["name"] = str(a["agentlog.event.name"]) if a.get("agentlog.event.name") else None
 
 
 def _own(span: Span) -> dict[str, Any] | None:

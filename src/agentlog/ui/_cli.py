@@ -94,7 +94,7 @@ def ui(args: argparse.Namespace, client: Any = None) -> int:
             return _fail(f"cannot open the store {db or '.agentlog/agentlog.db'}: {exc}")
         app = create_ui_app(store=store, project=args.project, jsonl=jsonl, check_key=check,
                             hosts=hosts)  # fmt: skip
-        source = db or ".agentlog/agentlog.db" + (f" (indexing {jsonl})" if jsonl else "")
+        source = (db or ".agentlog/agentlog.db") + (f", indexing {jsonl}" if jsonl else "")
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port,
                                            log_level=args.log_level, access_log=False))  # fmt: skip
     announced = threading.Event()
