@@ -69,7 +69,9 @@ def test_id_prefixes_work_wherever_an_id_is_taken(pair: tuple[Client, Client]) -
     assert [i.id for i in a.query.iterate_events(session_id=S3[:12]).events] == [ev.id, msg.id]
     # Ids made in one millisecond differ only near their end: the shortest prefix of the
     # event's id that the message's id does not share (never shorter than 8).
-    differ = next((i for i, (x, y) in enumerate(zip(ev.id, msg.id)) if x != y), len(ev.id))
+    differ = next(
+        (i for i, (x, y) in enumerate(zip(ev.id, msg.id, strict=True)) if x != y), len(ev.id)
+    )
     prefix = ev.id[: max(8, differ + 1)]
     assert a.query.event_context(prefix, before=0, after=1).target.id == ev.id
     assert a.sessions.patch_configs(S3[:10], {"k": 1}) == {"k": 1}
