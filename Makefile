@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 INTEGRATIONS := $(wildcard integrations/*/pyproject.toml)
 
-.PHONY: demo test lint typecheck pytest bench bench-all clean
+.PHONY: demo test lint typecheck pytest bench bench-all clean browser
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 10), "agentlog needs Python 3.10+"'
@@ -27,7 +27,16 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+# The UI's browser tests drive Debian's chromium through Playwright (never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else echo "make browser: $(CHROMIUM) is missing; as root: apt-get install chromium"; fi; \
+	fi
+
+pytest: $(STAMP) browser
 	$(BIN)/python -m pytest -q tests $(foreach p,$(INTEGRATIONS),$(dir $(p))tests)
 
 test: lint typecheck pytest

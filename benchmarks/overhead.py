@@ -1,6 +1,7 @@
 """Overhead per call of a sync ``@agentlog.tool`` beside an OpenTelemetry SDK span.
 
     python benchmarks/overhead.py [--calls N]
+    python benchmarks/overhead.py --sampling     # rate 1.0 vs 0.1 vs 0.1 with keep_errors
 
 Both are measured in the same run on the same function. agentlog records into the default file
 exporter (a temp directory); OpenTelemetry uses the SDK TracerProvider with a BatchSpanProcessor
@@ -26,12 +27,71 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _util import best_of, verdict
 
 
+def sampling(n: int, repeats: int, per_session: int) -> None:
+    """Issue 11: the recording path per decorated call inside sessions of 10 calls, at
+    sample_rate 1.0, 0.1, and 0.1 with keep_errors (targets: 0.1 <= 1.0; keep_errors <= 1.2x).
+    Measured like "recording path alone" above (the worker asleep, best of short runs), in
+    the caller thread's CPU time, so that other processes on a loaded machine weigh less."""
+    import agentlog
+
+    def search_kb(query: str) -> list[str]:
+        return [query]
+
+    tmp = tempfile.mkdtemp(prefix="agentlog-bench-")
+
+    def measure(**options: object) -> float:
+        agentlog.init(path=f"{tmp}/s.jsonl", max_queue=10 * n, max_batch=10 * n,
+                      idle_flush=3600, max_delay=3600, **options)  # fmt: skip
+        traced = agentlog.tool(search_kb)
+        best = float("inf")
+        for _ in range(repeats):
+            for _chunk in range(10):
+                t = time.thread_time()
+                for _ in range(n // 10 // per_session):
+                    with agentlog.session("s"):
+                        for _ in range(per_session):
+                            traced("q")
+                best = min(best, (time.thread_time() - t) / (n // 10))
+            agentlog.flush(60)
+        agentlog.shutdown()
+        return best * 1e6
+
+    def plain() -> float:
+        best = float("inf")
+        for _ in range(repeats * 10):
+            t = time.thread_time()
+            for _ in range(n // 10):
+                search_kb("q")
+            best = min(best, (time.thread_time() - t) / (n // 10))
+        return best * 1e6
+
+    base = plain()
+    full = measure() - base
+    tenth = measure(sample_rate=0.1) - base
+    held = measure(sample_rate=0.1, keep_errors=True) - base
+    print(f"calls per run: {n}, sessions of {per_session} calls, best of {repeats} x 10 runs, "
+          f"Python {sys.version.split()[0]}")  # fmt: skip
+    print("caller CPU per call (session start/end amortized), recording path alone:")
+    print(f"  sample_rate=1.0:                   {full:8.3f} us")
+    print(f"  sample_rate=0.1:                   {tenth:8.3f} us   target <= rate 1.0: "
+          f"{verdict(tenth <= full)}")  # fmt: skip
+    print(f"  sample_rate=0.1, keep_errors:      {held:8.3f} us   ({held / full:.2f}x) "
+          f"target <= 1.2x: {verdict(held <= 1.2 * full)}")  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--calls", type=int, default=50_000)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--sampling", action="store_true",
+                        help="compare the recording overhead at sample rates (issue 11)")  # fmt: skip
+    parser.add_argument("--per-session", type=int, default=10,
+                        help="decorated calls per session with --sampling (default 10)")  # fmt: skip
     args = parser.parse_args(argv)
     n = args.calls
+    if args.sampling:
+        sampling(n, args.repeats, args.per_session)
+        return
 
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import (

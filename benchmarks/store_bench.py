@@ -3,12 +3,14 @@
     python benchmarks/store_bench.py                      # 1M events in 10k sessions, both
     python benchmarks/store_bench.py --events 100000 --sessions 1000 --config-sessions 10000
     python benchmarks/store_bench.py --backend sqlite
-    python benchmarks/store_bench.py --ingest-only        # the ingest rate alone
+    python benchmarks/store_bench.py --ingest-only        # the ingest rate alone, without
+                                                          # and with pricing (issue 11)
     python benchmarks/store_bench.py --preload 1000000 --events 200000 --phases --ingest-only
         # 200k events into a store already holding 1M, with where the time goes
 
 Targets (DESIGN §4 / issue 3): ingest >= 50k events/s, bucketed counts <= 200 ms, context window
 <= 10 ms, one timeline page <= 20 ms, filter_by_configs over 100k sessions <= 50 ms (PostgreSQL).
+Issue 11: pricing adds <= 10% to ingest; ``cost`` by day over 1M events <= 200 ms.
 Latencies are the median of repeated calls. The processing worker is off while measuring.
 """
 
@@ -112,13 +114,11 @@ def median_ms(fn: Callable[[], Any], repeat: int) -> float:
     return statistics.median(times)
 
 
-def run(store: SqlStore, args: argparse.Namespace, label: str) -> None:
-    rnd = random.Random(7)
-    now_ns = time.time_ns()
-    print(f"\n== {label}: {args.events:,} events in {args.sessions:,} sessions"
-          f" into a store already holding {args.preload:,}")  # fmt: skip
+def preload(store: SqlStore, args: argparse.Namespace, now_ns: int) -> None:
+    """Fill the store with ``--preload`` events first, and drop ``--drop-indexes``."""
     if args.preload:
         t = time.perf_counter()
+        rnd = random.Random(11)
         for batch in gen_events(args.preload, max(1, args.preload // 100), now_ns, rnd, "pre"):
             store.ingest(batch)
         el = time.perf_counter() - t
@@ -128,23 +128,53 @@ def run(store: SqlStore, args: argparse.Namespace, label: str) -> None:
             for index in args.drop_indexes.split(","):
                 conn.run(f"DROP INDEX {index}")
         print(f"(indexes dropped for this run: {args.drop_indexes})")
-    total, elapsed = 0, 0.0
-    store.phase_times = {} if args.phases else None
-    for batch in gen_events(args.events, args.sessions, now_ns, rnd):
+
+
+def ingest_all(store: SqlStore, args: argparse.Namespace, now_ns: int) -> float:
+    """Seconds spent in ``store.ingest`` for the generated events."""
+    elapsed = 0.0
+    for batch in gen_events(args.events, args.sessions, now_ns, random.Random(7)):
         t = time.perf_counter()
         result = store.ingest(batch)
         elapsed += time.perf_counter() - t
         assert not result.rejected, result.rejected[:3]
-        total += len(batch)
+    return elapsed
+
+
+def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStore | None) -> None:
+    rnd = random.Random(7)
+    now_ns = time.time_ns()
+    print(f"\n== {label}: {args.events:,} events in {args.sessions:,} sessions")
     n_ev = args.events
+    print(f"   (into a store already holding {args.preload:,})")
+    for s in (unpriced, store):
+        if s is not None:
+            preload(s, args, now_ns)
+    if unpriced is not None:
+        # The same ingest with pricing switched off, in this run: what pricing adds.
+        unpriced._price_rows = lambda rows: (rows, [])  # type: ignore[method-assign]
+        before = ingest_all(unpriced, args, now_ns)
+        print(f"ingest unpriced  {n_ev / before:>12,.0f} events/s  (pricing off)")
+    # Load the bundled price data once, outside the timing (a one-time import per process).
+    store.pricer.price({"model": "gpt-4o", "usage": {"input_tokens": 1}}, now_ns // 1000)
+    store.phase_times = {} if args.phases else None
+    elapsed = ingest_all(store, args, now_ns)
     target = 80_000 if label == "PostgreSQL" else 50_000
     print(
-        f"ingest           {n_ev / elapsed:>12,.0f} events/s  ({total:,} records in {elapsed:.1f} s,"
+        f"ingest           {n_ev / elapsed:>12,.0f} events/s  ({elapsed:.1f} s,"
         f" batches of {BATCH})  target >= {target:,}"
     )
     if store.phase_times is not None:
         print_phases(store.phase_times, elapsed, n_ev)
         store.phase_times = None
+    if unpriced is not None:
+        added = (elapsed - before) / before * 100
+        print(f"pricing adds     {added:>12.1f} %  (1 in 5 events is an llm_call)  target <= 10 %")
+    for bucket in ("day", "model", "session"):
+        ms = median_ms(lambda b=bucket: store.cost(days=7, bucket=b), args.repeat_slow)  # type: ignore[misc]
+        print(
+            f"cost by {bucket:<8} {ms:>12.1f} ms  " + ("target <= 200" if bucket == "day" else "")
+        )
     if args.ingest_only:
         return
     for bucket in ("minute", "hour", "day", "session"):
@@ -214,19 +244,28 @@ def main() -> None:
 
         with tempfile.TemporaryDirectory() as tmp:
             store = SqliteStore(Path(tmp) / "bench.db", processing=False)
+            off = SqliteStore(Path(tmp) / "off.db", processing=False) if args.ingest_only else None
             try:
-                run(store, args, "SQLite")
+                run(store, args, "SQLite", off)
             finally:
                 store.close()
+                if off is not None:
+                    off.close()
     if args.backend in ("postgres", "both"):
         from agentlog.store.postgres import PostgresStore
 
         pg = PostgresStore(args.pg_url, schema=f"agentlog_bench_{uuid.uuid4().hex[:8]}",
                            processing=False)  # fmt: skip
+        off = None
+        if args.ingest_only:
+            off = PostgresStore(args.pg_url, schema=f"agentlog_bench_{uuid.uuid4().hex[:8]}",
+                                processing=False)  # fmt: skip
         try:
-            run(pg, args, "PostgreSQL")
+            run(pg, args, "PostgreSQL", off)
         finally:
             pg.drop_schema()
+            if off is not None:
+                off.drop_schema()
 
 
 if __name__ == "__main__":

@@ -1,21 +1,20 @@
-"""A small support agent, traced by agentlog, then its timeline read back from the JSONL file.
+"""A small support agent, traced by agentlog, then read back with ``agentlog.Client``.
 
-Run it with ``make demo`` (or ``python examples/quickstart.py`` once agentlog is installed).
+Run it with ``make demo`` (or ``python examples/quickstart.py`` once agentlog is installed). It
+records where ``agentlog`` reads by default, ./.agentlog/, so the commands it prints at the end
+show its session.
 """
 
 from __future__ import annotations
 
-import tempfile
+import os
+import shutil
+import sys
 from pathlib import Path
 
 import agentlog
-from agentlog._jsonl import read_jsonl
-from agentlog._timeline import jsonl_timelines
 
-# A fresh file per run keeps the printed timeline to this run; by default it is
-# ./.agentlog/events.jsonl.
-EVENTS = Path(tempfile.mkdtemp(prefix="agentlog-demo-")) / "events.jsonl"
-agentlog.init(path=str(EVENTS))
+agentlog.init()  # ./.agentlog/events.jsonl
 
 
 @agentlog.tool
@@ -55,7 +54,7 @@ def fake_model(messages: list[dict[str, str]]) -> dict[str, object]:
 
 
 @agentlog.session(name="Support - Password Reset", user="alice", configs={"agent": "bot1"})
-def handle(ticket: str, email: str) -> str:
+def handle(ticket: str, email: str) -> tuple[str, str]:
     agentlog.store_message({"role": "user", "content": ticket})
     queue = route(ticket)["choice"]
     reply = fake_model([{"role": "system", "content": "You are support."},
@@ -67,18 +66,44 @@ def handle(ticket: str, email: str) -> str:
         agentlog.track_error(exc)
         send_email("alice@example.com", str(reply["content"]))
     agentlog.add_event(agentlog.TextEvent(text=f"routed to {queue}"))
-    return str(reply["content"])
+    session = agentlog.current_session()
+    return str(reply["content"]), session.id if session is not None else ""
+
+
+def _agentlog_command() -> str:
+    """How to run the ``agentlog`` command from here: the one beside this Python (e.g.
+    .venv/bin/agentlog after ``make demo``), else the one on PATH."""
+    beside = Path(sys.executable).parent / "agentlog"
+    if beside.exists():
+        try:
+            relative = os.path.relpath(beside)
+        except ValueError:  # another drive (Windows)
+            relative = ".."
+        return str(beside) if relative.startswith("..") else relative
+    return shutil.which("agentlog") or "agentlog"
 
 
 def main() -> None:
-    answer = handle("I forgot my password", email="alice-at-example")
+    answer, session_id = handle("I forgot my password", email="alice-at-example")
     print("agent answered:", answer)
     agentlog.flush()
 
-    print()
-    print(jsonl_timelines(EVENTS))
-    print(f"\n{len(read_jsonl(EVENTS).records)} records in {EVENTS}")
+    with agentlog.Client() as client:  # indexes ./.agentlog/events.jsonl, then reads it
+        session = client.sessions.get(session_id)
+        r = session.rollup
+        print(
+            f"\nrecorded session {session.id} ({session.status}): {r.tool_calls} tool calls, "
+            f"{r.errors} errors, {r.tokens_in + r.tokens_out} tokens"
+        )
+        for event in client.sessions.get_events(session.id, limit=200).items:
+            took = "" if event.duration_ms is None else f"{event.duration_ms:.2f} ms"
+            print(f"  {event.type:<10} {event.name or '':<12} {event.status:<5} {took}")
     agentlog.shutdown()
+
+    command = _agentlog_command()
+    print("\nRead it back from the command line:")
+    print(f"  {command} timeline {session.id}   # this session, nested, with details")
+    print(f"  {command} sessions   # every session recorded in ./.agentlog")
 
 
 if __name__ == "__main__":

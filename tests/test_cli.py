@@ -191,6 +191,8 @@ def test_unknown_session_is_a_clear_error(
 def test_bad_arguments_exit_2_naming_the_problem(
     capsys: pytest.CaptureFixture[str], argv: list[str], names: str
 ) -> None:
+    Path(JSONL).parent.mkdir()
+    Path(JSONL).touch()
     code, _, err = cli(capsys, *argv, *WHERE)
     assert code == 2 and names in err and "Traceback" not in err
 
@@ -550,7 +552,8 @@ def test_collector_commands_without_the_server_extra_name_it(argv: list[str]) ->
     done = _without("fastapi", f"from agentlog.cli import main; sys.exit(main({argv!r}))")
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert done.stderr.strip() == (f"agentlog: error: agentlog {argv[0]} needs the collector "
-                                   "(missing module 'fastapi'): pip install 'agentlog[server]'")  # fmt: skip
+                                   "(missing module 'fastapi'): pip install 'agentlog[server]' "
+                                   "(from a checkout: pip install '.[server]')")  # fmt: skip
 
 
 def test_help_without_the_server_extra_lists_what_to_install() -> None:
@@ -563,4 +566,6 @@ def test_postgres_db_without_psycopg_names_the_extra() -> None:
     done = _without("psycopg", "from agentlog.cli import main; "
                     "sys.exit(main(['sessions', '--db', 'postgresql://u@127.0.0.1:1/x']))")  # fmt: skip
     assert done.returncode == 2 and "Traceback" not in done.stderr
-    assert "pip install 'agentlog[postgres]'" in done.stderr
+    assert "pip install 'agentlog[postgres]' (from a checkout: pip install '.[postgres]')" in (
+        done.stderr
+    )

@@ -91,7 +91,7 @@ def test_client_manages_sessions_and_configs() -> None:
         s = client.sessions.create(configs={"a": 1}, user="u")
         assert client.sessions.patch_configs(s.id, {"b": 2}) == {"a": 1, "b": 2}
         assert client.sessions.update_configs(s.id, {"c": 3}) == {"c": 3}
-        assert client.sessions.get_configs(s.id) == {"c": 3}
+        assert client.sessions.get_configs(s.id).configs == {"c": 3}
         ev = client.sessions.add_event(s.id, type="note", data={"x": 1})
         client.sessions.store_message(s.id, {"role": "user", "content": "hi"})
         assert client.sessions.flush(s.id).observed == 1

@@ -293,3 +293,42 @@ def test_generator_failing_while_closed_reraises_and_records(recorded: Recorded)
         gen.close()
     (ev,) = recorded.events()
     assert ev["status"] == "error" and ev["partial"] is True
+
+
+def test_parameters_left_at_their_defaults_are_recorded(recorded: Recorded) -> None:
+    @agentlog.decision
+    def pick(weather: str, options: tuple[str, ...] = ("train", "plane")) -> str:
+        return options[0] if weather == "rain" else options[1]
+
+    @agentlog.tool
+    def search(query: str, *, limit: int = 3, **extra: Any) -> int:
+        return limit
+
+    @agentlog.llm(model="m")
+    def ask(prompt: str, temperature: float = 0.2) -> str:
+        return "ok"
+
+    @agentlog.trace
+    async def step(x: int, y: int = 5) -> int:
+        return x + y
+
+    class Agent:
+        @agentlog.tool
+        def act(self, what: str = "wait") -> str:
+            return what
+
+    pick("rain")
+    search("q", lang="en")
+    ask("hi")
+    asyncio.run(step(1))
+    Agent().act()
+    (dec,) = recorded.events("decision")
+    assert dec["data"]["inputs"] == {"weather": "rain", "options": ["train", "plane"]}
+    assert dec["data"]["options"] == ["train", "plane"]
+    (tool, act) = recorded.events("tool_call")
+    assert tool["data"]["input"] == {"query": "q", "limit": 3, "lang": "en"}
+    assert act["data"]["input"] == {"what": "wait"}
+    (llm,) = recorded.events("llm_call")
+    assert llm["data"]["params"] == {"temperature": 0.2}
+    (st,) = recorded.events("step")
+    assert st["data"]["input"] == {"x": 1, "y": 5}

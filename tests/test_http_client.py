@@ -97,7 +97,7 @@ def test_writes_return_what_they_wrote(pair: tuple[Client, Client]) -> None:
         "agent": {"name": "bot1"}, "env": "prod"}  # fmt: skip
     assert c.sessions.update_configs(sid, {"only": 1}) == {"only": 1}
     assert c.sessions.update_configs(sid, None) is None
-    assert c.sessions.get_configs(sid) is None
+    assert c.sessions.get_configs(sid).configs is None
     assert c.sessions.flush(sid).observed == 3
     copy = c.sessions.copy(sid)
     assert copy.id != sid and len(c.sessions.get_events(copy.id).items) == 2

@@ -24,7 +24,11 @@ from mcp.client.stdio import stdio_client  # noqa: E402
 
 JSONL = "runs/events.jsonl"
 TOOLS = {"list_sessions", "get_session", "get_timeline", "get_events", "get_messages",
-         "event_context", "event_counts", "events_between_markers", "iterate_events"}  # fmt: skip
+         "event_context", "event_counts", "events_between_markers", "iterate_events",
+         "cost", "compare_configs", "get_scores"}  # fmt: skip
+
+
+INIT: dict[ClientSession, Any] = {}  # each session's initialize() result
 
 
 def _field(obj: Any, snake: str, camel: str) -> Any:
@@ -41,7 +45,7 @@ async def server(cwd: Path, *where: str) -> AsyncIterator[ClientSession]:
     with open(cwd / "server.log", "w") as log:
         async with stdio_client(params, errlog=log) as (read, write):
             async with ClientSession(read, write) as session:
-                await session.initialize()
+                INIT[session] = await session.initialize()
                 yield session
 
 
@@ -153,10 +157,10 @@ async def test_sessions_timeline_and_context_through_mcp(tmp_path: Path) -> None
     scripts = record_conversations(seed=3)
     async with server(tmp_path) as session:
         page = await call(session, "list_sessions", limit=200)
-        assert len(page["sessions"]) == len(scripts) and page["has_more"] is False
+        assert len(page["items"]) == len(scripts) and page["has_more"] is False
         only = await call(session, "list_sessions", user="user1", limit=200)
-        assert {s["user"] for s in only["sessions"]} == {"user1"}
-        chat = next(s for s in page["sessions"] if s["name"] == "chat-0")
+        assert {s["user"] for s in only["items"]} == {"user1"}
+        chat = next(s for s in page["items"] if s["name"] == "chat-0")
         assert (await call(session, "get_session", session_id=chat["id"]))["name"] == "chat-0"
 
         timeline = await call(session, "get_timeline", session_id=chat["id"])
@@ -166,12 +170,12 @@ async def test_sessions_timeline_and_context_through_mcp(tmp_path: Path) -> None
         assert len(ids) == len(scripts[0]) >= 2 and timeline["next_cursor"] is None
 
         events = await call(session, "get_events", session_id=chat["id"], types=["tool_call"])
-        assert len(events["events"]) == scripts[0].count("t")
+        assert len(events["items"]) == scripts[0].count("t")
         ctx = await call(session, "event_context", event_id=ids[1], before=1, after=1)
         assert ctx["target"]["id"] == ids[1] and [i["id"] for i in ctx["before"]] == ids[:1]
 
         convo = await call(session, "get_messages", session_id=chat["id"], with_events=True)
-        assert [m["role"] for m in convo["messages"]] == [
+        assert [m["role"] for m in convo["items"]] == [
             {"u": "user", "a": "assistant"}[step] for step in scripts[0] if step in "ua"
         ]
         assert len(convo["events"]) == sum(step in "tc" for step in scripts[0])
@@ -203,6 +207,43 @@ async def test_serves_a_store_named_by_db(tmp_path: Path) -> None:
     assert main(["import", JSONL, "--db", "copy.db", "--quiet"]) == 0
     async with server(tmp_path, "--db", "copy.db") as session:
         page = await call(session, "list_sessions", limit=200)
-        assert sorted(s["name"] for s in page["sessions"]) == [f"chat-{n}" for n in range(8)]
+        assert sorted(s["name"] for s in page["items"]) == [f"chat-{n}" for n in range(8)]
         counts = await call(session, "event_counts", type="compaction", days=1)
         assert counts["total"] == sum(s.count("c") for s in scripts)
+
+
+async def test_reports_its_version_and_reads_a_project_by_id_prefix(tmp_path: Path) -> None:
+    from agentlog.cli import main
+
+    record_conversations(seed=7)
+
+    @agentlog.tool
+    def fails() -> None:
+        raise RuntimeError("down")
+
+    agentlog.init(path=JSONL)  # record_conversations shut the SDK down
+    with agentlog.session("failing"):
+        try:
+            fails()
+        except RuntimeError:
+            pass
+    agentlog.shutdown()
+    assert main(["import", JSONL, "--db", "team.db", "--project", "team", "--quiet"]) == 0
+    async with server(tmp_path, "--db", "team.db", "--project", "team") as session:
+        info = _field(INIT[session], "server_info", "serverInfo")
+        assert (info.name, info.version) == ("agentlog", agentlog.__version__)
+        page = await call(session, "list_sessions", limit=200)
+        assert len(page["items"]) == 9 and set(page) == {"items", "next_cursor", "has_more"}
+        failed = await call(session, "event_counts", status="error", bucket="session")
+        (failing,) = [s["id"] for s in page["items"] if s["name"] == "failing"]
+        assert failed["total"] == 1 and failed["counts"][0]["bucket"] == failing
+        sid = page["items"][1]["id"]
+        # the shortest prefix of at least 8 characters that no other session shares
+        others = [s["id"] for s in page["items"] if s["id"] != sid]
+        width = next(n for n in range(8, 37) if not any(o.startswith(sid[:n]) for o in others))
+        timeline = await call(session, "get_timeline", session_id=sid[:width])
+        assert timeline["session_id"] == sid and timeline["timeline"].startswith(f"session {sid}")
+        got = await call(session, "get_session", session_id=sid[:width])
+        assert got["id"] == sid
+    async with server(tmp_path, "--db", "team.db") as session:  # the default project: empty
+        assert (await call(session, "list_sessions"))["items"] == []

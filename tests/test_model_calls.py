@@ -239,3 +239,29 @@ def test_snapshot_copies_lists_and_never_reads_a_generator() -> None:
     assert next(one_shot) == "only once"  # still there for the SDK
     marker = object()
     assert snapshot(marker) is marker and snapshot({"a": 1}) == {"a": 1}
+
+
+def test_failing_integration_hooks_cost_the_data_not_the_call(cap: Capture, switch: Switch) -> None:
+    def begin(kwargs: dict[str, Any]) -> Call | None:
+        raise KeyError("begin broke")
+
+    def end(call: Call, parsed: Any, is_async: bool) -> None:
+        raise KeyError("end broke")
+
+    assert _wrapped(switch, begin)(model="m1").value == {"model": "m1"}
+    assert cap.events("llm_call") == []  # no span was opened
+    call = wrapt.FunctionWrapper(_create, sync_wrapper(switch, _begin, end, label="test"))
+    assert call(model="m2").value == {"model": "m2"}
+    [event] = cap.events("llm_call")  # the span still ends, with the request's data
+    assert event["status"] == "ok" and event["data"] == {"model": "m2"}
+
+
+def test_recorded_by_marks_the_block_only_while_active() -> None:
+    from agentlog._context import llm_recorded_by
+    from agentlog._model_calls import recorded_by
+
+    with recorded_by("framework"):
+        assert llm_recorded_by() == "framework"
+        with recorded_by("other", active=False):
+            assert llm_recorded_by() == "framework"
+    assert llm_recorded_by() is None

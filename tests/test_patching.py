@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import wrapt
 
-from agentlog._patching import Patch, PatchingInstrumentor, Switch, Target, install, remove
+from agentlog._patching import Patch, PatchingInstrumentor, Switch, Target, unwrap, wrap
 
 MODULE = "agentlog_test_fake_sdk"
 
@@ -67,7 +67,7 @@ def inst(sdk: types.ModuleType) -> Iterator[_Instrumentor]:
 def test_install_wraps_the_class_so_every_instance_goes_through(sdk: types.ModuleType) -> None:
     switch, seen, patches = Switch(), [], []  # type: ignore[var-annotated]
     before = sdk.Resource()
-    install(patches, [(MODULE, "Resource", "create", _counting(switch, seen))])
+    wrap(patches, [(MODULE, "Resource", "create", _counting(switch, seen))])
     switch.enabled = True
     assert before.create(2) == 4 and sdk.Resource().create(3) == 6
     assert seen == [(2,), (3,)]
@@ -78,8 +78,8 @@ def test_install_twice_adds_one_layer(sdk: types.ModuleType) -> None:
     original = sdk.Resource.__dict__["create"]
     patches: list[Patch] = []
     target: Target = (MODULE, "Resource", "create", _counting(Switch(), []))
-    install(patches, [target])
-    install(patches, [target])
+    wrap(patches, [target])
+    wrap(patches, [target])
     assert len(patches) == 1
     assert sdk.Resource.__dict__["create"].__wrapped__ is original
 
@@ -87,18 +87,18 @@ def test_install_twice_adds_one_layer(sdk: types.ModuleType) -> None:
 def test_remove_restores_the_class_own_method(sdk: types.ModuleType) -> None:
     original = sdk.Resource.__dict__["create"]
     patches: list[Patch] = []
-    install(patches, [(MODULE, "Resource", "create", _counting(Switch(), []))])
-    assert remove(patches)
+    wrap(patches, [(MODULE, "Resource", "create", _counting(Switch(), []))])
+    assert unwrap(patches)
     assert sdk.Resource.__dict__["create"] is original
     assert patches == []
-    assert not remove(patches)
+    assert not unwrap(patches)
 
 
 def test_remove_of_an_inherited_method_leaves_no_entry_behind(sdk: types.ModuleType) -> None:
     patches: list[Patch] = []
-    install(patches, [(MODULE, "Resource", "inherited", _counting(Switch(), []))])
+    wrap(patches, [(MODULE, "Resource", "inherited", _counting(Switch(), []))])
     assert "inherited" in sdk.Resource.__dict__
-    assert remove(patches)
+    assert unwrap(patches)
     assert "inherited" not in sdk.Resource.__dict__
     assert sdk.Resource().inherited(1) == 101
 
@@ -106,7 +106,7 @@ def test_remove_of_an_inherited_method_leaves_no_entry_behind(sdk: types.ModuleT
 def test_missing_module_class_or_method_is_skipped(sdk: types.ModuleType) -> None:
     patches: list[Patch] = []
     fn = _counting(Switch(), [])
-    install(
+    wrap(
         patches,
         [
             ("agentlog_test_no_such_module", "Resource", "create", fn),
@@ -142,9 +142,9 @@ def test_a_layer_on_top_of_ours_stays_and_ours_goes_inert(
 
 def test_an_attribute_replaced_outright_forgets_our_patch(sdk: types.ModuleType) -> None:
     patches: list[Patch] = []
-    install(patches, [(MODULE, "Resource", "create", _counting(Switch(), []))])
+    wrap(patches, [(MODULE, "Resource", "create", _counting(Switch(), []))])
     sdk.Resource.create = lambda self, x: x  # someone else's plain replacement
-    assert not remove(patches)
+    assert not unwrap(patches)
     assert patches == []
     assert sdk.Resource().create(4) == 4
 

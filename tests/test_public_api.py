@@ -25,3 +25,10 @@ def test_lazy_names_resolve() -> None:
     assert TextEvent(text="x").type == "text"
     assert DiskEvent(disk_id="d", path="/p").type == "disk"
     assert Event(type="custom").data == {}
+
+
+def test_dir_shows_the_public_api_only() -> None:
+    names = dir(agentlog)
+    assert names == sorted(agentlog.__all__)
+    for private in ("Any", "TYPE_CHECKING", "annotations", "_api", "_LAZY"):
+        assert private not in names

@@ -112,7 +112,7 @@ def test_exhausted_stream_is_complete_with_assembled_output(cap: Capture) -> Non
     assert event["partial"] is False and event["status"] == "ok"
     data = event["data"]
     assert data["response"] == "Hello"
-    assert data["tool_calls"] == [{"id": "c1", "name": "lookup", "arguments": '{"q": 1}'}]
+    assert data["tool_calls"] == [{"id": "c1", "name": "lookup", "arguments": {"q": 1}}]
     assert data["seen"] == 4
     assert data["time_to_first_token_ms"] >= 0
 

@@ -27,6 +27,7 @@ from ._api import (
 from ._context import ContextExecutor, suppress_instrumentation
 from ._decorators import decision, llm, tool, trace
 from ._errors import AgentlogError, ConflictError, InvalidInputError, NotFoundError
+from ._scoring import score
 from ._session import Session, close_session, session
 from ._stats import PipelineStatus
 
@@ -57,6 +58,7 @@ __all__ = [
     "init",
     "instrument",
     "llm",
+    "score",
     "session",
     "shutdown",
     "status",
@@ -92,4 +94,5 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    # The public API only: not the typing helpers and private modules that sit in globals().
+    return sorted(__all__)

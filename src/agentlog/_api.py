@@ -12,6 +12,7 @@ from ._config import Config, build_config, env_flag
 from ._context import session_var
 from ._ids import format_ts, format_uuid, new_id, now_ns, reseed
 from ._log import warn_once
+from ._mp_exit import watch_children
 from ._pipeline import Pipeline
 from ._serialize import to_jsonable
 from ._session import Session, close_open_sessions, forget_inherited_sessions
@@ -62,13 +63,15 @@ def _exporter(spec: Any, cfg: Config) -> Exporter:
 def _remote_exporter(name: str, cfg: Config) -> Exporter:
     import importlib
 
+    from ._hints import install_hint
+
     cls_name = {"http": "HttpExporter", "otlp": "OtlpExporter"}[name]
     try:
         module = importlib.import_module(f"agentlog.exporters.{name}")
     except ImportError as exc:
         raise ValueError(
             f"exporter: {name!r} needs an optional dependency ({exc.name}); "
-            f"install it with: pip install 'agentlog[{name}]'"
+            f"install it with: {install_hint(name)}"
         ) from None
     exporter: Exporter = getattr(module, cls_name).from_config(cfg)
     return exporter
@@ -104,6 +107,7 @@ def init(**options: Any) -> None:
 
 def _install_hooks() -> None:
     global _hooks_installed
+    watch_children(_at_exit)  # multiprocessing children leave through os._exit, not atexit
     if _hooks_installed:
         return
     _hooks_installed = True
@@ -118,11 +122,14 @@ def _at_exit() -> None:
 
 
 def _after_fork_in_child() -> None:
+    global _lock
+    _lock = threading.RLock()  # a parent thread may have held it at fork time: never inherit it
     reseed()
     forget_inherited_sessions()
     pipeline = STATE.pipeline
     if pipeline is not None:
         pipeline.after_fork_in_child()
+        watch_children(_at_exit)
 
 
 _last: Pipeline | None = None  # the pipeline shut down last: status() still reports its counts
@@ -211,8 +218,10 @@ def track_llm_call(
     params: dict[str, Any] | None = None, stream: bool = False,
     time_to_first_token_ms: float | None = None, duration_ms: float | None = None,
     error: BaseException | str | None = None, name: str | None = None,
+    cost_usd: float | str | None = None, request_model: str | None = None,
 ) -> None:  # fmt: skip
-    """Record an LLM call that already happened."""
+    """Record an LLM call that already happened. ``cost_usd``: what the call cost, when the
+    caller knows (it wins over the store's pricing)."""
     ts, end = _span_times(duration_ms)
     norm_usage = None
     if isinstance(usage, dict):
@@ -227,6 +236,10 @@ def track_llm_call(
         "tool_calls": tool_calls, "usage": norm_usage, "params": params or {}, "stream": stream,
         "time_to_first_token_ms": time_to_first_token_ms,
     }  # fmt: skip
+    if cost_usd is not None:
+        data["cost_usd"] = cost_usd
+    if request_model is not None:
+        data["request_model"] = request_model
     emit_event(
         "llm_call", name or model, data, ts=ts, end_ts=end,
         status="error" if error is not None else "ok",

@@ -74,6 +74,13 @@ def arg_binder(
     varargs = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
     names = positional[skip:]
     n = len(positional)
+    # Parameters left at their defaults are recorded with them: ``options=("a", "b")`` is as
+    # much an input of the call as an argument passed.
+    defaults = {
+        p.name: p.default for p in params[skip:]
+        if p.default is not p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    }  # fmt: skip
+    order = [p.name for p in params[skip:] if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
 
     def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         out = dict(zip(names, args[skip:n]))  # noqa: B905 - fewer args than names is normal
@@ -83,7 +90,21 @@ def arg_binder(
             out.update(kwargs)
         return out
 
-    if skip == 0 and len(names) == 1:
+    if defaults:
+        plain = bind
+
+        def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+            got = plain(args, kwargs)
+            if all(k in got for k in defaults):
+                return got
+            # In signature order, then anything else (extra positionals, **kwargs).
+            out = {
+                k: got[k] if k in got else defaults[k] for k in order if k in got or k in defaults
+            }
+            out.update((k, v) for k, v in got.items() if k not in out)
+            return out
+
+    elif skip == 0 and len(names) == 1:
         # One parameter, passed positionally: the most common tool shape gets its own path.
         only = names[0]
 

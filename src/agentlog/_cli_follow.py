@@ -16,7 +16,7 @@ from typing import IO, Any
 
 import orjson
 
-from ._cli_read import dump, use_color
+from ._cli_common import ShortIds, UsageError, dump, use_color
 from ._timeline import format_item
 
 __all__ = ["import_file", "tail"]
@@ -52,7 +52,8 @@ def tail(args: argparse.Namespace, client: Any) -> int:
     items it has not printed yet. Late arrivals that sort before items already printed (a
     span is stamped with its start but recorded at its end) are still printed, once.
     """
-    color, session_col = use_color(args), args.session is None
+    color = use_color(args)
+    session_col = ShortIds(client) if args.session is None else False
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     if args.session is not None:
         client.sessions.get(args.session)  # an unknown session is an error, not an empty tail
@@ -157,6 +158,25 @@ class _Progress:
             self.drawn = False
 
 
+def _present(args: argparse.Namespace, client: Any) -> Callable[[list[Any]], int] | None:
+    """How many records of a batch the store holds already (by id), when it can say: in
+    this process; a collector's ingest does not tell."""
+    if getattr(args, "url", None):
+        return None
+    store, project = getattr(client.transport, "store", None), getattr(client.transport,
+                                                                       "project", "default")  # fmt: skip
+    if store is None:
+        return None
+    from .store._lookup import existing_ids
+
+    def count(batch: list[Any]) -> int:
+        ids = [r.get("id") for r in batch]
+        held = existing_ids(store, [i for i in ids if isinstance(i, str)], project=project)
+        return sum(1 for i in ids if i in held)
+
+    return count
+
+
 def _ingester(
     args: argparse.Namespace, client: Any, stack: ExitStack
 ) -> Callable[[list[Any]], Any]:
@@ -198,8 +218,6 @@ def import_file(args: argparse.Namespace, client: Any) -> int:
     """Ingest every record of FILE (``-`` for stdin), ``--batch-size`` at a time, reporting
     bad lines by number. Valid records are kept whatever else fails; exit status 1 when some
     lines were not imported."""
-    from .cli import UsageError
-
     if args.file == "-":
         stream: IO[bytes] = sys.stdin.buffer
         total = None
@@ -213,12 +231,15 @@ def import_file(args: argparse.Namespace, client: Any) -> int:
         stack.callback(stream.close)
     progress = _Progress(args, total)
     problems: list[str] = []
-    records = accepted = unreadable = 0
+    records = accepted = unreadable = present = 0
     batch: list[dict[str, Any]] = []
     numbers: list[int] = []
+    held = _present(args, client)
 
     def send() -> None:
-        nonlocal accepted
+        nonlocal accepted, present
+        if held is not None:
+            present += held(batch)
         result = ingest(batch)
         accepted += len(result.accepted)
         problems.extend(f"line {numbers[r.index]}: {r.reason}" for r in result.rejected)
@@ -264,7 +285,11 @@ def import_file(args: argparse.Namespace, client: Any) -> int:
         print(f"agentlog: {args.file}: ... and {len(problems) - 20} more", file=sys.stderr)
     if not args.quiet or problems:
         total_lines = records + unreadable
-        print(f"imported {accepted} of {total_lines} records from {args.file}"
+        # Records already present were stored by an earlier import: accepted again (ingest is
+        # idempotent) but not new.
+        new = "" if held is None else f": {max(accepted - present, 0)} new, " \
+            f"{min(present, accepted)} already present"  # fmt: skip
+        print(f"imported {accepted} of {total_lines} records from {args.file}{new}"
               + (f"; {len(problems)} lines not imported" if problems else ""),
               file=sys.stderr)  # fmt: skip
     return 1 if problems else 0

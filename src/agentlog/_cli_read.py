@@ -4,49 +4,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import BaseModel
-
-from ._ids import parse_ts
-from ._timeline import format_item, palette, render_timeline
+from ._cli_common import ShortIds, UsageError, dump, json_line, use_color
+from ._cli_common import out as _out
+from ._family import child_sessions
+from ._timeline import format_item, palette, render_timeline, took
 
 __all__ = [
     "context",
     "counts",
-    "dump",
     "events",
     "markers",
     "sessions",
     "timeline",
-    "use_color",
 ]
-
-
-def use_color(args: argparse.Namespace) -> bool:
-    """``--color``/``--no-color`` win; otherwise colour on a terminal unless NO_COLOR is set."""
-    forced = getattr(args, "color", None)
-    if forced is not None:
-        return bool(forced)
-    if os.environ.get("NO_COLOR"):
-        return False
-    isatty = getattr(sys.stdout, "isatty", None)
-    return bool(isatty and isatty())
-
-
-def dump(model: BaseModel) -> dict[str, Any]:
-    return model.model_dump(mode="json")
-
-
-def _out(line: str) -> None:
-    sys.stdout.write(line + "\n")
-
-
-def _json_line(obj: Any) -> None:
-    _out(json.dumps(obj, ensure_ascii=False))
 
 
 def _more(cursor: str | None) -> None:
@@ -56,17 +30,6 @@ def _more(cursor: str | None) -> None:
 
 def _when(ts: str | None) -> str:
     return (ts or "")[:19].replace("T", " ")
-
-
-def _duration(start: str | None, end: str | None) -> str:
-
-    if not start or not end:
-        return ""
-    try:
-        secs = (parse_ts(end) - parse_ts(start)).total_seconds()
-    except ValueError:
-        return ""
-    return f"{secs:.1f}s" if secs < 120 else f"{secs / 60:.1f}m"
 
 
 _SESSION_ROW = "{:<36}  {:<19}  {:>7}  {:<9}  {:<12}  {:>5}  {:>8}  {}"
@@ -85,10 +48,12 @@ def sessions(args: argparse.Namespace, client: Any) -> int:
     while True:
         page = client.sessions.list(user=args.user, filter_by_configs=filters,
                                     status=args.status, name=args.name, limit=args.limit,
-                                    cursor=cursor, time_desc=not args.oldest_first)  # fmt: skip
+                                    cursor=cursor, time_desc=not args.oldest_first,
+                                    tags=getattr(args, "tags", None),
+                                    score=getattr(args, "scores", None))  # fmt: skip
         for s in page.items:
             if args.json:
-                _json_line(dump(s))
+                json_line(dump(s))
                 continue
             if shown == 0:
                 _out(_SESSION_ROW.format("ID", "STARTED", "TOOK", "STATUS", "USER", "TURNS",
@@ -96,7 +61,7 @@ def sessions(args: argparse.Namespace, client: Any) -> int:
             tint = {"error": c["error"], "timeout": c["error"], "success": c["ok"]}
             status = f"{s.status:<9}"
             _out(_SESSION_ROW.format(
-                s.id, _when(s.started_at), _duration(s.started_at, s.ended_at),
+                s.id, _when(s.started_at), took(s.started_at, s.ended_at),
                 f"{tint.get(s.status, '')}{status}{c['end']}", (s.user or "-")[:12],
                 *_rollup(s), s.name or "",
             ))  # fmt: skip
@@ -105,9 +70,24 @@ def sessions(args: argparse.Namespace, client: Any) -> int:
         if not (args.all and page.has_more):
             break
     if shown == 0 and not args.json:
-        print("no sessions match", file=sys.stderr)
+        print("no sessions match" + _elsewhere(client), file=sys.stderr)
     _more(cursor if page.has_more and not args.all else None)
     return 0
+
+
+def _elsewhere(client: Any) -> str:
+    """Where else sessions are, when this store has other projects than the one read."""
+    store = getattr(client.transport, "store", None)
+    if store is None:
+        return ""
+    from .store._lookup import projects
+
+    project = getattr(client.transport, "project", "default")
+    others = [p for p in projects(store) if p != project]
+    if not others:
+        return ""
+    return (f" in project {project!r}; this store also holds project(s) "
+            f"{', '.join(others)}: pass --project NAME")  # fmt: skip
 
 
 def session_items(client: Any, session_id: str) -> list[Any]:
@@ -125,10 +105,12 @@ def session_items(client: Any, session_id: str) -> list[Any]:
 def timeline(args: argparse.Namespace, client: Any) -> int:
     session = client.sessions.get(args.session)
     items = [dump(i) for i in session_items(client, session.id)]
+    head = dump(session)
+    head["children"] = [dump(c) for c in child_sessions(client, session)]
     if args.json:
-        _out(json.dumps({"session": dump(session), "items": items}, indent=2, ensure_ascii=False))
+        _out(json.dumps({"session": head, "items": items}, indent=2, ensure_ascii=False))
     else:
-        _out(render_timeline(dump(session), items, color=use_color(args), ids=True))
+        _out(render_timeline(head, items, color=use_color(args), ids=True))
     return 0
 
 
@@ -156,9 +138,10 @@ def _project_events(client: Any, args: argparse.Namespace) -> Iterator[tuple[Any
 def events(args: argparse.Namespace, client: Any) -> int:
     color = use_color(args)
     if args.session is None and args.newest_first:
-        raise _usage("--newest-first lists one session's events: give SESSION")
+        raise UsageError("--newest-first lists one session's events: give SESSION")
     shown = 0
     cursor: str | None = None
+    short = ShortIds(client) if args.session is None else False
     pages: Iterator[tuple[Any, str | None]]
     if args.session is None:
         pages = _project_events(client, args)
@@ -169,7 +152,7 @@ def events(args: argparse.Namespace, client: Any) -> int:
         for item in items:
             d = dump(item)
             _out(json.dumps(d, ensure_ascii=False) if args.json
-                 else format_item(d, color=color, session=args.session is None))  # fmt: skip
+                 else format_item(d, color=color, session=short))  # fmt: skip
             shown += 1
     if shown == 0 and not args.json:
         print("no events match", file=sys.stderr)
@@ -190,15 +173,9 @@ def _session_events(client: Any, args: argparse.Namespace) -> Iterator[tuple[Any
             return
 
 
-def _usage(message: str) -> Exception:
-    from .cli import UsageError
-
-    return UsageError(message)
-
-
 def counts(args: argparse.Namespace, client: Any) -> int:
     rows = client.query.event_counts(days=args.days, bucket=args.bucket, type=args.type,
-                                     name=args.name)  # fmt: skip
+                                     name=args.name, status=args.status)  # fmt: skip
     if args.json:
         _out(json.dumps([dump(r) for r in rows], indent=2))
         return 0
@@ -230,8 +207,10 @@ def markers(args: argparse.Namespace, client: Any) -> int:
     _out(f"{stats.marker_count} {kinds} markers, {stats.counted_events} {what} items before them")
     _out(f"average {stats.avg_per_marker:.2f} {what} per marker, median "
          f"{stats.median_per_marker:g}")  # fmt: skip
-    _out(f"{stats.trailing_events} {what} items after the last marker of their session "
-         "(not counted)")  # fmt: skip
+    # Trailing items are those after a session's last marker and all those of a session
+    # without markers: one number, so the line names both.
+    _out(f"{stats.trailing_events} {what} items before no marker (after a session's last "
+         "marker, or in a session without one): not counted")  # fmt: skip
     _out("")
     _out(f"{'SESSION':<36}  {'MARKER':>6}  {'TYPE':<12}  {'COUNT':>6}  MARKER ID")
     for seg in stats.distribution:

@@ -47,12 +47,14 @@ class Config:
     spool_max_bytes: int = 256 * 1024 * 1024
     export_timeout: float = 10.0
     disabled: bool = False
+    sample_rate: float = 1.0
+    keep_errors: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 _INT = {"max_batch", "max_queue", "max_payload_bytes", "rotate_bytes", "spool_max_bytes"}
 _FLOAT = {"idle_flush", "max_delay", "shutdown_timeout", "export_timeout"}
-_BOOL = {"redact", "capture", "disabled"}
+_BOOL = {"redact", "capture", "disabled", "keep_errors"}
 _STR = {"path", "endpoint", "api_key", "spool_dir"}
 _LIST = {"redact_patterns", "redact_keys"}
 _NAMES = {f.name for f in fields(Config)} - {"extra"}
@@ -69,6 +71,13 @@ def _from_env(name: str, raw: str) -> Any:
             return float(raw)
         except ValueError:
             raise ValueError(f"AGENTLOG_{name.upper()}={raw!r}: expected a number") from None
+    if name == "sample_rate":
+        try:
+            return float(raw)
+        except ValueError:
+            raise ValueError(
+                f"AGENTLOG_SAMPLE_RATE={raw!r}: expected a number from 0 to 1"
+            ) from None
     if name in _BOOL:
         low = raw.strip().lower()
         if low in _TRUE:
@@ -136,6 +145,10 @@ def _validate(cfg: Config) -> None:
         value = getattr(cfg, name)
         if value is not None and (not isinstance(value, str) or (name == "path" and not value)):
             raise ValueError(f"{name} must be a non-empty string, got {value!r}")
+    rate = cfg.sample_rate
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not 0 <= rate <= 1:
+        raise ValueError(f"sample_rate must be a number from 0 to 1, got {rate!r}")
+    cfg.sample_rate = float(rate)
     if cfg.max_batch > cfg.max_queue:
         raise ValueError(f"max_batch ({cfg.max_batch}) must not exceed max_queue ({cfg.max_queue})")
     if cfg.redact_callback is not None and not callable(cfg.redact_callback):

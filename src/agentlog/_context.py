@@ -7,13 +7,14 @@ instrumentation) copy the submitting context into the worker thread.
 from __future__ import annotations
 
 import contextvars
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._suppress import is_suppressed, suppress_instrumentation, suppressed_var
+
 if TYPE_CHECKING:
-    from ._session import SessionState
+    from ._session_state import SessionState
 
 __all__ = [
     "ContextExecutor",
@@ -35,9 +36,6 @@ session_var: contextvars.ContextVar[SessionState | None] = contextvars.ContextVa
 )
 # The id (int) of the innermost open event span: the ``parent_id`` of whatever is recorded next.
 span_var: contextvars.ContextVar[int | None] = contextvars.ContextVar("agentlog_span", default=None)
-suppressed_var: contextvars.ContextVar[bool] = contextvars.ContextVar(
-    "agentlog_suppressed", default=False
-)
 
 
 # Set while a framework integration (LangChain) records a model call itself: provider wrappers
@@ -58,20 +56,6 @@ def current_session() -> SessionState | None:
 
 def current_span() -> int | None:
     return span_var.get()
-
-
-def is_suppressed() -> bool:
-    return suppressed_var.get()
-
-
-@contextmanager
-def suppress_instrumentation() -> Iterator[None]:
-    """Record nothing inside: exporters run under it so the SDK never traces itself."""
-    token = suppressed_var.set(True)
-    try:
-        yield
-    finally:
-        suppressed_var.reset(token)
 
 
 class ContextExecutor(ThreadPoolExecutor):

@@ -82,6 +82,9 @@ def _make(
         if pipeline is None or suppressed_get():
             return fn(*args, **kwargs)
         sess = session_get()
+        if sess is not None and sess.skip:  # sampled out: nothing to build, only to count
+            pipeline.sampler.count_out(sess.id)
+            return fn(*args, **kwargs)
         parent = span_get()
         t0 = time_ns()
         eid = new_id(t0)

@@ -16,6 +16,7 @@ import httpx
 import orjson
 
 from ._errors import AgentlogError, ConflictError, InvalidInputError, NotFoundError
+from .store._scores import score_params
 
 __all__ = ["CollectorError", "HttpTransport"]
 
@@ -45,10 +46,13 @@ def _body(p: Params) -> tuple[Params | None, Any]:
     return None, p
 
 
-def _list_sessions(p: Params) -> tuple[Params | None, Any]:
+def _json_query(p: Params) -> tuple[Params | None, Any]:
     q = _present(p)
-    if q.get("filter_by_configs") is not None:
-        q["filter_by_configs"] = orjson.dumps(q["filter_by_configs"]).decode()
+    for name in ("filter_by_configs",):
+        if q.get(name) is not None:
+            q[name] = orjson.dumps(q[name]).decode()
+    if q.get("score") is not None:
+        q["score"] = score_params(q["score"])
     return q, None
 
 
@@ -70,7 +74,7 @@ def _none(p: Params) -> tuple[Params | None, Any]:
 _ROUTES: dict[str, _Route] = {
     "create_session": ("POST", "/v1/sessions", _body),
     "get_session": ("GET", "/v1/sessions/{session_id}", _none),
-    "list_sessions": ("GET", "/v1/sessions", _list_sessions),
+    "list_sessions": ("GET", "/v1/sessions", _json_query),
     "delete_session": ("DELETE", "/v1/sessions/{session_id}", _none),
     "copy_session": ("POST", "/v1/sessions/{session_id}/copy", _none),
     "close_session": ("POST", "/v1/sessions/{session_id}/close", _body),
@@ -87,6 +91,10 @@ _ROUTES: dict[str, _Route] = {
     "event_counts": ("GET", "/v1/query/event_counts", _query),
     "events_between_markers": ("GET", "/v1/query/events_between_markers", _query),
     "iterate_events": ("GET", "/v1/query/iterate_events", _query),
+    "add_score": ("POST", "/v1/sessions/{session_id}/scores", _body),
+    "get_scores": ("GET", "/v1/sessions/{session_id}/scores", _query),
+    "cost": ("GET", "/v1/query/cost", _json_query),
+    "compare": ("GET", "/v1/query/compare", _json_query),
 }
 # Results wrapped in {"configs": ...} on the wire.
 _UNWRAP = {"get_configs", "update_configs", "patch_configs"}

@@ -6,9 +6,11 @@ Each integration package registers a class with ``available()``, ``instrument()`
 
 from __future__ import annotations
 
+import difflib
 import threading
 from typing import Any, Protocol, runtime_checkable
 
+from ._hints import integration_hint
 from ._log import warn_once
 
 __all__ = ["Instrumentor", "available_integrations", "instrument", "instrument_all", "uninstrument"]
@@ -50,14 +52,23 @@ def _get(name: str) -> Instrumentor:
             return found
         eps = _entry_points()
         if name not in eps:
-            known = ", ".join(sorted(eps)) or "none installed"
-            raise ValueError(
-                f"instrument: no integration named {name!r} (installed: {known}); "
-                f"install it with: pip install agentlog-{name}"
-            )
+            raise ValueError(_unknown(name, sorted(eps)))
         inst: Instrumentor = eps[name].load()()
         _instances[name] = inst
         return inst
+
+
+def _unknown(name: str, installed: list[str]) -> str:
+    """The error for a name no installed integration has: a near miss is a typo, else a
+    package to install."""
+    known = ", ".join(installed) or "none installed"
+    close = difflib.get_close_matches(name.lower(), installed, n=1, cutoff=0.6)
+    if close:
+        return f"instrument: no integration named {name!r}; did you mean {close[0]!r}? (installed: {known})"
+    return (
+        f"instrument: no integration named {name!r} (installed: {known}); "
+        f"install it with: {integration_hint(name)}"
+    )
 
 
 def instrument(name: str) -> bool:
@@ -70,11 +81,11 @@ def instrument(name: str) -> bool:
 
 
 def instrument_all() -> list[str]:
-    """``instrument=True``: every installed integration whose library is present, quietly."""
+    """``instrument=True``: every installed integration whose library is present, quietly,
+    ``threading`` included (work submitted to a plain ``ThreadPoolExecutor`` then records in
+    the submitter's session)."""
     active = []
     for name in available_integrations():
-        if name == "threading":
-            continue  # opt-in only: it changes how every ThreadPoolExecutor runs its work
         try:
             inst = _get(name)
             if inst.available() and inst.instrument():

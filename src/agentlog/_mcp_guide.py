@@ -7,7 +7,8 @@ __all__ = ["GUIDE", "INSTRUCTIONS"]
 INSTRUCTIONS = (
     "agentlog holds recorded runs of AI agents (sessions) with their events and messages. "
     "Use list_sessions to find sessions, get_timeline to read one, the query tools "
-    "(event_counts, events_between_markers, event_context, iterate_events) for statistics. "
+    "(event_counts, events_between_markers, event_context, iterate_events) for statistics, "
+    "cost and compare_configs for spend and which configuration does better. "
     "Read the resource agentlog://guide for recipes."
 )
 
@@ -27,8 +28,9 @@ GUIDE = """\
 - A **message** is one conversation message: `role` (user, assistant, tool, system) and its
   content. In every `type`/`types` filter a message's role counts as its type, so `user`
   selects user messages (user turns).
-- Ids are time-ordered; times are RFC 3339 UTC. Lists come in pages: pass `next_cursor` back
-  as `cursor` until it is null.
+- Ids are time-ordered; times are RFC 3339 UTC. Any id argument also takes a unique prefix of
+  8 characters or more. Lists come in pages of `items`: pass `next_cursor` back as `cursor`
+  until it is null.
 
 ## Which tool for which question
 | Question | Tool call |
@@ -42,10 +44,13 @@ GUIDE = """\
 | Which tools did S call, with what arguments? | `get_events(S, types=["tool_call"])` |
 | How many tool calls per hour this week? | `event_counts(days=7, bucket="hour", type="tool_call")` |
 | How often was the tool search_kb called per day? | `event_counts(bucket="day", name="search_kb")` |
-| Which sessions have the most errors? | `event_counts(bucket="session", type="error")` |
+| Which sessions have the most errors? | `event_counts(bucket="session", status="error")` (error events and failed tool/LLM calls; `type="error"` counts error events only) |
 | How many user messages in total in the last 30 days? | `event_counts(days=30, bucket="day", type="user")` → `total` |
 | Every decision with its reasoning | `iterate_events(types=["decision"])`, following `next_cursor` |
 | What did the user say in session S? | `get_messages(S)` or `iterate_events(session_id=S, types=["user"])` |
+| What did we spend per day / per model / per agent? | `cost(bucket="day")`, `cost(bucket="model")`, `cost(bucket="config:agent")` → `total_usd` (exact decimal strings); `unpriced_models` lists calls no price list knows |
+| Which agent version does better and costs less? | `compare_configs(config_key="agent", scores=["helpful"])` → per value: error_rate, scores avg/median, cost_per_session, latency p50/p90/p99 |
+| How was session S rated? | `get_scores(session_id=S)`; sessions rated well: `list_sessions(score=["helpful>=4"])`; tagged ones: `list_sessions(tags=["beta"])` |
 
 ## Semantics worth knowing
 - `events_between_markers`: within each session, marker *i*'s segment runs from the previous
@@ -54,5 +59,7 @@ GUIDE = """\
   not in the average. Sessions without markers contribute only trailing events.
 - `event_counts` omits empty buckets; time buckets are labelled by their start (UTC).
 - `days` always counts back from now; widen it (e.g. `days=365`) for older data.
+- Cost is priced when a call is stored (bundled genai-prices data, or the operator's overrides,
+  or the `cost_usd` the caller recorded). A session's score for a name is its latest one.
 - An unknown id or a bad argument comes back as an error message naming the problem.
 """

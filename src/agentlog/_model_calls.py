@@ -18,7 +18,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
-from ._context import llm_recorded_by
+from ._context import llm_owner_var, llm_recorded_by
 from ._ids import now_ns
 from ._log import warn_once
 from ._patching import Switch
@@ -32,6 +32,7 @@ __all__ = [
     "given",
     "params",
     "parse_raw",
+    "recorded_by",
     "send",
     "send_async",
     "snapshot",
@@ -54,6 +55,31 @@ class Call:
 
 
 C = TypeVar("C", bound=Call)
+
+
+class recorded_by:
+    """``with recorded_by("langchain"):`` marks the enclosed work as a model call that
+    integration records itself, so provider wrappers underneath stay silent (one model call is
+    one ``llm_call``). Never hold it across a ``yield``: set it around each step instead.
+
+    ``active=False`` makes it a no-op (an integration switched off keeps its wrappers cheap).
+    """
+
+    __slots__ = ("_active", "_owner", "_token")
+
+    def __init__(self, owner: str, *, active: bool = True) -> None:
+        self._owner = owner
+        self._active = active
+        self._token: Any = None
+
+    def __enter__(self) -> None:
+        if self._active:
+            self._token = llm_owner_var.set(self._owner)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._token is not None:
+            llm_owner_var.reset(self._token)
+            self._token = None
 
 
 def given(value: Any) -> bool:
@@ -148,20 +174,44 @@ async def send_async(call: Call, request: Callable[[dict[str, Any]], Awaitable[A
         raise
 
 
-End = Callable[[C, Any, bool], None]  # (call, SDK object, is_async); never raises
+End = Callable[[C, Any, bool], None]  # (call, SDK object, is_async)
+
+
+def _begin(
+    begin: Callable[[dict[str, Any]], C | None], kwargs: dict[str, Any], label: str
+) -> C | None:
+    try:
+        return begin(kwargs)
+    except Exception:  # an integration's own hook failed: the call goes on unrecorded
+        warn_once(f"{label}.begin", f"agentlog: could not start recording a model call ({label})")
+        return None
+
+
+def _end(end: End[C], call: C, parsed: Any, is_async: bool, label: str) -> None:
+    try:
+        end(call, parsed, is_async)
+    except Exception:  # the span still ends, without what could not be read
+        warn_once(f"{label}.end", f"agentlog: could not record a model response ({label})")
+        call.span.end()
 
 
 def sync_wrapper(
     switch: Switch, begin: Callable[[dict[str, Any]], C | None], end: End[C], *, label: str
 ) -> Callable[..., Any]:
-    """A ``wrapt`` wrapper recording each call of a sync SDK method while ``switch`` is on."""
+    """A ``wrapt`` wrapper recording each call of a sync SDK method while ``switch`` is on.
+
+    ``begin(kwargs)`` opens the call (usually through ``begin_call``) or returns None to leave
+    it alone; ``end(call, result, is_async)`` ends ``call.span`` with what the result says (or
+    hands a stream to ``agentlog._streams.watch``). Should either raise, that is logged once:
+    the SDK call goes on, and its span ends without the data that could not be read.
+    """
 
     def wrapper(wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-        call = begin(kwargs) if switch.enabled else None
+        call = _begin(begin, kwargs, label) if switch.enabled else None
         if call is None:
             return wrapped(*args, **kwargs)
         result = send(call, lambda sent: wrapped(*args, **sent))
-        end(call, parse_raw(call, result, label=label), False)
+        _end(end, call, parse_raw(call, result, label=label), False, label)
         return result
 
     return wrapper
@@ -175,11 +225,11 @@ def async_wrapper(
     async def wrapper(
         wrapped: Any, instance: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Any:
-        call = begin(kwargs) if switch.enabled else None
+        call = _begin(begin, kwargs, label) if switch.enabled else None
         if call is None:
             return await wrapped(*args, **kwargs)
         result = await send_async(call, lambda sent: wrapped(*args, **sent))
-        end(call, await aparse_raw(call, result, label=label), True)
+        _end(end, call, await aparse_raw(call, result, label=label), True, label)
         return result
 
     return wrapper

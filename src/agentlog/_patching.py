@@ -1,7 +1,7 @@
 """Installing and removing integrations' wrappers on an SDK's classes.
 
 Each wrapper is a ``wrapt.FunctionWrapper`` set on the class, so every instance (made before or
-after ``instrument()``) goes through it. ``remove`` takes a wrapper off only when it is still the
+after ``instrument()``) goes through it. ``unwrap`` takes a wrapper off only when it is still the
 outermost layer; when another library wrapped on top of it, that library's layer stays and ours
 stays beneath it, switched off by the ``Switch`` its wrapper reads on every call.
 
@@ -20,7 +20,7 @@ from typing import Any
 
 import wrapt
 
-__all__ = ["Patch", "PatchingInstrumentor", "Switch", "Target", "install", "remove"]
+__all__ = ["Patch", "PatchingInstrumentor", "Switch", "Target", "unwrap", "wrap"]
 
 _MAX_CHAIN = 64  # how far down a chain of wrappers we look for our own layer
 
@@ -70,7 +70,7 @@ def _resolve(module: str, qualname: str) -> type | None:
     return obj if isinstance(obj, type) else None
 
 
-def install(patches: list[Patch], targets: list[Target]) -> None:
+def wrap(patches: list[Patch], targets: list[Target]) -> None:
     """Wrap each ``(module, class, method, wrapper_fn)`` not already wrapped by us."""
     for module, qualname, attr, fn in targets:
         cls = _resolve(module, qualname)
@@ -87,7 +87,7 @@ def install(patches: list[Patch], targets: list[Target]) -> None:
         patches.append(patch)
 
 
-def remove(patches: list[Patch]) -> bool:
+def unwrap(patches: list[Patch]) -> bool:
     """Unwrap what is still ours on top; True when at least one layer came off."""
     removed = False
     for patch in list(patches):
@@ -132,7 +132,7 @@ class PatchingInstrumentor(ABC):
         if not self.available():
             return False
         with self._lock:
-            install(self._patches, self.targets(self._switch))
+            wrap(self._patches, self.targets(self._switch))
             self._switch.enabled = bool(self._patches)
             return self._switch.enabled
 
@@ -141,5 +141,5 @@ class PatchingInstrumentor(ABC):
         with self._lock:
             was_active = self._switch.enabled
             self._switch.enabled = False
-            removed = remove(self._patches)
+            removed = unwrap(self._patches)
             return removed or was_active

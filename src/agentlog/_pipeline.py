@@ -18,11 +18,13 @@ from typing import Any
 import orjson
 
 from ._config import Config
-from ._context import suppressed_var
 from ._ids import ts_bytes, uuid_bytes
+from ._log import warn_once
 from ._redact import Redactor
-from ._serialize import fit
+from ._sampling import install as install_sampling
+from ._serialize import bound_fields, fit, safe_repr, to_jsonable
 from ._stats import PipelineStatus, Stats, record_session_id
+from ._suppress import suppressed_var
 from .exporters._base import Exporter, ExportResult, RecordBatch
 
 __all__ = ["EventTuple", "Pipeline"]
@@ -38,6 +40,12 @@ EventTuple = tuple[
 ]  # fmt: skip
 RawRecord = Any  # EventTuple, or a ready dict for session and message records
 
+# Fields of session and message records that say what a record is, never truncated.
+_STRUCTURE = frozenset(
+    ("v", "kind", "id", "session_id", "parent_session_id", "status", "started_at", "ended_at",
+     "ts", "role", "format")
+)  # fmt: skip
+
 _EVENT_TEMPLATE = (
     b'{"v":1,"kind":"event","id":"%s","session_id":%s,"parent_id":%s,"type":%s,"name":%s,'
     b'"ts":"%s","end_ts":%s,"duration_ms":%s,"status":"%s","partial":%s,"data":%s,"error":%s,'
@@ -46,6 +54,8 @@ _EVENT_TEMPLATE = (
 
 
 class Pipeline:
+    sampler: Any = None  # the Sampler in front of emit, when sample_rate < 1 (_sampling)
+
     def __init__(
         self,
         exporter: Exporter,
@@ -82,7 +92,7 @@ class Pipeline:
                 callback=cfg.redact_callback,
                 masking=cfg.redact,
             )
-        return cls(
+        pipeline = cls(
             exporter,
             max_batch=cfg.max_batch,
             idle_flush=cfg.idle_flush,
@@ -91,6 +101,8 @@ class Pipeline:
             max_payload_bytes=cfg.max_payload_bytes,
             redactor=redactor,
         )
+        install_sampling(pipeline, cfg.sample_rate, cfg.keep_errors)
+        return pipeline
 
     def _init_state(self) -> None:
         self._buf: deque[RawRecord] = deque()
@@ -200,7 +212,7 @@ class Pipeline:
         try:
             self.exporter.force_flush(self.max_delay)
         except Exception:
-            log.warning("agentlog: exporter force_flush failed", exc_info=True)
+            warn_once("pipeline-flush", "agentlog: exporter force_flush failed")
         with self._done:
             self._flush_done = target
             self._done.notify_all()
@@ -222,13 +234,13 @@ class Pipeline:
                 try:
                     result = self.exporter.export(batch)
                 except Exception as exc:  # exporters must not raise; count it if one does
-                    log.warning("agentlog: exporter raised", exc_info=True)
+                    warn_once("pipeline-export-raised", "agentlog: exporter raised")
                     result = ExportResult.failure(repr(exc))
                 with self._inflight_lock:
                     if self._in_process is raw:  # else shutdown took this batch over
                         self._count(batch, result)
         except Exception:
-            log.warning("agentlog: export failed", exc_info=True)
+            warn_once("pipeline-export", "agentlog: export failed")
             self.stats.add("failed", [record_session_id(r) for r in raw])
         finally:
             with self._inflight_lock:
@@ -267,7 +279,6 @@ class Pipeline:
         sids: list[str | None] = []
         screen: list[bytes] = []
         failed: list[str | None] = []
-        dumps = orjson.dumps
         event_line = self._event_line
         for rec in raw:
             try:
@@ -276,10 +287,11 @@ class Pipeline:
                     part = data if rec[10] is None else line
                     sid = rec[1]
                 else:
-                    line = part = dumps(rec)
+                    line = part = self._record_line(rec)
                     sid = record_session_id(rec)
-            except Exception:
-                log.warning("agentlog: could not encode a record", exc_info=True)
+            except Exception as exc:
+                warn_once("encode", "agentlog: could not encode a record (%s); counted as "
+                          "failed in status()", safe_repr(exc), exc_info=False)  # fmt: skip
                 failed.append(record_session_id(rec))
                 continue
             lines.append(line)
@@ -312,12 +324,24 @@ class Pipeline:
                         continue
                     line = orjson.dumps(kept)
             except Exception:
-                log.warning("agentlog: redaction failed; record withheld", exc_info=True)
+                warn_once("pipeline-redact", "agentlog: redaction failed; record withheld")
                 failed.append(sid)
                 continue
             out_lines.append(line)
             out_sids.append(sid)
         return out_lines, out_sids
+
+    def _record_line(self, rec: dict[str, Any]) -> bytes:
+        """A session or message record's line: repaired if JSON refuses it, fields bounded."""
+        try:
+            line = orjson.dumps(rec)
+        except TypeError:  # a lone surrogate, a value orjson does not know: repair, keep
+            line = orjson.dumps(to_jsonable(rec))
+        if len(line) > self.max_payload_bytes:
+            line = orjson.dumps(
+                bound_fields(orjson.loads(line), self.max_payload_bytes, _STRUCTURE)
+            )
+        return line
 
     def _event_line(self, rec: EventTuple) -> tuple[bytes, bytes]:
         """The event's JSON line, and its (possibly truncated) encoded ``data``.
@@ -404,7 +428,7 @@ class Pipeline:
         try:
             self.exporter.shutdown(max(0.1, deadline - time.monotonic()))
         except Exception:
-            log.warning("agentlog: exporter shutdown failed", exc_info=True)
+            warn_once("pipeline-exporter-shutdown", "agentlog: exporter shutdown failed")
         if t is not None and t.is_alive() and t is not threading.current_thread():
             t.join(0.5)  # an export released by the exporter's shutdown: let it be counted
         return ok and not left
@@ -418,7 +442,7 @@ class Pipeline:
                     self.stats.add("spooled", batch.session_ids)
                     return
             except Exception:
-                log.warning("agentlog: spool failed", exc_info=True)
+                warn_once("pipeline-spool", "agentlog: spool failed")
         self.stats.add("dropped", batch.session_ids)
 
     def status(self, session_id: str | None = None) -> PipelineStatus:

@@ -6,9 +6,20 @@ encodes); readers, the store and the collector validate with them.
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+    TypeAdapter,
+    field_validator,
+)
 
 from ._constants import EVENT_TYPES, MESSAGE_FORMATS, SESSION_STATUSES
 from ._ids import parse_ts
@@ -21,6 +32,8 @@ __all__ = [
     "EventRecord",
     "MessageRecord",
     "Record",
+    "ScoreRecord",
+    "ScoreValue",
     "SessionRecord",
     "parse_record",
     "record_adapter",
@@ -66,8 +79,13 @@ class SessionRecord(_Base):
     started_at: Timestamp | None = None
     ended_at: Timestamp | None = None
     parent_session_id: str | None = None
+    # Tags accumulate: a record's tags are added to those already known (``add_tags``).
+    tags: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = None
+    # When a reader changed the session (configs PUT/PATCH): that record is then the later one
+    # whatever its start and end times, and an explicit ``configs: null`` in it clears them.
+    updated_at: Timestamp | None = None
 
-    _ts = field_validator("started_at", "ended_at")(_check_ts)
+    _ts = field_validator("started_at", "ended_at", "updated_at")(_check_ts)
 
 
 class EventRecord(_Base):
@@ -102,11 +120,45 @@ class MessageRecord(_Base):
     _ts = field_validator("ts")(_check_ts)
 
 
-Record = Annotated[SessionRecord | EventRecord | MessageRecord, Field(discriminator="kind")]
-record_adapter: TypeAdapter[SessionRecord | EventRecord | MessageRecord] = TypeAdapter(Record)
+# A score's value: a number, a boolean, or a short categorical string.
+# Integers within 2**53, exact as the floats that filters and averages compare.
+ScoreValue = (
+    StrictBool
+    | Annotated[StrictInt, Field(ge=-(2**53), le=2**53)]
+    | StrictFloat
+    | Annotated[StrictStr, Field(max_length=200)]
+)
 
 
-def parse_record(obj: Any) -> SessionRecord | EventRecord | MessageRecord:
+class ScoreRecord(_Base):
+    """A judgement of a session (or of one of its events): by the SDK, a Client, or the UI."""
+
+    kind: Literal["score"] = "score"
+    id: Annotated[str, Field(min_length=1, max_length=200)]
+    session_id: Annotated[str, Field(min_length=1, max_length=200)]
+    event_id: str | None = None
+    ts: Timestamp
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    value: ScoreValue
+    comment: Annotated[str, Field(max_length=10_000)] | None = None
+    source: Literal["sdk", "client", "ui"] = "sdk"
+
+    _ts = field_validator("ts")(_check_ts)
+
+    @field_validator("value")
+    @classmethod
+    def _finite(cls, value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+
+AnyRecord = SessionRecord | EventRecord | MessageRecord | ScoreRecord
+Record = Annotated[AnyRecord, Field(discriminator="kind")]
+record_adapter: TypeAdapter[AnyRecord] = TypeAdapter(Record)
+
+
+def parse_record(obj: Any) -> AnyRecord:
     """Validate one decoded JSON record; raises ``pydantic.ValidationError`` naming the field."""
     return record_adapter.validate_python(obj)
 
@@ -118,6 +170,7 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         ("session", SessionRecord),
         ("event", EventRecord),
         ("message", MessageRecord),
+        ("score", ScoreRecord),
     ):
         schema = model.model_json_schema(mode="validation")
         schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"

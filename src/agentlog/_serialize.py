@@ -19,7 +19,10 @@ from uuid import UUID
 
 import orjson
 
-__all__ = ["JSON_OPTS", "TRUNCATED_KEY", "dumps", "fit", "json_default", "safe_repr", "to_jsonable"]
+__all__ = [
+    "JSON_OPTS", "TRUNCATED_KEY", "bound_fields", "clean_text", "dumps", "fit", "json_default",
+    "safe_repr", "to_jsonable",
+]  # fmt: skip
 
 TRUNCATED_KEY = "__agentlog_truncated__"
 _MAX_DEPTH = 64
@@ -34,6 +37,36 @@ def safe_repr(obj: Any) -> str:
             return f"<{type(obj).__qualname__} object (repr failed)>"
         except BaseException:
             return "<object (repr failed)>"
+
+
+def _repair(text: str) -> str:
+    """``text`` as valid UTF-8: each lone surrogate (``os.fsdecode`` of a bad byte) becomes one
+    U+FFFD, and a surrogate pair written as two code points becomes the character it encodes."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def clean_text(value: Any) -> str | None:
+    """A name, user or summary as a string JSON can carry: never raises, never drops it.
+
+    Not a string: its ``str()`` (``42`` -> ``"42"``, a path -> its text), else its repr.
+    """
+    if value is None:
+        return None
+    text: str
+    if type(value) is str:
+        text = value
+    else:
+        try:
+            text = str(value)
+        except BaseException:
+            text = safe_repr(value)
+        if type(text) is not str:  # a str subclass whose __str__ misbehaves
+            text = safe_repr(value)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _repair(text)
+    return text
 
 
 def _bytes(value: bytes | bytearray | memoryview) -> Any:
@@ -66,7 +99,7 @@ def to_jsonable(obj: Any, _depth: int = 0, _seen: set[int] | None = None) -> Any
     """Turn anything into plain JSON values; cycles, depth and broken objects become strings."""
     if obj is None or isinstance(obj, (bool, str)):
         if isinstance(obj, str):
-            return obj.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            return _repair(obj)
         return obj
     if isinstance(obj, int):
         return obj if -(2**63) <= obj < 2**64 else str(obj)
@@ -97,7 +130,7 @@ def to_jsonable(obj: Any, _depth: int = 0, _seen: set[int] | None = None) -> Any
 
 def _key(key: Any) -> str:
     if isinstance(key, str):
-        return key.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+        return _repair(key)
     if isinstance(key, enum.Enum):
         return str(key.value)
     if isinstance(key, (int, float, bool)) or key is None:
@@ -170,8 +203,50 @@ def fit(data: dict[str, Any], encoded: bytes, max_bytes: int) -> bytes:
     result = orjson.dumps(out, option=JSON_OPTS)
     if len(result) <= max_bytes:
         return result
-    # Many keys, each small: fall back to one marker for the whole object. Escaping can make
-    # the preview longer than the bytes it came from, so shrink until the result fits.
+    return _whole_marker(encoded, max_bytes)  # many keys, each small: one marker for all
+
+
+def _truncated_text(text: str, encoded_len: int, max_bytes: int) -> str:
+    marker = f" [{TRUNCATED_KEY}: {encoded_len} bytes]"
+    keep = max(0, max_bytes - len(marker) - 8)
+    # JSON escaping can make the text longer than its characters: shrink until it fits.
+    while True:
+        out = text[:keep] + marker
+        if len(orjson.dumps(out)) <= max_bytes or keep == 0:
+            return out
+        keep = max(0, keep - max(16, (len(orjson.dumps(out)) - max_bytes)))
+
+
+def bound_fields(
+    record: dict[str, Any], max_bytes: int, keep: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """``record`` with each field over ``max_bytes`` truncated with the marker, like a payload.
+
+    Objects keep their keys (``fit``), strings keep their start followed by a marker, and
+    anything else becomes a marker object. Fields in ``keep`` (ids, kinds) are left alone.
+    """
+    out: dict[str, Any] = {}
+    for key, value in record.items():
+        if key in keep or value is None or isinstance(value, (bool, int, float)):
+            out[key] = value
+            continue
+        encoded = orjson.dumps(value, option=JSON_OPTS)
+        if len(encoded) <= max_bytes:
+            out[key] = value
+        elif isinstance(value, dict):
+            out[key] = orjson.loads(fit(value, encoded, max_bytes))
+        elif isinstance(value, str):
+            out[key] = _truncated_text(value, len(encoded), max_bytes)
+        else:
+            out[key] = orjson.loads(_whole_marker(encoded, max_bytes))
+    return out
+
+
+def _whole_marker(encoded: bytes, max_bytes: int) -> bytes:
+    """One marker object standing for all of ``encoded``: its size and a preview that fits.
+
+    Escaping can make the preview longer than the bytes it came from, so shrink until it fits.
+    """
     cut = max(0, max_bytes - 128)
     while True:
         preview = encoded[:cut].decode("utf-8", "ignore")

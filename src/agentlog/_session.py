@@ -6,8 +6,7 @@ import functools
 import inspect
 import os
 import sys
-import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import Token
 from typing import Any, TypeVar, cast
@@ -17,7 +16,15 @@ from ._context import session_var, span_var
 from ._generators import Plan, stepwise_asyncgen, stepwise_gen
 from ._ids import format_ts, new_id_str, now_ns
 from ._log import warn_once
-from ._serialize import to_jsonable
+from ._serialize import clean_text, to_jsonable
+from ._session_state import (
+    SessionState,
+    close_open_sessions,
+    forget_inherited_sessions,
+    open_session,
+    registered,
+    session_configs,
+)
 from ._spans import emit_event, error_info
 from ._state import STATE
 
@@ -27,71 +34,11 @@ __all__ = [
     "SessionState",
     "close_open_sessions",
     "close_session",
+    "forget_inherited_sessions",
     "session",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-# Sessions opened by this process and not yet ended: shutdown() closes them as cancelled.
-_OPEN: dict[str, SessionState] = {}
-_open_lock = threading.Lock()
-
-
-class SessionState:
-    __slots__ = (
-        "configs", "ended", "explicit_status", "id", "lock", "name", "parent_session_id", "pid",
-        "started_ns", "status", "summary", "user",
-    )  # fmt: skip
-
-    def __init__(
-        self, id: str, name: str | None, user: str | None, configs: dict[str, Any] | None,
-        parent_session_id: str | None,
-    ) -> None:  # fmt: skip
-        self.id = id
-        self.name = name
-        self.user = user
-        self.configs = configs
-        self.parent_session_id = parent_session_id
-        self.status = "running"
-        self.explicit_status: str | None = None
-        self.summary: str | None = None
-        self.started_ns = now_ns()
-        self.pid = os.getpid()
-        self.ended = False
-        self.lock = threading.Lock()
-
-    def record(self, *, end_ns: int | None = None) -> dict[str, Any]:
-        return {
-            "v": 1,
-            "kind": "session",
-            "id": self.id,
-            "name": self.name,
-            "user": self.user,
-            "configs": self.configs,
-            "status": self.status,
-            "summary": self.summary,
-            "started_at": format_ts(self.started_ns),
-            "ended_at": format_ts(end_ns) if end_ns is not None else None,
-            "parent_session_id": self.parent_session_id,
-        }
-
-    def emit(self, end_ns: int | None = None) -> None:
-        pipeline = STATE.pipeline
-        if pipeline is not None:
-            try:
-                pipeline.emit(self.record(end_ns=end_ns))
-            except Exception:
-                warn_once("session_emit", "agentlog: could not record a session")
-
-    def finish(self, status: str) -> None:
-        with self.lock:
-            if self.ended:
-                return
-            self.ended = True
-            self.status = self.explicit_status or status
-        with _open_lock:
-            _OPEN.pop(self.id, None)
-        self.emit(end_ns=now_ns())
 
 
 class Session:
@@ -124,8 +71,23 @@ class Session:
             return
         self._state.explicit_status = status
 
+    @property
+    def tags(self) -> list[str]:
+        return list(self._state.tags or ())
+
+    def add_tags(self, *tags: str) -> None:
+        """Tag the session (tags accumulate; readers filter with ``list(tags=[...])``)."""
+        st = self._state
+        new = clean_tags(tags)
+        if not new:
+            return
+        with st.lock:
+            st.tags = list(dict.fromkeys([*(st.tags or ()), *new]))
+        if not st.ended:
+            st.emit()
+
     def set_summary(self, summary: str) -> None:
-        self._state.summary = summary
+        self._state.summary = clean_text(summary)
 
     def patch_configs(self, patch: dict[str, Any]) -> dict[str, Any]:
         """Merge top-level keys (``None`` deletes one) and record the new configs."""
@@ -169,21 +131,19 @@ class SessionScope:
     def __init__(
         self, name: str | None = None, *, user: str | None = None,
         configs: dict[str, Any] | None = None, id: str | None = None,
+        tags: Sequence[str] | None = None,
     ) -> None:  # fmt: skip
         self.name = name
         self.user = user
         self.configs = configs
         self.id = id
+        self.tags = clean_tags(tags) if tags else None
         self._stack: list[tuple[SessionState, Token[Any], Token[Any]]] = []
 
     def _start(self) -> SessionState:
         """A new session under the current one; its start is recorded, no context is set."""
         parent = session_var.get()
-        configs = None
-        if self.configs is not None:
-            configs = to_jsonable(self.configs)
-            if not isinstance(configs, dict):
-                configs = {"value": configs}
+        configs = session_configs(self.configs)
         sid = self.id
         if sid is not None and (not isinstance(sid, str) or not sid):
             warn_once("session_id", "agentlog: session id %r is not a non-empty string; using "
@@ -193,10 +153,14 @@ class SessionScope:
             sid or new_id_str(), self.name, self.user, configs,
             parent.id if parent is not None else None,
         )  # fmt: skip
-        if STATE.pipeline is not None:
-            with _open_lock:
-                _OPEN[state.id] = state
+        state.tags = self.tags
+        pipeline = STATE.pipeline
+        if pipeline is not None:
+            open_session(state)
             state.emit()
+            sampler = getattr(pipeline, "sampler", None)
+            if sampler is not None:
+                state.skip = sampler.skips(state.id)
         return state
 
     def _end(self, state: SessionState, exc: BaseException | None) -> None:
@@ -264,7 +228,8 @@ class SessionScope:
         )
 
     def _fresh(self) -> SessionScope:
-        return SessionScope(self.name, user=self.user, configs=self.configs, id=self.id)
+        return SessionScope(self.name, user=self.user, configs=self.configs, id=self.id,
+                            tags=self.tags)  # fmt: skip
 
     def __call__(self, fn: F) -> F:
         """As a decorator: every call of ``fn`` is one session."""
@@ -296,11 +261,27 @@ class SessionScope:
 def session(
     name: str | Callable[..., Any] | None = None, *, user: str | None = None,
     configs: dict[str, Any] | None = None, id: str | None = None,
+    tags: Sequence[str] | None = None,
 ) -> Any:  # fmt: skip
     """Open a session: ``with session(...)``, ``async with session(...)`` or ``@session(...)``."""
     if callable(name):  # bare @agentlog.session
         return SessionScope(None)(name)
-    return SessionScope(name, user=user, configs=configs, id=id)
+    return SessionScope(name, user=user, configs=configs, id=id, tags=tags)
+
+
+def clean_tags(tags: Any) -> list[str]:
+    """Tags as non-empty strings of at most 200 characters; anything else is left out, once
+    warned about (recording never raises)."""
+    if isinstance(tags, str):
+        tags = [tags]
+    out = []
+    for t in tags or ():
+        if isinstance(t, str) and 0 < len(t) <= 200:
+            out.append(t)
+        else:
+            warn_once("tag", "agentlog: ignoring tag %r (tags are strings of 1 to 200 "
+                      "characters)", t, exc_info=False)  # fmt: skip
+    return list(dict.fromkeys(out))
 
 
 def close_session(session_id: str, status: str = "success", summary: str | None = None) -> None:
@@ -308,10 +289,9 @@ def close_session(session_id: str, status: str = "success", summary: str | None 
     if status not in SESSION_STATUSES or status == "running":
         warn_once(f"close:{status}", "agentlog: unknown session status %r", status, exc_info=False)
         return
-    with _open_lock:
-        state = _OPEN.get(session_id)
+    state = registered(session_id)
     if state is not None:
-        state.summary = summary if summary is not None else state.summary
+        state.summary = clean_text(summary) if summary is not None else state.summary
         state.explicit_status = status
         state.finish(status)
         return
@@ -319,21 +299,6 @@ def close_session(session_id: str, status: str = "success", summary: str | None 
     if pipeline is not None:
         pipeline.emit(
             {"v": 1, "kind": "session", "id": session_id, "name": None, "user": None,
-             "configs": None, "status": status, "summary": summary, "started_at": None,
+             "configs": None, "status": status, "summary": clean_text(summary), "started_at": None,
              "ended_at": format_ts(now_ns()), "parent_session_id": None}
         )  # fmt: skip
-
-
-def close_open_sessions(status: str = "cancelled") -> None:
-    """At shutdown: end this process's sessions still open (a forked child's are its own)."""
-    pid = os.getpid()
-    with _open_lock:
-        states = [s for s in _OPEN.values() if s.pid == pid]
-    for state in states:
-        state.finish(status)
-
-
-def forget_inherited_sessions() -> None:
-    """In a forked child: the parent's open sessions are the parent's to close."""
-    with _open_lock:
-        _OPEN.clear()

@@ -21,6 +21,7 @@ class PipelineStatus:
     dropped: int = 0
     failed: int = 0
     spooled: int = 0
+    sampled_out: int = 0  # records of sessions that sampling left out (not drops)
     updated_at: datetime | None = None
 
 
@@ -33,7 +34,7 @@ def record_session_id(rec: Any) -> str | None:
 class Stats:
     """Counters for ``status()``, global and per session (the most recent sessions only)."""
 
-    _FIELDS = ("observed", "dropped", "failed", "spooled")
+    _FIELDS = ("observed", "dropped", "failed", "spooled", "sampled_out")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()

@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from ._ids import now_ns
+from ._llm_data import tool_call
 from ._log import warn_once
 from ._spans import Span
 from ._state import STATE
@@ -73,8 +74,7 @@ class StreamRecorder(ABC):
         if STATE.capture:
             data["response"] = "".join(self.text) if self.text else None
             data["tool_calls"] = [
-                {"id": c.id, "name": c.name, "arguments": "".join(c.args)}
-                for c in self.calls.values()
+                tool_call(c.id, c.name, "".join(c.args)) for c in self.calls.values()
             ]
         return data
 

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ._jsonl import merge_session, read_jsonl
 
-__all__ = ["format_item", "jsonl_timelines", "message_text", "palette", "render_timeline"]
+__all__ = [
+    "format_item",
+    "jsonl_timelines",
+    "message_text",
+    "palette",
+    "render_timeline",
+    "took",
+]
 
 _COLORS = {
     "error": "\033[31m",
@@ -80,14 +89,46 @@ def _tokens(usage: Any) -> str:
     return "" if t is None else f" tokens={t}"
 
 
+def _requested(calls: Any) -> str:
+    """The tool calls a model asked for: ``search(query="x"), lookup(...)``."""
+    if not isinstance(calls, list) or not calls:
+        return ""
+    shown = []
+    for call in calls:
+        if isinstance(call, dict):
+            args = call.get("arguments")
+            text = "" if args in (None, {}, "") else _compact(args, 40)
+            shown.append(f"{call.get('name')}({text})")
+    return f" tool_calls=[{_short(', '.join(shown), 100)}]" if shown else ""
+
+
+def _llm(data: dict[str, Any]) -> str:
+    line = f" model={data.get('model') or data.get('request_model') or ''}"
+    line += _tokens(data.get("usage"))
+    if data.get("stream"):
+        line += " streamed"
+        ttft = data.get("time_to_first_token_ms")
+        if isinstance(ttft, (int, float)):
+            line += f" ttft={_fmt_duration(ttft).strip()}"
+    return line + _requested(data.get("tool_calls"))
+
+
+def _cost(cost: Any) -> str:
+    if not isinstance(cost, dict):
+        return ""
+    total = cost.get("total_usd")
+    return " cost=unpriced" if total is None else f" cost=${total}"
+
+
 def _detail(ev: dict[str, Any]) -> str:
     data = ev.get("data") or {}
     typ = ev.get("type")
     if typ == "llm_call":
-        model = data.get("model") or ""
-        return f" model={model}" + _tokens(data.get("usage"))
+        return _llm(data) + _cost(data.get("cost"))
     if typ == "decision":
-        return f" choice={data.get('choice')!r}"
+        reasoning = data.get("reasoning")
+        why = f" reasoning={_short(str(reasoning), 60)!r}" if reasoning else ""
+        return f" choice={data.get('choice')!r}{why}"
     if typ == "text":
         return f" {_short(str(data.get('text')))!r}"
     if typ == "disk":
@@ -107,19 +148,28 @@ def _compact(value: Any, width: int = 60) -> str:
     return _short(text, width)
 
 
+Short = Callable[[str], str]
+
+
 def format_item(
-    rec: dict[str, Any], *, color: bool = False, session: bool = False, ids: bool = False
-) -> str:
+    rec: dict[str, Any], *, color: bool = False, session: bool | Short = False,
+    ids: bool = False,
+) -> str:  # fmt: skip
     """One event or message (a record or a store model dumped to a dict) on one line;
-    ``session`` adds the session id's start, ``ids`` the item's id at the end."""
+    ``session`` adds the session id's start (or what the function it is makes of the id),
+    ``ids`` the item's id at the end."""
     c = palette(color)
     line = _format_item(rec, c, session)
     return f"{line} {c['dim']}[{rec.get('id')}]{c['end']}" if ids else line
 
 
-def _format_item(rec: dict[str, Any], c: dict[str, str], session: bool) -> str:
+def _format_item(rec: dict[str, Any], c: dict[str, str], session: bool | Short) -> str:
     ts = (rec.get("ts") or "")[11:23]
-    sid = f"{str(rec.get('session_id') or '-')[:13]} " if session else ""
+    sid = ""
+    if session:
+        raw = rec.get("session_id")
+        shown = "-" if not raw else session(str(raw)) if callable(session) else str(raw)[:13]
+        sid = f"{shown} "
     if rec.get("kind") == "message":
         text = _short(message_text(rec.get("blob")))
         return f"{c['dim']}{ts}{c['end']} {sid}{c['bold']}{rec.get('role')}{c['end']}: {text}"
@@ -137,17 +187,39 @@ def _format_item(rec: dict[str, Any], c: dict[str, str], session: bool) -> str:
     return line
 
 
+def took(start: Any, end: Any) -> str:
+    """``12.3s`` / ``4.5m`` / ``2.0h`` between two RFC 3339 times; empty when one is missing."""
+    if not isinstance(start, str) or not isinstance(end, str):
+        return ""
+    try:
+        secs = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()  # fmt: skip
+    except ValueError:
+        return ""
+    if secs < 120:
+        return f"{secs:.1f}s"
+    return f"{secs / 60:.1f}m" if secs < 7200 else f"{secs / 3600:.1f}h"
+
+
 def _header(session: dict[str, Any], c: dict[str, str]) -> list[str]:
     status = session.get("status")
     tint = c["error"] if status in ("error", "timeout") else c["ok"] if status == "success" else ""
     lines = [
         f"{c['bold']}session {session.get('id')}{c['end']} {session.get('name') or ''} "
-        f"user={session.get('user')} status={tint}{status}{c['end']}"
+        f"user={session.get('user') or '-'} status={tint}{status}{c['end']}"
     ]
     span = f"  started {session.get('started_at')}"
     if session.get("ended_at"):
         span += f", ended {session.get('ended_at')}"
+        duration = took(session.get("started_at"), session.get("ended_at"))
+        span += f" (took {duration})" if duration else ""
     lines.append(span)
+    if session.get("parent_session_id"):
+        lines.append(f"  parent session {session['parent_session_id']}")
+    for child in session.get("children") or []:
+        user = child.get("user") or "-"
+        lines.append(f"  child session {child.get('id')} {child.get('name') or ''} "
+                     f"user={user} status={child.get('status')}")  # fmt: skip
     rollup = session.get("rollup") or {}
     if rollup.get("updated_at"):
         lines.append(
@@ -155,6 +227,14 @@ def _header(session: dict[str, Any], c: dict[str, str]) -> list[str]:
             f"{rollup.get('tokens_out')} out, tool_calls={rollup.get('tool_calls')} "
             f"errors={rollup.get('errors')}"
         )
+    if Decimal(str(rollup.get("cost_usd") or 0)) or rollup.get("unpriced_calls"):
+        unpriced = rollup.get("unpriced_calls") or 0
+        lines.append(f"  cost ${rollup.get('cost_usd')}"
+                     + (f" ({unpriced} unpriced call{'s' * (unpriced != 1)})" if unpriced else ""))  # fmt: skip
+    if session.get("tags"):
+        lines.append(f"  tags {', '.join(session['tags'])}")
+    if session.get("scores"):
+        lines.append("  scores " + ", ".join(f"{k}={v}" for k, v in session["scores"].items()))
     if session.get("configs"):
         lines.append(f"  configs {json.dumps(session['configs'], ensure_ascii=False)}")
     if session.get("summary"):

@@ -10,20 +10,21 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import inspect
 import json
 import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-__all__ = ["UsageError", "main"]
+from . import _cli_follow as follow
+from . import _cli_read as read
+from ._cli_common import UsageError
+from ._cli_open import NothingRecorded, open_client, wait_for_records
+from ._hints import install_hint
+
+__all__ = ["UsageError", "main", "open_client"]
 
 _Handler = Callable[[argparse.Namespace, Any], int]
-
-
-class UsageError(Exception):
-    """A mistake of the user's: reported as ``agentlog: error: <message>``, exit status 2."""
 
 
 def _number(kind: Callable[[str], Any], what: str, *, low: float, strict: bool) -> Any:
@@ -81,6 +82,9 @@ def _connection_options(p: argparse.ArgumentParser, *, sub: bool) -> None:
         metavar="KEY",
         help="the collector API key (default: $AGENTLOG_API_KEY)",
     )
+    g.add_argument("--project", default=d, metavar="NAME",
+                   help="the project to read in a store (default: 'default'); a keyed "
+                        "collector files each key's records under its project")  # fmt: skip
     c = p.add_mutually_exclusive_group()
     c.add_argument("--color", dest="color", action="store_const", const=True, default=d,
                    help="colour the output even when it is not a terminal")  # fmt: skip
@@ -110,15 +114,15 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     _connection_options(common, sub=True)
 
-    def cmd(name: str, handler: _Handler, help: str) -> argparse.ArgumentParser:
+    def cmd(name: str, handler: _Handler, help: str, *, reads: bool = True,
+            empty: str = "error") -> argparse.ArgumentParser:  # fmt: skip
+        # empty: what a read does where nothing is recorded: "answer" (say so, exit 0),
+        # "wait" (for records to appear) or "error" (exit 2).
         p = subs.add_parser(name, parents=[common], help=help, description=help)
-        p.set_defaults(handler=handler)
+        p.set_defaults(handler=handler, reads=reads, empty=empty)
         return p
 
-    from . import _cli_follow as follow
-    from . import _cli_read as read
-
-    p = cmd("sessions", read.sessions, "list sessions, newest first")
+    p = cmd("sessions", read.sessions, "list sessions, newest first", empty="answer")
     p.add_argument("--user", help="only this user's sessions")
     p.add_argument("--status", choices=["running", "success", "error", "cancelled", "timeout"])
     p.add_argument("--name", help="only sessions with exactly this name")
@@ -126,13 +130,17 @@ def build_parser() -> argparse.ArgumentParser:
                    metavar="KEY=VALUE",
                    help="configs contain this key/value (repeatable; VALUE is JSON if it parses)")  # fmt: skip
     p.add_argument("--oldest-first", action="store_true", help="oldest sessions first")
+    p.add_argument("--tag", dest="tags", action="append", metavar="TAG",
+                   help="only sessions carrying this tag (repeatable: all of them)")  # fmt: skip
+    p.add_argument("--score", dest="scores", action="append", metavar="NAME>=VALUE",
+                   help="the latest score of NAME satisfies this, e.g. helpful>=4 (repeatable)")  # fmt: skip
     _paging(p)
 
     p = cmd("timeline", read.timeline, "one session's timeline: nested spans, messages, errors")
     p.add_argument("session", metavar="SESSION", help="the session id")
     p.add_argument("--json", action="store_true", help="the session and its items as JSON")
 
-    p = cmd("events", read.events, "events of one session, or of every session")
+    p = cmd("events", read.events, "events of one session, or of every session", empty="answer")
     p.add_argument("session", metavar="SESSION", nargs="?", help="the session id (default: all)")
     p.add_argument("--type", dest="types", action="append", metavar="TYPE",
                    help="only this event type or message role (repeatable)")  # fmt: skip
@@ -140,14 +148,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--newest-first", action="store_true", help="newest first (needs SESSION)")
     _paging(p)
 
-    p = cmd("counts", read.counts, "event counts per time bucket or per session")
+    p = cmd("counts", read.counts, "event counts per time bucket or per session",
+            empty="answer")  # fmt: skip
     p.add_argument("--days", type=_positive_float, default=7.0, help="look back (default 7)")
     p.add_argument("--bucket", choices=["minute", "hour", "day", "session"], default="hour")
-    p.add_argument("--type", help="only this event type or message role")
+    p.add_argument("--type", help="only this event type or message role (--type error: "
+                                  "the events of type error; for every failure use --status)")  # fmt: skip
+    p.add_argument("--status", choices=["ok", "error"],
+                   help="error: only failures as the session rollups count them (error "
+                        "events and failed tool/LLM/other spans); ok: the rest. Messages "
+                        "have no status and are left out")  # fmt: skip
     p.add_argument("--name", help="only events with this name")
     p.add_argument("--json", action="store_true", help="the counts as JSON")
 
-    p = cmd("markers", read.markers, "how many events of a type come between markers")
+    p = cmd("markers", read.markers, "how many events of a type come between markers",
+            empty="answer")  # fmt: skip
     p.add_argument("--marker", dest="marker_types", action="append", metavar="TYPE",
                    help="a marker type (repeatable; default compaction)")  # fmt: skip
     p.add_argument("--count-type", default="user",
@@ -161,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--after", type=_count, default=5, help="items after (default 5)")
     p.add_argument("--json", action="store_true", help="the context as JSON")
 
-    p = cmd("tail", follow.tail, "print new events and messages as they are recorded")
+    p = cmd("tail", follow.tail, "print new events and messages as they are recorded",
+            empty="wait")  # fmt: skip
     p.add_argument("--session", help="only this session")
     p.add_argument("--type", dest="types", action="append", metavar="TYPE",
                    help="only this event type or message role (repeatable)")  # fmt: skip
@@ -173,7 +189,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=_positive_float, help="stop after S seconds")
     p.add_argument("--json", action="store_true", help="one JSON object per line")
 
-    p = cmd("import", follow.import_file, "load records from a JSONL file into the store")
+    p = cmd("import", follow.import_file, "load records from a JSONL file into the store",
+            reads=False)  # fmt: skip
     p.add_argument("file", metavar="FILE.jsonl", help="records, one JSON object per line")
     p.add_argument("--batch-size", type=_positive_int, default=5000,
                    help="records per ingest call (default 5000)")  # fmt: skip
@@ -181,25 +198,36 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--progress", action="store_true", help="report every batch on stderr")
     shown.add_argument("--quiet", action="store_true", help="no progress, only errors")
 
+    from ._cli_export import register as register_export
+
+    register_export(cmd, config_pair)
+
+    from . import _cli_costs
+
+    _cli_costs.add_commands(cmd, days=_positive_float)
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
     importlib.import_module("agentlog._cli_prune").add_command(subs)
     _collector_commands(subs)
+    _collector_commands(subs, "agentlog.ui._cli", ("ui",))
     return parser
 
 
-def _collector_commands(subs: Any) -> None:
-    """``serve`` and ``keys`` come from the collector, when it is installed; without it they
-    still exist, to say what to install."""
+def _collector_commands(
+    subs: Any,
+    module_name: str = "agentlog.collector._cli",
+    names: tuple[str, ...] = ("serve", "keys"),
+) -> None:
+    """``serve`` and ``keys`` come from the collector (``ui`` from the web UI), when it is
+    installed; without it they still exist, to say what to install."""
     try:
-        module = importlib.import_module("agentlog.collector._cli")
+        module = importlib.import_module(module_name)
     except ImportError as exc:
         missing = exc.name or ""
         if missing.split(".")[0] == "agentlog":  # a broken installation, not a missing extra
             why = f"the collector failed to load: {exc}"
         else:
-            why = f"needs the collector (missing module {missing!r}): " \
-                  "pip install 'agentlog[server]'"  # fmt: skip
-        for name in ("serve", "keys"):
+            why = f"needs the collector (missing module {missing!r}): {install_hint('server')}"
+        for name in names:
             # Every argument is taken as a positional (no prefix char), so whatever follows
             # the command, --help included, reaches the message below.
             p = subs.add_parser(name, help=f"(not installed) {why}", add_help=False,
@@ -226,44 +254,20 @@ def _mcp(args: argparse.Namespace, client: Any) -> int:
     return 0
 
 
-def open_client(args: argparse.Namespace) -> Any:
-    from .client import Client
-
-    url = getattr(args, "url", None)
-    if url:
-        if getattr(args, "db", None) or getattr(args, "jsonl", None):
-            raise UsageError(
-                "--url reads from a collector: it cannot be combined with --db/--jsonl"
-            )
-        if "base_url" not in inspect.signature(Client).parameters:
-            raise UsageError(
-                "--url: this installation of agentlog has no HTTP client for a collector"
-            )
-        key = getattr(args, "api_key", None) or os.environ.get("AGENTLOG_API_KEY")
-        return Client(base_url=url, api_key=key)
-    db, jsonl = getattr(args, "db", None), getattr(args, "jsonl", None)
-    if db and db.startswith(("postgresql://", "postgres://")):
-        _check_postgres(db)
+def _open(args: argparse.Namespace) -> Any:
+    """The command's Client; None when the command has answered already (nothing here)."""
     try:
-        if db is None and jsonl is None:
-            return Client()
-        return Client(db=db, jsonl=jsonl)
-    except ImportError as exc:  # open_store names the extra to install
-        raise UsageError(f"--db {db}: {exc}") from None
-    except Exception as exc:
-        raise UsageError(f"cannot open the store {db or '.agentlog/agentlog.db'}: {exc}") from None
-
-
-def _check_postgres(url: str) -> None:
-    """Fail in seconds, with the server's own words, where the pool would retry for 30 s."""
-    try:
-        import psycopg
-    except ImportError:
-        raise UsageError(f"--db {url}: PostgreSQL needs pip install 'agentlog[postgres]'") from None
-    try:
-        psycopg.connect(url, connect_timeout=5).close()
-    except psycopg.Error as exc:
-        raise UsageError(f"cannot connect to {url}: {' '.join(str(exc).split())}") from None
+        return open_client(args)
+    except NothingRecorded as exc:
+        empty = getattr(args, "empty", "error")
+        if empty == "answer":
+            print(f"agentlog: {exc}", file=sys.stderr)
+            return None
+        if empty == "wait" and wait_for_records(args):
+            return open_client(args)
+        if empty == "wait":
+            return None  # --timeout ran out before anything was recorded
+        raise
 
 
 def _user_error(exc: BaseException) -> str | None:
@@ -303,7 +307,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         # Commands that need no Client (the collector's serve and keys) say opens_client=False.
         if getattr(args, "opens_client", True):
-            client = open_client(args)
+            client = _open(args)
+            if client is None:
+                return 0
         return int(handler(args, client))
     except KeyboardInterrupt:
         return 130

@@ -8,14 +8,17 @@ Store in this process; an HTTP transport (the collector) implements the same two
 
 from __future__ import annotations
 
+import builtins
 import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from pydantic import TypeAdapter
+from pydantic import BaseModel, TypeAdapter
 
+from ._errors import InvalidInputError
 from ._log import log
+from ._record_stream import WRITE_OPS, append_records, records_for
 from .store import (
     Event,
     EventContext,
@@ -30,14 +33,17 @@ from .store import (
     Store,
     open_store,
 )
+from .store._judging_models import CompareReport, CostReport, Score
 
-__all__ = ["Client", "LocalTransport", "QueryAPI", "SessionsAPI", "Transport"]
+__all__ = ["Client", "LocalTransport", "QueryAPI", "SessionConfigs", "SessionsAPI", "Transport"]
 
 T = TypeVar("T")
 _ADAPTERS: dict[Any, TypeAdapter[Any]] = {}
 # Operations that answer with the session named by ``session_id``: its rollup is brought up to
 # date first. ``list_sessions`` is handled on its own (its sessions are known only afterwards).
 _RETURNS_SESSION = frozenset({"get_session", "close_session", "copy_session"})
+# Where an id prefix is resolved to the full id: every operation but the one that makes an id.
+_NEW_ID_OPS = frozenset({"create_session"})
 
 
 class Transport(Protocol):
@@ -91,13 +97,33 @@ class LocalTransport:
 
     def call(self, op: str, params: dict[str, Any]) -> Any:
         self.refresh()
+        params = self._resolve(op, params)
+        if op == "event_counts" and "status" in params:
+            from .store._lookup import status_counts
+
+            return status_counts(self.store, **params, project=self.project)
         run = getattr(self.store, op)
         if op in _RETURNS_SESSION:
             self._process([params["session_id"]])
         result = run(**params, project=self.project)
         if op == "list_sessions" and self._process([s.id for s in result.items]):
             result = run(**params, project=self.project)  # the same page, rollups now current
+        if self.jsonl is not None and op in WRITE_OPS:
+            append_records(self.jsonl, records_for(op, params, result))
         return result
+
+    def _resolve(self, op: str, params: dict[str, Any]) -> dict[str, Any]:
+        """Ids given as a unique prefix (8 characters or more) become the full id."""
+        from .store._lookup import resolve_id
+
+        out = dict(params)
+        if op not in _NEW_ID_OPS and isinstance(out.get("session_id"), str):
+            out["session_id"] = resolve_id(self.store, out["session_id"], what="session",
+                                           project=self.project)  # fmt: skip
+        if isinstance(out.get("event_id"), str):
+            out["event_id"] = resolve_id(self.store, out["event_id"], what="item",
+                                         project=self.project)  # fmt: skip
+        return out
 
     def close(self) -> None:
         self.store.close()
@@ -122,22 +148,37 @@ class _API:
 _UNSET: Any = object()
 
 
+class SessionConfigs(BaseModel):
+    """What ``get_configs`` answers: the session's configs, or None."""
+
+    configs: dict[str, Any] | None = None
+
+
 class SessionsAPI(_API):
     def create(self, *, id: str | None = None, name: str | None = None, user: str | None = None,
                configs: dict[str, Any] | None = None,
-               parent_session_id: str | None = None) -> Session:  # fmt: skip
+               parent_session_id: str | None = None, tags: list[str] | None = None) -> Session:  # fmt: skip
         return self._call(Session, "create_session", id=id, name=name, user=user,  # type: ignore[no-any-return]
-                          configs=configs, parent_session_id=parent_session_id)  # fmt: skip
+                          configs=configs, parent_session_id=parent_session_id,
+                          tags=_UNSET if tags is None else list(tags))  # fmt: skip
 
     def get(self, session_id: str) -> Session:
         return self._call(Session, "get_session", session_id=session_id)  # type: ignore[no-any-return]
 
     def list(self, *, user: str | None = None, filter_by_configs: dict[str, Any] | None = None,
              status: str | None = None, name: str | None = None, limit: int = 50,
-             cursor: str | None = None, time_desc: bool = True) -> Page[Session]:  # fmt: skip
+             cursor: str | None = None, time_desc: bool = True,
+             tags: Sequence[str] | None = None, score: Any = None,
+             order_by_score: str | None = None) -> Page[Session]:  # fmt: skip
+        """``tags``: sessions carrying all of them. ``score``: ``{"helpful": (">=", 4)}``,
+        ``{"label": "good"}`` or ``"helpful>=4"``, on each session's latest score of the name.
+        ``order_by_score="helpful"``: by that score (highest first with ``time_desc``)."""
         return self._call(Page[Session], "list_sessions", user=user,  # type: ignore[no-any-return]
                           filter_by_configs=filter_by_configs, status=status, name=name,
-                          limit=limit, cursor=cursor, time_desc=time_desc)  # fmt: skip
+                          limit=limit, cursor=cursor, time_desc=time_desc,
+                          tags=_UNSET if not tags else list(tags),
+                          score=_UNSET if not score else score,
+                          order_by_score=_UNSET if order_by_score is None else order_by_score)  # fmt: skip
 
     def delete(self, session_id: str) -> None:
         self._call(None, "delete_session", session_id=session_id)
@@ -150,8 +191,22 @@ class SessionsAPI(_API):
         return self._call(Session, "close_session", session_id=session_id,  # type: ignore[no-any-return]
                           status=status, summary=summary)  # fmt: skip
 
-    def add_event(self, session_id: str, *, type: str, name: str | None = None,
-                  data: dict[str, Any] | None = None, ts: str | None = None) -> Event:  # fmt: skip
+    def add_event(self, session_id: str, event: Any = None, *, type: str | None = None,
+                  name: str | None = None, data: dict[str, Any] | None = None,
+                  ts: str | None = None) -> Event:  # fmt: skip
+        """Add an event: ``add_event(id, TextEvent(text=...))`` (or ``DiskEvent``, ``Event``),
+        or ``add_event(id, type=..., name=..., data=...)``."""
+        if event is not None:
+            if type is not None or data is not None:
+                raise InvalidInputError("add_event: give an event object or type=/data=, not both")
+            to_data = getattr(event, "to_data", None)
+            if not callable(to_data) or not isinstance(getattr(event, "type", None), str):
+                raise InvalidInputError(f"add_event: expected a TextEvent, DiskEvent or Event, "
+                                        f"got {event!r}")  # fmt: skip
+            type, data = event.type, to_data()
+            name = name if name is not None else getattr(event, "name", None)
+        if type is None:
+            raise InvalidInputError("add_event: type is required (or pass an event object)")
         return self._call(Event, "add_event", session_id=session_id, type=type,  # type: ignore[no-any-return]
                           name=name, data=data, ts=ts)  # fmt: skip
 
@@ -174,16 +229,37 @@ class SessionsAPI(_API):
                           limit=limit, cursor=cursor, time_desc=time_desc,
                           with_events=with_events, max_events=max_events)  # fmt: skip
 
-    def get_configs(self, session_id: str) -> dict[str, Any] | None:
-        return self._call(dict[str, Any] | None, "get_configs", session_id=session_id)  # type: ignore[no-any-return]
+    def get_configs(self, session_id: str) -> SessionConfigs:
+        """The session's configs, as ``.configs`` (None when it has none)."""
+        configs = self._call(dict[str, Any] | None, "get_configs", session_id=session_id)
+        return SessionConfigs(configs=configs)
 
     def update_configs(self, session_id: str,
                        configs: dict[str, Any] | None) -> dict[str, Any] | None:  # fmt: skip
+        """Replace every key: the session's configs become ``configs``."""
         return self._call(dict[str, Any] | None, "update_configs",  # type: ignore[no-any-return]
                           session_id=session_id, configs=configs)  # fmt: skip
 
-    def patch_configs(self, session_id: str, patch: dict[str, Any]) -> dict[str, Any]:
-        return self._call(dict[str, Any], "patch_configs", session_id=session_id, patch=patch)  # type: ignore[no-any-return]
+    def patch_configs(self, session_id: str, patch: dict[str, Any] | None = None, *,
+                      configs: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        """Merge top-level keys (``None`` deletes one); returns the updated configs. The
+        changes come as ``patch`` or, in the seed's spelling, ``configs=``."""
+        if (patch is None) == (configs is None):
+            raise InvalidInputError("patch_configs: give the changes once, as patch or configs=")
+        changes = patch if patch is not None else configs
+        return self._call(dict[str, Any], "patch_configs", session_id=session_id,  # type: ignore[no-any-return]
+                          patch=changes)  # fmt: skip
+
+    def score(self, session_id: str, name: str, value: bool | float | str, *,
+              comment: str | None = None, event_id: str | None = None) -> Score:  # fmt: skip
+        """Score a session (or one of its events): a number, a bool or a short string. It is a
+        ``score`` record, as durable as the rest of the session."""
+        return self._call(Score, "add_score", session_id=session_id, name=name, value=value,  # type: ignore[no-any-return]
+                          comment=comment, event_id=event_id)  # fmt: skip
+
+    def get_scores(self, session_id: str, *, name: str | None = None) -> builtins.list[Score]:
+        """The session's scores (its events' too), oldest first."""
+        return self._call(builtins.list[Score], "get_scores", session_id=session_id, name=name)  # type: ignore[no-any-return]
 
     def messages_observing_status(self, session_id: str) -> ObservingStatus:
         return self._call(ObservingStatus, "messages_observing_status", session_id=session_id)  # type: ignore[no-any-return]
@@ -199,9 +275,11 @@ class QueryAPI(_API):
                           after=after)  # fmt: skip
 
     def event_counts(self, *, days: float = 7, bucket: str = "hour", type: str | None = None,
-                     name: str | None = None) -> list[EventCount]:  # fmt: skip
+                     name: str | None = None, status: str | None = None) -> list[EventCount]:  # fmt: skip
+        """Items per bucket. ``status="error"`` counts failed items as the session rollups do
+        (error events and failed spans, whatever their type); ``"ok"`` the others."""
         return self._call(list[EventCount], "event_counts", days=days, bucket=bucket,  # type: ignore[no-any-return]
-                          type=type, name=name)  # fmt: skip
+                          type=type, name=name, status=_UNSET if status is None else status)  # fmt: skip
 
     def events_between_markers(self, *, marker_types: Sequence[str] = ("compaction",),
                                count_type: str = "user", days: float = 7) -> MarkerStats:  # fmt: skip
@@ -213,6 +291,22 @@ class QueryAPI(_API):
         return self._call(EventsIteration, "iterate_events", session_id=session_id,  # type: ignore[no-any-return]
                           types=None if types is None else list(types), cursor=cursor,
                           limit=limit)  # fmt: skip
+
+    def cost(self, *, days: float = 7, bucket: str = "day",
+             filter_by_configs: dict[str, Any] | None = None) -> CostReport:  # fmt: skip
+        """Cost of the last ``days`` days per ``bucket``: ``day``, ``hour``, ``session``,
+        ``model``, ``user`` or ``config:KEY``; exact USD decimals; unpriced calls counted."""
+        return self._call(CostReport, "cost", days=days, bucket=bucket,  # type: ignore[no-any-return]
+                          filter_by_configs=filter_by_configs)  # fmt: skip
+
+    def compare(self, *, config_key: str, scores: Sequence[str] | None = None,
+                days: float | None = None,
+                filter_by_configs: dict[str, Any] | None = None) -> CompareReport:  # fmt: skip
+        """Per value of ``configs[config_key]``: sessions, error rate, avg and median of each
+        score, cost per session and latency percentiles."""
+        return self._call(CompareReport, "compare", config_key=config_key,  # type: ignore[no-any-return]
+                          scores=None if scores is None else list(scores), days=days,
+                          filter_by_configs=filter_by_configs)  # fmt: skip
 
 
 class Client:

@@ -9,20 +9,30 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, ValidationError
 
 from ._errors import AgentlogError
+from ._family import child_sessions
+from ._hints import install_hint
 from ._mcp_guide import GUIDE, INSTRUCTIONS
+from ._mcp_judging import register as register_judging
 from ._timeline import render_timeline
 
 __all__ = ["GUIDE", "build_server", "serve"]
 
 GUIDE_URI = "agentlog://guide"
 
-SessionId = Annotated[str, Field(description="A session id, as listed by list_sessions.")]
+SessionId = Annotated[
+    str,
+    Field(
+        description="A session id, as listed by list_sessions, or a unique prefix of it "
+        "(8 characters or more)."
+    ),
+]
 Types = Annotated[
     list[str] | None,
     Field(
@@ -49,7 +59,7 @@ def _sdk() -> tuple[Any, type[Exception]]:
         server = importlib.import_module("mcp.server.fastmcp")
         errors = importlib.import_module("mcp.server.fastmcp.exceptions")
     except ImportError as exc:
-        raise AgentlogError("agentlog mcp needs the MCP SDK: pip install 'agentlog[mcp]'") from exc
+        raise AgentlogError(f"agentlog mcp needs the MCP SDK: {install_hint('mcp')}") from exc
     return server.FastMCP, errors.ToolError
 
 
@@ -64,7 +74,16 @@ def _json(value: Any) -> Any:
 def build_server(client: Any) -> Any:
     """An MCP server whose tools read through ``client``."""
     server_cls, tool_error = _sdk()
-    server = server_cls(name="agentlog", instructions=INSTRUCTIONS, log_level="WARNING")
+    from . import __version__
+
+    options: dict[str, Any] = {"name": "agentlog", "instructions": INSTRUCTIONS,
+                               "log_level": "WARNING"}  # fmt: skip
+    if "version" in inspect.signature(server_cls).parameters:  # mcp 2
+        options["version"] = __version__
+    server = server_cls(**options)
+    lowlevel = getattr(server, "_mcp_server", None)  # mcp 1: the version sits on the inner server
+    if lowlevel is not None and hasattr(lowlevel, "version"):
+        lowlevel.version = __version__
 
     def tool(fn: Callable[..., Any]) -> None:
         @functools.wraps(fn)
@@ -98,6 +117,13 @@ def build_server(client: Any) -> Any:
         limit: Annotated[int, Field(ge=1, le=200)] = 20,
         cursor: Cursor = None,
         newest_first: bool = True,
+        tags: Annotated[
+            list[str] | None, Field(description="Only sessions carrying all these tags.")
+        ] = None,
+        score: Annotated[
+            list[str] | None,
+            Field(description='Conditions on each session\'s latest score, e.g. ["helpful>=4"].'),
+        ] = None,
     ) -> dict[str, Any]:
         """List recorded sessions (runs of an agent), newest first, with filters by user,
         status, name and configs. Each session has its id, name, user, configs, status, start
@@ -111,9 +137,11 @@ def build_server(client: Any) -> Any:
             limit=limit,
             cursor=cursor,
             time_desc=newest_first,
+            tags=tags,
+            score=score,
         )
         return {
-            "sessions": _json(page.items),
+            "items": _json(page.items),
             "next_cursor": page.next_cursor,
             "has_more": page.has_more,
         }
@@ -136,12 +164,14 @@ def build_server(client: Any) -> Any:
         their parent, durations, with each item's id in [brackets] (pass an id to
         event_context). The best first look at a session; long sessions come in pages."""
         session = client.sessions.get(session_id)
-        it = client.query.iterate_events(session_id=session_id, cursor=cursor, limit=limit)
-        text = render_timeline(
-            _json(session) if cursor is None else None, _json(it.events), ids=True
-        )
+        it = client.query.iterate_events(session_id=session.id, cursor=cursor, limit=limit)
+        head = None
+        if cursor is None:
+            head = _json(session)
+            head["children"] = _json(child_sessions(client, session))
+        text = render_timeline(head, _json(it.events), ids=True)
         return {
-            "session_id": session_id,
+            "session_id": session.id,
             "timeline": text,
             "items": len(it.events),
             "next_cursor": it.next_cursor,
@@ -167,7 +197,7 @@ def build_server(client: Any) -> Any:
             session_id, type=types, name=name, limit=limit, cursor=cursor, time_desc=newest_first
         )
         return {
-            "events": _json(page.items),
+            "items": _json(page.items),
             "next_cursor": page.next_cursor,
             "has_more": page.has_more,
         }
@@ -188,7 +218,7 @@ def build_server(client: Any) -> Any:
             session_id, limit=limit, cursor=cursor, with_events=with_events
         )
         return {
-            "messages": _json(page.items),
+            "items": _json(page.items),
             "events": _json(page.events),
             "next_cursor": page.next_cursor,
             "has_more": page.has_more,
@@ -196,7 +226,13 @@ def build_server(client: Any) -> Any:
 
     @tool
     def event_context(
-        event_id: Annotated[str, Field(description="An event or message id.")],
+        event_id: Annotated[
+            str,
+            Field(
+                description="An event or message id, or a unique prefix of it "
+                "(8 characters or more)."
+            ),
+        ],
         before: Annotated[int, Field(ge=0, le=1000)] = 5,
         after: Annotated[int, Field(ge=0, le=1000)] = 5,
     ) -> dict[str, Any]:
@@ -222,11 +258,20 @@ def build_server(client: Any) -> Any:
             str | None, Field(description="Only this event type or message role.")
         ] = None,
         name: Annotated[str | None, Field(description="Only events with this name.")] = None,
+        status: Annotated[
+            Literal["ok", "error"] | None,
+            Field(
+                description="error: only failures, as the session rollups count them (error "
+                "events and failed spans such as a tool or LLM call that raised); ok: the rest. "
+                "Messages have no status and are left out."
+            ),
+        ] = None,
     ) -> dict[str, Any]:
         """Count events and messages over time or per session: e.g. tool calls per hour,
-        errors per day, user messages per session, calls to one tool (name). Empty buckets
-        are omitted. `total` is the sum over all buckets."""
-        rows = client.query.event_counts(days=days, bucket=bucket, type=type, name=name)
+        failures per day (status="error"), user messages per session, calls to one tool
+        (name). Empty buckets are omitted. `total` is the sum over all buckets."""
+        rows = client.query.event_counts(days=days, bucket=bucket, type=type, name=name,
+                                         status=status)  # fmt: skip
         return {"counts": _json(rows), "total": sum(r.count for r in rows)}
 
     @tool
@@ -273,6 +318,8 @@ def build_server(client: Any) -> Any:
             session_id=session_id, types=types, cursor=cursor, limit=limit
         )
         return {"events": _json(it.events), "next_cursor": it.next_cursor}
+
+    register_judging(tool, client)
 
     def guide() -> str:
         return GUIDE

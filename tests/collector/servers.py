@@ -45,8 +45,8 @@ def answers(url: str) -> bool:
 class ThreadServer:
     """uvicorn serving ``app`` on 127.0.0.1 in a daemon thread."""
 
-    def __init__(self, app: Any) -> None:
-        self.port = free_port()
+    def __init__(self, app: Any, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="on")  # fmt: skip

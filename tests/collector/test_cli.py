@@ -7,10 +7,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agentlog.cli import main
-from agentlog.collector._cli import app_from_env
+from agentlog.collector._cli import app_from_env, banner
 from agentlog.collector.auth import KeyRing
 
 from .conftest import KEYS, A
+from .servers import Collector
 
 
 def test_keys_create_prints_a_key_that_the_file_accepts(
@@ -71,3 +72,45 @@ def test_serve_reports_a_store_it_cannot_open(
     (tmp_path / "file").write_text("")
     assert main(["serve", "--db", str(tmp_path / "file" / "sub" / "x.db")]) == 2
     assert "cannot open the store" in capsys.readouterr().err
+
+
+def test_keys_create_makes_a_private_directory_for_its_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "etc" / "agentlog" / "keys"
+    assert main(["keys", "create", "--project", "support", "--file", str(path)]) == 0
+    key = capsys.readouterr().out.strip()
+    assert KeyRing(path=path).project_for(key) == "support"
+    assert (path.parent.stat().st_mode & 0o777) == 0o700
+    assert (path.stat().st_mode & 0o777) == 0o600
+
+
+def test_the_no_auth_banner_lines_up_whatever_the_address() -> None:
+    for addr in (
+        "http://127.0.0.1:8029",
+        "http://collector.internal.example.com:65535/" + "x" * 60,
+    ):
+        lines = banner(addr).splitlines()
+        assert len({len(line) for line in lines}) == 1, lines
+        assert all(line.startswith("*") and line.endswith("*") for line in lines)
+        assert any(addr in line for line in lines)
+
+
+def test_start_up_log_names_store_keys_and_projects(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("file-key-123456:support\n")
+    log = tmp_path / "serve.log"
+    db = str(tmp_path / "c.db")
+    server = Collector(db, keys="env-key-1234567:billing,env-key-7654321:support", log=log,
+                       extra=("--keys-file", str(keys))).start()  # fmt: skip
+    server.stop()
+    line = next(x for x in log.read_text().splitlines() if x.startswith("agentlog collector:"))
+    assert f"store SQLite {db}" in line
+    assert f"3 API keys (1 from {keys}, 2 from $AGENTLOG_API_KEYS)" in line
+    assert "for 2 projects: billing, support" in line
+    open_log = tmp_path / "open.log"
+    server = Collector(db, keys="", log=open_log, extra=("--no-auth",)).start()
+    server.stop()
+    text = open_log.read_text()
+    assert "no API keys (--no-auth): everything in project 'default'" in text
+    assert "AUTHENTICATION IS OFF" in text

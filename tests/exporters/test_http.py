@@ -220,7 +220,7 @@ def test_per_record_rejection_is_reported_and_logged_once(
 
 
 @respx.mock
-@pytest.mark.parametrize("status", [400, 401, 422])
+@pytest.mark.parametrize("status", [400, 404, 422])
 def test_whole_batch_4xx_fails_without_retry(exporter: HttpExporter, status: int) -> None:
     route = respx.post(f"{URL}/v1/ingest").mock(
         return_value=httpx.Response(status, json={"error": {"message": f"nope {status}"}})
@@ -496,7 +496,7 @@ _DRAINER = textwrap.dedent(
             break
         wait.wait(0.01)
     st = agentlog.status()
-    left = [n for n in os.listdir(spool) if n.endswith(".jsonl")]
+    left = [n for _, _, names in os.walk(spool) for n in names if n.endswith(".jsonl")]
     agentlog.shutdown()
     print(st.observed, st.spooled, st.failed, len(left))
     """
@@ -515,7 +515,7 @@ def test_a_process_exiting_while_down_is_resent_by_the_next(
     )  # fmt: skip
     assert agent.returncode == 0, agent.stderr
     assert agent.stdout.split() == ["110", "0", "0", "0"]  # status() counted them as spooled
-    spooled = [p for p in spool.iterdir() if p.suffix == ".jsonl"]
+    spooled = list(spool.rglob("*.jsonl"))
     assert spooled, "the agent exited without spooling"
     assert sum(len(p.read_bytes().splitlines()) for p in spooled) == 5 * 22
     server.port = port
@@ -563,18 +563,28 @@ def test_a_forked_child_does_not_resend_the_parents_batch(
 
 
 @respx.mock
-def test_force_flush_does_not_wait_on_a_failing_collector(tmp_path: Path) -> None:
+def test_force_flush_is_true_only_once_the_backlog_is_delivered(tmp_path: Path) -> None:
     exp = _exporter(tmp_path, backoff_base=0.05, backoff_max=0.05)
     exp.bind_stats(Stats())
     route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
     assert exp.export(_batch(2)).spooled
     start = time.monotonic()
-    assert exp.force_flush(5.0) is False
-    assert time.monotonic() - start < 1.0
+    assert exp.force_flush(0.5) is False  # spooled is not delivered: it waits, then says so
+    assert 0.5 <= time.monotonic() - start < 2.0
     route.mock(side_effect=_ok)
-    _wait(lambda: exp.force_flush(1.0))  # once the collector answers, flush waits for the drain
+    assert exp.force_flush(5.0) is True  # the drain delivers within the wait
     assert exp._spool.files() == []
     exp.shutdown(1.0)
+
+
+@respx.mock
+def test_force_flush_is_false_after_a_batch_failed_for_good(exporter: HttpExporter) -> None:
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(400))
+    assert not exporter.export(_batch(1)).ok
+    assert exporter.force_flush(1.0) is False  # handed to it, never delivered
+    route.mock(side_effect=_ok)
+    assert exporter.export(_batch(1, tag="x")).ok
+    assert exporter.force_flush(1.0) is True  # the loss was reported once
 
 
 @respx.mock
@@ -620,3 +630,33 @@ def test_exporters_resolve_lazily_from_the_package() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["False", "True"]
+
+
+@respx.mock
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_refused_key_keeps_the_batch_and_says_so_once(
+    tmp_path: Path, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    stats = Stats()
+    exp = _exporter(tmp_path)
+    exp.bind_stats(stats)
+    route = respx.post(f"{URL}/v1/ingest").mock(
+        return_value=httpx.Response(status, json={"error": {"message": "unknown key"}})
+    )
+    with caplog.at_level(logging.INFO, logger="agentlog"):
+        for tag in "ab":
+            batch = _batch(2, tag=tag)
+            assert exp.export(batch).spooled  # kept, never failed or deleted
+            stats.add("spooled", batch.session_ids)
+        start = time.monotonic()
+        assert exp.force_flush(5.0) is False  # waiting cannot fix a key
+        assert time.monotonic() - start < 1.0
+        assert len(exp._spool.files()) == 2
+        route.mock(side_effect=_ok)  # the key is accepted now (added on the collector)
+        _wait(lambda: stats.totals["observed"] == 4)
+    refused = [r for r in caplog.records if "refused the API key" in r.getMessage()]
+    assert len(refused) == 1 and refused[0].levelno == logging.ERROR
+    assert "AGENTLOG_API_KEY" in refused[0].getMessage()
+    assert str(exp._spool.directory) in refused[0].getMessage()
+    assert stats.totals["spooled"] == 0 and exp._spool.files() == []
+    exp.shutdown(1.0)

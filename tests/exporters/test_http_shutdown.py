@@ -67,7 +67,7 @@ def _batch(n: int = 3) -> RecordBatch:
 def _spooled_ids(directory: Path) -> list[str]:
     return [
         orjson.loads(line)["id"]
-        for f in sorted(directory.glob("*.jsonl"))
+        for f in sorted(directory.rglob("*.jsonl"), key=lambda p: p.name)
         for line in f.read_bytes().splitlines()
         if line
     ]
@@ -132,6 +132,6 @@ def test_init_shutdown_with_a_silent_collector_spools_within_shutdown_timeout(
     agentlog.shutdown()
     assert time.monotonic() - start < 3.0  # not export_timeout (10 s)
     _wait(lambda: len(_spooled_ids(spool)) >= 3, timeout=3.0)
-    lines = [line for f in spool.glob("*.jsonl") for line in f.read_bytes().splitlines()]
+    lines = [line for f in spool.rglob("*.jsonl") for line in f.read_bytes().splitlines()]
     assert len(lines) == 3 == len(set(lines))  # session start, tool call, session end: once each
     _wait(lambda: pipeline.status().spooled == 3, timeout=3.0)

@@ -311,7 +311,7 @@ def test_spans_for_a_down_endpoint_are_spooled_then_each_arrives_once(tmp_path: 
     pipeline = STATE.pipeline
     assert pipeline is not None
     spooled = pipeline.status().spooled
-    assert spooled > 0 and list((spool / "otlp").glob("*.jsonl"))
+    assert spooled > 0 and list(spool.rglob("*.jsonl"))
     receiver = Receiver(port)
     try:
         _wait(lambda: pipeline.status().spooled == 0)
@@ -319,7 +319,7 @@ def test_spans_for_a_down_endpoint_are_spooled_then_each_arrives_once(tmp_path: 
         assert st.observed == spooled and st.failed == 0
         ids = _span_ids(receiver)
         assert len(ids) == 2 * 6 and set(ids.values()) == {1}  # 2 sessions: root + 5 children
-        assert not list((spool / "otlp").glob("*.jsonl"))
+        assert not list(spool.rglob("*.jsonl"))
     finally:
         agentlog.shutdown()
         receiver.stop()
@@ -353,3 +353,19 @@ def test_spans_spooled_by_one_process_are_sent_by_the_next(tmp_path: Path) -> No
 def test_a_malformed_otlp_endpoint_is_refused_at_init() -> None:
     with pytest.raises(ValueError, match="endpoint"):
         agentlog.init(exporter="otlp", endpoint="not a url")
+
+
+def test_scores_are_point_spans_under_their_session(receiver: Receiver) -> None:
+    agentlog.init(exporter="otlp", endpoint=receiver.url)
+    with agentlog.session("scored") as s:
+        agentlog.score("helpful", 4, comment="solved it")
+    assert agentlog.flush(10.0)
+    assert agentlog.status().failed == 0
+    spans = receiver.by_name()
+    score = spans["score helpful"]
+    assert score.parent_span_id == spans["scored"].span_id
+    assert score.start_time_unix_nano == score.end_time_unix_nano
+    a = attrs(score)
+    assert (a["agentlog.score.name"], a["agentlog.score.value"], a["session.id"]) == (
+        "helpful", 4, s.id)  # fmt: skip
+    assert a["agentlog.score.comment"] == "solved it"

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import orjson
+import pytest
 
 from agentlog.exporters._spool import Spool, record_session_id
 
@@ -213,3 +214,59 @@ def test_record_session_id_fast_path_agrees_with_decoding() -> None:
         'q"uote',
         "s-3",
     ]
+
+
+def test_destination_dirs_differ_by_endpoint_and_key_and_hold_no_key(tmp_path: Path) -> None:
+    from agentlog.exporters._spool import destination_dir
+
+    url = "http://user:pw@127.0.0.1:1/v1/ingest"
+    a = destination_dir(tmp_path, "http", url, "key-one")
+    assert a == destination_dir(tmp_path, "http", url, "key-one")  # stable across runs
+    others = {
+        destination_dir(tmp_path, "http", url, "key-two"),
+        destination_dir(tmp_path, "http", url, None),
+        destination_dir(tmp_path, "http", "http://127.0.0.1:2/v1/ingest", "key-one"),
+        destination_dir(tmp_path, "otlp", url, "key-one"),
+    }
+    assert a not in others and len(others) == 4
+    assert a.parent == tmp_path and a.name.startswith("http-") and "key" not in a.name
+    s = Spool(a, max_bytes=1 << 20)
+    s.open(label=url)
+    assert (a / "endpoint").read_text() == "http://127.0.0.1:1/v1/ingest\n"  # no credentials
+    s.close()
+
+
+def test_a_fresh_temporary_file_of_a_dead_writer_is_cleaned_at_open(tmp_path: Path) -> None:
+    d = tmp_path / "spool"
+    d.mkdir()
+    torn = d / f".{time.time_ns():020d}-4242.deadbeef0000-00000000.jsonl"
+    torn.write_bytes(b'{"half":')  # written a moment ago, by an owner with no live lock
+    s = _spool(d)
+    assert not torn.exists()
+    s.close()
+
+
+def test_a_live_writers_temporary_file_is_left_alone(tmp_path: Path) -> None:
+    d = tmp_path / "spool"
+    writer = _spool(d)
+    mine = d / f".{time.time_ns():020d}-{writer.owner}-00000000.jsonl"
+    mine.write_bytes(b'{"half":')  # its write is under way
+    other = _spool(d)
+    assert mine.exists()
+    other.close()
+    writer.close()
+
+
+def test_an_unopenable_spool_is_tried_again_later_not_per_batch(tmp_path: Path) -> None:
+    blocker = tmp_path / "spool"
+    blocker.write_text("a file where the directory should be")
+    s = Spool(blocker / "dest", max_bytes=1 << 20)
+    with pytest.raises(OSError):
+        s.open()
+    with pytest.raises(OSError, match="unusable"):  # refused at once: no mkdir per batch
+        s.write(_lines(1))
+    blocker.unlink()
+    s._reopen_at = 0.0  # the retry interval has passed
+    s.write(_lines(1))
+    assert len(s.files()) == 1
+    s.close()

@@ -92,5 +92,8 @@ def store(backend: str, make_store: MakeStore, request: pytest.FixtureRequest) -
         return make_store()
     shared: SqlStore = request.getfixturevalue("pg_shared")
     with shared._tx(write=True) as conn:
-        conn.run(f"TRUNCATE sessions, events, messages, {', '.join(ROLLUPS)}")
+        conn.run(
+            f"TRUNCATE sessions, events, messages, scores, session_scores, llm_costs, "
+            f"cost_hours, {', '.join(ROLLUPS)}"
+        )
     return shared

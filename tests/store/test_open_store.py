@@ -56,5 +56,6 @@ def test_postgres_without_its_extra_is_a_clear_error(module: str) -> None:
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == (
         f"ModuleNotFoundError {module} a PostgreSQL store needs the postgres extra "
-        f"(missing module {module!r}): pip install 'agentlog[postgres]'"
+        f"(missing module {module!r}): pip install 'agentlog[postgres]' "
+        "(from a checkout: pip install '.[postgres]')"
     )

@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any
 
 import agentlog
+from agentlog.instrumentation import USAGE_KEYS
 from agentlog.testing import Capture, capture
 
 __all__ = [
     "EXAMPLES",
     "SUPPORT_PATH",
     "Provider",
+    "assert_llm_call_shape",
     "call_and_read",
     "instrumented_capture",
     "run_example",
@@ -45,6 +47,24 @@ class Provider:
     base_url: str  # what respx routes are relative to
     client: Callable[[], Any]  # a sync client with retries off
     aclient: Callable[[], Any]  # the async twin
+
+
+def assert_llm_call_shape(data: dict[str, Any]) -> None:
+    """``llm_call`` data has the shape DESIGN §2 gives it, whichever integration recorded it:
+    the same keys, tool calls as ``{id, name, arguments}`` with ``arguments`` an object (or the
+    raw text when it did not parse), usage only under the shared key names."""
+    for key in ("provider", "request_model", "model", "params", "stream"):
+        assert key in data, f"llm_call data has no {key!r}: {sorted(data)}"
+    assert isinstance(data["provider"], str) and data["provider"]
+    assert isinstance(data["request_model"], str) and data["request_model"]
+    assert isinstance(data["model"], str) and data["model"]
+    for call in data.get("tool_calls") or ():
+        assert set(call) == {"id", "name", "arguments"}, call
+        assert isinstance(call["arguments"], (dict, str)) or call["arguments"] is None, call
+    usage = data.get("usage")
+    if usage is not None:
+        assert set(usage) <= set(USAGE_KEYS), f"usage keys outside DESIGN §2: {sorted(usage)}"
+        assert all(isinstance(v, int) for v in usage.values()), usage
 
 
 @contextmanager

@@ -14,7 +14,7 @@ USAGE = {"input_tokens": 25, "cache_creation_input_tokens": 10, "cache_read_inpu
          "output_tokens": 15}  # fmt: skip
 # What the event says for USAGE: the whole prompt as input, cache reads and writes kept apart.
 RECORDED_USAGE = {"input_tokens": 135, "output_tokens": 15, "total_tokens": 150,
-                  "cache_read_tokens": 100, "cached_tokens": 100, "cache_creation_tokens": 10}  # fmt: skip
+                  "cache_read_tokens": 100, "cache_write_tokens": 10}  # fmt: skip
 
 
 def message(*, tool: bool = False) -> dict[str, Any]:

@@ -16,8 +16,7 @@ from agentlog_anthropic import AnthropicInstrumentor
 from anthropic.resources.messages import Messages
 from anthropic_fakes import message
 
-from agentlog._context import llm_owner_var
-from agentlog._instrument import available_integrations
+from agentlog.instrumentation import available_integrations, recorded_by
 from agentlog.testing import Capture, capture
 
 ARGS: dict[str, Any] = {"model": "claude-sonnet-5-5", "max_tokens": 10,
@@ -86,11 +85,8 @@ def test_not_recording_calls_straight_through(
 def test_silent_while_a_framework_records_the_call(
     cap: Capture, route: respx.Route, client: anthropic.Anthropic
 ) -> None:
-    token = llm_owner_var.set("langchain")
-    try:
+    with recorded_by("langchain"):
         client.messages.create(**ARGS)
-    finally:
-        llm_owner_var.reset(token)
     assert cap.events("llm_call") == []
 
 

@@ -8,7 +8,7 @@ import anthropic
 import httpx
 import pytest
 import respx
-from agentlog_testsupport import call_and_read, instrumented_capture
+from agentlog_testsupport import assert_llm_call_shape, call_and_read, instrumented_capture
 from anthropic_fakes import (
     RECORDED_USAGE,
     error_response,
@@ -80,8 +80,10 @@ async def test_messages_matrix(
             assert data["response"] == "Hel"  # what arrived before the error event
         return
     assert event["status"] == "ok" and event["partial"] is False
+    assert_llm_call_shape(data)
     assert data["response"] == "Hello there!"
-    assert data["model"] == "claude-sonnet-5-5-20261001"
+    assert data["model"] == "claude-sonnet-5-5-20261001"  # the model that answered
+    assert data["request_model"] == "claude-sonnet-5-5"  # the one asked for
     assert data["usage"] == RECORDED_USAGE
     assert data["finish_reason"] == "end_turn"
     if stream:
@@ -110,8 +112,9 @@ def test_tool_use_blocks_are_tool_calls(
         list(result)
     [event] = cap.events("llm_call")
     data = event["data"]
-    expected = '{"city": "Paris"}'
+    expected = {"city": "Paris"}  # an object, as from every provider (streamed: parsed)
     assert data["tool_calls"] == [{"id": "toolu_01", "name": "get_weather", "arguments": expected}]
+    assert_llm_call_shape(data)
     assert data["response"] == "Let me check."
     assert data["finish_reason"] == "tool_use"
     assert data["params"]["tools"] == tools

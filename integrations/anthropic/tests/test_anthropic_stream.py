@@ -48,7 +48,7 @@ def test_stream_helper_sync(streaming: respx.Route, client: anthropic.Anthropic)
     assert event["partial"] is False and data["stream"] is True
     assert data["response"] == "Let me check."
     assert data["tool_calls"] == [
-        {"id": "toolu_01", "name": "get_weather", "arguments": '{"city": "Paris"}'}
+        {"id": "toolu_01", "name": "get_weather", "arguments": {"city": "Paris"}}
     ]
     assert data["usage"] == RECORDED_USAGE
     assert data["time_to_first_token_ms"] > 0
@@ -62,7 +62,7 @@ async def test_stream_helper_async(
         assert await _ahelper_run(aclient) == baseline
     [event] = cap.events("llm_call")
     assert event["partial"] is False
-    assert event["data"]["tool_calls"][0]["arguments"] == '{"city": "Paris"}'
+    assert event["data"]["tool_calls"][0]["arguments"] == {"city": "Paris"}
 
 
 def test_stream_helper_text_stream_left_early(

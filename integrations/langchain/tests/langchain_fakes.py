@@ -13,9 +13,9 @@ from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResu
 from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import BaseTool, tool
 
-from agentlog._context import llm_owner_var
+from agentlog.instrumentation import llm_recorded_by
 
-# What llm_owner_var held while each fake model call did its work (the "HTTP call").
+# What llm_recorded_by() said while each fake model call did its work (the "HTTP call").
 OWNER_SEEN: list[str | None] = []
 
 
@@ -29,7 +29,7 @@ class ToolCallingFakeModel(GenericFakeChatModel):
         return self
 
     def _next(self) -> AIMessage | BaseException:
-        OWNER_SEEN.append(llm_owner_var.get())
+        OWNER_SEEN.append(llm_recorded_by())
         item = next(self.messages)
         return AIMessage(content=item) if isinstance(item, str) else item  # type: ignore[return-value]
 

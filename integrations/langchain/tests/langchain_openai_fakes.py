@@ -3,7 +3,7 @@
 openai 3.x sends through ``httpx2``, which respx does not patch; ChatOpenAI takes explicit
 HTTP clients, so it gets ones whose transport hands each request to a respx router (converted
 to an ``httpx.Request``) and the route's response back. The transport also notes what
-``llm_owner_var`` held at the moment the request went out: in the context doing the HTTP call.
+``llm_recorded_by()`` said at the moment the request went out: in the context doing the HTTP call.
 """
 
 from __future__ import annotations
@@ -15,9 +15,17 @@ import httpx
 import openai
 import respx
 
-from agentlog._context import llm_owner_var
+from agentlog.instrumentation import llm_recorded_by
 
-__all__ = ["BASE", "STREAM_CUT_ERRORS", "chat_openai", "completion", "sse", "tool_call_completion"]
+__all__ = [
+    "BASE",
+    "STREAM_CUT_ERRORS",
+    "asks_for_usage",
+    "chat_openai",
+    "completion",
+    "sse",
+    "tool_call_completion",
+]
 
 BASE = "https://api.openai.com/v1"
 USAGE = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
@@ -59,7 +67,7 @@ def chat_openai(
             raise http.ReadError("connection reset by peer")
 
     def handle(request: Any) -> Any:
-        owners.append(llm_owner_var.get())
+        owners.append(llm_recorded_by())
         bridged = httpx.Request(request.method, str(request.url),
                                 headers=list(request.headers.raw), content=request.read())  # fmt: skip
         response = router.handler(bridged)
@@ -99,8 +107,15 @@ def tool_call_completion(name: str, args: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def sse(words: list[str]) -> bytes:
-    """A streamed completion: one chunk per word, then the usage-only chunk and [DONE]."""
+def asks_for_usage(request: httpx.Request) -> bool:
+    """Whether a chat request asks for streamed usage (``stream_options.include_usage``)."""
+    body = json.loads(request.content or b"{}")
+    return bool((body.get("stream_options") or {}).get("include_usage"))
+
+
+def sse(words: list[str], *, usage: bool = True) -> bytes:
+    """A streamed completion: one chunk per word, then (``usage``: as the API does when asked)
+    the usage-only chunk, and [DONE]."""
 
     def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> str:
         choices = [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish}]
@@ -110,5 +125,8 @@ def sse(words: list[str]) -> bytes:
 
     parts = [chunk({"role": "assistant", "content": ""})]
     parts += [chunk({"content": w}) for w in words]
-    parts += [chunk({}, "stop"), chunk({}, usage=USAGE), "data: [DONE]\n\n"]
+    parts += [chunk({}, "stop")]
+    if usage:
+        parts.append(chunk({}, usage=USAGE))
+    parts.append("data: [DONE]\n\n")
     return "".join(parts).encode()

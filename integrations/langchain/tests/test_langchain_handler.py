@@ -16,6 +16,7 @@ from langchain_core.runnables import RunnableLambda
 from langchain_core.tools import tool
 
 import agentlog
+from agentlog.instrumentation import current_span_id, to_jsonable
 from agentlog.testing import Capture, capture
 
 pytestmark = pytest.mark.usefixtures("instrumented")
@@ -61,8 +62,6 @@ def test_chain_nests_under_the_active_agentlog_span(cap: Capture) -> None:
 
 
 def _dump(message: AIMessage) -> dict[str, Any]:
-    from agentlog._serialize import to_jsonable
-
     return to_jsonable(message)  # type: ignore[no-any-return]
 
 
@@ -199,7 +198,7 @@ async def test_agentlog_code_inside_a_langchain_tool_nests_under_it(
     )
     with agentlog.session("inner") as sess:
         out = await wrapper.ainvoke("Oslo") if is_async else wrapper.invoke("Oslo")
-        assert agentlog._context.current_span() is None  # nothing leaked into the caller
+        assert current_span_id() is None  # nothing leaked into the caller
     assert out == "Oslo: sunny"
     spans = cap.events("tool_call")
     (inner,) = [s for s in spans if s["name"] == "lookup_forecast"]

@@ -117,3 +117,8 @@ def test_before_init_langchain_runs_without_our_handler(instrumented: None) -> N
     assert ours(CallbackManager.configure()) == []  # nothing records: LangChain runs as without us
     with capture():
         assert len(ours(CallbackManager.configure())) == 1
+
+
+def test_a_misspelt_name_suggests_langchain() -> None:
+    with pytest.raises(ValueError, match=r"did you mean 'langchain'\?"):
+        agentlog.init(exporter="memory", instrument=["langchian"])

@@ -16,6 +16,7 @@ from langchain_fakes import (
 from langchain_fakes import script as make_script
 
 import agentlog
+from agentlog.instrumentation import llm_recorded_by
 from agentlog.testing import capture
 
 CASES = [
@@ -60,7 +61,7 @@ async def test_agent_matrix(is_async: bool, streaming: bool, fail: bool) -> None
         assert traced == plain
     # The model's own work ran marked as recorded by LangChain, in whatever thread it ran.
     assert OWNER_SEEN == ["langchain", "langchain"]
-    assert agentlog._context.llm_recorded_by() is None
+    assert llm_recorded_by() is None
 
     events = {r["id"]: r for r in records if r["kind"] == "event"}
     assert all(e["session_id"] == sess.id for e in events.values())
@@ -74,7 +75,7 @@ async def test_agent_matrix(is_async: bool, streaming: bool, fail: bool) -> None
     assert len(llm_calls) == 2
     first, second = llm_calls
     assert first["data"]["tool_calls"] == [
-        {"id": "call-1", "name": "get_weather", "args": {"city": "Paris"}}
+        {"id": "call-1", "name": "get_weather", "arguments": {"city": "Paris"}}
     ]
     assert first["data"]["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
     assert first["data"]["usage"] == USAGE
@@ -114,7 +115,7 @@ async def test_concurrent_agents_keep_their_own_sessions_and_trees() -> None:
     async def one(i: int) -> str:
         async with agentlog.session(f"run-{i}") as sess:
             await _run(is_async=True, streaming=i % 2 == 1, error=None)
-            assert agentlog._context.llm_recorded_by() is None
+            assert llm_recorded_by() is None
             return sess.id
 
     try:

@@ -17,11 +17,13 @@ import httpx
 import openai
 import pytest
 import respx
+from agentlog_testsupport import assert_llm_call_shape
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_openai_fakes import (
     BASE,
     STREAM_CUT_ERRORS,
     USAGE,
+    asks_for_usage,
     chat_openai,
     completion,
     sse,
@@ -29,7 +31,7 @@ from langchain_openai_fakes import (
 )
 
 import agentlog
-from agentlog._instrument import available_integrations
+from agentlog.instrumentation import available_integrations, llm_recorded_by
 from agentlog.testing import Capture
 
 HAS_OPENAI_INTEGRATION = "openai" in available_integrations()
@@ -61,8 +63,10 @@ def router() -> respx.MockRouter:
 
 def _answer(router: respx.MockRouter, *, streaming: bool, text: str = "Sunny, 21 C") -> None:
     if streaming:
-        router.post("/chat/completions").mock(return_value=httpx.Response(
-            200, content=sse(re.split(r"( )", text)), headers={"content-type": "text/event-stream"}
+        # As the API does: the usage chunk only when the request asks for it.
+        router.post("/chat/completions").mock(side_effect=lambda request: httpx.Response(
+            200, content=sse(re.split(r"( )", text), usage=asks_for_usage(request)),
+            headers={"content-type": "text/event-stream"},
         ))  # fmt: skip
     else:
         router.post("/chat/completions").mock(
@@ -116,13 +120,15 @@ async def test_one_model_call_is_one_llm_call(
     assert call["session_id"] == sess.id
     assert call["name"] == "ChatOpenAI"
     assert call["data"]["provider"] == "openai"
-    assert call["data"]["model"] == "gpt-4o-mini"
+    assert call["data"]["request_model"] == "gpt-4o-mini"  # the one asked for
+    assert call["data"]["model"] == "gpt-4o-mini-2024-07-18"  # the one that answered
     assert call["data"]["messages"] == [{"role": "user", "content": "Weather in Paris?"}]
     assert call["data"]["response"] == "Sunny, 21 C"
     assert call["data"]["usage"]["input_tokens"] == USAGE["prompt_tokens"]
     assert call["data"]["usage"]["output_tokens"] == USAGE["completion_tokens"]
     assert call["data"]["usage"]["total_tokens"] == USAGE["total_tokens"]
     assert call["data"]["stream"] is streaming
+    assert_llm_call_shape(call["data"])
 
 
 def test_tool_call_requested_by_the_model(cap: Capture, router: respx.MockRouter,
@@ -138,9 +144,10 @@ def test_tool_call_requested_by_the_model(cap: Capture, router: respx.MockRouter
     assert reply.tool_calls[0]["name"] == "get_weather"
     (call,) = cap.events("llm_call")
     assert call["data"]["tool_calls"] == [
-        {"id": "call_1", "name": "get_weather", "args": {"city": "Paris"}}
+        {"id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}}
     ]
     assert call["data"]["finish_reason"] == "tool_calls"
+    assert_llm_call_shape(call["data"])
 
 
 async def test_api_error_is_recorded_and_raised_unchanged(
@@ -166,7 +173,7 @@ async def test_direct_openai_call_after_langchain_is_recorded_by_the_provider(
     with agentlog.session("mixed"):
         await model.ainvoke("first")
         # Same task, after the LangChain call: the mark must be gone, so the provider records.
-        assert agentlog._context.llm_recorded_by() is None
+        assert llm_recorded_by() is None
         await model.async_client.create(model="gpt-4o-mini",
                                         messages=[{"role": "user", "content": "second"}])  # fmt: skip
     calls = cap.events("llm_call")
@@ -231,3 +238,72 @@ async def test_astream_events_records_one_llm_call(
     (call,) = cap.events("llm_call")
     assert call["data"]["response"] == "Sunny, 21 C"
     assert call["data"]["stream"] is True
+
+
+def test_usage_details_and_unparsable_arguments_in_the_shared_shape(
+    cap: Capture, router: respx.MockRouter, both: None
+) -> None:
+    body = tool_call_completion("get_weather", {"city": "Paris"})
+    body["choices"][0]["message"]["tool_calls"].append(
+        {"id": "call_2", "type": "function", "function": {"name": "lookup", "arguments": "{oops"}}
+    )
+    body["usage"] = {
+        "prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52,
+        "prompt_tokens_details": {"cached_tokens": 32},
+        "completion_tokens_details": {"reasoning_tokens": 5},
+    }  # fmt: skip
+    router.post("/chat/completions").mock(return_value=httpx.Response(200, json=body))
+    with agentlog.session("shape"):
+        chat_openai(router, []).invoke("Weather in Paris?")
+    (call,) = cap.events("llm_call")
+    data = call["data"]
+    assert_llm_call_shape(data)
+    assert data["usage"] == {"input_tokens": 40, "output_tokens": 12, "total_tokens": 52,
+                             "cache_read_tokens": 32, "reasoning_tokens": 5}  # fmt: skip
+    assert data["tool_calls"] == [
+        {"id": "call_1", "name": "get_weather", "arguments": {"city": "Paris"}},
+        {"id": "call_2", "name": "lookup", "arguments": "{oops"},  # as the model wrote it
+    ]
+
+
+async def _invoke_streaming(model: Any, *, is_async: bool) -> Any:
+    config: Any = {"run_id": UUID("01234567-89ab-7def-8123-456789abcdef")}
+    prompt = [HumanMessage("Weather in Paris?", id="q")]
+    return await model.ainvoke(prompt, config) if is_async else model.invoke(prompt, config)
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+async def test_streaming_model_invoked_keeps_its_usage_hidden_from_the_caller(
+    router: respx.MockRouter, is_async: bool
+) -> None:
+    from agentlog.testing import capture
+
+    _answer(router, streaming=True)
+    plain = await _invoke_streaming(chat_openai(router, [], streaming=True), is_async=is_async)
+    assert plain.usage_metadata is None  # this model does not ask for usage by itself
+    agentlog.instrument("langchain")
+    try:
+        with capture() as cap, agentlog.session("streaming"):
+            traced = await _invoke_streaming(chat_openai(router, [], streaming=True),
+                                             is_async=is_async)  # fmt: skip
+            (call,) = cap.events("llm_call")
+    finally:
+        agentlog.uninstrument("langchain")
+    assert asks_for_usage(router.calls.last.request)  # agentlog asked, as the openai one does
+    assert traced == plain  # and the caller gets what it got uninstrumented
+    assert call["data"]["stream"] is True
+    assert call["data"]["usage"] == {"input_tokens": 11, "output_tokens": 7, "total_tokens": 18}
+
+
+@pytest.mark.parametrize("asked", [False, True], ids=["refused", "asked"])
+def test_what_the_caller_said_about_stream_usage_is_kept(
+    cap: Capture, router: respx.MockRouter, instrumented: None, asked: bool
+) -> None:
+    _answer(router, streaming=True)
+    model = chat_openai(router, [], stream_usage=asked)
+    with agentlog.session("said"):
+        chunks = list(model.stream("weather?"))
+    (call,) = cap.events("llm_call")
+    assert asks_for_usage(router.calls.last.request) is asked
+    assert any(c.usage_metadata for c in chunks) is asked  # theirs to see when they asked
+    assert (call["data"]["usage"] is not None) is asked

@@ -9,7 +9,7 @@ import httpx
 import openai
 import pytest
 import respx
-from agentlog_testsupport import call_and_read, instrumented_capture
+from agentlog_testsupport import assert_llm_call_shape, call_and_read, instrumented_capture
 from openai_fakes import USAGE, chat_chunks, chat_completion, chat_stream_response, error_body
 
 import agentlog
@@ -72,10 +72,12 @@ async def test_chat_matrix(
             )  # what arrived before the connection dropped
         return
     assert event["status"] == "ok" and event["partial"] is False
+    assert_llm_call_shape(data)
     assert data["response"] == "Hello there!"
-    assert data["model"] == "gpt-4o-2024-08-06"
+    assert data["model"] == "gpt-4o-2024-08-06"  # the model that answered
+    assert data["request_model"] == "gpt-4o"  # the one asked for
     assert data["usage"] == {"input_tokens": 21, "output_tokens": 9, "total_tokens": 30,
-                             "cached_tokens": 16, "reasoning_tokens": 4}  # fmt: skip
+                             "cache_read_tokens": 16, "reasoning_tokens": 4}  # fmt: skip
     assert data["finish_reason"] == "stop"
     if stream:
         assert data["time_to_first_token_ms"] > 0
@@ -99,7 +101,7 @@ def test_tool_call_is_recorded(api: respx.MockRouter, client: Any, cap: Capture)
     client.chat.completions.create(model="gpt-4o", messages=MESSAGES, tools=tools)
     [event] = cap.events("llm_call")
     assert event["data"]["tool_calls"] == [
-        {"id": "call_abc", "name": "get_weather", "arguments": '{"city": "Paris"}'}
+        {"id": "call_abc", "name": "get_weather", "arguments": {"city": "Paris"}}
     ]
     assert event["data"]["params"]["tools"] == tools
     assert event["data"]["finish_reason"] == "tool_calls"
@@ -114,7 +116,7 @@ async def test_streamed_tool_call_is_assembled(
     assert len(pieces) == 7
     [event] = cap.events("llm_call")
     assert event["data"]["tool_calls"] == [
-        {"id": "call_abc", "name": "get_weather", "arguments": '{"city": "Paris"}'}
+        {"id": "call_abc", "name": "get_weather", "arguments": {"city": "Paris"}}
     ]
     assert event["data"]["response"] is None
 

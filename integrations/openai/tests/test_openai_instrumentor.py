@@ -18,8 +18,7 @@ from openai.resources.chat.completions import Completions
 from openai_fakes import chat_chunks, chat_completion, chat_stream_response
 
 import agentlog
-from agentlog._context import llm_owner_var
-from agentlog._instrument import available_integrations
+from agentlog.instrumentation import available_integrations, recorded_by
 from agentlog.testing import Capture, capture
 
 MESSAGES = [{"role": "user", "content": "hi"}]
@@ -97,11 +96,8 @@ def test_not_recording_calls_straight_through(
 def test_silent_while_a_framework_records_the_call(
     cap: Capture, chat_route: respx.Route, client: openai.OpenAI
 ) -> None:
-    token = llm_owner_var.set("langchain")
-    try:
+    with recorded_by("langchain"):
         list(client.chat.completions.create(model="gpt-4o", messages=MESSAGES, stream=True))
-    finally:
-        llm_owner_var.reset(token)
     assert cap.events("llm_call") == []
     assert "stream_options" not in json.loads(chat_route.calls.last.request.content)
 

@@ -8,13 +8,13 @@ import httpx
 import openai
 import pytest
 import respx
-from agentlog_testsupport import instrumented_capture
+from agentlog_testsupport import assert_llm_call_shape, instrumented_capture
 from openai_fakes import embeddings, error_body, response_object, responses_events, sse
 
 from agentlog.testing import Capture
 
 RESPONSES_USAGE = {"input_tokens": 12, "output_tokens": 5, "total_tokens": 17,
-                   "cached_tokens": 8, "reasoning_tokens": 2}  # fmt: skip
+                   "cache_read_tokens": 8, "reasoning_tokens": 2}  # fmt: skip
 
 
 def _sse_response(events: list[dict[str, Any]]) -> httpx.Response:
@@ -48,6 +48,7 @@ async def test_responses_create(
     assert data["params"] == {"max_output_tokens": 50}
     assert data["usage"] == RESPONSES_USAGE
     assert data["model"] == "gpt-4.1-2025-04-14"
+    assert data["request_model"] == "gpt-4.1"
 
 
 @pytest.mark.parametrize("tool", [False, True], ids=["text", "tool"])
@@ -65,10 +66,11 @@ async def test_responses_stream(
     data = event["data"]
     assert event["partial"] is False and data["stream"] is True
     assert data["usage"] == RESPONSES_USAGE
+    assert_llm_call_shape(data)
     assert data["time_to_first_token_ms"] > 0
     if tool:
         assert data["tool_calls"] == [
-            {"id": "call_xyz", "name": "get_weather", "arguments": '{"city": "Paris"}'}
+            {"id": "call_xyz", "name": "get_weather", "arguments": {"city": "Paris"}}
         ]
     else:
         assert data["response"] == "Hi from responses"

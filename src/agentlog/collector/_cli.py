@@ -10,19 +10,29 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 from typing import Any
 
+from .._cli_costs import add_prices_option, prices_from_args
 from .._cli_prune import duration_arg
+from .._hints import install_hint
 
 __all__ = ["add_commands", "app_from_env", "keys_create", "keys_list", "serve"]
 
-_BANNER = """\
-****************************************************************************
-*  agentlog collector: AUTHENTICATION IS OFF (--no-auth).                   *
-*  Anyone who can reach {addr:<49}*
-*  can read and write every session (all in project "default").            *
-*  Use this for local development only.                                    *
-****************************************************************************"""
+_BANNER = (
+    "agentlog collector: AUTHENTICATION IS OFF (--no-auth).",
+    "Anyone who can reach {addr}",
+    'can read and write every session (all in project "default").',
+    "Use this for local development only.",
+)
+
+
+def banner(addr: str) -> str:
+    """The --no-auth warning in a box whose right edge lines up whatever the address."""
+    lines = [line.format(addr=addr) for line in _BANNER]
+    width = max(72, *(len(line) for line in lines))
+    rule = "*" * (width + 6)
+    return "\n".join([rule, *(f"*  {line:<{width}}  *" for line in lines), rule])
 
 
 def _positive(kind: type[Any]) -> Any:
@@ -80,6 +90,7 @@ def add_commands(subs: Any) -> None:
         default=24 * 3600.0,
         help="running sessions idle this long become 'timeout' (default 86400)",
     )
+    add_prices_option(g)
     g = p.add_argument_group("scaling")
     g.add_argument("--retention", type=duration_arg, default=None, metavar="AGE",
                    help="remove sessions that ended more than AGE ago (e.g. 30d), with their "
@@ -153,6 +164,7 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "max_inflight": args.max_inflight,
             "max_turns": args.max_turns, "ttl_seconds": args.ttl_seconds,
             "auto_close_after": args.auto_close_after,
+            "prices": getattr(args, "prices", None),
             "retention": args.retention, "read_db": args.read_db}  # fmt: skip
 
 
@@ -178,8 +190,36 @@ def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
                       no_auth=settings["no_auth"], limits=limits,
                       max_turns=settings["max_turns"], ttl_seconds=settings["ttl_seconds"],
                       auto_close_after=settings["auto_close_after"],
-                      retention=settings.get("retention"),
-                      read_db=settings.get("read_db"))  # fmt: skip
+                      retention=settings.get("retention"), read_db=settings.get("read_db"),
+                      **({"prices": settings["prices"]} if settings.get("prices") else {}))  # fmt: skip
+
+
+def _store_name(db: str | None) -> str:
+    """The store as the log shows it: an absolute SQLite path, a PostgreSQL URL without its
+    password."""
+    if db is None:
+        return f"SQLite {Path('.agentlog/agentlog.db').resolve()}"
+    if db.startswith(("postgresql://", "postgres://")):
+        from urllib.parse import urlsplit, urlunsplit
+
+        parts = urlsplit(db)
+        if parts.password:
+            host = parts.netloc.rsplit("@", 1)[-1]
+            parts = parts._replace(netloc=f"{parts.username}:***@{host}")
+        return f"PostgreSQL {urlunsplit(parts)}"
+    path = db[len("sqlite://") :].removeprefix("/") if db.startswith("sqlite://") else db
+    return f"SQLite {Path(path).resolve()}"
+
+
+def _startup(settings: dict[str, Any]) -> str:
+    """One line on what this collector serves: its store, its keys, its projects."""
+    from .auth import KeyRing
+
+    if settings["no_auth"]:
+        keys = "no API keys (--no-auth): everything in project 'default'"
+    else:
+        keys = KeyRing.from_env(path=settings["keys_file"]).describe()
+    return f"store {_store_name(settings['db'])}; {keys}"
 
 
 def app_from_env() -> Any:
@@ -192,13 +232,13 @@ def serve(args: argparse.Namespace, client: Any = None) -> int:
         import uvicorn
     except ImportError as exc:
         return _fail(f"the collector needs the server extra ({exc.name} is missing): "
-                     "pip install 'agentlog[server]'")  # fmt: skip
+                     f"{install_hint('server')}")  # fmt: skip
     settings = _settings(args)
     try:
         app = _build_app(settings)  # also in the parent with --workers: errors show up here
     except ImportError as exc:
         return _fail(f"the collector needs the server extra ({exc.name} is missing): "
-                     "pip install 'agentlog[server]'")  # fmt: skip
+                     f"{install_hint('server')}")  # fmt: skip
     except (ValueError, OSError) as exc:
         return _fail(str(exc))
     store = None
@@ -210,16 +250,17 @@ def serve(args: argparse.Namespace, client: Any = None) -> int:
         try:
             store = open_store(settings["db"], max_turns=args.max_turns,
                                ttl_seconds=args.ttl_seconds,
-                               auto_close_after=args.auto_close_after)  # fmt: skip
+                               auto_close_after=args.auto_close_after,
+                               **prices_from_args(args))  # fmt: skip
         except ImportError as exc:
-            return _fail(f"--db: a missing dependency ({exc.name}); "
-                         "install 'agentlog[postgres]'")  # fmt: skip
+            return _fail(f"--db: a missing dependency ({exc.name}): {install_hint('postgres')}")
         except Exception as exc:
             return _fail(f"cannot open the store {settings['db'] or '.agentlog/agentlog.db'}: "
                          f"{exc}")  # fmt: skip
         app = _build_app(settings, store=store)
+    print(f"agentlog collector: {_startup(settings)}", file=sys.stderr, flush=True)
     if args.no_auth:
-        print(_BANNER.format(addr=f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
+        print(banner(f"http://{args.host}:{args.port}"), file=sys.stderr, flush=True)
         import logging
 
         logging.getLogger("agentlog").warning("collector running with --no-auth")

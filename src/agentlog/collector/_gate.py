@@ -10,13 +10,27 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..ui._security import SAFE_METHODS, cookie_value, same_origin
 from ._errors import ApiError, error_response
 from .auth import KeyRing
 
-__all__ = ["Gate"]
+__all__ = ["MISSING_KEY", "Gate"]
+
+# Said in the words of each way in, so nobody has to translate the HTTP header to their tool.
+MISSING_KEY = (
+    "a valid API key is required: the agentlog command takes --api-key KEY or "
+    "$AGENTLOG_API_KEY; Python takes agentlog.init(api_key=...) or "
+    "agentlog.Client(api_key=...) (or $AGENTLOG_API_KEY); over HTTP send "
+    "'Authorization: Bearer <key>'. 'agentlog keys create --project NAME' makes a key"
+)
 
 _OPEN_PATHS = frozenset({"/healthz", "/readyz", "/openapi.json", "/docs", "/docs/oauth2-redirect",
-                         "/redoc"})  # fmt: skip
+                         "/redoc", "/", "/favicon.ico"})  # fmt: skip
+_OPEN_PREFIX = "/ui/"  # the web UI's files and its login: its page at / checks the cookie
+
+
+def is_open(path: str) -> bool:
+    return path in _OPEN_PATHS or path.startswith(_OPEN_PREFIX)
 
 
 class Gate:
@@ -35,12 +49,15 @@ class Gate:
             await error_response(400, "the URL contains a NUL character (%00)")(
                 scope, receive, send)  # fmt: skip
             return
-        if path not in _OPEN_PATHS:
+        if not is_open(path):
             project = self._project(scope)
+            if project == "":
+                await error_response(403, "a request authenticated by the UI's cookie must "
+                                     "come from the UI's own origin")(scope, receive, send)  # fmt: skip
+                return
             if project is None:
                 await error_response(
-                    401, "a valid API key is required: send 'Authorization: Bearer <key>'",
-                    headers={"WWW-Authenticate": "Bearer"},
+                    401, MISSING_KEY, headers={"WWW-Authenticate": "Bearer"},
                 )(scope, receive, send)  # fmt: skip
                 return
             scope.setdefault("state", {})["project"] = project
@@ -54,11 +71,18 @@ class Gate:
         await self.app(scope, receive, send)
 
     def _project(self, scope: Scope) -> str | None:
+        """The caller's project; None without a valid key, "" for a cross-site request that
+        the browser authenticated with the UI's cookie."""
         if self.keys is None:
             return "default"
         auth = _header(scope, b"authorization")
         if auth is None:
-            return None
+            key = cookie_value(scope)  # the web UI: the key in its HttpOnly cookie
+            if key is None:
+                return None
+            if scope.get("method", "GET") not in SAFE_METHODS and not same_origin(scope):
+                return ""
+            return self.keys.project_for(key)
         scheme, _, token = auth.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:

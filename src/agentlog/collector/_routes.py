@@ -26,6 +26,7 @@ from ..store import (
     Session,
     Store,
 )
+from ..store._lookup import resolve_id, status_counts
 from ._errors import ERROR_RESPONSES, ApiError
 from ._ingest import find_nul
 
@@ -33,7 +34,6 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", responses=ERROR_RESPONSES)
 
-Sid = Annotated[str, Path(min_length=1, max_length=200, description="A session id")]
 Limit = Annotated[int, Query(ge=1, le=200)]
 Cursor = Annotated[str | None, Query(max_length=2000)]
 Days = Annotated[float, Query(gt=0, le=36500, description="How many days back")]
@@ -51,6 +51,23 @@ def project_of(request: Request) -> str:
 
 S = Annotated[Store, Depends(store_of)]
 P = Annotated[str, Depends(project_of)]
+_PREFIX = ", or a unique prefix of it (8 characters or more)"
+
+
+def _session_id(store: S, project: P, session_id: Annotated[
+    str, Path(min_length=1, max_length=200, description="A session id" + _PREFIX)
+]) -> str:  # fmt: skip
+    return resolve_id(store, session_id, what="session", project=project)
+
+
+def _event_id(store: S, project: P, event_id: Annotated[
+    str, Path(min_length=1, max_length=200, description="An event or message id" + _PREFIX)
+]) -> str:  # fmt: skip
+    return resolve_id(store, event_id, what="item", project=project)
+
+
+Sid = Annotated[str, Depends(_session_id)]
+Eid = Annotated[str, Depends(_event_id)]
 
 
 class _Body(BaseModel):
@@ -71,6 +88,7 @@ class CreateSession(_Body):
     user: str | None = None
     configs: dict[str, Any] | None = None
     parent_session_id: str | None = None
+    tags: list[str] | None = None
 
 
 class CloseSession(_Body):
@@ -128,11 +146,18 @@ def list_sessions(
     filter_by_configs: Annotated[str | None, Query(
         description='JSON object; sessions whose configs contain it (PostgreSQL @>)')] = None,
     limit: Limit = 50, cursor: Cursor = None, time_desc: bool = True,
+    tags: Annotated[list[str] | None, Query(description="sessions carrying all of them")] = None,
+    score: Annotated[list[str] | None, Query(description="e.g. helpful>=4 (latest score)")] = None,
+    order_by_score: str | None = None,
 ) -> Page[Session]:  # fmt: skip
+    extra: dict[str, Any] = {"tags": tags, "score": score} if tags or score else {}
+    if order_by_score is not None:
+        extra["order_by_score"] = order_by_score
     return store.list_sessions(user=user, status=status, name=name,
                                filter_by_configs=_json_param(filter_by_configs,
                                                              "filter_by_configs"),
-                               limit=limit, cursor=cursor, time_desc=time_desc, project=project)  # fmt: skip
+                               limit=limit, cursor=cursor, time_desc=time_desc, project=project,
+                               **extra)  # fmt: skip
 
 
 @router.get("/sessions/{session_id}", response_model=Session, tags=["sessions"])
@@ -229,7 +254,7 @@ def flush(store: S, project: P, session_id: Sid) -> ObservingStatus:
 
 @router.get("/events/{event_id}/context", response_model=EventContext, tags=["query"])
 def event_context(
-    store: S, project: P, event_id: Annotated[str, Path(min_length=1, max_length=200)],
+    store: S, project: P, event_id: Eid,
     before: Annotated[int, Query(ge=0, le=1000)] = 5,
     after: Annotated[int, Query(ge=0, le=1000)] = 5,
 ) -> EventContext:  # fmt: skip
@@ -242,7 +267,13 @@ def event_counts(
     store: S, project: P, days: Days = 7,
     bucket: Annotated[str, Query(pattern="^(minute|hour|day|session)$")] = "hour",
     type: str | None = None, name: str | None = None,
+    status: Annotated[str | None, Query(pattern="^(ok|error)$", description=(
+        "error: only failed items (error events and failed spans, as the rollups count "
+        "them); ok: only the others"))] = None,
 ) -> list[EventCount]:  # fmt: skip
+    if status is not None:
+        return status_counts(store, status=status, days=days, bucket=bucket, type=type,
+                             name=name, project=project)  # fmt: skip
     return store.event_counts(days=days, bucket=bucket, type=type, name=name, project=project)
 
 
@@ -262,5 +293,7 @@ def iterate_events(
     types: Annotated[list[str] | None, Query()] = None, cursor: Cursor = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventsIteration:  # fmt: skip
+    if session_id is not None:
+        session_id = resolve_id(store, session_id, what="session", project=project)
     return store.iterate_events(session_id=session_id, types=types or None, cursor=cursor,
                                 limit=limit, project=project)  # fmt: skip

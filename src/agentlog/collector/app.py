@@ -20,9 +20,14 @@ from .. import __version__
 from .._log import log
 from ..store import IngestResult, Store, open_store
 from ..store._split import ReadReplicaStore
+from ..ui._pages import mount_ui
+from ..ui._security import SecurityHeaders
 from ._errors import ERROR_RESPONSES, error_response, install_error_handlers
+from ._explore import router as explore_router
 from ._gate import Gate
 from ._ingest import IngestLimits, ingest_lock, ingest_records, parse_batch, read_body
+from ._judging_routes import router as judging_router
+from ._otlp import router as otlp_router
 from ._retention import RetentionWorker
 from ._routes import router
 from .auth import KeyRing
@@ -82,14 +87,20 @@ def create_app(
         "primitives. Authenticate with 'Authorization: Bearer <API key>'; every request sees "
         "only the data of its key's project.",
         lifespan=lifespan,
+        docs_url=None,  # /docs and /redoc: the offline reference of mount_ui (no CDN)
+        redoc_url=None,
     )
     if isinstance(db, Store) and read_db is None:  # usable at once, also without the lifespan
         app.state.store = db
         app.state.ingest_lock = ingest_lock(db)
     install_error_handlers(app)
     app.include_router(router)
+    app.include_router(otlp_router)
+    app.include_router(explore_router)
+    mount_ui(app, check_key=None if no_auth or keys is None else keys.project_for)
+    app.include_router(judging_router)
     app.state.limits = limits
-    inflight = [0]  # ingest requests in progress
+    inflight = app.state.inflight = [0]  # ingest requests in progress (/v1/traces shares it)
     app.state.no_auth = no_auth
 
     @app.post("/v1/ingest", response_model=IngestResult, tags=["ingest"],
@@ -140,4 +151,5 @@ def create_app(
 
     app.add_middleware(Gate, keys=None if no_auth else keys,
                        max_body_bytes=limits.max_body_bytes)  # fmt: skip
+    app.add_middleware(SecurityHeaders)
     return app

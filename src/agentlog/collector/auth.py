@@ -103,6 +103,19 @@ class KeyRing:
         self._maybe_reload()
         return set(self._env_keys.values()) | set(self._file_keys.values())
 
+    def describe(self) -> str:
+        """Where the keys come from and what they open, for the collector's start-up log."""
+        self._maybe_reload()
+        sources = []
+        if self.path is not None:
+            sources.append(f"{len(self._file_keys)} from {self.path}")
+        if self.env:
+            sources.append(f"{len(self._env_keys)} from ${KEYS_ENV}")
+        projects = sorted(self.projects())
+        return (f"{len(self)} API keys ({', '.join(sources) or 'none'}) for "
+                f"{len(projects)} project{'s' if len(projects) != 1 else ''}: "
+                f"{', '.join(projects)}")  # fmt: skip
+
     def project_for(self, key: str) -> str | None:
         self._maybe_reload()
         d = digest(key)
@@ -139,6 +152,9 @@ def create_key(project: str, *, path: str | os.PathLike[str] | None = None) -> s
         raise ValueError(f"project {project!r} must be 1-100 letters, digits, '.', '_' or '-'")
     key = "al_" + secrets.token_urlsafe(32)
     if path is not None:
+        # A keys file belongs in a private directory: one missing is made, readable by its
+        # owner only (existing directories are left as they are).
+        Path(path).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         line = f"sha256:{digest(key)}:{project}\n".encode()
         fd = os.open(os.fspath(path), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         try:

@@ -71,6 +71,13 @@ class Exporter(Protocol):
 
     def export(self, batch: RecordBatch) -> ExportResult: ...
 
-    def force_flush(self, timeout: float = 5.0) -> bool: ...
+    def force_flush(self, timeout: float = 5.0) -> bool:
+        """Wait up to ``timeout`` seconds for what was handed to ``export()`` to be delivered.
+
+        True only when every record handed to ``export()`` since the previous call reached its
+        destination: none in flight, none waiting in a spool (spooled is not delivered), none
+        failed, rejected or dropped. False otherwise, or when ``timeout`` passed first.
+        """
+        ...
 
     def shutdown(self, timeout: float = 5.0) -> None: ...

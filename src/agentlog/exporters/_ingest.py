@@ -1,14 +1,20 @@
 """One attempt to hand a batch to the collector's ``POST /v1/ingest``, and what became of it.
 
-The answer is classified into three outcomes: *delivered* (HTTP 200; some records may still be
-rejected one by one), *refused* (a 4xx other than 408/429: sending it again cannot help) and
-*transient* (connection error, timeout, 408, 429, 5xx: worth another try, maybe after
-``Retry-After``).
+The answer is classified into four outcomes: *delivered* (HTTP 200; some records may still be
+rejected one by one), *refused* (a 4xx other than 401/403/408/429: sending it again cannot help),
+*auth* (401/403: this key is not accepted; the batch is kept, never deleted, for when a valid key
+is used) and *transient* (connection error, timeout, 408, 429, 5xx: worth another try, maybe
+after ``Retry-After``).
+
+OpenTelemetry's context module (and the ``idna`` codec a first connection looks up) are imported
+here, at module load, never on a send: a process forked while another thread was importing them
+would inherit a held import lock and hang on it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import encodings.idna  # noqa: F401  # the socket layer imports it on a first connect by host name
 import gzip
 import random
 import time
@@ -19,33 +25,41 @@ from typing import Any
 
 import httpx
 import orjson
+from opentelemetry import context as otel_context
 
 from .._log import warn_once
 
-__all__ = ["IngestClient", "Outcome", "backoff_delay", "otel_suppressed", "parse_retry_after"]
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "IngestClient",
+    "Outcome",
+    "backoff_delay",
+    "otel_suppressed",
+    "parse_retry_after",
+]
 
 _TRANSIENT_STATUS = {408, 429}
+_AUTH_STATUS = {401, 403}
 # A Retry-After is honoured as sent, up to this: a server asking for a day is probably wrong.
-_MAX_RETRY_AFTER = 600.0
+MAX_RETRY_AFTER = 600.0
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # "delivered" | "refused" | "transient"
+    kind: str  # "delivered" | "refused" | "auth" | "transient"
     rejected: tuple[int, ...] = ()
     reason: str | None = None
     retry_after: float | None = None
 
     @property
     def settled(self) -> bool:
-        return self.kind != "transient"
+        """Delivered or refused for good: the batch may leave the spool."""
+        return self.kind in ("delivered", "refused")
 
 
 @contextlib.contextmanager
 def otel_suppressed() -> Iterator[None]:
     """Keep the host's OpenTelemetry HTTP instrumentation from tracing our export requests."""
-    from opentelemetry import context as otel_context
-
     token = otel_context.attach(
         otel_context.set_value(otel_context._SUPPRESS_INSTRUMENTATION_KEY, True)
     )
@@ -75,7 +89,7 @@ def backoff_delay(attempt: int, *, base: float, cap: float, retry_after: float |
     """Exponential backoff with full jitter; never shorter than what the server asked for."""
     delay = random.uniform(base / 2, min(cap, base * (2 ** max(0, attempt))))
     if retry_after is not None:
-        delay = max(delay, min(retry_after, _MAX_RETRY_AFTER))
+        delay = max(delay, min(retry_after, MAX_RETRY_AFTER))
     return delay
 
 
@@ -149,6 +163,8 @@ class IngestClient:
         reason = f"HTTP {status}: {_error_message(response)}"
         if status in _TRANSIENT_STATUS or status >= 500:
             return Outcome("transient", reason=reason, retry_after=retry_after)
+        if status in _AUTH_STATUS:
+            return Outcome("auth", reason=reason)
         warn_once(
             f"http-refused:{status}:{reason}",
             "agentlog: the collector refused a batch of %d record(s), not retrying: %s",
@@ -160,7 +176,7 @@ class IngestClient:
         mid = len(lines) // 2
         first = self.send(lines[:mid])
         if not first.settled:
-            return first  # nothing of the second half went: the whole batch is retried
+            return first  # nothing of the second half went: the whole batch is kept
         second = self.send(lines[mid:])
         if not second.settled:
             # The first half is in (the collector is idempotent by id): retrying it all is safe.

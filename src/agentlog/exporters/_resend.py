@@ -1,10 +1,12 @@
 """Spool-and-resend for an exporter whose endpoint is down: a thin drain loop over ``Spool``.
 
 The exporter writes a batch it could not deliver with ``keep()``; a drain thread re-sends the
-spooled batches oldest first, with jittered exponential backoff, through the exporter's own
-``send(lines) -> Outcome``. Batches left by a process that exited (or died) are re-sent by the
-next one. While a backlog exists new batches should queue behind it (``backlog``), so the
-endpoint sees them in order.
+spooled batches oldest first, with jittered backoff capped at ``probe_interval`` (so an endpoint
+that comes back is noticed within seconds), through the exporter's own ``send(lines) ->
+Outcome``. Batches left by a process that exited (or died) are re-sent by the next one. While a
+backlog exists new batches should queue behind it (``backlog``), so the endpoint sees them in
+order. ``wait_delivered()`` waits for the backlog (``force_flush``); ``shutdown()`` spends its
+timeout delivering it before it stops.
 
 A batch this process has just spooled is counted as spooled by the pipeline only once the
 export call returns; the drainer leaves such a file alone for ``_COUNT_GRACE`` seconds (its
@@ -22,7 +24,8 @@ from typing import TYPE_CHECKING
 
 from .._context import suppressed_var
 from .._log import warn_once
-from ._ingest import Outcome, backoff_delay
+from ._health import Health
+from ._ingest import MAX_RETRY_AFTER, Outcome, backoff_delay
 from ._spool import Spool, SpoolFile
 
 if TYPE_CHECKING:
@@ -32,6 +35,7 @@ __all__ = ["Resender"]
 
 log = logging.getLogger("agentlog")
 _COUNT_GRACE = 0.05
+_POLL = 0.25  # how often a drain that someone waits for looks again
 
 
 class Resender:
@@ -43,29 +47,34 @@ class Resender:
         max_bytes: int,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
+        probe_interval: float = 2.0,
         name: str = "spool",
+        endpoint: str = "the endpoint",
     ) -> None:
         self.spool = Spool(directory, max_bytes=max_bytes)
         self._send = send
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.probe_interval = probe_interval
         self._name = name
+        self.health = Health(endpoint, directory)
         self._stats: Stats | None = None
         self._init_state()
         try:
-            self.spool.open()
+            self.spool.open(label=endpoint)
         except OSError as exc:
-            warn_once(
-                f"{name}-spool-open", "agentlog: cannot use spool %s: %s", directory, exc,
-                exc_info=False,
-            )  # fmt: skip
+            self.health.spool_failed(exc)
 
     def _init_state(self) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
+        self._wake = threading.Event()  # cuts the drainer's wait short
         self._drainer: threading.Thread | None = None
         self.backlog = False  # this process has undelivered files: new batches queue behind
         self._written = 0  # batches kept so far: a drainer that found none looks again if it moved
+        self._waiters = 0  # wait_delivered() calls: the drainer probes more often meanwhile
+        self.lost = False  # own spooled records dropped or refused since the last wait_delivered
 
     def bind_stats(self, stats: Stats) -> None:
         self._stats = stats
@@ -77,6 +86,7 @@ class Resender:
             size = sum(len(line) + 1 for line in lines)
             if size > self.spool.max_bytes:
                 raise OSError(f"a batch of {size} bytes exceeds spool_max_bytes")
+            self.spool.ensure_open()
             for victim in self.spool.make_room(size):
                 self._count(victim, "dropped")
                 warn_once(
@@ -85,11 +95,9 @@ class Resender:
                 )  # fmt: skip
             self.spool.write(lines)
         except OSError as exc:
-            warn_once(
-                f"{self._name}-spool-write", "agentlog: cannot write to the spool: %s", exc,
-                exc_info=False,
-            )  # fmt: skip
+            self.health.spool_failed(exc)
             return False
+        self.health.spool_written()
         with self._lock:
             self.backlog = True
             self._written += 1
@@ -109,8 +117,40 @@ class Resender:
                 return
             self._drainer = t
 
+    def delivered_live(self) -> None:
+        """The endpoint took a batch: say so if it was down, and drain the backlog now."""
+        self.health.delivered()
+        if self.backlog:
+            self._wake.set()
+
+    def wait_delivered(self, timeout: float, *, closing: bool = False) -> bool:
+        """Wait up to ``timeout`` for the backlog to be delivered; False if it was not, or if
+        own spooled records were dropped or refused since the previous call."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        self.kick()
+        with self._lock:
+            self._waiters += 1
+            self._wake.set()
+            try:
+                while self.backlog or (closing and self._drainer is not None):
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self._stop.is_set():
+                        return False
+                    self._changed.wait(min(left, _POLL))
+                lost, self.lost = self.lost, False
+                return not lost
+            finally:
+                self._waiters -= 1
+
     def shutdown(self, timeout: float) -> None:
+        """Deliver the backlog within ``timeout``; what is left stays for the next process."""
+        deadline = time.monotonic() + max(0.0, timeout)
+        self.wait_delivered(timeout * 0.9, closing=True)
+        self.stop(max(0.0, deadline - time.monotonic()))
+
+    def stop(self, timeout: float) -> None:
         self._stop.set()
+        self._wake.set()
         t = self._drainer
         if t is not None and t is not threading.current_thread():
             t.join(max(0.0, timeout))
@@ -118,12 +158,15 @@ class Resender:
 
     def after_fork_in_child(self) -> None:
         self._init_state()
+        self.health.after_fork_in_child()
         try:
             self.spool.after_fork_in_child()
-        except OSError:
-            log.debug("agentlog: spool after fork", exc_info=True)
+        except OSError as exc:
+            self.health.spool_failed(exc)
 
     def _count(self, f: SpoolFile, dst: str, indices: tuple[int, ...] | None = None) -> None:
+        if f.owner == self.spool.owner and dst != "observed":
+            self.lost = True
         if self._stats is None:
             return
         sids = f.session_ids
@@ -157,6 +200,7 @@ class Resender:
                             continue  # kept while we listed: its kick saw this thread alive
                         self.backlog = False
                         self._drainer = None
+                        self._changed.notify_all()
                     return
                 wait = self.backoff_base / 10  # only young files or others' claims: look again
                 progress = False
@@ -172,13 +216,12 @@ class Resender:
                     if not outcome.settled:
                         f.release()
                         failures += 1
-                        wait = backoff_delay(
-                            failures - 1, base=self.backoff_base, cap=self.backoff_max,
-                            retry_after=outcome.retry_after,
-                        )  # fmt: skip
+                        wait = self._delay_after(failures, outcome)
+                        self.health.unreachable(outcome.reason)
                         break
                     failures = 0
                     progress = True
+                    self.health.delivered()
                     f.complete()
                     if outcome.kind == "refused":
                         self._count(f, "failed")
@@ -189,13 +232,30 @@ class Resender:
                     )
                     if bad:
                         self._count(f, "failed", tuple(sorted(bad)))
+                    with self._lock:
+                        self._changed.notify_all()
                 else:
                     if progress:
                         continue  # a full pass that sent something: list again at once
-                self._stop.wait(wait)
+                self._wake.wait(wait)
+                self._wake.clear()
         except Exception:
             warn_once(f"{self._name}-drain", "agentlog: spool drain stopped unexpectedly")
         finally:
             with self._lock:
                 if self._drainer is threading.current_thread():
                     self._drainer = None
+                self._changed.notify_all()
+
+    def _delay_after(self, failures: int, outcome: Outcome) -> float:
+        """Backoff capped at ``probe_interval``; shorter while someone waits; never shorter
+        than a ``Retry-After``."""
+        delay = backoff_delay(
+            failures - 1, base=self.backoff_base, cap=min(self.backoff_max, self.probe_interval),
+            retry_after=None,
+        )  # fmt: skip
+        if self._waiters:
+            delay = min(delay, _POLL)
+        if outcome.retry_after is not None:
+            delay = max(delay, min(outcome.retry_after, MAX_RETRY_AFTER))
+        return delay

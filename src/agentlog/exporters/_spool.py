@@ -8,12 +8,18 @@ dies with its process, so a batch being sent by a process that crashed is free a
 
 Every process using the spool holds a lock on its own ``<owner>.owner`` file while it lives. A
 process sends its own files, in order, and the files of owners that are gone (their owner file
-is missing or unlocked): it never races a live process for that process's backlog.
+is missing or unlocked): it never races a live process for that process's backlog. The temporary
+files of owners that are gone are removed when a spool is opened: their writer died mid-write.
+
+Each destination has a directory of its own under the spool root (``destination_dir``), named by
+a salted hash of the endpoint and the API key: a run with another key or endpoint never sees,
+sends or deletes another destination's batches, and the key itself is never written to disk.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import os
 import re
@@ -30,11 +36,32 @@ try:  # POSIX; elsewhere claims only hold within one process (see docs/exporters
 except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["Spool", "SpoolFile", "record_session_id"]
+__all__ = ["Spool", "SpoolFile", "destination_dir", "record_session_id"]
 
 _SUFFIX = ".jsonl"
 _OWNER_SUFFIX = ".owner"
+# Without flock (Windows) a writer's liveness cannot be told: its temporary files go after this.
 _STALE_TMP_SECONDS = 3600.0
+# A spool that could not be opened is tried again at most this often (not on every batch).
+_REOPEN_SECONDS = 5.0
+
+
+def destination_dir(root: str | os.PathLike[str], kind: str, url: str, key: str | None) -> Path:
+    """The spool directory of one destination: ``<root>/<kind>-<digest>``.
+
+    The digest is a slow salted hash (PBKDF2) of the endpoint and the key, so the directory name
+    tells destinations apart without putting the key, or a cheap-to-search hash of it, on disk.
+    """
+    secret = f"{url}\n{key or ''}".encode()
+    digest = hashlib.pbkdf2_hmac("sha256", secret, b"agentlog-spool:" + kind.encode(), 20_000, 12)
+    return Path(root) / f"{kind}-{digest.hex()}"
+
+
+def _public_url(url: str) -> str:
+    """The endpoint without credentials (``user:password@``), for the directory's label."""
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return scheme + sep + host.rpartition("@")[2] + slash + path
 
 
 # The pipeline writes these keys first, in this order: reading the session id off the front of
@@ -115,19 +142,48 @@ class Spool:
         self._approx_bytes: int | None = None
         self.owner = ""
         self._owner_fd: int | None = None
+        self._reopen_at = 0.0
+        self._label: str | None = None
 
     # -- ownership ---------------------------------------------------------------------------
 
-    def open(self) -> None:
-        """Create the directory and announce this process as a live owner."""
+    def open(self, label: str | None = None) -> None:
+        """Create the directory and announce this process as a live owner.
+
+        ``label``: the destination's endpoint, written (without credentials) to ``endpoint`` in
+        the directory so that a person can tell the directories apart.
+        """
+        self._reopen_at = time.monotonic() + _REOPEN_SECONDS
+        self._label = label
         self.directory.mkdir(parents=True, exist_ok=True)
-        self.owner = f"{os.getpid()}.{secrets.token_hex(6)}"
-        path = self.directory / f"{self.owner}{_OWNER_SUFFIX}"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        _try_lock(fd)
+        owner = f"{os.getpid()}.{secrets.token_hex(6)}"
+        # Locked under a name nobody scans, then renamed: another process never sees our owner
+        # file unlocked (it would take us for dead, and remove our temporary files).
+        tmp = self.directory / f".{owner}{_OWNER_SUFFIX}.new"
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            _try_lock(fd)
+            os.replace(tmp, self.directory / f"{owner}{_OWNER_SUFFIX}")
+        except OSError:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.owner = owner
         self._owner_fd = fd
         self._seq = itertools.count()
         self._clean_stale()
+        if label is not None and not (self.directory / "endpoint").exists():
+            with contextlib.suppress(OSError):
+                (self.directory / "endpoint").write_text(_public_url(label) + "\n")
+
+    def ensure_open(self) -> None:
+        """Open the spool if an earlier attempt failed (at most every few seconds); or raise."""
+        if self.owner:
+            return
+        if time.monotonic() < self._reopen_at:
+            raise OSError(f"spool {self.directory} is unusable")
+        self.open(self._label)
 
     def close(self) -> None:
         fd, self._owner_fd = self._owner_fd, None
@@ -144,7 +200,8 @@ class Spool:
             with contextlib.suppress(OSError):
                 os.close(fd)
         self._approx_bytes = None
-        self.open()
+        self.owner = ""
+        self.open(self._label)
 
     def owner_alive(self, owner: str) -> bool:
         if owner == self.owner:
@@ -166,16 +223,35 @@ class Spool:
             os.close(fd)
 
     def _clean_stale(self) -> None:
-        """Remove what crashed processes left: old temporary files and dead owners' lock files."""
+        """Remove what crashed processes left: their temporary files and their owner files.
+
+        A temporary file whose writer is gone was cut off mid-write: it can never be renamed
+        into place, so it goes now, not after an hour.
+        """
         cutoff = time.time() - _STALE_TMP_SECONDS
+        alive: dict[str, bool] = {}
         for entry in self._scan(hidden=True):
+            owner = _owner_of(entry.name[1:])
+            if owner not in alive:
+                alive[owner] = bool(owner) and self.owner_alive(owner)
             with contextlib.suppress(OSError):
-                if entry.stat().st_mtime < cutoff:
+                if not alive[owner] or entry.stat().st_mtime < cutoff:
                     os.unlink(entry.path)
         with contextlib.suppress(OSError):
             for entry in list(os.scandir(self.directory)):
-                if entry.name.endswith(_OWNER_SUFFIX):
+                if entry.name.endswith(_OWNER_SUFFIX) and not entry.name.startswith("."):
                     self.owner_alive(entry.name[: -len(_OWNER_SUFFIX)])  # unlinks a dead one
+                elif entry.name.endswith(_OWNER_SUFFIX + ".new"):  # died between lock and rename
+                    self._clean_new_owner(entry)
+
+    def _clean_new_owner(self, entry: os.DirEntry[str]) -> None:
+        with contextlib.suppress(OSError):
+            fd = os.open(entry.path, os.O_RDWR)
+            try:
+                if _try_lock(fd) and fcntl is not None:
+                    os.unlink(entry.path)
+            finally:
+                os.close(fd)
 
     # -- listing -----------------------------------------------------------------------------
 
@@ -219,6 +295,7 @@ class Spool:
 
         Raises ``OSError`` when the disk refuses; the caller decides what that costs.
         """
+        self.ensure_open()
         data = b"\n".join(lines) + b"\n"
         name = f"{time.time_ns():020d}-{self.owner}-{next(self._seq):08d}{_SUFFIX}"
         tmp = self.directory / f".{name}"

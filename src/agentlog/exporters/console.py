@@ -23,6 +23,8 @@ def format_record(rec: dict[str, Any]) -> str:
         return f"[agentlog] session {sid} {rec.get('name') or ''} status={rec.get('status')}"
     if kind == "message":
         return f"[agentlog] {sid} message {rec.get('role')}: {_short(rec.get('blob'))}"
+    if kind == "score":
+        return f"[agentlog] {sid} score {rec.get('name')}={_short(rec.get('value'), 40)}"
     dur = rec.get("duration_ms")
     dur_s = f" {dur:.2f}ms" if isinstance(dur, (int, float)) else ""
     err = rec.get("error") or {}

@@ -13,7 +13,7 @@ import threading
 import time
 from typing import Any
 
-from .._context import suppressed_var
+from .._suppress import suppressed_var
 from ._base import Exporter, ExportResult, RecordBatch
 
 __all__ = ["FanoutExporter"]

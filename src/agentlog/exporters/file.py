@@ -1,24 +1,33 @@
 """The default exporter: JSON Lines on local disk, one ``write`` per batch, size-based rotation.
 
-Each batch is written with a single ``os.write`` on an ``O_APPEND`` descriptor, so processes
-sharing the file (a parent and its forked child) never interleave inside a line. A process
-killed mid-write can leave one unterminated line; the next writer terminates it first, so the
-damage stays one line that readers skip and report.
+Each batch is written with a single ``os.write`` on an ``O_APPEND`` descriptor while holding an
+exclusive ``flock`` on the file, so processes sharing the file (a parent and its children, or
+unrelated processes) never interleave inside a line, and each writer sees a stable end of file:
+
+- a process killed mid-write can leave one unterminated line; the next writer, holding the lock,
+  sees it and terminates it first, so the damage stays one line that readers skip and report
+  (and no writer adds an empty line because it looked at a tail still being written);
+- a write that fails part-way (a full disk, ``RLIMIT_FSIZE``) is cut back to the last complete
+  record: the file always ends at a record boundary, the records written are counted observed
+  and the rest failed, so ``status()`` matches the file.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import threading
 from pathlib import Path
 
+from .._log import warn_once
 from ._base import ExportResult, RecordBatch
 
-__all__ = ["FileExporter", "rotated_files"]
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows: one writer per file is the rule there
+    fcntl = None  # type: ignore[assignment]
 
-log = logging.getLogger("agentlog")
+__all__ = ["FileExporter", "rotated_files"]
 
 
 def rotated_files(path: str | os.PathLike[str]) -> list[Path]:
@@ -43,7 +52,7 @@ class FileExporter:
         self.rotate_bytes = rotate_bytes
         self._lock = threading.Lock()
         self._fd: int | None = None
-        self._size = 0
+        self._readable = False
 
     def after_fork_in_child(self) -> None:
         self._lock = threading.Lock()
@@ -52,15 +61,13 @@ class FileExporter:
     def _open(self) -> int:
         if self._fd is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            size = os.fstat(fd).st_size
-            if size:
-                with open(self.path, "rb") as f:
-                    f.seek(size - 1)
-                    if f.read(1) != b"\n":  # a writer died mid-line: close that line off
-                        os.write(fd, b"\n")
-                        size += 1
-            self._fd, self._size = fd, size
+            try:  # read access: the tail check reads the last byte through this descriptor
+                fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+                self._readable = True
+            except PermissionError:
+                fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+                self._readable = False
+            self._fd = fd
         return self._fd
 
     def _rotate(self) -> None:
@@ -75,25 +82,67 @@ class FileExporter:
         except FileNotFoundError:
             pass
 
+    def _locked_end(self, fd: int) -> int:
+        """Lock the file for this batch; its size (stable while the lock is held)."""
+        if fcntl is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        return os.fstat(fd).st_size
+
+    @staticmethod
+    def _unlock(fd: int) -> None:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+            except OSError:
+                pass
+
     def export(self, batch: RecordBatch) -> ExportResult:
-        if not len(batch):
+        n = len(batch)
+        if not n:
             return ExportResult()
         data = b"\n".join(batch.lines) + b"\n"
-        try:
-            with self._lock:
+        with self._lock:
+            try:
                 fd = self._open()
-                if self._size and self._size + len(data) > self.rotate_bytes:
-                    self._rotate()
+                end = self._locked_end(fd)
+                if end and end + len(data) > self.rotate_bytes:
+                    self._rotate()  # closing the descriptor released the lock
                     fd = self._open()
-                written = 0
-                view = memoryview(data)
-                while written < len(data):
-                    written += os.write(fd, view[written:])
-                self._size += written
-            return ExportResult()
+                    end = self._locked_end(fd)
+            except OSError as exc:
+                return self._failed(exc, 0, n)
+            try:
+                if end and self._readable and os.pread(fd, 1, end - 1) != b"\n":
+                    data = b"\n" + data  # a writer died mid-line: close that line off first
+                return self._write(fd, end, data, n)
+            finally:
+                self._unlock(fd)
+
+    def _write(self, fd: int, end: int, data: bytes, n: int) -> ExportResult:
+        written = 0
+        view = memoryview(data)
+        try:
+            while written < len(data):
+                written += os.write(fd, view[written:])
         except OSError as exc:
-            log.warning("agentlog: cannot write %s: %s", self.path, exc)
+            # Cut back to the last complete record, so the next batch starts on a new line.
+            keep = data.rfind(b"\n", 0, written) + 1
+            try:
+                os.ftruncate(fd, end + keep)
+            except OSError:
+                pass  # the next writer's tail check closes the torn line instead
+            complete = data.count(b"\n", 0, keep) - (1 if data[:1] == b"\n" and keep else 0)
+            return self._failed(exc, complete, n)
+        return ExportResult()
+
+    def _failed(self, exc: OSError, complete: int, n: int) -> ExportResult:
+        warn_once(
+            f"file-write:{self.path}", "agentlog: cannot write %s: %s (logged once; records not "
+            "written are counted as failed in agentlog.status())", self.path, exc, exc_info=False,
+        )  # fmt: skip
+        if complete <= 0:
             return ExportResult.failure(str(exc))
+        return ExportResult(rejected=tuple(range(complete, n)), reason=str(exc))
 
     def force_flush(self, timeout: float = 5.0) -> bool:
         return True

@@ -1,15 +1,22 @@
 """The ``http`` exporter: batches to an agentlog collector, with retries and a crash-safe spool.
 
-A batch is sent once; if that fails transiently it is written to the spool *before* any retry
-(so a process that exits or dies while waiting loses nothing), then retried with jittered
-exponential backoff within ``retry_deadline``. What is still undelivered stays in the spool and
-a drain thread re-sends it, oldest first, once the collector answers again. While this process
-has a backlog, new batches queue behind it in the spool, so the collector sees them in order.
-All waits are on the shutdown event: ``shutdown()`` never waits out a backoff, nor a request.
-Each request runs on a short-lived thread the caller waits on; when shutdown starts, a request
-still in flight is abandoned (its batch spooled) rather than waited out for ``timeout``: the
-collector is idempotent by record id, so should the abandoned request still land, the later
-re-send is a harmless duplicate.
+A batch is sent once; if that fails it is written to the spool *before* any retry (so a process
+that exits or dies while waiting loses nothing) and handed to a drain thread, which re-sends the
+spool oldest first with jittered backoff, probing the collector at least every
+``probe_interval`` seconds; a batch delivered live wakes it at once. The worker itself retries
+only within ``retry_deadline`` (0 by default): it never waits out an outage. While this process has a backlog, new batches queue
+behind it in the spool, so the collector sees them in order. ``shutdown()`` spends what is left
+of its timeout delivering the backlog, then abandons what is still in flight (spooled already).
+
+The spool is per destination (``destination_dir``: endpoint and key): a run with another key or
+endpoint never sends or deletes these batches. A 401/403 deletes nothing: the batch is kept for
+when a valid key is used. With the spool unusable too (full, read-only), a batch that cannot be
+delivered at once is counted failed without retries: the worker keeps its pace.
+
+Each request runs on a short-lived thread the caller waits on (with a timeout); when shutdown
+starts, a request still in flight is abandoned: the collector is idempotent by record id, so
+should it still land, the later re-send is a harmless duplicate. Nothing here is imported, and
+no lock taken, on a send that a forked child could inherit held (see ``after_fork_in_child``).
 """
 
 from __future__ import annotations
@@ -25,8 +32,10 @@ from typing import TYPE_CHECKING
 from .._context import suppressed_var
 from .._log import warn_once
 from ._base import ExportResult, RecordBatch
+from ._health import Health
+from ._http_drain import DrainMixin
 from ._ingest import IngestClient, Outcome, backoff_delay
-from ._spool import Spool, SpoolFile
+from ._spool import Spool, SpoolFile, destination_dir
 
 if TYPE_CHECKING:
     from .._config import Config
@@ -49,7 +58,7 @@ class _Flight:
         self.spooled = False  # on disk already (write-ahead, or handed to ``spool()``)
 
 
-class HttpExporter:
+class HttpExporter(DrainMixin):
     """Sends batches to ``POST {endpoint}/v1/ingest``. Never raises out of its methods."""
 
     def __init__(
@@ -60,9 +69,10 @@ class HttpExporter:
         spool_dir: str = ".agentlog/spool",
         spool_max_bytes: int = 256 * 1024 * 1024,
         timeout: float = 10.0,
-        retry_deadline: float = 5.0,
+        retry_deadline: float = 0.0,
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
+        probe_interval: float = 2.0,
         compress_level: int = 5,
         headers: dict[str, str] | None = None,
     ) -> None:
@@ -72,21 +82,20 @@ class HttpExporter:
             endpoint, api_key=api_key, timeout=timeout, compress_level=compress_level,
             headers=headers,
         )  # fmt: skip
-        self.retry_deadline = (
-            retry_deadline if retry_deadline is not None else max(30.0, 3 * timeout)
-        )
+        self.retry_deadline = retry_deadline
         self.backoff_base = backoff_base
         self.backoff_max = backoff_max
+        self.probe_interval = probe_interval
         # Absolute now: a later chdir by the host must not move the spool.
-        self._spool = Spool(Path(spool_dir).absolute(), max_bytes=spool_max_bytes)
+        directory = destination_dir(Path(spool_dir).absolute(), "http", self.client.url, api_key)
+        self._spool = Spool(directory, max_bytes=spool_max_bytes)
+        self._health = Health(self.client.url, directory)
         self._stats: Stats | None = None
         self._init_state()
         try:
-            self._spool.open()
+            self._spool.open(label=self.client.url)
         except OSError as exc:
-            warn_once(
-                "spool-open", "agentlog: cannot use spool %s: %s", spool_dir, exc, exc_info=False
-            )
+            self._health.spool_failed(exc)
 
     @classmethod
     def from_config(cls, cfg: Config) -> HttpExporter:
@@ -101,11 +110,10 @@ class HttpExporter:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self._stop = threading.Event()
-        self._drainer: threading.Thread | None = None
-        self._backlog = False  # this process has undelivered files: new batches queue behind
-        self._held: deque[tuple[SpoolFile, float]] = deque()  # given up, still claimed
-        self._failures = 0  # consecutive failed drain attempts (0: the collector answers)
-        self._closed = False
+        self._init_drain_state()
+        self._closing = False  # shutdown() is delivering the backlog: new batches queue behind
+        self._closed = False  # shutdown() gave up: nothing more is sent
+        self._lost = False  # a batch handed to export() failed (or lost records) since force_flush
         self._pid = os.getpid()
         self._started = False  # the drain of spool files left by earlier processes
         self._flights: list[_Flight] = []  # batches inside export(), guarded by _flight_lock
@@ -127,45 +135,50 @@ class HttpExporter:
         with self._flight_lock:
             self._flights.append(flight)
         try:
-            return self._export(flight)
+            result = self._export(flight)
         except Exception as exc:  # never raise into the pipeline
             warn_once("http-export", "agentlog: http export failed: %r", exc)
-            return ExportResult.failure(repr(exc))
+            result = ExportResult.failure(repr(exc))
         finally:
             with self._flight_lock:
                 self._flights.remove(flight)
             with self._lock:
                 self._changed.notify_all()  # shutdown() may be waiting for this export to end
+        if result.rejected or not (result.ok or result.spooled):
+            self._lost = True
+        return result
 
     def _export(self, flight: _Flight) -> ExportResult:
         lines = flight.lines
         if not self._started:
             self._kick_drain()
         with self._lock:
-            queue_behind = self._backlog or self._closed
+            queue_behind = self._backlog or self._closing
         if queue_behind:
-            return self._to_spool(lines)
+            queued = self._to_spool(lines)
+            if queued is not None:
+                return queued
+            # The spool refused it: a live send, out of order, beats losing the batch.
         outcome = self._send(lines)
         if outcome is None:
             return self._abandon(flight)
         if outcome.settled:
-            return self._result(outcome)
-        try:  # write-ahead: from here on, exiting or crashing loses nothing
-            with self._flight_lock:
-                held = None if flight.spooled else self._make_room_and_write(lines, claim=True)
-                flight.spooled = True
-        except OSError as exc:
-            warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
-            held = None
-        deadline = time.monotonic() + self.retry_deadline
+            return self._delivered(outcome)
+        held = self._write_ahead(flight)
+        if held is None:
+            self._note(outcome)
+            if flight.spooled:  # shutdown's spool() wrote it meanwhile
+                return ExportResult(ok=False, spooled=True, reason=outcome.reason)
+            # No spool either: counted failed now, without retries, so the worker keeps pace.
+            return ExportResult.failure(outcome.reason or "collector unreachable")
+        delay = 0.0
         attempt = 0
-        while True:
+        deadline = time.monotonic() + self.retry_deadline
+        while outcome.kind == "transient":  # a refused key does not heal by retrying
             delay = backoff_delay(
-                attempt,
-                base=self.backoff_base,
-                cap=self.backoff_max,
+                attempt, base=self.backoff_base, cap=self.backoff_max,
                 retry_after=outcome.retry_after,
-            )
+            )  # fmt: skip
             if time.monotonic() + delay > deadline or self._stop.wait(delay):
                 break
             attempt += 1
@@ -174,24 +187,51 @@ class HttpExporter:
                 break
             outcome = retry
             if outcome.settled:
-                if held is not None:
-                    held.complete()
-                return self._result(outcome)
-        if held is None:
-            if self._stop.is_set():
-                return self._abandon(flight)
-            return ExportResult.failure(outcome.reason or "collector unreachable")
+                held.complete()
+                return self._delivered(outcome)
+        self._note(outcome)
         with self._lock:
             self._failures = max(self._failures, attempt + 1)
         self._hold(held, max(delay, _COUNT_GRACE))  # the drainer takes it after this backoff
         return ExportResult(ok=False, spooled=True, reason=outcome.reason)
 
+    def _write_ahead(self, flight: _Flight) -> SpoolFile | None:
+        """The batch on disk, claimed, before any retry: from here on a crash loses nothing."""
+        try:
+            with self._flight_lock:
+                if flight.spooled:
+                    return None
+                held = self._make_room_and_write(flight.lines, claim=True)
+                flight.spooled = True
+            return held
+        except OSError as exc:
+            self._health.spool_failed(exc)
+            return None
+
+    def _delivered(self, outcome: Outcome) -> ExportResult:
+        self._health.delivered()
+        with self._lock:
+            self._failures = 0
+            backlog = self._backlog
+        if backlog:
+            self._wake_drain()  # the collector is back: drain now, not after the backoff
+        if outcome.kind == "refused":
+            return ExportResult.failure(outcome.reason or "refused")
+        return ExportResult(rejected=outcome.rejected, reason=outcome.reason)
+
+    def _note(self, outcome: Outcome) -> None:
+        if outcome.kind == "auth":
+            self._health.refused_key(outcome.reason)
+            with self._lock:
+                self._auth_blocked = True
+                self._changed.notify_all()
+        else:
+            self._health.unreachable(outcome.reason)
+
     def _send(self, lines: list[bytes]) -> Outcome | None:
         """One attempt that gives way to shutdown: None when shutdown began before it ended.
-
         The request runs on its own daemon thread: a collector that accepts the connection
-        but never answers would otherwise hold the caller (and ``shutdown()``) for ``timeout``.
-        """
+        but never answers would otherwise hold the caller (and ``shutdown()``) for ``timeout``."""
         wake = threading.Event()
         box: list[Outcome] = []
 
@@ -212,7 +252,9 @@ class HttpExporter:
                 t.start()
             except RuntimeError:  # no threads left (or interpreter exit): send in this one
                 return self.client.send(lines)
-            wake.wait()
+            # httpx's timeout is per phase (connect, write, read): bound the whole request too.
+            if not wake.wait(self.client.timeout * 3 + 1.0):
+                return Outcome("transient", reason="no answer in time")
         finally:
             with self._lock:
                 self._sending.discard(wake)
@@ -226,22 +268,17 @@ class HttpExporter:
                     self._make_room_and_write(flight.lines, claim=False)
                     flight.spooled = True
         except OSError as exc:
-            warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
+            self._health.spool_failed(exc)
             return ExportResult.failure(f"shutdown; spool: {exc}")
         return ExportResult(ok=False, spooled=True, reason="shutdown")
 
-    @staticmethod
-    def _result(outcome: Outcome) -> ExportResult:
-        if outcome.kind == "refused":
-            return ExportResult.failure(outcome.reason or "refused")
-        return ExportResult(rejected=outcome.rejected, reason=outcome.reason)
-
-    def _to_spool(self, lines: list[bytes]) -> ExportResult:
+    def _to_spool(self, lines: list[bytes]) -> ExportResult | None:
+        """Queued behind the backlog; None if the spool refused it."""
         try:
             held = self._make_room_and_write(lines, claim=True)
         except OSError as exc:
-            warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
-            return ExportResult.failure(f"spool: {exc}")
+            self._health.spool_failed(exc)
+            return None
         self._hold(held, _COUNT_GRACE)
         return ExportResult(ok=False, spooled=True)
 
@@ -253,7 +290,7 @@ class HttpExporter:
         """
         with self._lock:
             if f is not None:
-                if self._closed:  # shutting down: free it for the next process at once
+                if self._closed:  # given up: free it for the next process at once
                     f.release()
                 else:
                     self._held.append((f, time.monotonic() + delay))
@@ -261,16 +298,11 @@ class HttpExporter:
             self._backlog = True
         self._kick_drain()
 
-    def _release_expired_held(self) -> None:
-        """Under the lock: past their delay, held files go back to plain files (fewer open fds)."""
-        now = time.monotonic()
-        while self._held and self._held[0][1] <= now:
-            self._held.popleft()[0].release()
-
     def _make_room_and_write(self, lines: list[bytes], *, claim: bool) -> SpoolFile | None:
         size = sum(len(line) + 1 for line in lines)
         if size > self._spool.max_bytes:
             raise OSError(f"a batch of {size} bytes exceeds spool_max_bytes")
+        self._spool.ensure_open()
         with self._lock:  # so the drainer cannot take a held file while it is being dropped
             dropped = self._spool.make_room(size, {f.path: f for f, _ in self._held})
             if dropped:
@@ -281,7 +313,9 @@ class HttpExporter:
             warn_once(
                 "spool-full", "agentlog: spool full, dropped its oldest batches", exc_info=False
             )
-        return self._spool.write(lines, claim=claim)
+        written = self._spool.write(lines, claim=claim)
+        self._health.spool_written()
+        return written
 
     def spool(self, batch: RecordBatch) -> bool:
         """At shutdown: keep what could not be sent for the next process.
@@ -299,36 +333,32 @@ class HttpExporter:
                     self._make_room_and_write(batch.lines, claim=False)
                 if flight is not None:
                     flight.spooled = True
-        except Exception as exc:
-            warn_once("spool-write", "agentlog: cannot write to the spool: %s", exc, exc_info=False)
+        except Exception as exc:  # OSError: the disk refused; anything else: still not raised
+            self._health.spool_failed(exc)
             return False
         return True
 
     def force_flush(self, timeout: float = 5.0) -> bool:
-        """Wait for this process's backlog to be delivered, unless the collector is failing."""
+        """True only when everything handed to ``export()`` (since the previous call) was
+        delivered: nothing failed, nothing is in flight, nothing waits in this process's spool.
+        Waits up to ``timeout`` for the backlog to drain (probing the collector meanwhile);
+        returns False at once when it cannot drain (the key was refused, or shutdown gave up)."""
         try:
-            return self._wait_backlog(timeout)
+            return self._wait_delivered(timeout)
         except Exception:
             warn_once("http-flush", "agentlog: http exporter flush failed")
             return False
 
-    def _wait_backlog(self, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        if self._backlog:
-            self._kick_drain()
-        with self._lock:
-            while self._backlog:
-                left = deadline - time.monotonic()
-                # While the collector fails, waiting would only hold the caller up.
-                if left <= 0 or self._failures or self._stop.is_set():
-                    return False
-                self._changed.wait(min(left, 0.5))
-        return True
-
     def shutdown(self, timeout: float = 5.0) -> None:
-        """Stop at once: requests in flight are abandoned and their batches spooled."""
+        """Deliver the backlog within ``timeout`` (oldest first), then stop: what is still in
+        flight is abandoned (its batch spooled) and the rest stays for the next process."""
         try:
             deadline = time.monotonic() + max(0.0, timeout)
+            # The last part of the timeout is for in-flight exports to write their batches.
+            drain_until = deadline - min(0.5, max(0.0, timeout) / 5)
+            with self._lock:
+                self._closing = True
+            self._wait_delivered(drain_until - time.monotonic(), closing=True)
             with self._lock:
                 self._closed = True
                 self._stop.set()
@@ -337,6 +367,7 @@ class HttpExporter:
                 # An export() cut short is spooling its batch: let it finish before closing.
                 while self._flights and (left := deadline - time.monotonic()) > 0:
                     self._changed.wait(left)
+            self._wake_drain()
             t = self._drainer
             if t is not None and t is not threading.current_thread():
                 t.join(max(0.0, deadline - time.monotonic()))
@@ -349,144 +380,19 @@ class HttpExporter:
             log.debug("agentlog: http exporter shutdown", exc_info=True)
 
     def after_fork_in_child(self) -> None:
-        """The child gets its own client and identity; the parent's batches stay the parent's."""
+        """The child gets its own client, locks and identity; the parent's batches stay the
+        parent's. Every lock and event is new: one held by a parent thread at fork (a send in
+        flight) would otherwise block the child for good."""
         held = [f for f, _ in self._held]
         self._init_state()
+        self._health.after_fork_in_child()
         for f in held:
             f.forget()  # the parent still holds these claims and will send them
         self.client.reopen()
         try:
             self._spool.after_fork_in_child()
-        except OSError:
-            log.debug("agentlog: spool after fork", exc_info=True)
-
-    # -- accounting ----------------------------------------------------------------------------
-
-    def _count(self, f: SpoolFile, dst: str, indices: tuple[int, ...] | None = None) -> None:
-        stats = self._stats
-        if stats is None:
-            return
-        sids = f.session_ids
-        if indices is not None:
-            sids = [sids[i] for i in indices]
-        if f.owner == self._spool.owner:
-            stats.move("spooled", dst, sids)
-        else:  # a previous process's records: this process counts only their fate
-            stats.add(dst, sids)
-
-    def _settle(self, f: SpoolFile, outcome: Outcome) -> None:
-        f.complete()
-        if outcome.kind == "refused":
-            self._count(f, "failed")
-        else:
-            bad = set(outcome.rejected)
-            self._count(f, "observed", tuple(i for i in range(len(f.lines)) if i not in bad))
-            if bad:
-                self._count(f, "failed", tuple(sorted(bad)))
-
-    # -- the drain thread ----------------------------------------------------------------------
-
-    def _kick_drain(self) -> None:
-        with self._lock:
-            self._started = True
-            if self._closed or not self._spool.owner:
-                return
-            if self._drainer is not None and self._drainer.is_alive():
-                return
-            t = threading.Thread(target=self._drain, name="agentlog-spool", daemon=True)
-            try:
-                t.start()  # under the lock: two callers never start two drainers
-            except RuntimeError:  # no threads left (or interpreter exit): the next kick retries
-                warn_once("spool-thread", "agentlog: cannot start the spool drain thread")
-                return
-            self._drainer = t
-
-    def _drain(self) -> None:
-        suppressed_var.set(True)  # the drain thread never records itself
-        try:
-            while not self._stop.is_set():
-                if not self._drain_pass():
-                    return
-        except Exception:
-            warn_once("spool-drain", "agentlog: spool drain stopped unexpectedly")
-        finally:
-            with self._lock:
-                if self._drainer is threading.current_thread():
-                    self._drainer = None
-                self._changed.notify_all()
-
-    def _take_held(self, path: Path) -> SpoolFile | None:
-        """A batch given up by ``export()``: adopted once its backoff is over."""
-        with self._lock:
-            entry = next((e for e in self._held if e[0].path == path), None)
-        if entry is None:
-            return None
-        if self._stop.wait(max(0.0, entry[1] - time.monotonic())):
-            return None
-        with self._lock:
-            if entry not in self._held:
-                return None  # released meanwhile: now a plain file, claimed the usual way
-            self._held.remove(entry)
-        return entry[0]
-
-    def _forget_vanished_held(self, paths: list[Path]) -> None:
-        listed = set(paths)
-        with self._lock:
-            gone = [e for e in self._held if e[0].path not in listed]
-            for e in gone:
-                self._held.remove(e)
-        for f, _ in gone:  # removed by someone else (or the whole spool was deleted)
-            self._count(f, "dropped")
-            f.release()
-
-    def _drain_pass(self) -> bool:
-        """Send what can be sent, oldest first. False: nothing left, the thread may end."""
-        paths = self._spool.sendable()
-        self._forget_vanished_held(paths)
-        with self._lock:
-            held_paths = {f.path for f, _ in self._held}
-            if not paths:
-                self._backlog = False
-                self._drainer = None
-                self._changed.notify_all()
-                return False
-        progress = False
-        for path in paths:
-            if self._stop.is_set():
-                return False
-            f = self._take_held(path) if path in held_paths else None
-            if f is None and not self._stop.is_set():
-                f = self._spool.claim(path)
-            if f is None:
-                continue  # being sent by another process, or already gone
-            outcome = self._send(f.lines)
-            if outcome is None:  # shutting down: the file stays for the next process
-                f.release()
-                return False
-            if not outcome.settled:
-                f.release()
-                return self._wait_after_failure(outcome)
-            self._settle(f, outcome)
-            progress = True
-            with self._lock:
-                self._failures = 0
-                self._changed.notify_all()
-        # Only files another process is sending right now: look again a little later.
-        return progress or not self._stop.wait(self.backoff_base)
-
-    def _wait_after_failure(self, outcome: Outcome) -> bool:
-        with self._lock:
-            self._release_expired_held()
-            self._failures += 1
-            attempt = self._failures
-            self._changed.notify_all()
-        delay = backoff_delay(
-            attempt - 1,
-            base=self.backoff_base,
-            cap=self.backoff_max,
-            retry_after=outcome.retry_after,
-        )
-        return not self._stop.wait(delay)
+        except OSError as exc:
+            self._health.spool_failed(exc)
 
     def __repr__(self) -> str:
         return f"HttpExporter({self.client.url!r}, spool={str(self._spool.directory)!r})"

@@ -11,8 +11,10 @@ Spans are made by a private ``TracerProvider`` with fixed ids; the global provid
 read or set, so the host's own OpenTelemetry setup is left alone.
 
 A batch the endpoint did not take (after the OTLP exporter's own retries) is spooled as agentlog
-records, in a spool of its own, and converted to spans again when it is re-sent: the ids are
-derived from the records, so a re-sent span is the same span.
+records, in a spool of its own per destination (endpoint and headers), and converted to spans
+again when it is re-sent: the ids are derived from the records, so a re-sent span is the same
+span. ``force_flush`` is True only when everything was delivered; ``shutdown`` spends its
+timeout delivering the backlog.
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from .._log import warn_once
 from ._base import ExportResult, RecordBatch
 from ._genai import (
     event_attributes,
-    json_attr,
+    message_attributes,
     root_span_id,
     session_attributes,
     span_id_for,
@@ -53,6 +55,7 @@ from ._genai import (
 )
 from ._ingest import Outcome, otel_suppressed
 from ._resend import Resender
+from ._spool import destination_dir
 
 if TYPE_CHECKING:
     from .._config import Config
@@ -134,18 +137,25 @@ class OtlpExporter:
         self._orphan_trace = int.from_bytes(secrets.token_bytes(16), "big") or 1
         # None: no spool (a batch that fails is counted failed, as with a plain SpanExporter).
         self._resender: Resender | None = None
+        self._lost = False  # a batch failed (or lost records) since the last force_flush
         if spool_dir is not None:
+            # The exporter's resolved endpoint and headers (OTEL_* variables included) name the
+            # destination: another endpoint or key never sends or deletes these batches.
+            where = str(getattr(self.span_exporter, "_endpoint", None) or url or "")
+            hdrs = getattr(self.span_exporter, "_headers", None) or headers or {}
+            key = repr(sorted((str(k).lower(), str(v)) for k, v in dict(hdrs).items()))
             self._resender = Resender(
-                Path(spool_dir).absolute(), self._resend, max_bytes=spool_max_bytes,
-                backoff_base=backoff_base, backoff_max=backoff_max, name="otlp",
+                destination_dir(Path(spool_dir).absolute(), "otlp", where, key), self._resend,
+                max_bytes=spool_max_bytes, backoff_base=backoff_base, backoff_max=backoff_max,
+                name="otlp", endpoint=where or "the OTLP endpoint",
             )  # fmt: skip
 
     @classmethod
     def from_config(cls, cfg: Config) -> OtlpExporter:
         timeout = None if _env("TIMEOUT") else cfg.export_timeout
         headers = {"authorization": f"Bearer {cfg.api_key}"} if cfg.api_key else None
-        # Its own directory: the http exporter's spool holds batches for a different endpoint.
-        spool_dir = str(Path(cfg.spool_dir) / "otlp")
+        # A directory of its own under the spool root, named by endpoint and headers.
+        spool_dir = cfg.spool_dir
         return cls(
             cfg.endpoint, headers=headers, timeout=timeout, spool_dir=spool_dir,
             spool_max_bytes=cfg.spool_max_bytes,
@@ -248,19 +258,30 @@ class OtlpExporter:
         sid = rec.get("session_id")
         if ts is None:
             raise ValueError("message without a valid ts")
-        attrs: dict[str, Any] = {"agentlog.event.type": "message", "agentlog.point_event": True}
-        if sid:
-            attrs["session.id"] = str(sid)
-        for key in ("role", "format"):
-            if rec.get(key):
-                attrs[f"agentlog.message.{key}"] = str(rec[key])
-        if self.payload_limit and rec.get("blob") is not None:
-            attrs["agentlog.message.content"] = json_attr(rec["blob"], self.payload_limit)
+        attrs = message_attributes(rec, payload_limit=self.payload_limit)
         self._span(
             f"message {rec.get('role') or ''}".strip(), trace_id=trace_id_for(sid) if sid else self._orphan_trace,
             span_id=span_id_for(str(rec["id"])), parent=root_span_id(sid) if sid else None,
             start=ts, end=ts, attrs=attrs,
         )  # fmt: skip
+
+    def _score(self, rec: dict[str, Any]) -> None:
+        """A score as a point span under its session (or its event), like a message."""
+        ts = to_ns(rec.get("ts"))
+        sid = rec.get("session_id")
+        if ts is None or not sid:
+            raise ValueError("score without a valid ts or session_id")
+        attrs: dict[str, Any] = {"agentlog.event.type": "score", "agentlog.point_event": True,
+                                 "session.id": str(sid), "agentlog.score.name": str(rec["name"]),
+                                 "agentlog.score.value": rec["value"]}  # fmt: skip
+        if rec.get("comment"):
+            attrs["agentlog.score.comment"] = str(rec["comment"])
+        if rec.get("source"):
+            attrs["agentlog.score.source"] = str(rec["source"])
+        parent = span_id_for(str(rec["event_id"])) if rec.get("event_id") else root_span_id(sid)
+        self._span(f"score {rec['name']}", trace_id=trace_id_for(sid),
+                   span_id=span_id_for(str(rec["id"])), parent=parent, start=ts, end=ts,
+                   attrs=attrs)  # fmt: skip
 
     # -- the pipeline's calls ------------------------------------------------------------------
 
@@ -280,9 +301,15 @@ class OtlpExporter:
             warn_once("otlp-export", "agentlog: OTLP export failed: %r", exc)
             sent, rejected = repr(exc), ()
         if sent is None:
+            if resender is not None:
+                resender.delivered_live()
+            self._lost = self._lost or bool(rejected)
             return ExportResult(rejected=rejected)
-        if resender is not None and resender.keep(batch.lines):
-            return ExportResult(ok=False, spooled=True, reason=sent)
+        if resender is not None:
+            resender.health.unreachable(sent)
+            if resender.keep(batch.lines):
+                return ExportResult(ok=False, spooled=True, reason=sent)
+        self._lost = True
         return ExportResult.failure(sent)
 
     def _convert_and_send(
@@ -301,6 +328,8 @@ class OtlpExporter:
                         self._session(rec)
                     elif kind == "message":
                         self._message(rec)
+                    elif kind == "score":
+                        self._score(rec)
                     else:
                         raise ValueError(f"unknown record kind {kind!r}")
                 except (KeyError, TypeError, ValueError) as exc:
@@ -338,13 +367,22 @@ class OtlpExporter:
         return self._resender is not None and self._resender.keep(batch.lines)
 
     def force_flush(self, timeout: float = 5.0) -> bool:
-        return True  # every export call sends its spans before returning
+        """True only when everything handed to ``export()`` since the previous call was
+        delivered: nothing failed, nothing waits in the spool (waits up to ``timeout`` for it)."""
+        try:
+            ok = self._resender is None or self._resender.wait_delivered(timeout)
+            lost, self._lost = self._lost, False
+            return ok and not lost
+        except Exception:
+            warn_once("otlp-flush", "agentlog: OTLP exporter flush failed")
+            return False
 
     def shutdown(self, timeout: float = 5.0) -> None:
+        """Deliver the backlog within ``timeout``; what is left stays for the next process."""
         try:
-            self.span_exporter.shutdown()  # also cuts a retry backoff short
-            if self._resender is not None:  # what it has not re-sent stays for the next process
+            if self._resender is not None:
                 self._resender.shutdown(timeout)
+            self.span_exporter.shutdown()
             self._provider.shutdown()
         except Exception:
             log.debug("agentlog: otlp exporter shutdown", exc_info=True)

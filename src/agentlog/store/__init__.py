@@ -67,9 +67,11 @@ def open_store(url: str | os.PathLike[str] | None = None, **options: Any) -> Sto
         except ModuleNotFoundError as exc:
             if not (exc.name or "").startswith("psycopg"):
                 raise
+            from .._hints import install_hint
+
             raise ModuleNotFoundError(
                 f"a PostgreSQL store needs the postgres extra (missing module {exc.name!r}): "
-                "pip install 'agentlog[postgres]'", name=exc.name,
+                f"{install_hint('postgres')}", name=exc.name,
             ) from None  # fmt: skip
         return PostgresStore(text, **options)
     from .sqlite import DEFAULT_DB, SqliteStore

@@ -25,7 +25,8 @@ __all__ = ["StoreCore"]
 
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
-               "parent_session_id", "rec_us", "sort_us", "last_activity_us")  # fmt: skip
+               "parent_session_id", "rec_us", "sort_us", "last_activity_us", "tags")  # fmt: skip
+_JSON_FIELDS = ("configs", "tags")
 
 
 @dataclass
@@ -44,6 +45,7 @@ class _Rows:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: list[tuple[Any, ...]] = field(default_factory=list)
     messages: list[tuple[Any, ...]] = field(default_factory=list)
+    scores: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
@@ -81,6 +83,19 @@ class StoreCore(ABC):
     ) -> list[str]:  # fmt: skip
         """End sessions left running with no activity for ``auto_close_after`` as timeout."""
 
+    # Cost and score hooks (``_costs``, ``_scores``): ingest calls them for the rows it writes.
+    @abstractmethod
+    def _price_rows(self, rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[Any]]:
+        """Event rows with each llm_call priced, and what ``_record_costs`` needs."""
+
+    @abstractmethod
+    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> None:
+        """Cost rows and rollups for the llm_calls really inserted."""
+
+    @abstractmethod
+    def _record_scores(self, conn: Conn, project: str, rows: list[tuple[Any, ...]]) -> None:
+        """Store score rows and the sessions' latest scores."""
+
     def _after_ingest(self, session_ids: set[str]) -> None:
         """Hook: processing wakes up for sessions that received new data."""
         return None  # optional: a store without background processing has nothing to wake
@@ -100,7 +115,10 @@ class StoreCore(ABC):
         for version, steps in enumerate(migrations(self.dialect), start=1):
             if version > current:
                 for stmt in steps:
-                    conn.run(stmt)
+                    if callable(stmt):
+                        stmt(conn, self)
+                    else:
+                        conn.run(stmt)
                 conn.run("INSERT INTO schema_version (version) VALUES (?)", (version,))
 
     # -- shared lookups ------------------------------------------------------------------------
@@ -143,6 +161,7 @@ class StoreCore(ABC):
             for row in conn.q(f"SELECT {cols} FROM sessions WHERE id IN ({marks}){tail}", part):
                 d = dict(zip(("id", "project", *_ROW_FIELDS), row, strict=True))
                 d["configs"] = loads(d["configs"])
+                d["tags"] = loads(d["tags"])
                 out[row[0]] = d
         return out
 
@@ -150,13 +169,13 @@ class StoreCore(ABC):
         if not rows:
             return
         cols = ("id", "project", *_ROW_FIELDS)
-        marks = ", ".join(self.json_param if c == "configs" else "?" for c in cols)
+        marks = ", ".join(self.json_param if c in _JSON_FIELDS else "?" for c in cols)
         sets = ", ".join(f"{c} = excluded.{c}" for c in _ROW_FIELDS)
         # The project condition keeps a row with its project whatever a caller computed.
         sql = (f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({marks}) "
                f"ON CONFLICT (id) DO UPDATE SET {sets} WHERE sessions.project = excluded.project")  # fmt: skip
         conn.many(sql, [
-            (sid, project, *[dumps(r[c]) if c == "configs" and r[c] is not None else r[c]
+            (sid, project, *[dumps(r[c]) if c in _JSON_FIELDS and r[c] is not None else r[c]
                              for c in _ROW_FIELDS])
             for sid, r in rows.items()
         ])  # fmt: skip
@@ -235,17 +254,21 @@ class StoreCore(ABC):
             if kind == "e":
                 events.append(row_t)
                 ts = max(row_t[6], row_t[7] or 0)
+            elif kind == "s":  # a score: its session must exist, but it is no activity
+                rows.scores.append(row_t)
+                ts = row_t[3]
             else:
                 messages.append(row_t)
                 ts = row_t[3]
             if sid is not None:
-                activity[sid] = max(activity.get(sid, ts), ts)
+                if kind != "s":
+                    activity[sid] = max(activity.get(sid, ts), ts)
                 if known is None:  # data before its session record: a stub session
                     known = stored[sid] = {
                         "project": project, "status": "running", "started_us": None,
                         "sort_us": ts, "rec_us": None, "last_activity_us": ts,
                         **dict.fromkeys(("name", "user_id", "configs", "summary",
-                                         "ended_us", "parent_session_id")),
+                                         "ended_us", "parent_session_id", "tags")),
                     }  # fmt: skip
                     rows.sessions[sid] = known
                 elif known.get("status") in TERMINAL:
@@ -260,7 +283,11 @@ class StoreCore(ABC):
         with self._timed("sessions"):
             self._upsert_sessions(conn, state.project, rows.sessions)
         if rows.events:
-            self._bulk_insert(conn, "events", EVENT_COLS, rows.events)
+            events, priced = self._price_rows(rows.events)
+            self._bulk_insert(conn, "events", EVENT_COLS, events)
+            self._record_costs(conn, state.project, priced)
+        if rows.scores:
+            self._record_scores(conn, state.project, rows.scores)
         if rows.messages:
             self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
         if rows.events or rows.messages:

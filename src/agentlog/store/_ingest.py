@@ -25,9 +25,11 @@ from .._records import (
     ErrorInfo,
     EventRecord,
     MessageRecord,
+    ScoreRecord,
     SessionRecord,
     parse_record,
 )
+from ._judging_schema import score_row
 from ._models import RejectedRecord
 from ._rows import dumps
 from ._times import to_us, ts_us
@@ -52,8 +54,8 @@ _OPT_STR = (str, type(None))
 _MAX_EXACT = 2**53  # ints a float holds exactly: pydantic turns them into that float
 _NO_DATA: dict[str, Any] = {}
 
-# A parsed record: (index, session record) merged field by field later, or (index, "e" | "m",
-# finished row) of an event or a message.
+# A parsed record: (index, session record) merged field by field later, or (index, "e" | "m" |
+# "s", finished row) of an event, a message or a score.
 Parsed = tuple[int, SessionRecord] | tuple[int, str, tuple[Any, ...]]
 
 
@@ -152,7 +154,7 @@ def validation_reason(exc: pydantic.ValidationError) -> str:
     parts = []
     for err in exc.errors():
         loc = ".".join(str(x) for x in err["loc"] if not (isinstance(x, str) and x in
-                       ("session", "event", "message")) or len(err["loc"]) == 1)  # fmt: skip
+                       ("session", "event", "message", "score")) or len(err["loc"]) == 1)  # fmt: skip
         parts.append(f"{loc or 'record'}: {err['msg']}")
     return "; ".join(parts)
 
@@ -190,6 +192,8 @@ def parse_batch(
             add((i, "e", event_row_of(rec, project)))
         elif isinstance(rec, MessageRecord):
             add((i, "m", message_row_of(rec, project)))
+        elif isinstance(rec, ScoreRecord):
+            add((i, "s", score_row(rec, project)))
         else:
             add((i, rec))
     return parsed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
@@ -45,6 +46,8 @@ class Rollup(_Model):
     errors: int = 0
     last_activity: str | None = None
     updated_at: str | None = None
+    cost_usd: Decimal = Decimal(0)  # the priced llm_calls, exact (a string in JSON)
+    unpriced_calls: int = 0
 
 
 class Session(_Model):
@@ -59,6 +62,8 @@ class Session(_Model):
     parent_session_id: str | None = None
     last_activity_at: str | None = None
     rollup: Rollup = Field(default_factory=Rollup)
+    tags: list[str] = Field(default_factory=list)
+    scores: dict[str, Any] = Field(default_factory=dict)  # the latest of each name
 
 
 class Event(_Model):

@@ -5,7 +5,7 @@ those rows out of the count tables, so ingest and reads never wait long on it, a
 exact at every commit. A session's events and messages go first and its row last, with the row
 locked: data that arrives for it meanwhile is removed with it, or (after the row is gone) makes
 a new stub session, never an orphan. Sessions still ``running`` are kept, however old.
-Sessionless events older than the cut go too.
+Sessionless events older than the cut go too. A session's scores and costs go with its row.
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class RetentionMixin(StoreCore):
     # Tables of rows that belong to a session, removed with it (a branch that adds a table of
     # per-session rows adds it here).
     session_tables: tuple[str, ...] = ("events", "messages")
+
+    # Per-session figures kept by other mixins (costs, scores), dropped with the session.
+    def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None: ...
+    def _forget_scores(self, conn: Conn, project: str, session_id: str) -> None: ...
 
     def prune(
         self, older_than: float | timedelta | str, *, now: datetime | None = None,
@@ -104,6 +108,8 @@ class RetentionMixin(StoreCore):
                 for table, n in rows.items():
                     tally.add(table, n)
                 if sum(rows.values()) < batch:  # nothing of it is left: the row goes too
+                    self._forget_costs(conn, project, sid)
+                    self._forget_scores(conn, project, sid)
                     conn.run("DELETE FROM sessions WHERE id = ?", (sid,))
                     tally.sessions += 1
                     return

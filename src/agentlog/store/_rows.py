@@ -13,6 +13,7 @@ import orjson
 from .._errors import InvalidInputError
 from .._records import SessionRecord
 from ._models import Event, Message, Rollup, Session
+from ._pricing import pico_to_usd
 from ._times import now_us, to_us, us_to_ts
 
 __all__ = [
@@ -37,7 +38,7 @@ TERMINAL = ("success", "error", "cancelled", "timeout")
 SESSION_COLS = (
     "id, name, user_id, configs, status, summary, started_us, ended_us, parent_session_id, "
     "last_activity_us, r_turns, r_tokens_in, r_tokens_out, r_tool_calls, r_errors, r_last_us, "
-    "r_updated_us, sort_us"
+    "r_updated_us, sort_us, tags, scores, r_cost_p, r_unpriced"
 )
 EVENT_COLS = (
     "project, id, session_id, parent_id, type, name, ts_us, end_ts_us, duration_ms, status, "
@@ -72,7 +73,9 @@ def session_from_row(row: tuple[Any, ...]) -> Session:
         parent_session_id=row[8], last_activity_at=us_to_ts(row[9]),
         rollup=Rollup(turns=row[10], tokens_in=row[11], tokens_out=row[12], tool_calls=row[13],
                       errors=row[14], last_activity=us_to_ts(row[15]),
-                      updated_at=us_to_ts(row[16])),
+                      updated_at=us_to_ts(row[16]), cost_usd=pico_to_usd(row[20] or 0),
+                      unpriced_calls=row[21] or 0),
+        tags=loads(row[18]) or [], scores=loads(row[19]) or {},
     )  # fmt: skip
 
 
@@ -94,6 +97,13 @@ def message_from_row(row: tuple[Any, ...]) -> Message:
 _FIELDS = ("name", "user_id", "configs", "summary", "parent_session_id")
 
 
+def _tags(old: list[str] | None, new: list[str] | None) -> list[str] | None:
+    """Tags accumulate, in first-seen order."""
+    if not new:
+        return old
+    return list(dict.fromkeys([*(old or ()), *new]))
+
+
 def merge_session(stored: dict[str, Any] | None, rec: SessionRecord, now: int) -> dict[str, Any]:
     """Fold a session record into the stored row (a dict of its columns).
 
@@ -104,19 +114,25 @@ def merge_session(stored: dict[str, Any] | None, rec: SessionRecord, now: int) -
     """
     started = None if rec.started_at is None else to_us(rec.started_at)
     ended = None if rec.ended_at is None else to_us(rec.ended_at)
-    rec_t = ended if ended is not None else started if started is not None else now
+    updated = None if rec.updated_at is None else to_us(rec.updated_at)
+    rec_t = (updated if updated is not None else ended if ended is not None
+             else started if started is not None else now)  # fmt: skip
     values: dict[str, Any] = {"name": rec.name, "user_id": rec.user, "configs": rec.configs,
               "summary": rec.summary, "parent_session_id": rec.parent_session_id}  # fmt: skip
     if stored is None:
         row: dict[str, Any] = dict(values, status=rec.status or "running", started_us=started, ended_us=ended,
                    rec_us=rec_t, sort_us=started if started is not None else now,
-                   last_activity_us=max(x for x in (started, ended, 0) if x is not None))  # fmt: skip
+                   last_activity_us=max(x for x in (started, ended, 0) if x is not None),
+                   tags=_tags(None, rec.tags))  # fmt: skip
         return row
     row = dict(stored)
     newer = row.get("rec_us") is None or rec_t >= row["rec_us"]
     for key in _FIELDS:
         if values[key] is not None and (newer or row.get(key) is None):
             row[key] = values[key]
+    if updated is not None and newer and "configs" in rec.model_fields_set and rec.configs is None:
+        row["configs"] = None  # a reader cleared them (configs PUT with null)
+    row["tags"] = _tags(row.get("tags"), rec.tags)
     if rec.status is not None and newer:
         if not (rec.status == "running" and row.get("status") in TERMINAL):
             row["status"] = rec.status

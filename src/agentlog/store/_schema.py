@@ -7,6 +7,9 @@ holds the number of migrations applied; a store applies the missing ones when it
 
 from __future__ import annotations
 
+from typing import Any
+
+from ._judging_schema import COST_MIGRATION, SCORE_MIGRATION
 from ._rollup import ROLLUPS, select_counts
 
 __all__ = ["MIGRATIONS", "PG_ONLY", "SCHEMA_VERSION", "migrations"]
@@ -22,8 +25,8 @@ def _count_table(table: str) -> str:
 
 
 # Each migration is a list of statements; {json}, {bool}, {float}, {int}, {key} are the
-# dialect's types.
-MIGRATIONS: list[list[str]] = [
+# dialect's types. A callable step runs Python (``step(conn, store)``) in the same transaction.
+MIGRATIONS: list[list[Any]] = [
     [
         """CREATE TABLE sessions (
             id {key} PRIMARY KEY,
@@ -124,6 +127,8 @@ MIGRATIONS: list[list[str]] = [
         "GENERATED ALWAYS AS (configs::jsonb) STORED",
         f"{PG_ONLY}CREATE INDEX sessions_configs ON sessions USING GIN (configs_b jsonb_path_ops)",
     ],
+    # Scores and tags, then cost (which prices the calls already stored).
+    [*SCORE_MIGRATION, *COST_MIGRATION],
     [
         # Retention finds the sessions that ended before its cut without a scan.
         "CREATE INDEX sessions_ended ON sessions (ended_us) WHERE status <> 'running'",
@@ -145,13 +150,17 @@ _TYPES = {
 }
 
 
-def migrations(dialect: str) -> list[list[str]]:
+def migrations(dialect: str) -> list[list[Any]]:
     """The migrations with the dialect's types filled in."""
     types = _TYPES[dialect]
     out = []
     for steps in MIGRATIONS:
-        stmts = [s.format(**types) for s in steps]
+        stmts = [s.format(**types) if isinstance(s, str) else s for s in steps]
         if dialect == "sqlite":
-            stmts = [s for s in stmts if "USING GIN" not in s and not s.startswith(PG_ONLY)]
+            stmts = [
+                s
+                for s in stmts
+                if not isinstance(s, str) or ("USING GIN" not in s and not s.startswith(PG_ONLY))
+            ]
         out.append(stmts)
     return out

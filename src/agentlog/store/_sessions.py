@@ -28,6 +28,7 @@ from ._rows import (
     to_us,
     us_to_ts,
 )
+from ._scores import score_filter, tags_filter
 
 __all__ = ["SessionsMixin"]
 
@@ -44,6 +45,12 @@ def _check_configs(configs: Any, what: str = "configs") -> dict[str, Any]:
 
 
 class SessionsMixin(StoreCore):
+    @abstractmethod
+    def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None: ...
+
+    @abstractmethod
+    def _forget_scores(self, conn: Conn, project: str, session_id: str) -> None: ...
+
     auto_close_after: float = AUTO_CLOSE_AFTER
 
     def _session(self, conn: Conn, session_id: str, project: str) -> Session:
@@ -60,7 +67,7 @@ class SessionsMixin(StoreCore):
     def create_session(
         self, *, id: str | None = None, name: str | None = None, user: str | None = None,
         configs: dict[str, Any] | None = None, parent_session_id: str | None = None,
-        started_at: str | None = None, project: str = "default",
+        started_at: str | None = None, tags: list[str] | None = None, project: str = "default",
     ) -> Session:  # fmt: skip
         if configs is not None:
             configs = _check_configs(configs)
@@ -71,7 +78,7 @@ class SessionsMixin(StoreCore):
         try:
             rec = SessionRecord(id=rec_id, name=name, user=user, configs=configs,
                                 status="running", started_at=started_at or us_to_ts(now),
-                                parent_session_id=parent_session_id)  # fmt: skip
+                                parent_session_id=parent_session_id, tags=tags)  # fmt: skip
         except ValueError as exc:
             raise InvalidInputError(str(exc)) from None
         with self._tx(write=True) as conn:
@@ -87,8 +94,13 @@ class SessionsMixin(StoreCore):
     def list_sessions(
         self, *, user: str | None = None, filter_by_configs: dict[str, Any] | None = None,
         status: str | None = None, name: str | None = None, limit: int = 50,
-        cursor: str | None = None, time_desc: bool = True, project: str = "default",
+        cursor: str | None = None, time_desc: bool = True, tags: list[str] | None = None,
+        score: Any = None, order_by_score: str | None = None, project: str = "default",
     ) -> Page[Session]:  # fmt: skip
+        """Sessions, newest first (``time_desc``); ``tags``: carrying all of them; ``score``:
+        ``{"helpful": (">=", 4)}`` (or ``"helpful>=4"``) on the latest score of each name;
+        ``order_by_score``: by that score, highest first with ``time_desc`` (sessions without
+        it are left out)."""
         check_limit(limit)
         where, params = ["project = ?"], [project]
         if user is not None:
@@ -106,6 +118,12 @@ class SessionsMixin(StoreCore):
                 sql, args = self._contains_filter(wanted)
                 where.append(sql)
                 params.extend(args)
+        for conds, args in (tags_filter(self.dialect, tags) if tags else ([], []),
+                            score_filter(score) if score else ([], [])):  # fmt: skip
+            where += conds
+            params += args
+        if order_by_score is not None:
+            return self._list_by_score(where, params, order_by_score, limit, cursor, time_desc)
         key = decode_cursor(cursor, "sessions")
         op, order = ("<", "DESC") if time_desc else (">", "ASC")
         if key is not None:
@@ -121,6 +139,30 @@ class SessionsMixin(StoreCore):
         return Page[Session](items=[session_from_row(r) for r in rows], next_cursor=nxt,
                              has_more=more)  # fmt: skip
 
+    def _list_by_score(
+        self, where: list[str], params: list[Any], name: str, limit: int, cursor: str | None,
+        desc: bool,
+    ) -> Page[Session]:  # fmt: skip
+        key = decode_cursor(cursor, "sessions_by_score")
+        op, order = ("<", "DESC") if desc else (">", "ASC")
+        outer = ["sk IS NOT NULL"]
+        outer_params: list[Any] = []
+        if key is not None:
+            outer.append(f"(sk, sort_us, id) {op} (?, ?, ?)")
+            outer_params.extend(key)
+        sql = (f"SELECT * FROM (SELECT {SESSION_COLS}, (SELECT num FROM session_scores ss WHERE "
+               "ss.project = sessions.project AND ss.session_id = sessions.id AND ss.name = ?) "
+               f"AS sk FROM sessions WHERE {' AND '.join(where)}) t WHERE {' AND '.join(outer)} "
+               f"ORDER BY sk {order}, sort_us {order}, id {order} LIMIT ?")  # fmt: skip
+        with self._tx() as conn:
+            rows = conn.q(sql, [name, *params, *outer_params, limit + 1])
+        more = len(rows) > limit
+        rows = rows[:limit]
+        nxt = (encode_cursor("sessions_by_score", [rows[-1][-1], rows[-1][17], rows[-1][0]])
+               if more else None)  # fmt: skip
+        return Page[Session](items=[session_from_row(r[:-1]) for r in rows], next_cursor=nxt,
+                             has_more=more)  # fmt: skip
+
     @abstractmethod
     def _contains_filter(self, wanted: dict[str, Any]) -> tuple[str, list[Any]]:
         """SQL (and its parameters) true where ``configs @> wanted`` (PostgreSQL semantics)."""
@@ -129,6 +171,8 @@ class SessionsMixin(StoreCore):
         with self._tx(write=True) as conn:
             self._require_session(conn, session_id, project)
             remove_session(conn, project, session_id)
+            self._forget_costs(conn, project, session_id)
+            self._forget_scores(conn, project, session_id)
             for table in ("events", "messages"):
                 conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?",
                          (project, session_id))  # fmt: skip
@@ -144,7 +188,8 @@ class SessionsMixin(StoreCore):
             self._require_session(conn, session_id, project)
             cols = ("name, user_id, configs, status, summary, started_us, ended_us, "
                     "parent_session_id, rec_us, sort_us, last_activity_us, dirty_us, r_turns, "
-                    "r_tokens_in, r_tokens_out, r_tool_calls, r_errors, r_last_us, r_updated_us")  # fmt: skip
+                    "r_tokens_in, r_tokens_out, r_tool_calls, r_errors, r_last_us, r_updated_us, "
+                    "tags")  # fmt: skip
             src = conn.one(f"SELECT {cols} FROM sessions WHERE id = ?", (session_id,))
             assert src is not None
             events = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE project = ? AND session_id = ? "
@@ -156,7 +201,7 @@ class SessionsMixin(StoreCore):
             shift = now - max(t for t in times if t is not None)
             moved = [v + shift if v is not None and i in (5, 6, 8, 9, 10, 11, 17) else v
                      for i, v in enumerate(src)]  # fmt: skip
-            marks = ", ".join(self.json_param if i == 2 else "?" for i in range(len(src)))
+            marks = ", ".join(self.json_param if i in (2, 19) else "?" for i in range(len(src)))
             conn.run(f"INSERT INTO sessions (id, project, {cols}) VALUES (?, ?, {marks})",
                      [new_sid, project, *moved])  # fmt: skip
             id_map = {ev[1]: format_uuid(new_id((ev[6] + shift) * 1000)) for ev in events}
@@ -164,7 +209,9 @@ class SessionsMixin(StoreCore):
                      e[6] + shift, None if e[7] is None else e[7] + shift, *e[8:])
                     for e in events]  # fmt: skip
             if rows:
+                rows, priced = self._price_rows(rows)
                 self._bulk_insert(conn, "events", EVENT_COLS, rows)
+                self._record_costs(conn, project, priced)
             mrows = [(project, format_uuid(new_id((m[3] + shift) * 1000)), new_sid, m[3] + shift,
                       m[4], m[5], m[6], m[7])
                      for m in msgs]  # fmt: skip

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from ._compare import CompareMixin
+from ._costs import CostsMixin
 from ._processing import ProcessingMixin
 from ._retention import RetentionMixin
+from ._scores import ScoresMixin
 from ._sessions import SessionsMixin
 from ._timeline import TimelineMixin
 from .query import QueryMixin
 
 __all__ = ["OPTIONS", "SqlStore", "check_options"]
 
-OPTIONS = ("auto_close_after", "max_turns", "ttl_seconds", "processing")
+OPTIONS = ("auto_close_after", "max_turns", "ttl_seconds", "processing", "prices")
 
 
 def check_options(options: dict[str, Any]) -> None:
@@ -22,11 +25,16 @@ def check_options(options: dict[str, Any]) -> None:
         raise TypeError(f"unknown store option(s): {', '.join(unknown)}")
 
 
-class SqlStore(SessionsMixin, TimelineMixin, QueryMixin, ProcessingMixin, RetentionMixin):
+class SqlStore(
+    CostsMixin, ScoresMixin, CompareMixin, SessionsMixin, TimelineMixin, QueryMixin,
+    ProcessingMixin, RetentionMixin,
+):  # fmt: skip
     def __init__(
         self, *, auto_close_after: float = 24 * 3600.0, max_turns: int = 20,
-        ttl_seconds: float = 60.0, processing: bool = True,
+        ttl_seconds: float = 60.0, processing: bool = True, prices: Any = None,
     ) -> None:  # fmt: skip
+        if prices is not None:  # price overrides (``_pricing.load_prices``) for what is ingested
+            self.set_prices(prices)
         if auto_close_after <= 0:
             raise ValueError("auto_close_after must be > 0 seconds")
         self.auto_close_after = auto_close_after

@@ -42,7 +42,7 @@ from ._rows import (
 )
 from ._timeline import types_list
 
-__all__ = ["BUCKETS", "QueryMixin"]
+__all__ = ["BUCKETS", "QueryMixin", "count_rows"]
 
 BUCKETS = {"minute": 60_000_000, "hour": 3_600_000_000, "day": 86_400_000_000, "session": 0}
 _Conv = Callable[[tuple[Any, ...]], "Event | Message"]
@@ -64,6 +64,18 @@ def _since(days: float, now: datetime | None) -> tuple[int, int]:
         raise InvalidInputError(f"days: must be a positive number, got {days!r}")
     end = to_us(now) if now is not None else now_us()
     return end - int(days * 86_400_000_000), end
+
+
+def count_rows(totals: dict[Any, int], bucket: str) -> list[EventCount]:
+    """Counts per bucket key as the answer: time buckets labelled by their start, oldest
+    first; sessions by count, highest first."""
+    # One validation call for all buckets: a week of minutes is thousands of them.
+    if bucket == "session":
+        ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
+        return _COUNTS.validate_python([{"bucket": str(b), "count": n} for b, n in ranked])
+    width = BUCKETS[bucket] // 1_000_000
+    return _COUNTS.validate_python([{"bucket": _label(int(b) * width), "count": n}
+                                    for b, n in sorted(totals.items())])  # fmt: skip
 
 
 class QueryMixin(StoreCore):
@@ -151,13 +163,7 @@ class QueryMixin(StoreCore):
             for a, b in edges:
                 if a <= b:
                     self._count_raw(conn, totals, a, b, bucket, type, name, project)
-        # One validation call for all buckets: a week of minutes is thousands of them.
-        if bucket == "session":
-            ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
-            return _COUNTS.validate_python([{"bucket": str(b), "count": n} for b, n in ranked])
-        width = BUCKETS[bucket] // 1_000_000
-        return _COUNTS.validate_python([{"bucket": _label(int(b) * width), "count": n}
-                                        for b, n in sorted(totals.items())])  # fmt: skip
+        return count_rows(totals, bucket)
 
     @staticmethod
     def _count_table(

@@ -2,20 +2,24 @@
 
 Token usage: Anthropic reports ``input_tokens`` *excluding* prompt-cache reads and writes. The
 event's ``input_tokens`` is the whole prompt (uncached + cache read + cache write), so that
-``total_tokens`` means the same for every provider; the cache parts stay as
-``cache_read_tokens``/``cache_creation_tokens`` (and ``cached_tokens``, OpenAI's name for reads).
+``input_tokens`` and ``total_tokens`` mean the same for every provider; the cache parts stay as
+``cache_read_tokens`` and ``cache_write_tokens``.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from agentlog._model_calls import given, params, snapshot
-from agentlog._serialize import to_jsonable
-from agentlog._state import STATE
+from agentlog.instrumentation import (
+    capture_enabled,
+    given,
+    request_params,
+    snapshot,
+    tool_call,
+    usage,
+)
 
-__all__ = ["message_data", "request_data", "tool_call", "usage_data"]
+__all__ = ["message_data", "request_data", "usage_data"]
 
 _NOT_PARAMS = frozenset(
     {"messages", "system", "model", "stream", "extra_headers", "extra_query", "extra_body",
@@ -27,11 +31,13 @@ def request_data(kwargs: dict[str, Any], *, stream: bool) -> dict[str, Any]:
     data: dict[str, Any] = {
         "provider": "anthropic",
         "operation": "messages",
+        # "model" becomes the one that answered when the response says so.
+        "request_model": kwargs.get("model"),
         "model": kwargs.get("model"),
-        "params": params(kwargs, recorded_apart=_NOT_PARAMS),
+        "params": request_params(kwargs, recorded_apart=_NOT_PARAMS),
         "stream": stream,
     }
-    if STATE.capture:
+    if capture_enabled():
         messages: list[Any] = []
         system = kwargs.get("system")
         if system and given(system):
@@ -46,33 +52,21 @@ def _n(obj: Any, name: str) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def usage_data(usage: Any) -> dict[str, int] | None:
-    if usage is None:
+def usage_data(reported: Any) -> dict[str, int] | None:
+    if reported is None:
         return None
-    fresh = _n(usage, "input_tokens")
-    read = _n(usage, "cache_read_input_tokens")
-    written = _n(usage, "cache_creation_input_tokens")
-    output = _n(usage, "output_tokens")
-    out: dict[str, int | None] = {"output_tokens": output}
+    fresh = _n(reported, "input_tokens")
+    read = _n(reported, "cache_read_input_tokens")
+    written = _n(reported, "cache_creation_input_tokens")
+    whole = None
     if fresh is not None or read is not None or written is not None:
-        out["input_tokens"] = (fresh or 0) + (read or 0) + (written or 0)
-    if read is not None:
-        out["cache_read_tokens"] = out["cached_tokens"] = read
-    if written is not None:
-        out["cache_creation_tokens"] = written
-    if out.get("input_tokens") is not None or output is not None:
-        out["total_tokens"] = (out.get("input_tokens") or 0) + (output or 0)
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def tool_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
-    """Arguments as JSON text, as for OpenAI: what the model wrote, even if it is not valid."""
-    if not isinstance(arguments, str):
-        try:
-            arguments = json.dumps(to_jsonable(arguments))
-        except Exception:
-            arguments = None
-    return {"id": call_id, "name": name, "arguments": arguments}
+        whole = (fresh or 0) + (read or 0) + (written or 0)
+    return usage(
+        input_tokens=whole,
+        output_tokens=_n(reported, "output_tokens"),
+        cache_read_tokens=read,
+        cache_write_tokens=written,
+    )
 
 
 def message_data(message: Any) -> dict[str, Any]:
@@ -85,7 +79,7 @@ def message_data(message: Any) -> dict[str, Any]:
     model = getattr(message, "model", None)
     if model:
         data["model"] = model
-    if not STATE.capture:
+    if not capture_enabled():
         return data
     texts, calls = [], []
     for block in getattr(message, "content", None) or []:

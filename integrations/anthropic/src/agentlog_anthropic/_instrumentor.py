@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentlog._patching import PatchingInstrumentor, Switch, Target
+from agentlog.instrumentation import PatchingInstrumentor, Switch, Target
 
 from ._wrap import async_create, async_stream_helper, sync_create, sync_stream_helper
 

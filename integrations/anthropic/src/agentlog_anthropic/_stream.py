@@ -1,4 +1,4 @@
-"""Streamed Anthropic calls: what the Messages API's events say (``agentlog._streams`` ends the
+"""Streamed Anthropic calls: what the Messages API's events say (``agentlog.instrumentation`` ends the
 span however the stream ends).
 
 Used for ``messages.create(stream=True)`` and underneath the ``messages.stream()`` helper (whose
@@ -13,9 +13,8 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from agentlog._spans import Span
-from agentlog._streams import StreamRecorder as _Base
-from agentlog._streams import ToolCallPieces
+from agentlog.instrumentation import Span, ToolCallPieces
+from agentlog.instrumentation import StreamRecorder as _Base
 
 from ._extract import usage_data
 

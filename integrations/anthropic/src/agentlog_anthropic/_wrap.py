@@ -1,6 +1,6 @@
 """The wrappers around ``messages.create`` and ``messages.stream``.
 
-``agentlog._model_calls`` decides whether a call is recorded and guards everything around it;
+``agentlog.instrumentation`` decides whether a call is recorded and guards everything around it;
 this module says what an Anthropic request and result mean, and reaches the request that
 ``messages.stream()``'s manager sends when it is entered.
 """
@@ -10,11 +10,17 @@ from __future__ import annotations
 from collections.abc import Callable, Generator
 from typing import Any
 
-from agentlog import _model_calls
-from agentlog._log import warn_once
-from agentlog._model_calls import Call, begin_call, send, send_async
-from agentlog._patching import Switch
-from agentlog._streams import watch
+from agentlog.instrumentation import (
+    ModelCall,
+    Switch,
+    async_model_wrapper,
+    begin_model_call,
+    send,
+    send_async,
+    sync_model_wrapper,
+    warn_once,
+    watch_stream,
+)
 
 from ._extract import message_data, request_data
 from ._stream import StreamRecorder
@@ -22,21 +28,21 @@ from ._stream import StreamRecorder
 __all__ = ["async_create", "async_stream_helper", "sync_create", "sync_stream_helper"]
 
 
-def _begin(name: str, kwargs: dict[str, Any], *, stream: bool) -> Call | None:
-    return begin_call(Call, name, kwargs, lambda: request_data(kwargs, stream=stream),
+def _begin(name: str, kwargs: dict[str, Any], *, stream: bool) -> ModelCall | None:
+    return begin_model_call(ModelCall, name, kwargs, lambda: request_data(kwargs, stream=stream),
                       label="anthropic")  # fmt: skip
 
 
-def _begin_create(kwargs: dict[str, Any]) -> Call | None:
+def _begin_create(kwargs: dict[str, Any]) -> ModelCall | None:
     return _begin("anthropic.messages.create", kwargs, stream=kwargs.get("stream") is True)
 
 
-def _end(call: Call, parsed: Any, is_async: bool) -> None:
+def _end(call: ModelCall, parsed: Any, is_async: bool) -> None:
     try:
         from anthropic import AsyncStream, Stream  # imported already: the SDK is calling us
 
         if isinstance(parsed, (Stream, AsyncStream)):
-            watch(parsed, StreamRecorder(call.span, call.start_ns), is_async=is_async)
+            watch_stream(parsed, StreamRecorder(call.span, call.start_ns), is_async=is_async)
             return
         call.span.end(data=message_data(parsed))
     except Exception:
@@ -45,11 +51,11 @@ def _end(call: Call, parsed: Any, is_async: bool) -> None:
 
 
 def sync_create(switch: Switch) -> Callable[..., Any]:
-    return _model_calls.sync_wrapper(switch, _begin_create, _end, label="anthropic")
+    return sync_model_wrapper(switch, _begin_create, _end, label="anthropic")
 
 
 def async_create(switch: Switch) -> Callable[..., Any]:
-    return _model_calls.async_wrapper(switch, _begin_create, _end, label="anthropic")
+    return async_model_wrapper(switch, _begin_create, _end, label="anthropic")
 
 
 # ``messages.stream()`` returns a manager that sends the request when it is entered; the span

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentlog._serialize import to_jsonable
+from agentlog.instrumentation import to_jsonable, tool_call, usage
 
 __all__ = [
     "documents_data",
@@ -18,6 +18,7 @@ __all__ = [
     "messages_data",
     "model_and_provider",
     "tool_calls_data",
+    "usage_from_metadata",
 ]
 
 _ROLES = {
@@ -39,14 +40,17 @@ def error_kind(error: BaseException) -> str:
 
 
 def tool_calls_data(message: Any) -> list[dict[str, Any]] | None:
-    calls = getattr(message, "tool_calls", None)
-    if not calls:
-        return None
+    """The tool calls an AI message asks for, as ``[{id, name, arguments}]`` (DESIGN §2).
+
+    LangChain has parsed the valid ones (``args`` is an object); those whose arguments did not
+    parse are in ``invalid_tool_calls`` with ``args`` the raw text, and are kept as such.
+    """
     out = []
-    for call in calls:
-        get = call.get if isinstance(call, dict) else lambda k, c=call: getattr(c, k, None)
-        out.append({"id": get("id"), "name": get("name"), "args": to_jsonable(get("args"))})
-    return out
+    for key in ("tool_calls", "invalid_tool_calls"):
+        for call in getattr(message, key, None) or ():
+            get = call.get if isinstance(call, dict) else lambda k, c=call: getattr(c, k, None)
+            out.append(tool_call(get("id"), get("name"), get("args")))
+    return out or None
 
 
 def message_data(message: Any) -> dict[str, Any]:
@@ -72,48 +76,80 @@ def messages_data(messages: Any) -> list[dict[str, Any]]:
     return [message_data(m) for m in messages or ()]
 
 
+def _details(meta: dict[str, Any], key: str) -> dict[str, Any]:
+    found = meta.get(key)
+    return found if isinstance(found, dict) else {}
+
+
+def usage_from_metadata(meta: Any) -> dict[str, int] | None:
+    """LangChain's ``UsageMetadata`` in the shared shape. Its standard counts already mean what
+    DESIGN §2's do: the input includes the cached part, the output the reasoning part."""
+    if not isinstance(meta, dict) or not meta:
+        return None
+    inputs = _details(meta, "input_token_details")
+    outputs = _details(meta, "output_token_details")
+    return usage(
+        input_tokens=meta.get("input_tokens"),
+        output_tokens=meta.get("output_tokens"),
+        total_tokens=meta.get("total_tokens"),
+        cache_read_tokens=inputs.get("cache_read"),
+        cache_write_tokens=inputs.get("cache_creation"),
+        reasoning_tokens=outputs.get("reasoning"),
+    )
+
+
 def _usage(message: Any, llm_output: Any) -> dict[str, Any] | None:
     meta = getattr(message, "usage_metadata", None)
     if isinstance(meta, dict) and meta:
-        usage = {
-            "input_tokens": meta.get("input_tokens"),
-            "output_tokens": meta.get("output_tokens"),
-            "total_tokens": meta.get("total_tokens"),
-        }
-        for key in ("input_token_details", "output_token_details"):
-            if meta.get(key):
-                usage[key] = to_jsonable(meta[key])
-        return usage
+        return usage_from_metadata(meta)
     # Plain LLMs (and older chat integrations) report OpenAI-style counts in llm_output.
     raw = llm_output.get("token_usage") or llm_output.get("usage") if llm_output else None
     if isinstance(raw, dict) and raw:
-        inp = raw.get("prompt_tokens", raw.get("input_tokens"))
-        out = raw.get("completion_tokens", raw.get("output_tokens"))
-        total = raw.get("total_tokens")
-        if total is None and (inp is not None or out is not None):
-            total = (inp or 0) + (out or 0)
-        return {"input_tokens": inp, "output_tokens": out, "total_tokens": total}
+        return usage(
+            input_tokens=raw.get("prompt_tokens", raw.get("input_tokens")),
+            output_tokens=raw.get("completion_tokens", raw.get("output_tokens")),
+            total_tokens=raw.get("total_tokens"),
+        )
+    return None
+
+
+def _answering_model(message: Any, llm_output: dict[str, Any]) -> str | None:
+    """The model that answered, as the provider reported it (``gpt-4o-mini-2024-07-18``)."""
+    meta = getattr(message, "response_metadata", None) if message is not None else None
+    for source in (meta if isinstance(meta, dict) else {}, llm_output):
+        for key in ("model_name", "model"):
+            value = source.get(key)
+            if isinstance(value, str) and value:
+                return value
     return None
 
 
 def generation_data(result: Any) -> dict[str, Any]:
-    """``response``, ``tool_calls`` and ``usage`` from an ``LLMResult`` (first generation)."""
+    """``response``, ``tool_calls``, ``usage`` and the answering ``model`` from an ``LLMResult``
+    (first generation); ``model`` only when the provider reported it."""
     generations = getattr(result, "generations", None) or []
     first = generations[0][0] if generations and generations[0] else None
     llm_output = getattr(result, "llm_output", None)
     llm_output = llm_output if isinstance(llm_output, dict) else {}
+    message = getattr(first, "message", None) if first is not None else None
+    data: dict[str, Any]
     if first is None:
-        return {"usage": _usage(None, llm_output)}
-    message = getattr(first, "message", None)
-    if message is None:  # a text LLM
-        return {"response": getattr(first, "text", None), "usage": _usage(None, llm_output)}
-    content = getattr(message, "content", None)
-    return {
-        "response": to_jsonable(content),
-        "tool_calls": tool_calls_data(message),
-        "usage": _usage(message, llm_output),
-        "finish_reason": (getattr(message, "response_metadata", None) or {}).get("finish_reason"),
-    }
+        data = {"usage": _usage(None, llm_output)}
+    elif message is None:  # a text LLM
+        data = {"response": getattr(first, "text", None), "usage": _usage(None, llm_output)}
+    else:
+        data = {
+            "response": to_jsonable(getattr(message, "content", None)),
+            "tool_calls": tool_calls_data(message),
+            "usage": _usage(message, llm_output),
+            "finish_reason": (getattr(message, "response_metadata", None) or {}).get(
+                "finish_reason"
+            ),
+        }
+    model = _answering_model(message, llm_output)
+    if model is not None:
+        data["model"] = model
+    return data
 
 
 def model_and_provider(

@@ -13,20 +13,25 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
-from agentlog._ids import now_ns
-from agentlog._log import warn_once
-from agentlog._serialize import to_jsonable
-from agentlog._spans import emit_event, recording
-from agentlog._state import STATE
+from agentlog.instrumentation import (
+    capture_enabled,
+    emit_event,
+    now_ns,
+    recording,
+    to_jsonable,
+    warn_once,
+)
 
 from ._convert import (
     documents_data,
     generation_data,
     messages_data,
     model_and_provider,
+    usage_from_metadata,
 )
 from ._runctx import patch_late
 from ._runs import RunTree
+from ._usage import patch_stream_usage
 
 __all__ = ["AgentlogCallbackHandler"]
 
@@ -46,10 +51,6 @@ def _name(serialized: Any, kwargs: dict[str, Any], default: str) -> str:
         if ids:
             return str(ids[-1])
     return default
-
-
-def _capture() -> bool:
-    return bool(STATE.capture)
 
 
 F = TypeVar("F", bound=Callable[..., None])
@@ -96,10 +97,10 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
     ) -> None:  # fmt: skip
         """End a run's span; should building its ``data`` fail, end it without.
 
-        With payload capture off only the ``always`` keys (token usage: not a payload) stay.
+        With payload capture off only the ``always`` keys (usage, model: not payloads) stay.
         """
         try:
-            if _capture():
+            if capture_enabled():
                 built = data()
             elif always:
                 built = {k: v for k, v in data().items() if k in always}
@@ -125,7 +126,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         name = _name(serialized, kwargs, "chain")
         etype = "agent" if name.lower().endswith(_AGENT_SUFFIXES) else "chain"
         # A copy now: the run may change its input (a message list the agent appends to).
-        data: dict[str, Any] = {"input": to_jsonable(inputs) if _capture() else None}
+        data: dict[str, Any] = {"input": to_jsonable(inputs) if capture_enabled() else None}
         if tags:
             data["tags"] = list(tags)
         self.runs.start(run_id, parent_run_id, tags, etype, name, data)
@@ -147,7 +148,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             span = self.runs.span_of(run_id)
             if span is None and not (self.runs.enabled and recording()):
                 return
-            capture = _capture()
+            capture = capture_enabled()
             data: dict[str, Any] = {
                 "options": None,
                 "choice": getattr(action, "tool", None),
@@ -177,9 +178,11 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         stop = (kwargs.get("options") or {}).get("stop")
         if stop:
             params["stop"] = stop
-        capture = _capture()
+        capture = capture_enabled()
         data = {
             "provider": provider,
+            # "model" becomes the one that answered when the provider reports it.
+            "request_model": model,
             "model": model,
             "messages": messages if capture else None,
             "response": None,
@@ -192,6 +195,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             "time_to_first_token_ms": None,
         }
         name = _name(serialized, kwargs, "llm")
+        patch_stream_usage()  # the model's module is imported by now: cheap once wrapped
         self.runs.start(run_id, parent_run_id, tags, "llm_call", name, data)
 
     @_opens
@@ -231,7 +235,16 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
             warn_once("langchain:llm_token", "agentlog: could not record a streamed token")
 
     def on_llm_end(self, response: Any, *, run_id: UUID, **kwargs: Any) -> None:
-        self._close(run_id, None, lambda: generation_data(response), always=("usage",))
+        run = self.runs.get(run_id)
+        hidden = run.usage if run is not None else None
+
+        def result() -> dict[str, Any]:
+            data = generation_data(response)
+            if data.get("usage") is None and hidden is not None:
+                data["usage"] = usage_from_metadata(hidden)  # asked for by agentlog, see _usage
+            return data
+
+        self._close(run_id, None, result, always=("usage", "model"))
 
     def on_llm_error(self, error: BaseException, *, run_id: UUID, **kwargs: Any) -> None:
         run = self.runs.get(run_id)
@@ -244,7 +257,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
                 got["response"] = "".join(run.chunks)
             return {k: v for k, v in got.items() if v not in (None, "", [])}
 
-        self._close(run_id, error, partial, always=("usage",))
+        self._close(run_id, error, partial, always=("usage", "model"))
 
     # -- tools and retrievers ------------------------------------------------------------
 
@@ -256,7 +269,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         **kwargs: Any,
     ) -> None:  # fmt: skip
         given = to_jsonable(inputs) if inputs is not None else input_str
-        data: dict[str, Any] = {"input": given if _capture() else None, "output": None}
+        data: dict[str, Any] = {"input": given if capture_enabled() else None, "output": None}
         if kwargs.get("tool_call_id"):
             data["tool_call_id"] = kwargs["tool_call_id"]
         self.runs.start(run_id, parent_run_id, tags, "tool_call", _name(serialized, kwargs, "tool"),
@@ -286,7 +299,7 @@ class AgentlogCallbackHandler(BaseCallbackHandler):
         parent_run_id: UUID | None = None, tags: list[str] | None = None,
         metadata: dict[str, Any] | None = None, **kwargs: Any,
     ) -> None:  # fmt: skip
-        data = {"query": query if _capture() else None, "documents": None}
+        data = {"query": query if capture_enabled() else None, "documents": None}
         name = _name(serialized, kwargs, "retriever")
         self.runs.start(run_id, parent_run_id, tags, "retrieval", name, data)
 

@@ -14,8 +14,7 @@ import importlib.util
 import threading
 from typing import Any
 
-from agentlog._log import warn_once
-from agentlog._spans import recording
+from agentlog.instrumentation import recording, warn_once
 
 __all__ = ["LangChainInstrumentor"]
 
@@ -57,13 +56,15 @@ class LangChainInstrumentor:
                 from ._handler import AgentlogCallbackHandler
                 from ._owner import patch_models
                 from ._runctx import patch_run_context
+                from ._usage import patch_stream_usage
 
                 if self._var is None:
                     self._handler = AgentlogCallbackHandler()
                     self._var = _HandlerSlot(self._handler)
                 self._handler.runs.enabled = True
                 register_configure_hook(self._var, True)  # type: ignore[arg-type]
-                patch_models()
+                patch_models(self._handler.runs.keep_usage)
+                patch_stream_usage()
                 patch_run_context(self._handler.runs.span_id_for)
             except Exception:
                 warn_once("langchain:instrument", "agentlog: could not instrument LangChain")
@@ -89,9 +90,11 @@ class LangChainInstrumentor:
         try:
             from ._owner import unpatch_models
             from ._runctx import unpatch_run_context
+            from ._usage import unpatch_stream_usage
 
             unpatch_models()
             unpatch_run_context()
+            unpatch_stream_usage()
         except Exception:
             warn_once("langchain:uninstrument", "agentlog: could not unpatch LangChain")
 

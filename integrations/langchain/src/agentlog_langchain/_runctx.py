@@ -2,9 +2,9 @@
 
 LangChain runs the body of every runnable and tool (and LangGraph every node) in a fresh copy
 of the context, set up by a private ``_set_config_context(config)`` whose ``config["callbacks"]``
-names the run being entered (``parent_run_id``). Wrapping it to also point agentlog's
-``span_var`` at that run's span, inside that copy, makes an ``@agentlog.tool`` function or a
-provider call made from a LangChain tool nest under the tool's span. The copy is dropped when
+names the run being entered (``parent_run_id``). Wrapping it to also make that run's span
+agentlog's current span (``set_current_span``), inside that copy, makes an ``@agentlog.tool``
+function or a provider call made from a LangChain tool nest under the tool's span. The copy is dropped when
 the body returns, so nothing needs resetting and the caller's context is never touched.
 """
 
@@ -18,8 +18,7 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
-from agentlog._context import span_var
-from agentlog._log import warn_once
+from agentlog.instrumentation import set_current_span, warn_once
 
 __all__ = ["patch_late", "patch_run_context", "unpatch_run_context"]
 
@@ -45,7 +44,7 @@ def _enter(config: Any) -> None:
         return
     span_id = lookup(run_id)
     if span_id is not None:
-        span_var.set(span_id)
+        set_current_span(span_id)  # in LangChain's own copy of the context: never reset
 
 
 def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:

@@ -13,8 +13,7 @@ import threading
 from typing import Any
 from uuid import UUID
 
-from agentlog._log import warn_once
-from agentlog._spans import Span, start_span
+from agentlog.instrumentation import Span, start_span, warn_once
 
 from ._convert import error_kind
 
@@ -27,13 +26,14 @@ _HIDDEN = "langsmith:hidden"  # LangChain/LangGraph plumbing that its own tracer
 
 
 class Run:
-    __slots__ = ("alias", "chunks", "first_token_ns", "span")
+    __slots__ = ("alias", "chunks", "first_token_ns", "span", "usage")
 
     def __init__(self, span: Span, *, alias: bool = False) -> None:
         self.span = span
         self.alias = alias  # a hidden run standing in for its parent's span: never ended here
         self.first_token_ns: int | None = None
         self.chunks: list[str] | None = None
+        self.usage: Any = None  # usage agentlog asked for and hid from the caller (``_usage``)
 
 
 class RunTree:
@@ -56,6 +56,12 @@ class RunTree:
         """The span standing for an open run (a hidden run's: its parent's)."""
         run = self._runs.get(run_id)
         return run.span if run is not None else None
+
+    def keep_usage(self, run_id: UUID, usage_metadata: Any) -> None:
+        """Usage the caller does not see, for the run's ``llm_call`` when it ends."""
+        run = self._runs.get(run_id)
+        if run is not None:
+            run.usage = usage_metadata
 
     def span_id_for(self, run_id: UUID) -> int | None:
         run = self._runs.get(run_id)

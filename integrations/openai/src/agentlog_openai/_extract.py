@@ -8,8 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentlog._model_calls import given, params, snapshot
-from agentlog._state import STATE
+from agentlog.instrumentation import (
+    capture_enabled,
+    given,
+    request_params,
+    snapshot,
+    tool_call,
+    usage,
+)
 
 __all__ = [
     "chat_response_data",
@@ -27,20 +33,18 @@ _NOT_PARAMS = frozenset(
 )  # fmt: skip
 
 
-def _capture() -> bool:
-    return STATE.capture
-
-
 def request_data(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     """The request half of the event: provider, operation, model, messages, params."""
     data: dict[str, Any] = {
         "provider": "openai",
         "operation": operation,
+        # "model" becomes the one that answered when the response says so.
+        "request_model": kwargs.get("model"),
         "model": kwargs.get("model"),
-        "params": params(kwargs, recorded_apart=_NOT_PARAMS),
+        "params": request_params(kwargs, recorded_apart=_NOT_PARAMS),
         "stream": bool(kwargs.get("stream")) and given(kwargs.get("stream")),
     }
-    if not _capture():
+    if not capture_enabled():
         return data
     if operation == "chat":
         data["messages"] = snapshot(kwargs.get("messages"))
@@ -82,27 +86,24 @@ def _int(fields: dict[str, Any], *names: str) -> int | None:
     return None
 
 
-def usage_data(usage: Any) -> dict[str, int] | None:
-    """Chat (prompt/completion) and Responses (input/output) usage in one shape."""
-    if usage is None:
+def usage_data(reported: Any) -> dict[str, int] | None:
+    """Chat (prompt/completion) and Responses (input/output) usage in the shape of DESIGN §2.
+
+    OpenAI's prompt count already includes the cached part, and its completion count the
+    reasoning part, as the shared shape wants.
+    """
+    if reported is None:
         return None
-    f = _fields(usage)
+    f = _fields(reported)
     in_details = _fields(f.get("prompt_tokens_details") or f.get("input_tokens_details"))
     out_details = _fields(f.get("completion_tokens_details") or f.get("output_tokens_details"))
-    out = {
-        "input_tokens": _int(f, "prompt_tokens", "input_tokens"),
-        "output_tokens": _int(f, "completion_tokens", "output_tokens"),
-        "total_tokens": _int(f, "total_tokens"),
-        "cached_tokens": _int(in_details, "cached_tokens"),
-        "reasoning_tokens": _int(out_details, "reasoning_tokens"),
-    }
-    if out["total_tokens"] is None and out["input_tokens"] is not None:
-        out["total_tokens"] = out["input_tokens"] + (out["output_tokens"] or 0)
-    return {k: v for k, v in out.items() if v is not None}
-
-
-def _tool_call(call_id: Any, name: Any, arguments: Any) -> dict[str, Any]:
-    return {"id": call_id, "name": name, "arguments": arguments}
+    return usage(
+        input_tokens=_int(f, "prompt_tokens", "input_tokens"),
+        output_tokens=_int(f, "completion_tokens", "output_tokens"),
+        total_tokens=_int(f, "total_tokens"),
+        cache_read_tokens=_int(in_details, "cached_tokens"),
+        reasoning_tokens=_int(out_details, "reasoning_tokens"),
+    )
 
 
 def chat_response_data(completion: Any) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def chat_response_data(completion: Any) -> dict[str, Any]:
     first = choices[0]
     data["finish_reason"] = getattr(first, "finish_reason", None)
     message = getattr(first, "message", None)
-    if _capture() and message is not None:
+    if capture_enabled() and message is not None:
         content = getattr(message, "content", None)
         refusal = getattr(message, "refusal", None)
         data["response"] = content if content is not None else refusal
@@ -128,7 +129,7 @@ def chat_response_data(completion: Any) -> dict[str, Any]:
         for call in getattr(message, "tool_calls", None) or []:
             fn = getattr(call, "function", None)
             calls.append(
-                _tool_call(
+                tool_call(
                     getattr(call, "id", None),
                     getattr(fn, "name", None),
                     getattr(fn, "arguments", None),
@@ -136,7 +137,7 @@ def chat_response_data(completion: Any) -> dict[str, Any]:
             )
         legacy = getattr(message, "function_call", None)
         if legacy is not None:
-            calls.append(_tool_call(None, legacy.name, legacy.arguments))
+            calls.append(tool_call(None, legacy.name, legacy.arguments))
         data["tool_calls"] = calls
     return data
 
@@ -151,14 +152,14 @@ def responses_response_data(response: Any) -> dict[str, Any]:
     model = getattr(response, "model", None)
     if model:
         data["model"] = model
-    if not _capture():
+    if not capture_enabled():
         return data
     try:
         data["response"] = response.output_text
     except Exception:
         data["response"] = None
     data["tool_calls"] = [
-        _tool_call(getattr(item, "call_id", None), getattr(item, "name", None),
+        tool_call(getattr(item, "call_id", None), getattr(item, "name", None),
                    getattr(item, "arguments", None))
         for item in getattr(response, "output", None) or []
         if getattr(item, "type", None) == "function_call"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from agentlog._patching import PatchingInstrumentor, Switch, Target
+from agentlog.instrumentation import PatchingInstrumentor, Switch, Target
 
 from ._wrap import async_wrapper, sync_wrapper
 

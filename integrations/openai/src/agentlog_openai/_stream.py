@@ -1,4 +1,4 @@
-"""Streamed OpenAI calls: what chat chunks and Responses API events say (``agentlog._streams``
+"""Streamed OpenAI calls: what chat chunks and Responses API events say (``agentlog.instrumentation``
 ends the span however the stream ends).
 
 For the SDK's own stream classes the watched iterator reads from a *copy* of the stream, so
@@ -11,9 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from agentlog._spans import Span
-from agentlog._streams import StreamRecorder as _Base
-from agentlog._streams import ToolCallPieces
+from agentlog.instrumentation import Span, ToolCallPieces
+from agentlog.instrumentation import StreamRecorder as _Base
 
 from ._extract import response_failure, responses_response_data, usage_data
 

@@ -1,6 +1,6 @@
 """The wrappers around ``create`` of chat completions, responses and embeddings.
 
-``agentlog._model_calls`` decides whether a call is recorded and guards everything around it;
+``agentlog.instrumentation`` decides whether a call is recorded and guards everything around it;
 this module says what an OpenAI request and result mean.
 """
 
@@ -9,11 +9,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from agentlog import _model_calls
-from agentlog._log import warn_once
-from agentlog._model_calls import Call, begin_call, given
-from agentlog._patching import Switch
-from agentlog._streams import watch
+from agentlog.instrumentation import (
+    ModelCall,
+    Switch,
+    async_model_wrapper,
+    begin_model_call,
+    given,
+    sync_model_wrapper,
+    warn_once,
+    watch_stream,
+)
 
 from ._extract import (
     chat_response_data,
@@ -38,7 +43,7 @@ _NAMES = {
 }
 
 
-class _Call(Call):
+class _Call(ModelCall):
     __slots__ = ("hide_usage",)
 
     def __init__(self, span: Any, kwargs: dict[str, Any], *, raw: bool = False) -> None:
@@ -48,7 +53,7 @@ class _Call(Call):
 
 def _begin(operation: str) -> Callable[[dict[str, Any]], _Call | None]:
     def begin(kwargs: dict[str, Any]) -> _Call | None:
-        call = begin_call(_Call, _NAMES[operation], kwargs,
+        call = begin_model_call(_Call, _NAMES[operation], kwargs,
                           lambda: request_data(operation, kwargs), label="openai")  # fmt: skip
         if call is None or operation != "chat" or kwargs.get("stream") is not True:
             return call
@@ -75,7 +80,7 @@ def _end(operation: str) -> Callable[[_Call, Any, bool], None]:
             if isinstance(parsed, (Stream, AsyncStream)):
                 rec = StreamRecorder(call.span, operation, call.start_ns,
                                      hide_usage=call.hide_usage)  # fmt: skip
-                watch(parsed, rec, is_async=is_async, inner=detached_iterator(parsed))
+                watch_stream(parsed, rec, is_async=is_async, inner=detached_iterator(parsed))
                 return
             failure = response_failure(parsed) if operation == "responses" else None
             call.span.end(data=_EXTRACT[operation](parsed), error=failure)
@@ -87,8 +92,8 @@ def _end(operation: str) -> Callable[[_Call, Any, bool], None]:
 
 
 def sync_wrapper(operation: str, switch: Switch) -> Callable[..., Any]:
-    return _model_calls.sync_wrapper(switch, _begin(operation), _end(operation), label="openai")
+    return sync_model_wrapper(switch, _begin(operation), _end(operation), label="openai")
 
 
 def async_wrapper(operation: str, switch: Switch) -> Callable[..., Any]:
-    return _model_calls.async_wrapper(switch, _begin(operation), _end(operation), label="openai")
+    return async_model_wrapper(switch, _begin(operation), _end(operation), label="openai")

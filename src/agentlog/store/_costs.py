@@ -1,0 +1,264 @@
+"""Cost at ingest and the cost query, shared by both SQL backends.
+
+Every ``llm_call`` row is priced once as it is ingested (``_pricing``): its ``data`` gets a
+``cost`` object, ``llm_costs`` keeps one row per call (its primary key makes a re-sent record
+count once), ``cost_hours`` sums calls per (hour, session, model) so a month of costs is read
+from a few thousand rows, and the session's rollup (``r_cost_p``, ``r_unpriced``) is kept
+current. Money is integer picodollars throughout: sums are exact on both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from .._errors import InvalidInputError
+from ._conn import Conn, chunks
+from ._core import StoreCore
+from ._judging_models import CostBucket, CostReport, UnpricedModel
+from ._pricing import Priced, Pricer, pico_to_usd
+from ._rollup import HOUR_US
+from ._rows import dumps, loads
+
+__all__ = ["CostsMixin", "cost_key"]
+
+DAY_US = 86_400_000_000
+_COST_COLS = ("project, event_id, session_id, ts_us, provider, model, input_tokens, "
+              "output_tokens, input_p, output_p, total_p, source")  # fmt: skip
+_SUMS = ("count(*), SUM(CASE WHEN total_p IS NULL THEN 1 ELSE 0 END), SUM(input_tokens), "
+         "SUM(output_tokens), SUM(COALESCE(input_p, 0)), SUM(COALESCE(output_p, 0)), "
+         "SUM(COALESCE(total_p, 0))")  # fmt: skip
+_HOUR_SUMS = ("SUM(calls), SUM(unpriced), SUM(input_tokens), SUM(output_tokens), SUM(input_p), "
+              "SUM(output_p), SUM(total_p)")  # fmt: skip
+_TIME_BUCKETS = {"hour": HOUR_US, "day": DAY_US}
+BUCKET_NAMES = ("day", "hour", "session", "model", "user", "config:KEY")
+
+
+def cost_key(bucket: str) -> str | None:
+    """The config key of a ``config:KEY`` bucket, else None; ValueError for an unknown bucket."""
+    if bucket.startswith("config:") and len(bucket) > 7:
+        return bucket[7:]
+    if bucket in ("day", "hour", "session", "model", "user"):
+        return None
+    raise InvalidInputError(f"bucket: must be one of {', '.join(BUCKET_NAMES)}; got {bucket!r}")
+
+
+def _vec(row: Sequence[Any]) -> list[int]:
+    return [int(x or 0) for x in row]
+
+
+class CostsMixin(StoreCore):
+    _pricer: Pricer | None = None
+
+    @property
+    def pricer(self) -> Pricer:
+        if self._pricer is None:
+            self._pricer = Pricer()
+        return self._pricer
+
+    def set_prices(self, prices: Any) -> None:
+        """Price overrides (a dict or a JSON/TOML file) for calls ingested from now on."""
+        self._pricer = Pricer(prices)
+
+    # -- ingest hooks ----------------------------------------------------------------------------
+    def _price_rows(self, rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[Any]]:
+        """Event rows (EVENT_COLS order) with each llm_call's ``data.cost`` filled in, and the
+        (row, Priced) pairs for ``_record_costs``."""
+        priced: list[tuple[tuple[Any, ...], Priced]] = []
+        out = rows
+        for i, row in enumerate(rows):
+            if row[4] != "llm_call":
+                continue
+            if out is rows:
+                out = list(rows)
+            data = loads(row[11])
+            if not isinstance(data, dict):
+                continue
+            p = self.pricer.price(data, row[6])
+            data["cost"] = p.as_json()
+            new = (*row[:11], dumps(data), *row[12:])
+            out[i] = new
+            priced.append((new, p))
+        return out, priced
+
+    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> None:
+        """Cost rows for the calls really inserted now, and their hourly and session sums."""
+        if not priced:
+            return
+        new: set[str] = set()
+        width = _COST_COLS.count(",") + 1
+        one = "(" + ", ".join("?" * width) + ")"
+        for part in chunks(priced, 400):
+            params: list[Any] = []
+            for row, p in part:
+                params += [project, row[1], row[2], row[6], p.provider, p.model, p.input_tokens,
+                           p.output_tokens, p.input_p, p.output_p, p.total_p, p.source]  # fmt: skip
+            sql = (f"INSERT INTO llm_costs ({_COST_COLS}) VALUES {', '.join([one] * len(part))} "
+                   "ON CONFLICT DO NOTHING RETURNING event_id")  # fmt: skip
+            new.update(r[0] for r in conn.q(sql, params))
+        hours: dict[tuple[int, str, str], list[int]] = {}
+        sessions: dict[str, list[int]] = {}
+        for row, p in priced:
+            if row[1] not in new:
+                continue
+            unpriced = 1 if p.total_p is None else 0
+            key = (row[6] // HOUR_US, row[2] or "", p.model or "")
+            vec = [1, unpriced, p.input_tokens, p.output_tokens, p.input_p or 0, p.output_p or 0,
+                   p.total_p or 0]  # fmt: skip
+            acc = hours.get(key)
+            hours[key] = vec if acc is None else [a + b for a, b in zip(acc, vec, strict=True)]
+            if row[2] is not None:
+                s = sessions.setdefault(row[2], [0, 0])
+                s[0] += p.total_p or 0
+                s[1] += unpriced
+        if hours:
+            cols = ("calls", "unpriced", "input_tokens", "output_tokens", "input_p", "output_p",
+                    "total_p")  # fmt: skip
+            sets = ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in cols)
+            conn.many(
+                f"INSERT INTO cost_hours (project, hour, session_id, model, {', '.join(cols)}) "
+                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, hour, session_id, "
+                f"model) DO UPDATE SET {sets}",
+                [(project, *k, *v) for k, v in hours.items()],
+            )  # fmt: skip
+        if sessions:
+            conn.many("UPDATE sessions SET r_cost_p = r_cost_p + ?, r_unpriced = r_unpriced + ? "
+                      "WHERE id = ?", [(c, u, sid) for sid, (c, u) in sessions.items()])  # fmt: skip
+
+    def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
+        for table in ("llm_costs", "cost_hours"):
+            conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?",
+                     (project, session_id))  # fmt: skip
+
+    def _reprice(self, conn: Conn, *, project: str | None) -> int:
+        """Price every stored llm_call again (all projects when None); returns how many."""
+        where, params = "type = 'llm_call'", []
+        if project is not None:
+            where += " AND project = ?"
+            params.append(project)
+        rows = conn.q("SELECT project, id, session_id, parent_id, type, name, ts_us, end_ts_us, "
+                      f"duration_ms, status, partial, data FROM events WHERE {where}", params)  # fmt: skip
+        scope, sparams = ("WHERE project = ?", [project]) if project is not None else ("", [])
+        conn.run(f"DELETE FROM llm_costs {scope}", sparams)
+        conn.run(f"DELETE FROM cost_hours {scope}", sparams)
+        conn.run(f"UPDATE sessions SET r_cost_p = 0, r_unpriced = 0 {scope}", sparams)
+        by_project: dict[str, list[tuple[Any, ...]]] = {}
+        for r in rows:
+            by_project.setdefault(r[0], []).append((*r, None, None, None))
+        for proj, prow in by_project.items():
+            priced_rows, priced = self._price_rows(prow)
+            conn.many(f"UPDATE events SET data = {self.json_param} WHERE project = ? AND id = ?",
+                      [(r[11], proj, r[1]) for r in priced_rows if r[4] == "llm_call"])  # fmt: skip
+            self._record_costs(conn, proj, priced)
+        return len(rows)
+
+    def reprice(self, *, project: str = "default") -> int:
+        """Price the project's stored calls again with the current prices (after overrides
+        changed); returns the number of calls priced."""
+        with self._tx(write=True) as conn:
+            return self._reprice(conn, project=project)
+
+    # -- the query -------------------------------------------------------------------------------
+    def cost(
+        self, *, days: float = 7, bucket: str = "day",
+        filter_by_configs: dict[str, Any] | None = None, now: datetime | None = None,
+        project: str = "default",
+    ) -> CostReport:  # fmt: skip
+        """Cost of the last ``days`` days per bucket: ``day``/``hour`` (oldest first), or
+        ``session``, ``model``, ``user``, ``config:KEY`` (most expensive first). Whole hours come
+        from ``cost_hours``, the partial hours at both ends from the calls themselves."""
+        from .query import _label, _since
+
+        config_key = cost_key(bucket)
+        start, end = _since(days, now)
+        lo, hi = -(-start // HOUR_US), (end + 1) // HOUR_US
+        filt, fparams = "", []
+        if filter_by_configs:
+            from ._sessions import _check_configs
+
+            sql, args = self._contains_filter(_check_configs(filter_by_configs,  # type: ignore[attr-defined]
+                                                             "filter_by_configs"))  # fmt: skip
+            filt = f" AND session_id IN (SELECT id FROM sessions WHERE project = ? AND {sql})"
+            fparams = [project, *args]
+        hour_key = {"day": "hour / 24", "hour": "hour", "model": "model"}.get(bucket, "session_id")
+        raw_key = {"day": f"ts_us / {DAY_US}", "hour": f"ts_us / {HOUR_US}",
+                   "model": "COALESCE(model, '')"}.get(bucket, "COALESCE(session_id, '')")  # fmt: skip
+        totals: dict[Any, list[int]] = {}
+        unpriced: dict[str, int] = {}
+
+        def add(key: Any, vec: list[int]) -> None:
+            acc = totals.get(key)
+            totals[key] = vec if acc is None else [a + b for a, b in zip(acc, vec, strict=True)]
+
+        with self._tx() as conn:
+            edges = [(start, end)]
+            if lo < hi:
+                for r in conn.q(f"SELECT {hour_key}, {_HOUR_SUMS} FROM cost_hours WHERE "
+                                f"project = ? AND hour >= ? AND hour < ?{filt} GROUP BY 1",
+                                [project, lo, hi, *fparams]):  # fmt: skip
+                    add(r[0], _vec(r[1:]))
+                for m, n in conn.q("SELECT model, SUM(unpriced) FROM cost_hours WHERE project = ? "
+                                   f"AND hour >= ? AND hour < ? AND unpriced > 0{filt} GROUP BY 1",
+                                   [project, lo, hi, *fparams]):  # fmt: skip
+                    unpriced[m] = unpriced.get(m, 0) + int(n)
+                edges = [(start, lo * HOUR_US - 1), (hi * HOUR_US, end)]
+            for a, b in edges:
+                if a > b:
+                    continue
+                for r in conn.q(f"SELECT {raw_key}, {_SUMS} FROM llm_costs WHERE project = ? AND "
+                                f"ts_us >= ? AND ts_us <= ?{filt} GROUP BY 1",
+                                [project, a, b, *fparams]):  # fmt: skip
+                    add(r[0], _vec(r[1:]))
+                for m, n in conn.q("SELECT COALESCE(model, ''), count(*) FROM llm_costs WHERE "
+                                   "project = ? AND ts_us >= ? AND ts_us <= ? AND total_p IS NULL"
+                                   f"{filt} GROUP BY 1", [project, a, b, *fparams]):  # fmt: skip
+                    unpriced[m] = unpriced.get(m, 0) + int(n)
+            if bucket in ("user", "session") or config_key is not None:
+                totals = self._regroup(conn, totals, bucket, config_key)
+        if bucket in _TIME_BUCKETS:
+            width = _TIME_BUCKETS[bucket] // 1_000_000
+            labelled = [(_label(int(k) * width), v) for k, v in sorted(totals.items())]
+        else:
+            labelled = sorted(((str(k) if k not in ("", None) else "(none)", v)
+                               for k, v in totals.items()), key=lambda kv: (-kv[1][6], kv[0]))  # fmt: skip
+        buckets = [_bucket(k, v) for k, v in labelled]
+        grand = [sum(v[i] for v in totals.values()) for i in range(7)] if totals else [0] * 7
+        return CostReport(
+            bucket=bucket, days=days, buckets=buckets, calls=grand[0], unpriced_calls=grand[1],
+            total_usd=pico_to_usd(grand[6]),
+            unpriced_models=[UnpricedModel(model=m or None, calls=n)
+                             for m, n in sorted(unpriced.items(), key=lambda kv: (-kv[1], kv[0]))],
+        )  # fmt: skip
+
+    def _regroup(
+        self, conn: Conn, totals: dict[Any, list[int]], bucket: str, config_key: str | None
+    ) -> dict[Any, list[int]]:
+        """Per-session sums regrouped by the session's user or config value."""
+        if bucket == "session":
+            return totals
+        sids = [s for s in totals if s]
+        attr: dict[str, Any] = {}
+        for part in chunks(sorted(sids)):
+            marks = ",".join("?" * len(part))
+            for sid, user, configs in conn.q(
+                f"SELECT id, user_id, configs FROM sessions WHERE id IN ({marks})", part
+            ):
+                if config_key is None:
+                    attr[sid] = user
+                else:
+                    value = (loads(configs) or {}).get(config_key)
+                    attr[sid] = value if isinstance(value, str) or value is None else dumps(value)
+        out: dict[Any, list[int]] = {}
+        for sid, vec in totals.items():
+            key = attr.get(sid)
+            acc = out.get(key)
+            out[key] = vec if acc is None else [a + b for a, b in zip(acc, vec, strict=True)]
+        return out
+
+
+def _bucket(key: str, v: list[int]) -> CostBucket:
+    usd = pico_to_usd
+    return CostBucket(key=key, calls=v[0], unpriced_calls=v[1], input_tokens=v[2],
+                      output_tokens=v[3], input_usd=usd(v[4]), output_usd=usd(v[5]),
+                      total_usd=usd(v[6]))  # fmt: skip

@@ -1,0 +1,184 @@
+"""Reads the web UI needs beyond the ``Store`` contract, for both SQL backends.
+
+Sessions searched by name substring and time range and sorted by start or by duration, with
+the figures a list shows (duration, LLM calls); one session with the size of its timeline and
+its children; events across sessions filtered by type, name, status and time. They are plain
+functions over a ``StoreCore`` so the contract (and every other Store) stays as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .._errors import InvalidInputError
+from ._core import StoreCore
+from ._cursor import check_limit, decode_cursor, encode_cursor
+from ._models import Event, Page, Session
+from ._rows import EVENT_COLS, SESSION_COLS, check_status, event_from_row, session_from_row, to_us
+from ._sessions import _check_configs
+from ._timeline import types_list
+
+__all__ = ["SORTS", "SessionSummary", "explore_events", "explore_session", "explore_sessions"]
+
+SORTS = ("start", "duration")
+# A session's length: to its end, else to its last activity (a running session so far).
+_DUR = "(COALESCE(ended_us, last_activity_us, sort_us) - sort_us)"
+
+
+class SessionSummary(Session):
+    """A session with what a list or a header shows besides its record and rollup."""
+
+    duration_ms: float | None = None
+    llm_calls: int = 0
+    items: int | None = None  # events and messages on its timeline (one session only)
+    children: int | None = None  # sessions naming it as parent (one session only)
+
+
+def _time(value: str | None, what: str) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return to_us(value)
+    except ValueError:
+        raise InvalidInputError(f"{what}: not an RFC 3339 time: {value!r}") from None
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own ``%`` and ``_`` taken literally."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _llm_calls(store: StoreCore, ids: Sequence[str], project: str) -> dict[str, int]:
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    with store._tx() as conn:
+        rows = conn.q(f"SELECT session_id, count(*) FROM events WHERE project = ? AND session_id "
+                      f"IN ({marks}) AND type = 'llm_call' GROUP BY session_id",
+                      [project, *ids])  # fmt: skip
+    return {r[0]: int(r[1]) for r in rows}
+
+
+def _summary(row: tuple[Any, ...], llm: dict[str, int], **extra: Any) -> SessionSummary:
+    s = session_from_row(row)
+    end = row[7] if row[7] is not None else row[9]
+    dur = None if end is None else max(0, end - row[17]) / 1000.0
+    return SessionSummary(**s.model_dump(), duration_ms=dur, llm_calls=llm.get(s.id, 0), **extra)
+
+
+def explore_sessions(
+    store: StoreCore, *, user: str | None = None, status: str | None = None,
+    name: str | None = None, configs: dict[str, Any] | None = None, since: str | None = None,
+    until: str | None = None, parent: str | None = None, sort: str = "start",
+    time_desc: bool = True, limit: int = 50, cursor: str | None = None,
+    project: str = "default",
+) -> Page[SessionSummary]:  # fmt: skip
+    """Sessions filtered by exact user and status, a name substring (case-insensitive), configs
+    containment, a start time range (``since`` inclusive, ``until`` exclusive) and parent;
+    sorted by start or duration (longest or newest first with ``time_desc``), keyset-paged."""
+    check_limit(limit)
+    if sort not in SORTS:
+        raise InvalidInputError(f"sort: must be one of {', '.join(SORTS)}; got {sort!r}")
+    where: list[str] = ["project = ?"]
+    params: list[Any] = [project]
+    if user is not None:
+        where.append("user_id = ?")
+        params.append(user)
+    if status is not None:
+        where.append("status = ?")
+        params.append(check_status(status))
+    if name:
+        where.append("lower(name) LIKE ? ESCAPE '\\'")
+        params.append(_like(name))
+    if parent is not None:
+        where.append("parent_session_id = ?")
+        params.append(parent)
+    for bound, op, what in ((since, ">=", "since"), (until, "<", "until")):
+        us = _time(bound, what)
+        if us is not None:
+            where.append(f"sort_us {op} ?")
+            params.append(us)
+    if configs:
+        sql, args = store._contains_filter(_check_configs(configs, "configs"))  # type: ignore[attr-defined]
+        where.append(sql)
+        params.extend(args)
+    key = decode_cursor(cursor, f"explore-{sort}")
+    col = "sort_us" if sort == "start" else _DUR
+    op, order = ("<", "DESC") if time_desc else (">", "ASC")
+    if key is not None:
+        where.append(f"({col}, id) {op} (?, ?)")
+        params.extend(key)
+    sql = (f"SELECT {SESSION_COLS}, {col} FROM sessions WHERE {' AND '.join(where)} "
+           f"ORDER BY {col} {order}, id {order} LIMIT ?")  # fmt: skip
+    with store._tx() as conn:
+        rows = conn.q(sql, [*params, limit + 1])
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor(f"explore-{sort}", [rows[-1][-1], rows[-1][0]]) if more else None
+    llm = _llm_calls(store, [r[0] for r in rows], project)
+    return Page[SessionSummary](items=[_summary(r, llm) for r in rows], next_cursor=nxt,
+                                has_more=more)  # fmt: skip
+
+
+def explore_session(
+    store: StoreCore, session_id: str, *, project: str = "default"
+) -> SessionSummary:
+    """One session with its duration, LLM calls, timeline size and number of children."""
+    with store._tx() as conn:
+        store._require_session(conn, session_id, project)
+        row = conn.one(f"SELECT {SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
+        sizes = [conn.one(f"SELECT count(*) FROM {t} WHERE project = ? AND session_id = ?",
+                          (project, session_id)) for t in ("events", "messages")]  # fmt: skip
+        kids = conn.one("SELECT count(*) FROM sessions WHERE project = ? AND "
+                        "parent_session_id = ?", (project, session_id))  # fmt: skip
+    assert row is not None
+    items = sum(int(s[0]) for s in sizes if s is not None)
+    return _summary(row, _llm_calls(store, [session_id], project), items=items,
+                    children=int(kids[0]) if kids else 0)  # fmt: skip
+
+
+def explore_events(
+    store: StoreCore, *, type: str | Sequence[str] | None = None, name: str | None = None,
+    status: str | None = None, since: str | None = None, until: str | None = None,
+    session_id: str | None = None, time_desc: bool = True, limit: int = 50,
+    cursor: str | None = None, project: str = "default",
+) -> Page[Event]:  # fmt: skip
+    """Events of every session (or one), newest first, filtered by type (one or several),
+    exact name, status (``ok``/``error``) and a time range; keyset-paged."""
+    check_limit(limit)
+    types = types_list(type)
+    where: list[str] = ["project = ?"]
+    params: list[Any] = [project]
+    if session_id is not None:
+        where.append("session_id = ?")
+        params.append(session_id)
+    if types:
+        where.append(f"type IN ({','.join('?' * len(types))})")
+        params.extend(types)
+    if name is not None:
+        where.append("name = ?")
+        params.append(name)
+    if status is not None:
+        if status not in ("ok", "error"):
+            raise InvalidInputError(f"status: must be ok or error; got {status!r}")
+        where.append("status = ?")
+        params.append(status)
+    for bound, cmp, what in ((since, ">=", "since"), (until, "<", "until")):
+        us = _time(bound, what)
+        if us is not None:
+            where.append(f"ts_us {cmp} ?")
+            params.append(us)
+    key = decode_cursor(cursor, "explore-events")
+    op, order = ("<", "DESC") if time_desc else (">", "ASC")
+    if key is not None:
+        where.append(f"(ts_us, id) {op} (?, ?)")
+        params.extend(key)
+    with store._tx() as conn:
+        rows = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {' AND '.join(where)} "
+                      f"ORDER BY ts_us {order}, id {order} LIMIT ?", [*params, limit + 1])  # fmt: skip
+    more = len(rows) > limit
+    rows = rows[:limit]
+    nxt = encode_cursor("explore-events", [rows[-1][6], rows[-1][1]]) if more else None
+    return Page[Event](items=[event_from_row(r) for r in rows], next_cursor=nxt, has_more=more)

@@ -1,0 +1,213 @@
+"""Cost at ingest against hand-computed prices, rollups and the cost query, on both backends."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agentlog._errors import InvalidInputError
+from agentlog.store._schema import migrations
+from agentlog.store._store import SqlStore
+from agentlog.store.sqlite import SqliteStore
+
+from .helpers import BASE_NS, event, session
+
+NOW = datetime.fromtimestamp(BASE_NS / 1e9 + 86_400, tz=timezone.utc)  # a day after BASE
+
+
+def llm(sid: str | None, at: float, **data: Any) -> dict[str, Any]:
+    return event(sid, at, "llm_call", data=data)
+
+
+def cost_of(store: SqlStore, sid: str) -> list[dict[str, Any]]:
+    return [e.data["cost"] for e in store.get_events(sid, type="llm_call", limit=200).items]
+
+
+# Prices per million tokens in the bundled data: gpt-4o $2.50 in, $1.25 cached, $10 out;
+# claude-3-5-sonnet $3 in, $0.30 cache read, $3.75 cache write, $15 out; o3-mini $1.10 in,
+# $4.40 out (reasoning tokens are output tokens).
+CASES = [
+    ("openai cached input",
+     {"provider": "openai", "model": "gpt-4o",
+      "usage": {"input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 100}},
+     # 600 x 2.5e-6 + 400 x 1.25e-6 = 0.002; 100 x 10e-6 = 0.001
+     ("0.002", "0.001", "0.003", "genai-prices")),
+    ("openai names from the API",
+     {"provider": "openai", "model": "gpt-4o",
+      "usage": {"prompt_tokens": 1000, "cached_tokens": 400, "completion_tokens": 100}},
+     ("0.002", "0.001", "0.003", "genai-prices")),
+    ("anthropic cache read and write",
+     {"provider": "anthropic", "request_model": "claude-3-5-sonnet-20241022",
+      "usage": {"input_tokens": 1000, "cache_read_tokens": 300, "cache_write_tokens": 200,
+                "output_tokens": 100}},
+     # 500 x 3e-6 + 300 x 0.3e-6 + 200 x 3.75e-6 = 0.00234; 100 x 15e-6 = 0.0015
+     ("0.00234", "0.0015", "0.00384", "genai-prices")),
+    ("anthropic's own usage shape",
+     {"provider": "anthropic", "model": "claude-3-5-sonnet-20241022",
+      "usage": {"input_tokens": 500, "cache_read_input_tokens": 300,
+                "cache_creation_input_tokens": 200, "output_tokens": 100}},
+     ("0.00234", "0.0015", "0.00384", "genai-prices")),
+    ("reasoning model",
+     {"provider": "openai", "request_model": "o3-mini", "model": "o3-mini-2025-01-31",
+      "usage": {"input_tokens": 1000, "output_tokens": 500, "reasoning_tokens": 400}},
+     # 1000 x 1.1e-6 = 0.0011; 500 x 4.4e-6 = 0.0022 (the 400 reasoning tokens are among the 500)
+     ("0.0011", "0.0022", "0.0033", "genai-prices")),
+    ("caller-given cost wins",
+     {"provider": "openai", "model": "gpt-4o", "cost_usd": 0.5,
+      "usage": {"input_tokens": 1000, "output_tokens": 100}},
+     (None, None, "0.5", "caller")),
+    ("unknown model",
+     {"provider": "openai", "model": "no-such-model-7",
+      "usage": {"input_tokens": 1000, "output_tokens": 100}},
+     (None, None, None, "unpriced")),
+    ("no usage",
+     {"provider": "openai", "model": "gpt-4o"},
+     (None, None, None, "unpriced")),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "want"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_hand_computed_prices(store: SqlStore, data: dict[str, Any], want: tuple[Any, ...]) -> None:
+    store.ingest([session("c1"), llm("c1", 1, **data)])
+    cost = cost_of(store, "c1")[0]
+    assert (cost["input_usd"], cost["output_usd"], cost["total_usd"], cost["source"]) == want
+    s = store.get_session("c1")
+    assert s.rollup.cost_usd == Decimal(want[2] or 0)
+    assert s.rollup.unpriced_calls == (1 if want[3] == "unpriced" else 0)
+
+
+def test_overrides_win_over_bundled_prices(store: SqlStore) -> None:
+    store.set_prices({"gpt-4o": {"input_mtok": 1, "output_mtok": "2"},
+                      "anthropic/claude-x": {"input_mtok": 3, "output_mtok": 4,
+                                             "cache_read_mtok": 0.5}})  # fmt: skip
+    try:
+        store.ingest([
+            session("o1"),
+            llm("o1", 1, provider="openai", model="GPT-4o",
+                usage={"input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 100}),
+            llm("o1", 2, provider="anthropic", model="claude-x",
+                usage={"input_tokens": 1000, "cache_read_tokens": 400, "output_tokens": 10}),
+            llm("o1", 3, provider="openai", model="gpt-4o", cost_usd="0.25",
+                usage={"input_tokens": 1000, "output_tokens": 100}),
+        ])  # fmt: skip
+    finally:
+        store.set_prices(None)
+    costs = cost_of(store, "o1")
+    # No cache price in the override: cached tokens cost the input rate. 1000 x 1e-6; 100 x 2e-6.
+    assert costs[0] == {"input_usd": "0.001", "output_usd": "0.0002", "total_usd": "0.0012",
+                        "source": "override"}  # fmt: skip
+    # 600 x 3e-6 + 400 x 0.5e-6 = 0.002; 10 x 4e-6 = 0.00004
+    assert costs[1]["total_usd"] == "0.00204"
+    assert costs[2]["source"] == "caller"
+    assert store.get_session("o1").rollup.cost_usd == Decimal("0.25324")
+
+
+def test_overrides_from_toml_and_json_files(tmp_path: Path) -> None:
+    from agentlog.store._pricing import Pricer, load_prices
+
+    toml = tmp_path / "p.toml"
+    toml.write_text('[models."my-model"]\ninput_mtok = 2\noutput_mtok = 8\n')
+    js = tmp_path / "p.json"
+    js.write_text('{"my-model": {"input_mtok": 2, "output_mtok": 8}}')
+    assert load_prices(toml) == load_prices(js)
+    p = Pricer(toml).price(
+        {"model": "my-model", "usage": {"input_tokens": 10, "output_tokens": 1}}, 0
+    )
+    assert (p.total_p, p.source) == (28_000_000, "override")  # 10 x 2e-6 + 8e-6 USD in 1e-12
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"m": {"input_mtok": -1}}')
+    with pytest.raises(ValueError, match="'m'"):
+        load_prices(bad)
+    with pytest.raises(ValueError, match="unknown keys"):
+        load_prices({"m": {"inptu_mtok": 1}})
+
+
+def test_rollups_and_query_equal_the_sum_of_calls(store: SqlStore) -> None:
+    recs: list[dict[str, Any]] = []
+    for i in range(6):
+        sid = f"r{i}"
+        recs.append(session(sid, at=i * 3600, user=f"u{i % 2}", configs={"agent": f"a{i % 3}"}))
+        for j in range(5):
+            recs.append(llm(sid, i * 3600 + j, provider="openai",
+                            model="gpt-4o-mini" if j % 2 else "gpt-4o",
+                            usage={"input_tokens": 1000 + 37 * i + j, "cached_tokens": 100 * j,
+                                   "output_tokens": 50 + 11 * j}))  # fmt: skip
+        recs.append(llm(sid, i * 3600 + 9, model="unknown-model", usage={"input_tokens": 5}))
+        recs.append(llm(sid, i * 3600 + 10, cost_usd="0.1"))
+    store.ingest(recs)
+    store.ingest(recs)  # re-sent: counted once
+    grand = Decimal(0)
+    for i in range(6):
+        calls = sum((Decimal(c["total_usd"]) for c in cost_of(store, f"r{i}")
+                     if c["total_usd"] is not None), Decimal(0))  # fmt: skip
+        s = store.get_session(f"r{i}")
+        assert s.rollup.cost_usd == calls
+        assert s.rollup.unpriced_calls == 1
+        grand += calls
+    kw: dict[str, Any] = {"days": 30, "now": NOW}
+    by_day = store.cost(bucket="day", **kw)
+    assert by_day.total_usd == grand == sum(b.total_usd for b in by_day.buckets)
+    assert (by_day.calls, by_day.unpriced_calls) == (42, 6)
+    assert [m.model_dump() for m in by_day.unpriced_models] == [{"model": "unknown-model",
+                                                                 "calls": 6}]  # fmt: skip
+    by_session = {b.key: b.total_usd for b in store.cost(bucket="session", **kw).buckets}
+    assert by_session == {f"r{i}": store.get_session(f"r{i}").rollup.cost_usd for i in range(6)}
+    by_hour = store.cost(bucket="hour", **kw)
+    assert len(by_hour.buckets) == 6 and by_hour.total_usd == grand
+    by_model = {b.key: b for b in store.cost(bucket="model", **kw).buckets}
+    assert set(by_model) == {"gpt-4o", "gpt-4o-mini", "unknown-model", "(none)"}
+    assert by_model["(none)"].total_usd == Decimal("0.6")  # 6 x "0.1": exact, not 0.6000000001
+    by_user = {b.key: b.total_usd for b in store.cost(bucket="user", **kw).buckets}
+    assert by_user["u0"] == sum(by_session[f"r{i}"] for i in (0, 2, 4))
+    by_agent = {b.key: b.total_usd for b in store.cost(bucket="config:agent", **kw).buckets}
+    assert by_agent["a1"] == by_session["r1"] + by_session["r4"]
+    only = store.cost(bucket="day", filter_by_configs={"agent": "a2"}, **kw)
+    assert only.total_usd == by_session["r2"] + by_session["r5"]
+    # A window that cuts hours: partial hours are read from the calls themselves.
+    cut = store.cost(bucket="session", days=(86_400 - 3600 * 4 - 5) / 86_400, now=NOW)
+    assert {b.key for b in cut.buckets} == {"r4", "r5"}
+    assert cut.calls == 7 + 2  # r5 whole, r4 from its 5th second on
+    store.delete_session("r0")
+    assert store.cost(bucket="day", **kw).total_usd == grand - by_session["r0"]
+
+
+def test_copied_session_costs_the_same(store: SqlStore) -> None:
+    store.ingest([session("k1"), llm("k1", 1, provider="openai", model="gpt-4o",
+                                     usage={"input_tokens": 10, "output_tokens": 10})])  # fmt: skip
+    copy = store.copy_session("k1")
+    assert copy.rollup.cost_usd == store.get_session("k1").rollup.cost_usd == Decimal("0.000125")
+
+
+def test_bad_bucket(store: SqlStore) -> None:
+    with pytest.raises(InvalidInputError, match="bucket"):
+        store.cost(bucket="week")
+
+
+def test_migration_prices_an_existing_store(tmp_path: Path) -> None:
+    """A database from before cost (schema version 2) is priced when it is opened."""
+    path = tmp_path / "old.db"
+    c = sqlite3.connect(path)
+    for version, steps in enumerate(migrations("sqlite")[:2], start=1):
+        for stmt in steps:
+            c.execute(stmt)
+        c.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        c.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    c.execute("INSERT INTO sessions (id, project, status, sort_us) VALUES ('m1', 'default', "
+              "'success', 1767225600000000)")  # fmt: skip
+    c.execute(
+        "INSERT INTO events (project, id, session_id, type, ts_us, status, partial, data) VALUES "
+        "('default', 'e1', 'm1', 'llm_call', 1767225601000000, 'ok', 0, ?)",
+        ('{"provider":"openai","model":"gpt-4o","usage":{"input_tokens":1000,'
+         '"cached_tokens":400,"output_tokens":100}}',),
+    )  # fmt: skip
+    c.commit()
+    c.close()
+    with SqliteStore(path, processing=False) as store:
+        assert cost_of(store, "m1")[0]["total_usd"] == "0.003"
+        assert store.get_session("m1").rollup.cost_usd == Decimal("0.003")
+        assert store.cost(days=3650).total_usd == Decimal("0.003")
