@@ -12,7 +12,8 @@ it answers, without the SDK recording them first.
 
     python benchmarks/collector_ingest.py [--events 50000] [--agents 4] [--batch 512]
         [--mode sdk|raw] [--stores sqlite,postgres] [--workers 1 (PostgreSQL only)]
-        [--pg postgresql://postgres@127.0.0.1/test]
+        [--pg postgresql://postgres@127.0.0.1/test] [--preload 1000000]
+        [--collectors 1,2,3 (PostgreSQL: one run each, on the same store)]
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go:
     out.put("ready")
     go.wait()
     t0 = time.perf_counter()
-    with agentlog.session(f"bench-{tag}", user=tag):
+    with agentlog.session(f"bench-{tag}", user=tag) as session:
+        sid = session.id
         for i in range(n):
             agentlog.track_tool_call("search_kb", input={"query": f"{tag} reset password {i}"},
                                      output=["doc1", "doc2"], duration_ms=1.5)  # fmt: skip
@@ -74,7 +76,7 @@ def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go:
     st = agentlog.status()
     agentlog.shutdown()
     out.put({"t0": t0, "t1": t1, "latencies": latencies, "observed": st.observed,
-             "failed": st.failed, "dropped": st.dropped, "spooled": st.spooled})  # fmt: skip
+             "failed": st.failed, "dropped": st.dropped, "spooled": st.spooled, "sid": sid})  # fmt: skip
 
 
 def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go: Any) -> None:
@@ -100,7 +102,7 @@ def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go:
             accepted += len(r.json()["accepted"])
         t1 = time.perf_counter()
     out.put({"t0": t0, "t1": t1, "latencies": latencies, "observed": accepted, "failed": 0,
-             "dropped": 0, "spooled": 0})  # fmt: skip
+             "dropped": 0, "spooled": 0, "sid": sid})  # fmt: skip
 
 
 def _start_collector(db: str, port: int, log: Path, workers: int) -> subprocess.Popen[bytes]:
@@ -123,15 +125,16 @@ def _start_collector(db: str, port: int, log: Path, workers: int) -> subprocess.
             threading.Event().wait(0.05)
 
 
-def _stored_events(url: str) -> int:
+def _stored_events(url: str, sids: list[str]) -> int:
+    """The tool calls stored in the agents' sessions: exactly the events sent, once each."""
     from agentlog import Client
 
     total = 0
     with Client(base_url=url, api_key=KEY) as client:
-        for s in client.sessions.list(limit=200).items:
+        for sid in sids:
             cursor = None
             while True:
-                page = client.query.iterate_events(session_id=s.id, types=["tool_call"],
+                page = client.query.iterate_events(session_id=sid, types=["tool_call"],
                                                    cursor=cursor, limit=1000)  # fmt: skip
                 total += len(page.events)
                 cursor = page.next_cursor
@@ -140,35 +143,42 @@ def _stored_events(url: str) -> int:
     return total
 
 
-def run(store: str, db: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
+def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
+        collectors: int = 1) -> dict[str, Any]:  # fmt: skip
+    """``collectors`` collector processes on one store; the agents are dealt out among them
+    (agent i posts to collector i mod n), all starting together."""
     workers = args.workers if store == "postgres" else 1  # SQLite: one writer, one worker
-    proc = _start_collector(db, port, tmp / f"{store}.log", workers)
+    ports = [free_port() for _ in range(collectors)]
+    urls = [f"http://127.0.0.1:{port}" for port in ports]
+    procs_c = [_start_collector(db, port, tmp / f"{store}-{i}.log", workers)
+               for i, port in enumerate(ports)]  # fmt: skip
     try:
         ctx = mp.get_context("spawn")
         out, go = ctx.Queue(), ctx.Event()
         target = _agent_sdk if args.mode == "sdk" else _agent_raw
-        procs = [ctx.Process(target=target, args=(url, args.events, args.batch, f"a{i}",
-                                                   str(tmp / f"spool-{store}-{i}"), out, go))
+        procs = [ctx.Process(target=target, args=(urls[i % collectors], args.events, args.batch,
+                                                   f"a{i}", str(tmp / f"spool-{store}-{i}"), out,
+                                                   go))
                  for i in range(args.agents)]  # fmt: skip
         for p in procs:
             p.start()
         for _ in procs:  # every agent started and set up: they begin together
             assert out.get(timeout=300) == "ready"
         go.set()
-        results = [out.get(timeout=600) for _ in procs]
+        results = [out.get(timeout=900) for _ in procs]
         for p in procs:
             p.join(60)
-        stored = _stored_events(url)
+        stored = _stored_events(urls[0], [r["sid"] for r in results])
     finally:
-        proc.terminate()
-        proc.wait(30)
+        for proc in procs_c:
+            proc.terminate()
+            proc.wait(30)
     lat = sorted(x for r in results for x in r["latencies"])
     wall = max(r["t1"] for r in results) - min(r["t0"] for r in results)
     total = args.events * args.agents
     return {
-        "store": store, "mode": args.mode, "workers": workers, "agents": args.agents, "events": total,
+        "store": store, "mode": args.mode, "collectors": collectors, "workers": workers,
+        "agents": args.agents, "events": total,
         "batch": args.batch, "wall_s": round(wall, 2), "events_per_s": round(total / wall),
         "batches": len(lat),
         "p50_ms": round(statistics.median(lat) * 1000, 1),
@@ -178,6 +188,22 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path) -> dict[str, A
         "dropped": sum(r["dropped"] for r in results),
         "spooled": sum(r["spooled"] for r in results),
     }  # fmt: skip
+
+
+def _preload(db: str, n: int) -> None:
+    """``n`` events in the bench project's store before the run (``--preload``)."""
+    import random
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from store_bench import gen_events
+
+    from agentlog.store import open_store
+
+    t = time.perf_counter()
+    with open_store(db, processing=False) as st:
+        for batch in gen_events(n, max(1, n // 100), time.time_ns(), random.Random(3), "pre"):
+            st.ingest(batch, project="bench")
+    print(f"preloaded {n:,} events in {time.perf_counter() - t:.0f} s", flush=True)
 
 
 def main() -> None:
@@ -191,13 +217,23 @@ def main() -> None:
     ap.add_argument("--pg", default=os.environ.get(
         "AGENTLOG_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test"))  # fmt: skip
     ap.add_argument("--json", action="store_true", help="print one JSON line per store")
+    ap.add_argument(
+        "--collectors",
+        default="1",
+        help="collector processes on one store, e.g. 1,2,3 for one run each",
+    )
+    ap.add_argument("--preload", type=int, default=0,
+                    help="events stored before the run (e.g. 1000000)")  # fmt: skip
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
         for store in args.stores.split(","):
             if store == "sqlite":
-                rows.append(run(store, f"sqlite:///{tmp / 'bench.db'}", args, tmp))
+                db = f"sqlite:///{tmp / 'bench.db'}"
+                if args.preload:
+                    _preload(db, args.preload)
+                rows.append(run(store, db, args, tmp))
             elif store == "postgres":
                 import psycopg
 
@@ -205,9 +241,12 @@ def main() -> None:
                 with psycopg.connect(args.pg, autocommit=True) as c:
                     c.execute(f'CREATE SCHEMA "{schema}"')
                 sep = "&" if "?" in args.pg else "?"
+                db = f"{args.pg}{sep}options=-csearch_path%3D{schema}"
                 try:
-                    rows.append(run(store, f"{args.pg}{sep}options=-csearch_path%3D{schema}",
-                                    args, tmp))  # fmt: skip
+                    if args.preload:
+                        _preload(db, args.preload)
+                    for n in (int(x) for x in args.collectors.split(",")):
+                        rows.append(run(store, db, args, tmp, collectors=n))
                 finally:
                     with psycopg.connect(args.pg, autocommit=True) as c:
                         c.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
@@ -218,7 +257,7 @@ def main() -> None:
             print(json.dumps(r))
             continue
         ok = "MET" if r["events_per_s"] >= TARGET else "MISSED"
-        print(f"[{r['store']}, {r['mode']}, {r['workers']} collector worker(s)] {r['agents']} agents x {r['events'] // r['agents']} "
+        print(f"[{r['store']}, {r['mode']}, {r['collectors']} collector(s) x {r['workers']} worker(s)] {r['agents']} agents x {r['events'] // r['agents']} "
               f"events, batches of {r['batch']}: {r['events_per_s']:,} events/s "
               f"(target {TARGET:,.0f}: {ok}); per batch p50 {r['p50_ms']} ms, "
               f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms over {r['batches']} batches; "

@@ -67,7 +67,13 @@ def test_id_prefixes_work_wherever_an_id_is_taken(pair: tuple[Client, Client]) -
     assert [e.id for e in a.sessions.get_events("0190aaaa-ccc").items] == [ev.id]
     assert a.sessions.get_messages(S3[:20]).items[0].id == msg.id
     assert [i.id for i in a.query.iterate_events(session_id=S3[:12]).events] == [ev.id, msg.id]
-    assert a.query.event_context(ev.id[:24], before=0, after=1).target.id == ev.id
+    # Ids made in one millisecond differ only near their end: the shortest prefix of the
+    # event's id that the message's id does not share (never shorter than 8).
+    differ = next(
+        (i for i, (x, y) in enumerate(zip(ev.id, msg.id, strict=True)) if x != y), len(ev.id)
+    )
+    prefix = ev.id[: max(8, differ + 1)]
+    assert a.query.event_context(prefix, before=0, after=1).target.id == ev.id
     assert a.sessions.patch_configs(S3[:10], {"k": 1}) == {"k": 1}
     with pytest.raises(InvalidInputError, match="ambiguous") as err:
         a.sessions.get("0190aaaa-bbbb")

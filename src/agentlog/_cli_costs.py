@@ -32,8 +32,9 @@ def prices_from_args(args: argparse.Namespace) -> dict[str, Any]:
     return {"prices": path}
 
 
-def add_commands(cmd: Callable[..., argparse.ArgumentParser], *, days: Any) -> None:
-    """Register ``costs`` and ``compare`` with the ``cmd`` helper of ``agentlog.cli``."""
+def add_commands(cmd: Callable[..., argparse.ArgumentParser], *, days: Any, config: Any) -> None:
+    """Register ``costs`` and ``compare`` with the ``cmd`` helper of ``agentlog.cli`` (``days``
+    and ``config`` parse its number and KEY=VALUE arguments)."""
     p = cmd(
         "costs", costs, "what the LLM calls cost, per day, hour, session, model, user or config"
     )
@@ -41,6 +42,7 @@ def add_commands(cmd: Callable[..., argparse.ArgumentParser], *, days: Any) -> N
                    help="day (default), hour, session, model, user or config:KEY")  # fmt: skip
     p.add_argument("--days", type=days, default=7.0, help="look back (default 7)")
     p.add_argument("--config", dest="configs", action="append", default=[], metavar="KEY=VALUE",
+                   type=config,
                    help="only sessions whose configs contain this (repeatable)")  # fmt: skip
     p.add_argument("--unpriced", action="store_true",
                    help="list the models that could not be priced, with their call counts")  # fmt: skip
@@ -54,10 +56,8 @@ def add_commands(cmd: Callable[..., argparse.ArgumentParser], *, days: Any) -> N
     p.add_argument("--json", action="store_true", help="the report as JSON")
 
 
-def _configs(pairs: list[str]) -> dict[str, Any] | None:
-    from ._cli_common import config_pair
-
-    return dict(config_pair(p) for p in pairs) or None
+def _configs(pairs: list[tuple[str, Any]]) -> dict[str, Any] | None:
+    return dict(pairs) or None
 
 
 def costs(args: argparse.Namespace, client: Any) -> int:

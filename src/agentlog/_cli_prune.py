@@ -40,7 +40,7 @@ def add_command(subs: Any) -> None:
 
 
 def prune(args: argparse.Namespace, client: Any = None) -> int:
-    from .cli import UsageError
+    from ._errors import InvalidInputError as UsageError  # printed as a user error, exit 2
     from .store import open_store
     from .store.sqlite import DEFAULT_DB
 

@@ -21,7 +21,7 @@ import hashlib
 import itertools
 import random
 import threading
-from collections import OrderedDict, deque
+from collections import Counter, OrderedDict, deque
 from typing import Any
 
 from ._log import warn_once
@@ -75,6 +75,7 @@ class Sampler:
         self._freed = 0
         self._kept: OrderedDict[str, None] = OrderedDict()
         self._out: deque[str | None] = deque()  # sampled-out session ids, counted lazily
+        self._out_counts: dict[str | None, int] = {}  # ... and whole holds let go (the lock)
 
     # -- the recording path ------------------------------------------------------------------
     def emit(self, rec: Any) -> None:
@@ -150,11 +151,10 @@ class Sampler:
         if root in self._kept:
             self._emit(rec)
             return
-        error = _is_error(rec)
-        release: list[Any] = []
-        out: list[Any] = []
+        release: list[Any] | None = None
+        full = dropped = False
         with self._lock:
-            if error:
+            if _is_error(rec):
                 release = self._hold.pop(root, [])
                 self._freed += len(release)
                 release.append(rec)
@@ -164,43 +164,51 @@ class Sampler:
                 if len(self._kept) > _KEPT_MEMORY:
                     self._kept.popitem(last=False)
             elif ended and sid == root:  # the tree ended without an error: its hold is let go
-                out = self._hold.pop(root, [])
+                out = self._hold.pop(root, None) or []
                 self._freed += len(out)
-                out.append(rec)
-                members = self._members.pop(root, [])
+                members = self._members.pop(root, None) or ()
                 for member in members:
                     self._holding.pop(member, None)
+                counts = self._out_counts
+                if len(members) <= 1:  # one session's records: no need to look at each
+                    counts[sid] = counts.get(sid, 0) + len(out) + 1
+                else:
+                    for r in (*out, rec):
+                        rsid = record_session_id(r)
+                        counts[rsid] = counts.get(rsid, 0) + 1
+                full = len(counts) >= 1024
             elif next(self._taken) - self._freed < self.max_hold:
                 hold = self._hold.get(root)
                 if hold is None:
-                    hold = self._hold[root] = []
-                    self._members[root] = []
-                hold.append(rec)
-                if sid not in self._holding:
+                    hold = self._hold[root] = [rec]
+                    self._members[root] = [sid]
                     self._holding[sid] = hold
-                    self._members[root].append(sid)
+                else:
+                    hold.append(rec)
+                    if sid not in self._holding:
+                        self._holding[sid] = hold
+                        self._members[root].append(sid)
             else:
                 self._freed += 1
-                release = None  # type: ignore[assignment]
-        if release is None:
+                dropped = True
+        if dropped:
             self.pipeline.stats.add("dropped", [sid])
-            return
-        for r in release:
-            self._emit(r)
-        if out:
-            if len(members) <= 1:  # one session's records: no need to look at each
-                self._out.extend(itertools.repeat(sid, len(out)))
-            else:
-                self._out.extend(record_session_id(r) for r in out)
-            if len(self._out) >= 4096:
-                self._drain()
+        elif release is not None:
+            for r in release:
+                self._emit(r)
+        elif full:
+            self._drain()
 
     # -- counting, shutdown, fork --------------------------------------------------------------
     def _drain(self) -> None:
         out = self._out
-        sids = [out.popleft() for _ in range(len(out))]
-        if sids:
-            self.pipeline.stats.add("sampled_out", sids)
+        counts = Counter(out.popleft() for _ in range(len(out)))
+        with self._lock:
+            held, self._out_counts = self._out_counts, {}
+        for sid, n in held.items():
+            counts[sid] += n
+        if counts:
+            self.pipeline.stats.add_counts("sampled_out", counts)
 
     def status(self, session_id: str | None = None) -> PipelineStatus:
         self._drain()

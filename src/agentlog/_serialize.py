@@ -222,8 +222,8 @@ def bound_fields(
 ) -> dict[str, Any]:
     """``record`` with each field over ``max_bytes`` truncated with the marker, like a payload.
 
-    Objects keep their keys (``fit``), strings keep their start followed by a marker, and
-    anything else becomes a marker object. Fields in ``keep`` (ids, kinds) are left alone.
+    Objects keep their keys (``fit``), strings keep their start followed by a marker, lists
+    their leading items followed by a marker string, and anything else becomes a marker object. Fields in ``keep`` (ids, kinds) are left alone.
     """
     out: dict[str, Any] = {}
     for key, value in record.items():
@@ -237,8 +237,26 @@ def bound_fields(
             out[key] = orjson.loads(fit(value, encoded, max_bytes))
         elif isinstance(value, str):
             out[key] = _truncated_text(value, len(encoded), max_bytes)
+        elif isinstance(value, list):
+            out[key] = _truncated_list(value, len(encoded), max_bytes)
         else:
             out[key] = orjson.loads(_whole_marker(encoded, max_bytes))
+    return out
+
+
+def _truncated_list(items: list[Any], encoded_len: int, max_bytes: int) -> list[Any]:
+    """The leading items that fit, then one marker string (a list of tags stays strings)."""
+    marker = f"[{TRUNCATED_KEY}: {encoded_len} bytes, {len(items)} items]"
+    budget = max_bytes - len(marker) - 8
+    out: list[Any] = []
+    used = 2
+    for item in items:
+        size = len(orjson.dumps(item, option=JSON_OPTS)) + 1
+        if used + size > budget:
+            break
+        out.append(item)
+        used += size
+    out.append(marker)
     return out
 
 

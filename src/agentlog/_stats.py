@@ -77,23 +77,29 @@ class Stats:
         self.updated_at: datetime | None = None
 
     def add(self, field: str, session_ids: list[str | None] | None, n: int = 0) -> None:
-        with self._lock:
-            if session_ids is None:
+        if session_ids is None:
+            with self._lock:
                 self.totals[field] += n
-            else:
-                self.totals[field] += len(session_ids)
-                # A batch is mostly a few sessions: count them in C, then touch each once.
-                for sid, count in Counter(session_ids).items():
-                    if sid is None:
-                        continue
-                    per = self.sessions.get(sid)
-                    if per is None:
-                        per = self.sessions[sid] = dict.fromkeys(self._FIELDS, 0)
-                        if len(self.sessions) > _MAX_TRACKED_SESSIONS:
-                            self.sessions.popitem(last=False)
-                    else:
-                        self.sessions.move_to_end(sid)
-                    per[field] += count
+                self.updated_at = datetime.now(timezone.utc)
+            return
+        # A batch is mostly a few sessions: count them in C, then touch each once.
+        self.add_counts(field, Counter(session_ids))
+
+    def add_counts(self, field: str, counts: Mapping[str | None, int]) -> None:
+        """Add ``counts`` (records per session id; None for records of no session)."""
+        with self._lock:
+            for sid, count in counts.items():
+                self.totals[field] += count
+                if sid is None:
+                    continue
+                per = self.sessions.get(sid)
+                if per is None:
+                    per = self.sessions[sid] = dict.fromkeys(self._FIELDS, 0)
+                    if len(self.sessions) > _MAX_TRACKED_SESSIONS:
+                        self.sessions.popitem(last=False)
+                else:
+                    self.sessions.move_to_end(sid)
+                per[field] += count
             self.updated_at = datetime.now(timezone.utc)
 
     def move(self, src: str, dst: str, session_ids: list[str | None]) -> None:

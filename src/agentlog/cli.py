@@ -195,7 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from . import _cli_costs
 
-    _cli_costs.add_commands(cmd, days=_positive_float)
+    _cli_costs.add_commands(cmd, days=_positive_float, config=config_pair)
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
     importlib.import_module("agentlog._cli_prune").add_command(subs)
     _collector_commands(subs)

@@ -69,7 +69,10 @@ def test_session_fields_are_bounded_by_max_payload_bytes(tmp_path: Path) -> None
     limit = 4096
     _init(path, max_payload_bytes=limit)
     big = "x" * 3_000_000
-    with agentlog.session("n" * 50_000, user="u" * 50_000, configs={"prompt": big, "k": 1}) as s:
+    tags = [f"tag-{i:05d}" for i in range(2000)]
+    with agentlog.session(
+        "n" * 50_000, user="u" * 50_000, configs={"prompt": big, "k": 1}, tags=tags
+    ) as s:
         s.set_summary("s" * 50_000)
         agentlog.store_message({"role": "user", "content": big})
     assert agentlog.flush(10)
@@ -83,6 +86,8 @@ def test_session_fields_are_bounded_by_max_payload_bytes(tmp_path: Path) -> None
         assert rec["configs"]["k"] == 1
         assert rec["configs"]["prompt"][TRUNCATED_KEY] is True
         assert rec["configs"]["prompt"]["original_bytes"] == len(big) + 2
+        assert len(orjson.dumps(rec["tags"])) <= limit and rec["tags"][0] == "tag-00000"
+        assert all(isinstance(t, str) for t in rec["tags"]) and TRUNCATED_KEY in rec["tags"][-1]
     assert TRUNCATED_KEY in end["summary"] and len(orjson.dumps(end["summary"])) <= limit
     assert len(orjson.dumps(message["blob"])) <= limit and message["role"] == "user"
     assert agentlog.status().observed == 3

@@ -28,14 +28,14 @@ def test_sessions_list_filters_by_user_and_config_and_pages(watched: Watched) ->
     first = _first_name(page)
     page.fill("input[name=user]", "bob")
     page.click("form.filters button[type=submit]")
-    page.wait_for_function("() => [...document.querySelectorAll('table.sessions tbody tr')]"
-                           ".every(r => r.children[1].textContent === 'bob')")  # fmt: skip
+    page.wait_for_function("() => { const rs = [...document.querySelectorAll('table.sessions tbody tr')]; "
+                           "return rs.length > 0 && rs.every(r => r.children[1].textContent === 'bob'); }")  # fmt: skip
     assert set(_column(page, 1)) == {"bob"} and page.locator(ROWS).count() == 50
     page.click("text=Clear")
     page.fill("input[name=config]", "agent=bot1, env=prod")
     page.click("form.filters button[type=submit]")
-    page.wait_for_function("() => [...document.querySelectorAll('table.sessions tbody tr')]"
-                           ".every(r => r.children[10]?.textContent.includes('agent=bot1'))")  # fmt: skip
+    page.wait_for_function("() => { const rs = [...document.querySelectorAll('table.sessions tbody tr')]; "
+                           "return rs.length > 0 && rs.every(r => r.children[10]?.textContent.includes('agent=bot1')); }")  # fmt: skip
     configs = _column(page, 10)
     assert configs and all("agent=bot1" in c and "env=prod" in c for c in configs)
     page.click("text=Clear")
@@ -138,8 +138,8 @@ def test_events_counts_markers_and_live_pages(watched: Watched, target: Target) 
     page.click("nav.top >> text=Events")
     page.fill("input[name=type]", "error")
     page.click("form.filters button[type=submit]")
-    page.wait_for_function("() => [...document.querySelectorAll('table.events tbody tr')]"
-                           ".every(r => r.children[1]?.textContent === 'error')")  # fmt: skip
+    page.wait_for_function("() => { const rs = [...document.querySelectorAll('table.events tbody tr')]; "
+                           "return rs.length > 0 && rs.every(r => r.children[1]?.textContent === 'error'); }")  # fmt: skip
     assert page.locator("table.events tbody tr").count() == 50
     page.click("table.events tbody tr:first-child a.event-link")
     page.wait_for_selector("li.row[aria-selected=true][data-type=error]")

@@ -76,8 +76,16 @@ class ProcessingMixin(StoreCore):
 
     def _on_session_end(self, session_ids: set[str]) -> None:
         # A session that ended is read right away (lists, the UI, a collector's client): its
-        # rollup is made current now, not when its idle TTL runs out.
-        for sid in sorted(session_ids):
+        # rollup is made current now, not when its idle TTL runs out. Only sessions with data
+        # not rolled up yet (dirty) need it: a batch of finished sessions without new data
+        # (an import) costs one query, not a processing pass per session.
+        due: list[str] = []
+        with self._tx() as conn:
+            for part in chunks(sorted(session_ids)):
+                marks = ",".join("?" * len(part))
+                due += [r[0] for r in conn.q(f"SELECT id FROM sessions WHERE id IN ({marks}) "
+                                             "AND dirty_us IS NOT NULL", part)]  # fmt: skip
+        for sid in sorted(due):
             self._process(sid)
 
     def _run(self) -> None:

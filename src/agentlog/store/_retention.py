@@ -5,7 +5,7 @@ those rows out of the count tables, so ingest and reads never wait long on it, a
 exact at every commit. A session's events and messages go first and its row last, with the row
 locked: data that arrives for it meanwhile is removed with it, or (after the row is gone) makes
 a new stub session, never an orphan. Sessions still ``running`` are kept, however old.
-Sessionless events older than the cut go too.
+Sessionless events older than the cut go too. A session's scores and costs go with its row.
 """
 
 from __future__ import annotations

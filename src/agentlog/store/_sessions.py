@@ -45,12 +45,6 @@ def _check_configs(configs: Any, what: str = "configs") -> dict[str, Any]:
 
 
 class SessionsMixin(StoreCore):
-    @abstractmethod
-    def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None: ...
-
-    @abstractmethod
-    def _forget_scores(self, conn: Conn, project: str, session_id: str) -> None: ...
-
     auto_close_after: float = AUTO_CLOSE_AFTER
 
     def _session(self, conn: Conn, session_id: str, project: str) -> Session:
