@@ -73,7 +73,7 @@ class _Progress:
 
 def run(args: argparse.Namespace, client: Any) -> int:
     from ._export import SessionFilter, export_records
-    from .cli import UsageError
+    from ._cli_common import UsageError
 
     if args.format == "jsonl" and (args.endpoint or args.headers):
         raise UsageError("--endpoint/--header go with --format otlp")
@@ -127,7 +127,7 @@ def _finish_file(out: IO[bytes], tmp: str, final: str, *, failed: bool) -> None:
 
 def _otlp_sink(args: argparse.Namespace, stack: ExitStack) -> Callable[[list[bytes]], None]:
     from ._errors import AgentlogError
-    from .cli import UsageError
+    from ._cli_common import UsageError
     from .exporters import RecordBatch
     from .exporters.otlp import OtlpExporter
 
