@@ -17,7 +17,7 @@ $(STAMP): $(BIN)/python pyproject.toml $(INTEGRATIONS)
 	@touch $(STAMP)
 
 demo: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e ".[server]"
 	$(BIN)/python examples/quickstart.py
 
 lint: $(STAMP)

@@ -6,25 +6,24 @@ code change to the model calls: ``agentlog.init(instrument=["anthropic"])`` is a
 
 With ``ANTHROPIC_API_KEY`` set it talks to the real API (model: ``ANTHROPIC_MODEL``, default
 claude-haiku-4-5); without one it starts a small fake Messages API server on 127.0.0.1 that
-streams server-sent events, and talks to that. Either way it prints the session's timeline.
+streams server-sent events, and talks to that. Either way it records to ./.agentlog/ and prints the session's timeline, as
+``agentlog timeline SESSION`` does.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import anthropic
 
 import agentlog
-from agentlog._timeline import jsonl_timelines
 
-EVENTS = Path(tempfile.mkdtemp(prefix="agentlog-anthropic-")) / "events.jsonl"
 TOOLS: list[Any] = [
     {
         "name": "get_weather",
@@ -45,7 +44,6 @@ def get_weather(city: str) -> dict[str, Any]:
     return {"city": city, "temperature_c": temp, "sky": sky}
 
 
-@agentlog.session(name="Weather agent (Anthropic)", user="example")
 def run_agent(client: anthropic.Anthropic, model: str, question: str) -> str:
     messages: list[Any] = [{"role": "user", "content": question}]
     for _ in range(5):
@@ -132,8 +130,14 @@ def _local_server() -> ThreadingHTTPServer:
     return server
 
 
+def print_timeline(session_id: str) -> None:
+    """Read the session back as a user would: ``agentlog timeline`` over ./.agentlog."""
+    print(flush=True)
+    subprocess.run([sys.executable, "-m", "agentlog.cli", "timeline", session_id], check=False)
+
+
 def main() -> None:
-    agentlog.init(path=str(EVENTS), instrument=["anthropic"])
+    agentlog.init(instrument=["anthropic"])
     server = None
     if os.environ.get("ANTHROPIC_API_KEY"):
         client = anthropic.Anthropic()
@@ -147,14 +151,13 @@ def main() -> None:
         )
         print(f"no ANTHROPIC_API_KEY: using a local fake server at {base_url}")
     try:
-        print("agent:", run_agent(client, model, "What's the weather in Paris?"))
+        with agentlog.session("Weather agent (Anthropic)", user="example") as session:
+            print("agent:", run_agent(client, model, "What's the weather in Paris?"))
     finally:
         if server is not None:
             server.shutdown()
-    agentlog.flush()
-    print()
-    print(jsonl_timelines(EVENTS))
-    agentlog.shutdown()
+    agentlog.shutdown()  # everything written to ./.agentlog/events.jsonl
+    print_timeline(session.id)
 
 
 if __name__ == "__main__":

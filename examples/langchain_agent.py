@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
@@ -26,10 +26,7 @@ from langchain_core.tools import tool
 from langchain_openai import ChatOpenAI
 
 import agentlog
-from agentlog._jsonl import read_jsonl
-from agentlog._timeline import jsonl_timelines
 
-EVENTS = Path(tempfile.mkdtemp(prefix="agentlog-langchain-")) / "events.jsonl"
 WEATHER = {"paris": (21, "sunny"), "oslo": (4, "raining"), "cairo": (35, "clear")}
 
 
@@ -161,13 +158,13 @@ def run_agent(model: ChatOpenAI, question: str) -> str:
 
 
 def print_timeline(session_id: str) -> None:
-    print()
-    print(jsonl_timelines(EVENTS, session_id))
-    print(f"\n{len(read_jsonl(EVENTS).records)} records in {EVENTS}")
+    """Read the session back as a user would: ``agentlog timeline`` over ./.agentlog."""
+    print(flush=True)
+    subprocess.run([sys.executable, "-m", "agentlog.cli", "timeline", session_id], check=False)
 
 
 def main() -> None:
-    agentlog.init(path=str(EVENTS), instrument=True)
+    agentlog.init(instrument=True)
     model, server = make_model()
     try:
         with agentlog.session(
@@ -178,9 +175,8 @@ def main() -> None:
     finally:
         if server is not None:
             server.shutdown()
-    agentlog.flush()
+    agentlog.shutdown()  # everything written to ./.agentlog/events.jsonl
     print_timeline(s.id)
-    agentlog.shutdown()
 
 
 if __name__ == "__main__":

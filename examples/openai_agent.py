@@ -6,25 +6,24 @@ to the model calls: ``agentlog.init(instrument=["openai"])`` is all it takes.
 
 With ``OPENAI_API_KEY`` set it talks to the real API (model: ``OPENAI_MODEL``, default
 gpt-4o-mini); without one it starts a small fake Chat Completions server on 127.0.0.1 and talks
-to that. Either way it prints the session's timeline at the end.
+to that. Either way it records to ./.agentlog/ and prints the session's timeline at the end, as
+``agentlog timeline SESSION`` does.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import tempfile
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import openai
 
 import agentlog
-from agentlog._timeline import jsonl_timelines
 
-EVENTS = Path(tempfile.mkdtemp(prefix="agentlog-openai-")) / "events.jsonl"
 TOOLS = [
     {
         "type": "function",
@@ -48,7 +47,6 @@ def get_weather(city: str) -> dict[str, Any]:
     return {"city": city, "temperature_c": temp, "sky": sky}
 
 
-@agentlog.session(name="Weather agent (OpenAI)", user="example")
 def run_agent(client: openai.OpenAI, model: str, question: str) -> str:
     messages: list[dict[str, Any]] = [
         {"role": "system", "content": "Answer weather questions with the get_weather tool."},
@@ -114,8 +112,14 @@ def _local_server() -> ThreadingHTTPServer:
     return server
 
 
+def print_timeline(session_id: str) -> None:
+    """Read the session back as a user would: ``agentlog timeline`` over ./.agentlog."""
+    print(flush=True)
+    subprocess.run([sys.executable, "-m", "agentlog.cli", "timeline", session_id], check=False)
+
+
 def main() -> None:
-    agentlog.init(path=str(EVENTS), instrument=["openai"])
+    agentlog.init(instrument=["openai"])
     server = None
     if os.environ.get("OPENAI_API_KEY"):
         client, model = openai.OpenAI(), os.environ.get("OPENAI_MODEL", "gpt-4o-mini")
@@ -125,14 +129,13 @@ def main() -> None:
         client, model = openai.OpenAI(api_key="sk-local", base_url=base_url), "gpt-4o-mini"
         print(f"no OPENAI_API_KEY: using a local fake server at {base_url}")
     try:
-        print("agent:", run_agent(client, model, "What's the weather in Paris?"))
+        with agentlog.session("Weather agent (OpenAI)", user="example") as session:
+            print("agent:", run_agent(client, model, "What's the weather in Paris?"))
     finally:
         if server is not None:
             server.shutdown()
-    agentlog.flush()
-    print()
-    print(jsonl_timelines(EVENTS))
-    agentlog.shutdown()
+    agentlog.shutdown()  # everything written to ./.agentlog/events.jsonl
+    print_timeline(session.id)
 
 
 if __name__ == "__main__":

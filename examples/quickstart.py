@@ -104,6 +104,7 @@ def main() -> None:
     print("\nRead it back from the command line:")
     print(f"  {command} timeline {session.id}   # this session, nested, with details")
     print(f"  {command} sessions   # every session recorded in ./.agentlog")
+    print(f"\nSee it in a browser (then open the URL it prints):\n  {command} ui")
 
 
 if __name__ == "__main__":

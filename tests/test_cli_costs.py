@@ -126,7 +126,7 @@ async def test_mcp_cost_compare_and_scores(tmp_path: Path,
         got = await call(session, "get_scores", session_id=ids[2])
         assert [s["value"] for s in got["scores"]] == [5]
         listed = await call(session, "list_sessions", tags=["beta"], score=["helpful>4"])
-        assert [s["id"] for s in listed["sessions"]] == [ids[2]]
+        assert [s["id"] for s in listed["items"]] == [ids[2]]
 
 
 def test_import_brings_scores_tags_and_prices(
@@ -143,3 +143,13 @@ def test_import_brings_scores_tags_and_prices(
     got = [json.loads(line) for line in out.splitlines()]
     assert [s["id"] for s in got] == [ids[2]]
     assert got[0]["rollup"]["cost_usd"] == "0.003" and got[0]["scores"] == {"helpful": 5}
+
+
+def test_ui_takes_prices_and_refuses_a_bad_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[models.x]\ninput_mtok = 'lots'\n")
+    code = main(["ui", "--db", str(tmp_path / "u.db"), "--prices", str(bad), "--port", "0"])
+    _, err = capsys.readouterr()
+    assert code == 2 and "prices" in err and "'x'" in err

@@ -130,3 +130,10 @@ def test_short_session_ids_are_prefixes_that_resolve(capsys: Capsys) -> None:
         assert full.startswith(short)
         code, out, _ = cli(capsys, "timeline", short, *WHERE)
         assert code == 0 and out.startswith(f"session {full}")
+
+
+def test_tail_follows_a_session_given_by_prefix(capsys: Capsys) -> None:
+    ids = record([{"script": "ua"}])
+    code, out, _ = cli(capsys, "tail", "--session", ids[0][:8], "-n", "5", "--max-events", "2",
+                       "--json", *WHERE)  # fmt: skip
+    assert code == 0 and [json.loads(x)["session_id"] for x in out.splitlines()] == ids * 2

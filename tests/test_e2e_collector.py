@@ -146,7 +146,7 @@ def test_an_agent_records_and_the_client_reads_it_back(
         sessions = client.sessions.list(user="a").items
         assert [(s.name, s.status) for s in sessions] == [("a-0", "success")]
         sid = sessions[0].id
-        assert client.sessions.get_configs(sid) == {"tag": "a", "round": 0}
+        assert client.sessions.get_configs(sid).configs == {"tag": "a", "round": 0}
         page = client.sessions.get_messages(sid, with_events=True, max_events=100)
         assert [m.role for m in page.items] == ["user"] and len(page.events) == 30
         assert sorted(_tool_calls(client, "a")) == _expect("a", 1, 30)

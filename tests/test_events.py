@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pydantic
 import pytest
 
@@ -45,3 +50,40 @@ def test_add_event_with_something_else_records_nothing_and_does_not_raise(
 ) -> None:
     agentlog.add_event({"type": "text"})  # type: ignore[arg-type]
     assert recorded.events() == []
+
+
+def test_the_first_event_of_a_process_imports_nothing_heavy(tmp_path: Path) -> None:
+    """The first TextEvent/DiskEvent/Event costs what later ones cost: no pydantic import."""
+    code = (
+        "import sys, time, agentlog\n"
+        "from agentlog import DiskEvent, Event, TextEvent\n"
+        f"agentlog.init(path={str(tmp_path / 'e.jsonl')!r})\n"
+        "t = time.perf_counter()\n"
+        "agentlog.add_event(TextEvent(text='hi'))\n"
+        "agentlog.add_event(DiskEvent(disk_id='d', path='/p', note='n'))\n"
+        "agentlog.add_event(Event(type='compaction', data={'k': 1}))\n"
+        "first = time.perf_counter() - t\n"
+        "print('pydantic' in sys.modules, round(first * 1000, 3))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG_")}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    loaded, _ms = out.stdout.split()
+    assert loaded == "False"
+
+
+def test_events_compare_repr_and_dump_like_models() -> None:
+    a = DiskEvent(disk_id="d1", path="/p")
+    assert a == DiskEvent(disk_id="d1", path="/p") and a != DiskEvent(disk_id="d2", path="/p")
+    assert repr(TextEvent(text="x")) == "TextEvent(type='text', text='x', name=None)"
+    assert Event(type="x", data={"a": 1}).model_dump() == {
+        "type": "x",
+        "name": None,
+        "data": {"a": 1},
+    }
+    with pytest.raises(pydantic.ValidationError, match="extra"):
+        TextEvent(text="x", colour="red")
+    with pytest.raises(pydantic.ValidationError, match="type"):
+        TextEvent(text="x", type="disk")

@@ -64,7 +64,8 @@ def _private_uses(path: Path) -> list[str]:
 
 
 def test_no_integration_imports_a_private_agentlog_module() -> None:
-    files = sorted(INTEGRATIONS.rglob("*.py"))
+    # The integrations (code, tests, benchmarks, test support) and their example agents.
+    files = sorted([*INTEGRATIONS.rglob("*.py"), *(ROOT / "examples").glob("*_agent.py")])
     assert any("agentlog_openai" in str(f) for f in files)  # the scan sees the integrations
     offenders = [use for f in files for use in _private_uses(f)]
     assert offenders == [], "integrations must use agentlog.instrumentation:\n" + "\n".join(
@@ -179,3 +180,11 @@ def test_the_example_integration_type_checks(
         cwd=ROOT, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_importing_it_stays_cheap() -> None:
+    """Integrations import it at instrument() time: it must not drag in pydantic or httpx."""
+    code = ("import sys, agentlog.instrumentation; "
+            "print(sorted(m for m in ('pydantic', 'httpx', 'opentelemetry') if m in sys.modules))")  # fmt: skip
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

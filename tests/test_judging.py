@@ -30,13 +30,14 @@ def test_sdk_scores_and_tags_are_records() -> None:
         agentlog.score("tone", "warm", session_id=s.id, event_id="e1")
         agentlog.score("bad", [1])  # type: ignore[arg-type]
         agentlog.score("orphan", 1)  # no current session
-        records = cap.records
-    scores = [r for r in records if r["kind"] == "score"]
+        scores = cap.scores()
+        merged = cap.sessions
     assert [(r["name"], r["value"], r["session_id"], r["event_id"], r["source"])
             for r in scores] == [("helpful", 4, s.id, None, "sdk"), ("resolved", True, s.id, None, "sdk"),
                                  ("tone", "warm", s.id, "e1", "sdk")]  # fmt: skip
     assert scores[0]["comment"] == "solved it"
-    assert cap.sessions()[0]["tags"] == ["beta", "eu"]
+    assert merged[0]["tags"] == ["beta", "eu"]
+    assert [x.name for x in scores] == ["helpful", "resolved", "tone"]
     assert s.tags == ["beta", "eu"]
 
 
@@ -94,12 +95,14 @@ def test_deleting_the_local_index_gives_the_same_answers(tmp_path: Path,
         c.sessions.score(sid, "helpful", 2)
         c.sessions.close(other, status="error", summary="gave up")
         c.sessions.update_configs(sid, None)
+        c.sessions.copy(other)
         with pytest.raises(InvalidInputError):
             c.sessions.score(sid, "x", {"not": "a value"})  # type: ignore[arg-type]
         before = _strip_rollup_times(_answers(c, sid, other))
     assert before["by_score"] == ["o1"]
-    # 0.253, and gpt-4o-mini: 100 x 0.15e-6 + 10 x 0.6e-6 = 0.000021
-    assert before["cost"]["total_usd"] == Decimal("0.253021")
+    # 0.253, and gpt-4o-mini: 100 x 0.15e-6 + 10 x 0.6e-6 = 0.000021, twice (o1 and its copy)
+    assert before["cost"]["total_usd"] == Decimal("0.253042")
+    assert len(before["sessions"]) == 3
     (tmp_path / ".agentlog" / "agentlog.db").unlink()
     for extra in ("agentlog.db-wal", "agentlog.db-shm"):
         (tmp_path / ".agentlog" / extra).unlink(missing_ok=True)

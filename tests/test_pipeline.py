@@ -109,12 +109,12 @@ def test_failed_and_rejected_records_are_counted() -> None:
     p = Pipeline(exp, max_batch=3, idle_flush=60, max_delay=60)
     for sid in ("a", "b", "c"):
         p.emit(_event(sid))
-    assert p.flush(10)
+    assert p.flush(10) is False  # one record was refused: not everything was delivered
     assert (p.status().observed, p.status().failed) == (2, 1)
     assert p.status("b").failed == 1 and p.status("a").observed == 1
     exp.result = ExportResult.failure("down")
     p.emit(_event("a"))
-    assert p.flush(10)
+    assert p.flush(10) is False
     assert p.status("a").failed == 1
     p.shutdown(5)
 
@@ -126,7 +126,7 @@ def test_an_exporter_that_raises_is_counted_not_propagated() -> None:
 
     p = Pipeline(Raising(), max_batch=2, idle_flush=60, max_delay=60)
     p.emit(_event())
-    assert p.flush(10)
+    assert p.flush(10) is False
     assert p.status().failed == 1
     p.shutdown(5)
 

@@ -76,3 +76,15 @@ def test_typed_views_of_what_was_captured() -> None:
     with pytest.raises(AssertionError, match="no decision event named 'route'"):
         cap.assert_event("decision", name="route")
     assert cap.assert_event("tool_call", name="search_kb") == call
+
+
+def test_scores_and_both_spellings_of_sessions() -> None:
+    from agentlog.testing import CapturedScore
+
+    with capture() as cap:
+        with agentlog.session("scored"):
+            agentlog.score("helpful", 4, comment="ok")
+    (score,) = cap.scores("helpful")
+    assert isinstance(score, CapturedScore) and (score.value, score.comment) == (4, "ok")
+    assert cap.scores("other") == [] and cap.sessions() == cap.sessions
+    assert score.session_id == cap.sessions[0].id

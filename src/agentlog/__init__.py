@@ -29,7 +29,7 @@ from ._decorators import decision, llm, tool, trace
 from ._errors import AgentlogError, ConflictError, InvalidInputError, NotFoundError
 from ._scoring import score
 from ._session import Session, close_session, session
-from ._stats import PipelineStatus
+from ._stats import ExporterStatus, PipelineStatus
 
 if TYPE_CHECKING:
     from ._events import DiskEvent, Event, TextEvent
@@ -44,6 +44,7 @@ __all__ = [
     "ContextExecutor",
     "DiskEvent",
     "Event",
+    "ExporterStatus",
     "InvalidInputError",
     "NotFoundError",
     "PipelineStatus",

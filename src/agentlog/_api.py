@@ -11,6 +11,7 @@ from . import _instrument
 from ._config import Config, build_config, env_flag
 from ._context import session_var
 from ._ids import format_ts, format_uuid, new_id, now_ns, reseed
+from ._llm_data import tool_calls_from, usage_from
 from ._log import warn_once
 from ._mp_exit import watch_children
 from ._pipeline import Pipeline
@@ -223,17 +224,11 @@ def track_llm_call(
     """Record an LLM call that already happened. ``cost_usd``: what the call cost, when the
     caller knows (it wins over the store's pricing)."""
     ts, end = _span_times(duration_ms)
-    norm_usage = None
-    if isinstance(usage, dict):
-        inp = usage.get("input_tokens", usage.get("prompt_tokens"))
-        out = usage.get("output_tokens", usage.get("completion_tokens"))
-        total = usage.get("total_tokens")
-        if total is None and isinstance(inp, int) and isinstance(out, int):
-            total = inp + out
-        norm_usage = {**usage, "input_tokens": inp, "output_tokens": out, "total_tokens": total}
+    # The shape every llm_call shares (DESIGN §2), whatever form usage and tool calls came in.
     data = {
-        "provider": provider, "model": model, "messages": messages, "response": response,
-        "tool_calls": tool_calls, "usage": norm_usage, "params": params or {}, "stream": stream,
+        "provider": provider, "request_model": model, "model": model, "messages": messages,
+        "response": response, "tool_calls": tool_calls_from(tool_calls),
+        "usage": usage_from(usage), "params": params or {}, "stream": stream,
         "time_to_first_token_ms": time_to_first_token_ms,
     }  # fmt: skip
     if cost_usd is not None:

@@ -6,6 +6,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
+from ._llm_data import usage_from
+
 __all__ = ["DataFn", "arg_binder", "decision_data", "io_data", "llm_data"]
 
 DataFn = Callable[[dict[str, Any], Any], dict[str, Any]]
@@ -27,17 +29,9 @@ def decision_data(inputs: dict[str, Any], output: Any) -> dict[str, Any]:
 
 
 def usage_of(obj: Any) -> dict[str, Any] | None:
-    usage = obj.get("usage") if isinstance(obj, dict) else getattr(obj, "usage", None)
-    if usage is None:
-        return None
-
-    def get(key: str) -> Any:
-        return usage.get(key) if isinstance(usage, dict) else getattr(usage, key, None)
-
-    inp = get("input_tokens") or get("prompt_tokens")
-    out = get("output_tokens") or get("completion_tokens")
-    total = get("total_tokens") or ((inp or 0) + (out or 0) if inp or out else None)
-    return {"input_tokens": inp, "output_tokens": out, "total_tokens": total}
+    """The ``usage`` a returned response carries, in the shape every ``llm_call`` shares."""
+    reported = obj.get("usage") if isinstance(obj, dict) else getattr(obj, "usage", None)
+    return usage_from(reported)
 
 
 def llm_data(model: str | None, provider: str | None) -> DataFn:
@@ -46,9 +40,14 @@ def llm_data(model: str | None, provider: str | None) -> DataFn:
         response = output
         if isinstance(output, list) and output and all(isinstance(x, str) for x in output):
             response = "".join(output)  # a streamed text response, chunk by chunk
+        asked = model or inputs.get("model")
+        answered = (
+            output.get("model") if isinstance(output, dict) else getattr(output, "model", None)
+        )
         return {
             "provider": provider,
-            "model": model or inputs.get("model"),
+            "request_model": asked,
+            "model": answered if isinstance(answered, str) and answered else asked,
             "messages": inputs.get("messages", inputs.get("prompt")),
             "response": response,
             "tool_calls": None,

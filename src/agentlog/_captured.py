@@ -9,7 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["CapturedEvent", "CapturedMessage", "CapturedSession", "LLMCall", "ToolCall", "wrap"]
+__all__ = [
+    "CapturedEvent",
+    "CapturedMessage",
+    "CapturedScore",
+    "CapturedSession",
+    "LLMCall",
+    "SessionList",
+    "ToolCall",
+    "wrap",
+]
 
 
 class _Record(dict[str, Any]):
@@ -176,14 +185,49 @@ class CapturedMessage(_Record):
         return self.get("blob")
 
 
+class CapturedScore(_Record):
+    """A score given to a session (or to one of its events)."""
+
+    __slots__ = ()
+
+    @property
+    def name(self) -> str:
+        return str(self["name"])
+
+    @property
+    def value(self) -> Any:
+        return self.get("value")
+
+    @property
+    def session_id(self) -> str | None:
+        return self.get("session_id")
+
+    @property
+    def event_id(self) -> str | None:
+        return self.get("event_id")
+
+    @property
+    def comment(self) -> str | None:
+        return self.get("comment")
+
+
+class SessionList(list[CapturedSession]):
+    """``cap.sessions``; calling it (``cap.sessions()``, the earlier spelling) gives the same
+    list, so tests written either way read alike."""
+
+    def __call__(self) -> SessionList:
+        return self
+
+
 _EVENTS: dict[str, type[CapturedEvent]] = {"tool_call": ToolCall, "llm_call": LLMCall}
+_KINDS: dict[str, type[_Record]] = {"message": CapturedMessage, "session": CapturedSession,
+                                    "score": CapturedScore}  # fmt: skip
 
 
 def wrap(record: dict[str, Any]) -> _Record:
-    """The typed object for one record (an event, message or session record)."""
+    """The typed object for one record: an event (a ``ToolCall`` or ``LLMCall`` for those
+    types), a message, a session record or a score; any other kind as a plain record."""
     kind = record.get("kind")
     if kind == "event":
         return _EVENTS.get(str(record.get("type")), CapturedEvent)(record)
-    if kind == "message":
-        return CapturedMessage(record)
-    return CapturedSession(record)
+    return _KINDS.get(str(kind), _Record)(record)

@@ -12,11 +12,24 @@ from typing import Any
 
 from pydantic import BaseModel
 
-__all__ = ["UsageError", "dump", "json_line", "out", "use_color"]
+__all__ = ["ShortIds", "UsageError", "config_pair", "dump", "json_line", "out", "use_color"]
 
 
 class UsageError(Exception):
     """A mistake of the user's: reported as ``agentlog: error: <message>``, exit status 2."""
+
+
+def config_pair(text: str) -> tuple[str, Any]:
+    """``key=value``: the value as JSON when it parses (``2``, ``true``, ``{"a":1}``), else
+    the plain string, so ``--config env=prod`` and ``--config version=2`` both read naturally."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        value = raw
+    return key, value
 
 
 def use_color(args: argparse.Namespace) -> bool:

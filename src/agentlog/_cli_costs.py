@@ -55,7 +55,7 @@ def add_commands(cmd: Callable[..., argparse.ArgumentParser], *, days: Any) -> N
 
 
 def _configs(pairs: list[str]) -> dict[str, Any] | None:
-    from .cli import config_pair
+    from ._cli_common import config_pair
 
     return dict(config_pair(p) for p in pairs) or None
 

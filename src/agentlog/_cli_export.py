@@ -72,8 +72,8 @@ class _Progress:
 
 
 def run(args: argparse.Namespace, client: Any) -> int:
-    from ._export import SessionFilter, export_records
     from ._cli_common import UsageError
+    from ._export import SessionFilter, export_records
 
     if args.format == "jsonl" and (args.endpoint or args.headers):
         raise UsageError("--endpoint/--header go with --format otlp")
@@ -126,8 +126,8 @@ def _finish_file(out: IO[bytes], tmp: str, final: str, *, failed: bool) -> None:
 
 
 def _otlp_sink(args: argparse.Namespace, stack: ExitStack) -> Callable[[list[bytes]], None]:
-    from ._errors import AgentlogError
     from ._cli_common import UsageError
+    from ._errors import AgentlogError
     from .exporters import RecordBatch
     from .exporters.otlp import OtlpExporter
 

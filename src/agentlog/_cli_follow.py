@@ -56,7 +56,8 @@ def tail(args: argparse.Namespace, client: Any) -> int:
     session_col = ShortIds(client) if args.session is None else False
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     if args.session is not None:
-        client.sessions.get(args.session)  # an unknown session is an error, not an empty tail
+        # An unknown session is an error, not an empty tail; a prefix is resolved once.
+        args.session = client.sessions.get(args.session).id
     seen = _Seen()
     printed = 0
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ._serialize import to_jsonable
 
-__all__ = ["USAGE_KEYS", "tool_call", "usage"]
+__all__ = ["USAGE_KEYS", "tool_call", "tool_calls_from", "usage", "usage_from"]
 
 USAGE_KEYS = (
     "input_tokens",
@@ -95,3 +95,112 @@ def usage(
         out["total_tokens"] = (out["input_tokens"] or 0) + (out["output_tokens"] or 0)
     kept = {k: v for k, v in out.items() if v is not None}
     return kept or None
+
+
+_USAGE_NAMES = (
+    "input_tokens", "prompt_tokens", "output_tokens", "completion_tokens", "total_tokens",
+    "cache_read_tokens", "cache_write_tokens", "reasoning_tokens", "cache_read_input_tokens",
+    "cache_creation_input_tokens", "prompt_tokens_details", "input_tokens_details",
+    "input_token_details", "completion_tokens_details", "output_tokens_details",
+    "output_token_details", "cached_tokens", "cache_read", "cache_creation", "reasoning",
+)  # fmt: skip
+
+
+def _view(obj: Any) -> Mapping[str, Any]:
+    """An object's fields as a mapping, read once: a usage object is asked for many names.
+
+    A pydantic model keeps its fields in ``__dict__`` (and those an older SDK does not declare
+    yet in ``__pydantic_extra__``); reading them there avoids the slow AttributeError that
+    ``getattr`` of a missing name costs."""
+    if obj is None:
+        return {}
+    if isinstance(obj, Mapping):
+        return obj
+    fields = getattr(obj, "__dict__", None)
+    if isinstance(fields, dict):
+        extra = getattr(obj, "__pydantic_extra__", None)
+        return {**extra, **fields} if isinstance(extra, dict) and extra else fields
+    return {name: getattr(obj, name, None) for name in _USAGE_NAMES}  # __slots__ and the like
+
+
+def _first(fields: Mapping[str, Any], *keys: str) -> Any:
+    for key in keys:
+        value = fields.get(key)
+        if value is not None:
+            return value
+    return None
+
+
+def usage_from(reported: Any) -> dict[str, int] | None:
+    """Usage as a provider or framework reports it (a dict or an SDK object), in the shared
+    shape. Reads the shared names and the common ones:
+
+    - OpenAI: ``prompt_tokens``/``completion_tokens`` (or ``input_``/``output_tokens``) with
+      ``cached_tokens`` and ``reasoning_tokens`` in their ``*_tokens_details``;
+    - Anthropic: ``cache_read_input_tokens``/``cache_creation_input_tokens``, which its
+      ``input_tokens`` leaves out, so they are added to it (the whole prompt);
+    - LangChain's ``usage_metadata``: ``input_token_details.cache_read``/``cache_creation`` and
+      ``output_token_details.reasoning``.
+    """
+    if reported is None:
+        return None
+    f = _view(reported)
+    in_details = _view(_first(f, "prompt_tokens_details", "input_tokens_details",
+                              "input_token_details"))  # fmt: skip
+    out_details = _view(_first(f, "completion_tokens_details", "output_tokens_details",
+                               "output_token_details"))  # fmt: skip
+    apart_read = _count(f.get("cache_read_input_tokens"))
+    apart_write = _count(f.get("cache_creation_input_tokens"))
+    inputs = _count(_first(f, "input_tokens", "prompt_tokens"))
+    if inputs is not None and (apart_read is not None or apart_write is not None):
+        inputs += (apart_read or 0) + (apart_write or 0)
+    # ``cached_tokens`` at the top: a flat dict a caller wrote in OpenAI's words.
+    read = _first(f, "cache_read_tokens", "cached_tokens")
+    read = apart_read if read is None else read
+    read = _first(in_details, "cached_tokens", "cache_read") if read is None else read
+    write = f.get("cache_write_tokens")
+    write = apart_write if write is None else write
+    write = in_details.get("cache_creation") if write is None else write
+    reasoning = f.get("reasoning_tokens")
+    if reasoning is None:
+        reasoning = _first(out_details, "reasoning_tokens", "reasoning")
+    return usage(
+        input_tokens=inputs,
+        output_tokens=_first(f, "output_tokens", "completion_tokens"),
+        total_tokens=f.get("total_tokens"),
+        cache_read_tokens=read,
+        cache_write_tokens=write,
+        reasoning_tokens=reasoning,
+    )
+
+
+def tool_calls_from(calls: Any) -> list[dict[str, Any]] | None:
+    """Tool calls in any common form, each as ``{id, name, arguments}``: OpenAI's
+    ``{id, function: {name, arguments}}`` or Responses API ``function_call`` items
+    (``call_id``), Anthropic's ``tool_use`` blocks (``input``), LangChain's
+    ``{id, name, args}``, or the shared shape itself."""
+    if calls is None:
+        return None
+    if isinstance(calls, (str, bytes, Mapping)) or not hasattr(calls, "__iter__"):
+        calls = [calls]
+    out = []
+    for call in calls:
+        f = _view(call) if isinstance(call, Mapping) else _call_view(call)
+        fn = f.get("function")
+        if fn is not None:
+            fv = _view(fn) if isinstance(fn, Mapping) else _call_view(fn)
+            name, arguments = fv.get("name"), fv.get("arguments")
+        else:
+            name, arguments = f.get("name"), _first(f, "arguments", "input", "args")
+        out.append(tool_call(_first(f, "call_id", "id"), name, arguments))
+    return out
+
+
+_CALL_NAMES = ("id", "call_id", "name", "function", "arguments", "input", "args")
+
+
+def _call_view(obj: Any) -> Mapping[str, Any]:
+    fields = getattr(obj, "__dict__", None)
+    if isinstance(fields, dict):
+        return fields
+    return {name: getattr(obj, name, None) for name in _CALL_NAMES}

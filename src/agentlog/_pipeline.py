@@ -23,9 +23,9 @@ from ._log import warn_once
 from ._redact import Redactor
 from ._sampling import install as install_sampling
 from ._serialize import bound_fields, fit, safe_repr, to_jsonable
-from ._stats import PipelineStatus, Stats, record_session_id
+from ._stats import ExporterStatus, PipelineStatus, Stats, record_session_id
 from ._suppress import suppressed_var
-from .exporters._base import Exporter, ExportResult, RecordBatch
+from .exporters._base import Exporter, ExportResult, RecordBatch, exporter_name
 
 __all__ = ["EventTuple", "Pipeline"]
 
@@ -76,9 +76,11 @@ class Pipeline:
         self.redactor = redactor
         self.stats = Stats()
         self._text_cache: dict[str | None, bytes] = {}
+        self._withheld = 0  # records the user's redact callback dropped
         bind = getattr(exporter, "bind_stats", None)
         if callable(bind):
             bind(self.stats)
+        self._self_counting = getattr(exporter, "counts_itself", False) is True
         self._init_state()
 
     @classmethod
@@ -112,6 +114,8 @@ class Pipeline:
         self._done = threading.Condition(threading.Lock())
         self._flush_requested = 0
         self._flush_done = 0
+        self._flush_deadline = 0.0  # the latest deadline among the flushes waiting
+        self._flush_ok = True  # what the exporter's force_flush said for _flush_done
         self._stopping = False
         self._stopped = False
         self._alive = False
@@ -148,6 +152,7 @@ class Pipeline:
     def after_fork_in_child(self) -> None:
         """The child keeps nothing of the parent's buffer and starts its own worker lazily."""
         self.stats = Stats()
+        self._withheld = 0
         bind = getattr(self.exporter, "bind_stats", None)
         if callable(bind):
             bind(self.stats)
@@ -208,13 +213,18 @@ class Pipeline:
             first_seen = last_change = time.monotonic()
 
     def _finish_flush(self) -> None:
-        target = self._flush_requested
+        with self._done:
+            target = self._flush_requested
+            left = self._flush_deadline - time.monotonic()
         try:
-            self.exporter.force_flush(self.max_delay)
+            # The caller's whole timeout: an exporter may need it to deliver (a backlog).
+            ok = bool(self.exporter.force_flush(max(0.0, left)))
         except Exception:
             warn_once("pipeline-flush", "agentlog: exporter force_flush failed")
+            ok = False
         with self._done:
             self._flush_done = target
+            self._flush_ok = ok
             self._done.notify_all()
 
     def _export_some(self, limit: int) -> None:
@@ -256,6 +266,8 @@ class Pipeline:
         return raw
 
     def _count(self, batch: RecordBatch, result: ExportResult) -> None:
+        if self._self_counting:
+            return  # a fan-out counts each batch when its last lane is done with it
         sids = batch.session_ids
         if result.spooled:
             self.stats.add("spooled", sids)
@@ -321,6 +333,7 @@ class Pipeline:
                     kept = callback(orjson.loads(line))
                     if kept is None:  # the user's callback chose to drop this record
                         failed.append(sid)
+                        self._withheld += 1  # counted failed, yet no failure for flush()
                         continue
                     line = orjson.dumps(kept)
             except Exception:
@@ -384,7 +397,13 @@ class Pipeline:
     # -- control -----------------------------------------------------------------------------
 
     def flush(self, timeout: float = 5.0) -> bool:
-        """Wait until everything recorded before this call is exported (or ``timeout``)."""
+        """Wait up to ``timeout`` until everything recorded before this call reached its
+        destination; True only if it did.
+
+        False when the time ran out, when the exporter's ``force_flush`` says something it was
+        given is not delivered (only spooled, or failed), or when records failed, were dropped or
+        were left spooled while this flush ran.
+        """
         if self._thread is threading.current_thread():
             return False
         if not self._alive and not self._stopped:
@@ -392,16 +411,29 @@ class Pipeline:
         if not self._alive:
             return not self._buf
         deadline = time.monotonic() + timeout
+        before = self._undelivered()
         with self._done:
             self._flush_requested += 1
             target = self._flush_requested
+            self._flush_deadline = max(self._flush_deadline, deadline)
             self._wake.set()
             while self._flush_done < target:
                 left = deadline - time.monotonic()
                 if left <= 0 or not self._alive:
                     return False
                 self._done.wait(left)
-        return True
+            ok = self._flush_ok
+        return ok and self._delivered_since(before)
+
+    def _undelivered(self) -> tuple[int, int, int]:
+        totals = self.stats.totals
+        with self.stats._lock:
+            return totals["failed"] - self._withheld, totals["dropped"], totals["spooled"]
+
+    def _delivered_since(self, before: tuple[int, int, int]) -> bool:
+        failed, dropped, spooled = self._undelivered()
+        # Spooled records delivered meanwhile move back out of ``spooled``: compare the net.
+        return failed == before[0] and dropped == before[1] and spooled <= before[2]
 
     def shutdown(self, timeout: float = 5.0) -> bool:
         """Export what is left within ``timeout``; spool (or count as dropped) the rest."""
@@ -439,7 +471,8 @@ class Pipeline:
         if spool is not None:
             try:
                 if spool(batch):
-                    self.stats.add("spooled", batch.session_ids)
+                    if not self._self_counting:
+                        self.stats.add("spooled", batch.session_ids)
                     return
             except Exception:
                 warn_once("pipeline-spool", "agentlog: spool failed")
@@ -449,6 +482,7 @@ class Pipeline:
         pending = list(self._buf)
         busy = list(self._in_process)
         st = self.stats
+        exporters: dict[str, ExporterStatus] = {}
         with st._lock:
             if session_id is None:
                 counts = dict(st.totals)
@@ -458,4 +492,19 @@ class Pipeline:
                 p = sum(1 for r in pending if record_session_id(r) == session_id)
                 b = sum(1 for r in busy if record_session_id(r) == session_id)
             updated = st.updated_at
-        return PipelineStatus(pending=p, in_process=b, updated_at=updated, **counts)
+        if session_id is None:
+            exporters = self._exporter_status(counts, b)
+            b += sum(e.in_process for e in exporters.values()) if self._self_counting else 0
+        return PipelineStatus(
+            pending=p, in_process=b, updated_at=updated, exporters=exporters, **counts
+        )
+
+    def _exporter_status(self, counts: dict[str, int], busy: int) -> dict[str, ExporterStatus]:
+        per = getattr(self.exporter, "exporter_status", None)
+        if callable(per):
+            try:
+                return dict(per())
+            except Exception:
+                warn_once("pipeline-exporter-status", "agentlog: exporter status failed")
+                return {}
+        return {exporter_name(self.exporter): ExporterStatus.of(busy, counts)}

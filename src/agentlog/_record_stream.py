@@ -23,7 +23,7 @@ __all__ = ["WRITE_OPS", "append_records", "records_for"]
 
 WRITE_OPS = frozenset({
     "create_session", "close_session", "update_configs", "patch_configs", "add_event",
-    "store_message", "add_score",
+    "store_message", "add_score", "copy_session",
 })  # fmt: skip
 
 
@@ -32,8 +32,31 @@ def _dump(model: Any, *, exclude: set[str] | None = None) -> dict[str, Any]:
     return out
 
 
-def records_for(op: str, params: dict[str, Any], result: Any) -> list[dict[str, Any]]:
-    """The records that say what ``op`` did (``result`` is what the store answered)."""
+def _item_record(item: Any) -> dict[str, Any]:
+    if item.kind == "message":
+        return _dump(item, exclude={"type"})
+    rec = _dump(item)
+    if isinstance(rec.get("data"), dict):
+        rec["data"].pop("cost", None)  # computed by the store that reads it
+    return rec
+
+
+def records_for(
+    op: str, params: dict[str, Any], result: Any, store: Any = None, project: str = "default"
+) -> list[dict[str, Any]]:
+    """The records that say what ``op`` did (``result`` is what the store answered; a copy
+    reads the copied items back from ``store``)."""
+    if op == "copy_session":
+        out = records_for("create_session", params, result)
+        out[0]["ended_at"] = result.ended_at
+        cursor = None
+        while True:
+            page = store.iterate_events(session_id=result.id, cursor=cursor, limit=1000,
+                                        project=project)  # fmt: skip
+            out += [_item_record(i) for i in page.events]
+            cursor = page.next_cursor
+            if cursor is None:
+                return out
     if op in ("create_session", "close_session"):
         s = result
         return [{"v": 1, "kind": "session", "id": s.id, "name": s.name, "user": s.user,
@@ -45,13 +68,8 @@ def records_for(op: str, params: dict[str, Any], result: Any) -> list[dict[str, 
         # null clears them.
         return [{"v": 1, "kind": "session", "id": params["session_id"], "configs": result,
                  "updated_at": format_ts(now_ns())}]  # fmt: skip
-    if op == "add_event":
-        rec = _dump(result)
-        if isinstance(rec.get("data"), dict):
-            rec["data"].pop("cost", None)  # computed by the store that reads it
-        return [rec]
-    if op == "store_message":
-        return [_dump(result, exclude={"type"})]
+    if op in ("add_event", "store_message"):
+        return [_item_record(result)]
     if op == "add_score":
         return [_dump(result)]
     return []

@@ -17,13 +17,14 @@ is the pipeline's own ``emit``, untouched.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import random
 import threading
-import zlib
 from collections import OrderedDict, deque
 from typing import Any
 
+from ._log import warn_once
 from ._stats import PipelineStatus, record_session_id
 
 __all__ = ["Sampler", "draw", "install"]
@@ -33,9 +34,10 @@ _DECISIONS = 65_536  # cached draws, cleared when full
 
 
 def draw(session_id: str) -> float:
-    """The session's draw in [0, 1): the same in every process (CRC-32 of the id: uniform
-    enough for ids, and a tenth of a cryptographic hash's cost)."""
-    return zlib.crc32(session_id.encode("utf-8", "surrogatepass")) / 4294967296.0
+    """The session's draw in [0, 1): the same in every process. A real hash (BLAKE2b): ids of
+    one process differ in a few bits, which a CRC would map to correlated draws."""
+    digest = hashlib.blake2b(session_id.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") / 18446744073709551616.0
 
 
 def _is_error(rec: Any) -> bool:
@@ -77,48 +79,52 @@ class Sampler:
     # -- the recording path ------------------------------------------------------------------
     def emit(self, rec: Any) -> None:
         """In place of ``Pipeline.emit``: never blocks on I/O, never raises."""
-        if type(rec) is tuple:  # an event of a held session: straight into its hold
-            h = self._holding.get(rec[1])
-            if h is not None and rec[7] != "error" and rec[3] != "error":
-                if next(self._taken) - self._freed < self.max_hold:
-                    h.append(rec)
-                else:
-                    self._overflow(rec[1])
-                return
-        ended = None
-        sid: str | None
-        if type(rec) is tuple:
-            sid = rec[1]
-        elif rec.get("kind") == "session":
-            sid = rec.get("id")
-            ended = rec.get("ended_at")
-            parent = rec.get("parent_session_id")
-            if parent is not None and sid is not None and sid not in self._roots:
-                if len(self._roots) >= _DECISIONS:  # sessions that never ended: forget them
-                    self._roots.clear()
-                self._roots[sid] = self._roots.get(parent, parent)
-        else:
-            sid = rec.get("session_id")
-        if sid is None:
-            if random.random() < self.rate or (self.keep_errors and _is_error(rec)):
-                self._emit(rec)
+        try:
+            if type(rec) is tuple:  # an event of a held session: straight into its hold
+                h = self._holding.get(rec[1])
+                if h is not None and rec[7] != "error" and rec[3] != "error":
+                    if next(self._taken) - self._freed < self.max_hold:
+                        h.append(rec)
+                    else:
+                        self._overflow(rec[1])
+                    return
+            ended = None
+            sid: str | None
+            if type(rec) is tuple:
+                sid = rec[1]
+            elif rec.get("kind") == "session":
+                sid = rec.get("id")
+                ended = rec.get("ended_at")
+                parent = rec.get("parent_session_id")
+                if parent is not None and sid is not None and sid not in self._roots:
+                    if len(self._roots) >= _DECISIONS:  # sessions that never ended: forget them
+                        self._roots.clear()
+                    self._roots[sid] = self._roots.get(parent, parent)
             else:
-                self.count_out(None)
-            return
-        root: str = self._roots.get(sid, sid)
-        keep = self._decisions.get(root)
-        if keep is None:
-            if len(self._decisions) >= _DECISIONS:
-                self._decisions.clear()
-            keep = self._decisions[root] = draw(root) < self.rate
-        if keep:
-            self._emit(rec)
-        elif not self.keep_errors:
-            self.count_out(sid)
-        else:
-            self._hold_or_release(rec, sid, root, ended is not None)
-        if ended is not None and sid != root:
-            self._roots.pop(sid, None)
+                sid = rec.get("session_id")
+            if sid is None:
+                if random.random() < self.rate or (self.keep_errors and _is_error(rec)):
+                    self._emit(rec)
+                else:
+                    self.count_out(None)
+                return
+            root: str = self._roots.get(sid, sid)
+            keep = self._decisions.get(root)
+            if keep is None:
+                if len(self._decisions) >= _DECISIONS:
+                    self._decisions.clear()
+                keep = self._decisions[root] = draw(root) < self.rate
+            if keep:
+                self._emit(rec)
+            elif not self.keep_errors:
+                self.count_out(sid)
+            else:
+                self._hold_or_release(rec, sid, root, ended is not None)
+            if ended is not None and sid != root:
+                self._roots.pop(sid, None)
+        except Exception:  # recording never raises: the record is counted as dropped
+            warn_once("sampling", "agentlog: sampling failed for a record")
+            self.pipeline.stats.add("dropped", [None])
 
     def skips(self, session_id: str) -> bool:
         """Whether this new session's calls need not be recorded at all: sampled out, and no

@@ -4,17 +4,50 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["PipelineStatus", "Stats", "record_session_id"]
+__all__ = ["ExporterStatus", "PipelineStatus", "Stats", "record_session_id"]
 
 _MAX_TRACKED_SESSIONS = 10_000  # per-session counters kept for the most recent sessions only
 
 
+_DELIVERY = ("observed", "dropped", "failed", "spooled")
+
+
+@dataclass(frozen=True)
+class ExporterStatus:
+    """What one destination did with the records handed to it.
+
+    ``in_process``: records waiting for, or inside, this exporter's export call (its lane, in a
+    fan-out). ``dropped``: records its lane's queue had no room for.
+    """
+
+    in_process: int = 0
+    observed: int = 0
+    dropped: int = 0
+    failed: int = 0
+    spooled: int = 0
+
+    @classmethod
+    def of(cls, in_process: int, counts: dict[str, int]) -> ExporterStatus:
+        """From a ``Stats`` tally; ``sampled_out`` happens before any exporter, so not here."""
+        return cls(in_process=in_process, **{k: counts.get(k, 0) for k in _DELIVERY})
+
+
 @dataclass(frozen=True)
 class PipelineStatus:
+    """Counts of records, for the whole process or one session.
+
+    With several exporters, each record counts once in the global numbers, by the worst that
+    happened to it anywhere: ``failed`` if a destination failed it, else ``dropped`` if a lane had
+    no room for it, else ``spooled`` if a destination kept it on disk, else ``observed`` (every
+    destination delivered it). ``exporters`` says what each destination did, by name (for the
+    whole process only; empty for one session).
+    """
+
     pending: int = 0
     in_process: int = 0
     observed: int = 0
@@ -23,6 +56,7 @@ class PipelineStatus:
     spooled: int = 0
     sampled_out: int = 0  # records of sessions that sampling left out (not drops)
     updated_at: datetime | None = None
+    exporters: Mapping[str, ExporterStatus] = field(default_factory=dict)
 
 
 def record_session_id(rec: Any) -> str | None:

@@ -1,5 +1,6 @@
-"""Opt-in ``threading`` instrumentation: plain ``ThreadPoolExecutor`` work runs in the
-submitter's context, so the session and span follow work into the pool.
+"""The ``threading`` instrumentation (``instrument("threading")``, and part of
+``instrument=True``): plain ``ThreadPoolExecutor`` work runs in the submitter's context, so the
+session and span follow work into the pool.
 """
 
 from __future__ import annotations

@@ -2,15 +2,16 @@
 
 Every reading command works on the local store (``./.agentlog/agentlog.db``, indexing
 ``./.agentlog/events.jsonl`` first) unless ``--db URL`` names another store or ``--url`` a
-collector. User errors (bad arguments, unknown ids, unreachable stores) end with a one-line
-message on stderr and exit status 2, never a traceback.
+collector, and ``--project`` another project of a store. Reading never creates a store or a
+file. Ids may be given by a unique prefix (8+ characters). User errors (bad arguments, unknown
+ids, unreachable stores) end with a one-line message on stderr and exit status 2, never a
+traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -18,11 +19,11 @@ from typing import Any
 
 from . import _cli_follow as follow
 from . import _cli_read as read
-from ._cli_common import UsageError
+from ._cli_common import UsageError, config_pair
 from ._cli_open import NothingRecorded, open_client, wait_for_records
 from ._hints import install_hint
 
-__all__ = ["UsageError", "main", "open_client"]
+__all__ = ["UsageError", "config_pair", "main", "open_client"]
 
 _Handler = Callable[[argparse.Namespace, Any], int]
 
@@ -46,19 +47,6 @@ def _number(kind: Callable[[str], Any], what: str, *, low: float, strict: bool) 
 _positive_int = _number(int, "an integer", low=1, strict=False)
 _count = _number(int, "an integer", low=0, strict=False)
 _positive_float = _number(float, "a number", low=0, strict=True)
-
-
-def config_pair(text: str) -> tuple[str, Any]:
-    """``key=value``: the value as JSON when it parses (``2``, ``true``, ``{"a":1}``), else
-    the plain string, so ``--config env=prod`` and ``--config version=2`` both read naturally."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected key=value, got {text!r}")
-    try:
-        value = json.loads(raw)
-    except ValueError:
-        value = raw
-    return key, value
 
 
 def _connection_options(p: argparse.ArgumentParser, *, sub: bool) -> None:
@@ -137,11 +125,13 @@ def build_parser() -> argparse.ArgumentParser:
     _paging(p)
 
     p = cmd("timeline", read.timeline, "one session's timeline: nested spans, messages, errors")
-    p.add_argument("session", metavar="SESSION", help="the session id")
+    p.add_argument("session", metavar="SESSION",
+                   help="the session id, or a unique prefix of it (8+ characters)")  # fmt: skip
     p.add_argument("--json", action="store_true", help="the session and its items as JSON")
 
     p = cmd("events", read.events, "events of one session, or of every session", empty="answer")
-    p.add_argument("session", metavar="SESSION", nargs="?", help="the session id (default: all)")
+    p.add_argument("session", metavar="SESSION", nargs="?",
+                   help="the session id or a unique prefix of it (default: all sessions)")  # fmt: skip
     p.add_argument("--type", dest="types", action="append", metavar="TYPE",
                    help="only this event type or message role (repeatable)")  # fmt: skip
     p.add_argument("--name", help="only events with this name")
@@ -171,7 +161,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="the statistics as JSON")
 
     p = cmd("context", read.context, "the items around one event or message")
-    p.add_argument("event", metavar="EVENT", help="the event or message id")
+    p.add_argument("event", metavar="EVENT",
+                   help="the event or message id, or a unique prefix of it (8+ characters)")  # fmt: skip
     p.add_argument("--before", type=_count, default=5, help="items before (default 5)")
     p.add_argument("--after", type=_count, default=5, help="items after (default 5)")
     p.add_argument("--json", action="store_true", help="the context as JSON")
@@ -206,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _cli_costs.add_commands(cmd, days=_positive_float)
     cmd("mcp", _mcp, "serve the sessions and queries to an LLM over MCP (stdio)")
+    importlib.import_module("agentlog._cli_prune").add_command(subs)
     _collector_commands(subs)
     _collector_commands(subs, "agentlog.ui._cli", ("ui",))
     return parser

@@ -109,7 +109,7 @@ class LocalTransport:
         if op == "list_sessions" and self._process([s.id for s in result.items]):
             result = run(**params, project=self.project)  # the same page, rollups now current
         if self.jsonl is not None and op in WRITE_OPS:
-            append_records(self.jsonl, records_for(op, params, result))
+            append_records(self.jsonl, records_for(op, params, result, self.store, self.project))
         return result
 
     def _resolve(self, op: str, params: dict[str, Any]) -> dict[str, Any]:

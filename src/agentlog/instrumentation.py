@@ -21,7 +21,7 @@ through a complete one.
   underneath stay silent).
 - **Payloads**: ``capture_enabled``, ``to_jsonable``, ``snapshot``, ``given``,
   ``request_params``, and the ``llm_call`` shape every integration shares: ``tool_call``,
-  ``usage``, ``USAGE_KEYS``.
+  ``tool_calls_from``, ``usage``, ``usage_from``, ``USAGE_KEYS``.
 - **Plumbing**: ``now_ns``, ``warn_once``, ``available_integrations``.
 
 Everything here follows agentlog's rule: nothing raises into the host program. A hook that fails
@@ -36,7 +36,7 @@ from ._context import is_suppressed, llm_recorded_by, suppress_instrumentation
 from ._context import span_var as _span_var
 from ._ids import now_ns
 from ._instrument import Instrumentor, available_integrations
-from ._llm_data import USAGE_KEYS, tool_call, usage
+from ._llm_data import USAGE_KEYS, tool_call, tool_calls_from, usage, usage_from
 from ._log import warn_once
 from ._model_calls import Call as ModelCall
 from ._model_calls import (
@@ -95,8 +95,10 @@ __all__ = [
     "sync_model_wrapper",
     "to_jsonable",
     "tool_call",
+    "tool_calls_from",
     "unwrap",
     "usage",
+    "usage_from",
     "warn_once",
     "watch_stream",
     "wrap",

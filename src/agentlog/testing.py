@@ -24,8 +24,10 @@ from typing import Any, NoReturn, TypeVar
 from ._captured import (
     CapturedEvent,
     CapturedMessage,
+    CapturedScore,
     CapturedSession,
     LLMCall,
+    SessionList,
     ToolCall,
     wrap,
 )
@@ -39,6 +41,7 @@ __all__ = [
     "Capture",
     "CapturedEvent",
     "CapturedMessage",
+    "CapturedScore",
     "CapturedSession",
     "LLMCall",
     "ToolCall",
@@ -83,14 +86,19 @@ class Capture:
         return [e for e in self.events(type) if isinstance(e, kind) and keep(e)]
 
     @property
-    def sessions(self) -> list[CapturedSession]:
+    def sessions(self) -> SessionList:
         """One object per session (start and end folded together), in start order."""
         merged: dict[str, CapturedSession] = {}
         for rec in self._exporter_records():
             if rec.get("kind") == "session":
                 cur = merged.setdefault(rec["id"], CapturedSession())
                 cur.update({k: v for k, v in rec.items() if v is not None or k not in cur})
-        return list(merged.values())
+        return SessionList(merged.values())
+
+    def scores(self, name: str | None = None) -> list[CapturedScore]:
+        """Scores given (named ``name``), in recording order."""
+        return [r for r in self.records
+                if isinstance(r, CapturedScore) and name in (None, r.name)]  # fmt: skip
 
     def messages(self, role: str | None = None) -> list[CapturedMessage]:
         return [r for r in self.records

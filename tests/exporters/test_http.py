@@ -606,7 +606,13 @@ def test_a_record_rejected_on_resend_moves_from_spooled_to_failed(tmp_path: Path
     route.mock(side_effect=reject_first)
     _wait(lambda: stats.totals["spooled"] == 0)
     assert (stats.totals["observed"], stats.totals["failed"]) == (4, 1)
-    assert stats.sessions["s1"] == {"observed": 4, "dropped": 0, "failed": 1, "spooled": 0}
+    assert stats.sessions["s1"] == {
+        "observed": 4,
+        "dropped": 0,
+        "failed": 1,
+        "spooled": 0,
+        "sampled_out": 0,
+    }
     exp.shutdown(1.0)
 
 

@@ -56,7 +56,10 @@ def db_counts(work: Path) -> tuple[int, int, int]:
 
 
 def spool_files(root: Path) -> list[Path]:
-    return sorted(root.rglob("*.jsonl")) if root.exists() else []
+    """Spooled batches (not the hidden temporary files of writes under way)."""
+    if not root.exists():
+        return []
+    return sorted(p for p in root.rglob("*.jsonl") if not p.name.startswith("."))
 
 
 def spooled_lines(root: Path) -> int:

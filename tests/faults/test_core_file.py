@@ -58,12 +58,14 @@ def test_a_full_disk_leaves_whole_records_and_true_counts(
     path = tiny_disk / "events.jsonl"
     agentlog.init(exporter="file", path=str(path), max_batch=40)
     total = 600  # ~190 KB of records for a 64 KB disk
+    flushed = []
     with caplog.at_level(logging.WARNING, logger="agentlog"):
         for i in range(total):
             agentlog.track_tool_call("write", input={"i": i, "pad": "x" * 250})
             if i % 40 == 39:
-                agentlog.flush(10)
-        agentlog.flush(10)
+                flushed.append(agentlog.flush(10))
+    # flush() says True while batches fit, False once records fail to be written.
+    assert flushed[0] is True and flushed[-1] is False
     on_disk = _assert_whole_records(path)
     st = agentlog.status()
     assert 0 < on_disk < total
@@ -86,9 +88,10 @@ FSIZE = textwrap.dedent(
     agentlog.init(exporter="file", path=sys.argv[1], max_batch=25)
     for i in range(500):
         agentlog.track_tool_call("write", input={"i": i, "pad": "y" * 200})
-    agentlog.flush(10)
+    flushed = agentlog.flush(10)
     st = agentlog.status()
-    print(json.dumps({"observed": st.observed, "failed": st.failed, "dropped": st.dropped}))
+    print(json.dumps({"observed": st.observed, "failed": st.failed, "dropped": st.dropped,
+                      "flushed": flushed}))
     """
 )
 
@@ -103,7 +106,7 @@ def test_a_file_size_limit_leaves_whole_records_and_true_counts(tmp_path: Path) 
     counts = json.loads(done.stdout)
     on_disk = _assert_whole_records(path)
     assert os.path.getsize(path) <= 40_000
-    assert counts == {"observed": on_disk, "failed": 500 - on_disk, "dropped": 0}
+    assert counts == {"observed": on_disk, "failed": 500 - on_disk, "dropped": 0, "flushed": False}
     assert done.stderr.count("cannot write") == 1 and "Traceback" not in done.stderr
 
 
@@ -133,3 +136,40 @@ def test_concurrent_writers_never_add_an_empty_line(tmp_path: Path) -> None:
     assert _assert_whole_records(path) == 4 * 25 * 3
     got = {(r["who"], r["k"], r["j"]) for r in read_jsonl(path).records}
     assert len(got) == 300
+
+
+HOLDER = textwrap.dedent(
+    """
+    import fcntl, os, sys
+    fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    print("locked", flush=True)
+    sys.stdin.read()  # holds the lock until the test closes our stdin
+    """
+)
+
+
+def test_a_lock_held_for_good_by_another_process_delays_but_never_stops_export(
+    tmp_path: Path,
+) -> None:
+    import time
+
+    from agentlog.exporters import FileExporter, RecordBatch
+
+    path = tmp_path / "events.jsonl"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == b"locked\n"
+        exp = FileExporter(path)
+        started = time.monotonic()
+        assert exp.export(RecordBatch([b'{"kind":"event"}'], [None])).ok
+        assert time.monotonic() - started < 10
+        exp.shutdown()
+    finally:
+        assert holder.stdin is not None and holder.stdout is not None
+        holder.stdin.close()
+        holder.wait(10)
+        holder.stdout.close()
+    assert _assert_whole_records(path) == 1

@@ -211,3 +211,39 @@ def test_migration_prices_an_existing_store(tmp_path: Path) -> None:
         assert cost_of(store, "m1")[0]["total_usd"] == "0.003"
         assert store.get_session("m1").rollup.cost_usd == Decimal("0.003")
         assert store.cost(days=3650).total_usd == Decimal("0.003")
+
+
+def test_migration_prices_an_existing_postgres_store(pg_schema: str) -> None:
+    """The same on PostgreSQL: a schema at version 2 with a stored call is priced on open."""
+    import uuid
+
+    import psycopg
+
+    from agentlog.store.postgres import PostgresStore
+
+    from .conftest import PG_URL
+
+    schema = f"{pg_schema}_m{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(PG_URL, autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+        c.execute(f'SET search_path TO "{schema}"')
+        c.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+        for version, steps in enumerate(migrations("postgres")[:2], start=1):
+            for stmt in steps:
+                c.execute(stmt)
+            c.execute("INSERT INTO schema_version VALUES (%s)", (version,))
+        c.execute("INSERT INTO sessions (id, project, status, sort_us) VALUES ('m1', 'default', "
+                  "'success', 1767225600000000)")  # fmt: skip
+        c.execute(
+            "INSERT INTO events (project, id, session_id, type, ts_us, status, partial, data) "
+            "VALUES ('default', 'e1', 'm1', 'llm_call', 1767225601000000, 'ok', false, %s)",
+            ('{"provider":"anthropic","model":"claude-3-5-sonnet-20241022","usage":'
+             '{"input_tokens":1000,"cache_read_tokens":300,"cache_write_tokens":200,'
+             '"output_tokens":100}}',),
+        )  # fmt: skip
+    store = PostgresStore(PG_URL, schema=schema, processing=False)
+    try:
+        assert cost_of(store, "m1")[0]["total_usd"] == "0.00384"
+        assert store.get_session("m1").rollup.cost_usd == Decimal("0.00384")
+    finally:
+        store.drop_schema()

@@ -52,7 +52,10 @@ def test_max_turns_triggers_processing_in_the_background(
 
 def test_idle_sessions_are_processed_after_ttl(store: SqlStore, make_store: MakeStore) -> None:
     ttl = 0.5
-    worker = make_store(processing=True, max_turns=1000, ttl_seconds=ttl)
+    # The records are dated 2026-01-01: without a long auto-close the worker would end the
+    # session as timed out at once, and an ended session is processed on every arrival.
+    worker = make_store(processing=True, max_turns=1000, ttl_seconds=ttl,
+                        auto_close_after=3650 * 86400.0)  # fmt: skip
     worker.ingest([session("s1"), message("s1", 1)])
     last = started = time.monotonic()
     idle_seen = False  # a gap of ttl on a loaded machine would rightly let processing run

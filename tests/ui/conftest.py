@@ -140,7 +140,10 @@ def target(request: pytest.FixtureRequest) -> Target:
     return request.getfixturevalue(name)  # type: ignore[no-any-return]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: while Playwright's sync API is open it keeps an asyncio loop
+# running on the main thread, and every async test after it (pytest-asyncio) would fail with
+# "Runner.run() cannot be called from a running event loop".
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     sync_playwright = require_browser()
     with sync_playwright() as p:

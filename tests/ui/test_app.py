@@ -179,3 +179,30 @@ def test_agentlog_ui_prints_its_url_and_serves(tmp_path: Path) -> None:
         proc.wait(10.0)
     # The local default: the store and the JSONL file of ./.agentlog, as Client() reads.
     assert (tmp_path / ".agentlog" / "agentlog.db").exists()
+
+
+def test_the_demo_prints_an_agentlog_ui_command_that_shows_its_session(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[2]
+    demo = subprocess.run([sys.executable, str(root / "examples" / "quickstart.py")], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=True)  # fmt: skip
+    last = demo.stdout.strip().splitlines()[-1].split()
+    assert Path(last[0]).name == "agentlog" and last[1:] == ["ui"], demo.stdout
+    log = tmp_path / "ui.log"
+    with open(log, "wb") as out:  # the printed command, on a free port
+        proc = subprocess.Popen([*last, "--port", "0"], cwd=tmp_path, stdout=out,
+                                stderr=subprocess.STDOUT)  # fmt: skip
+    try:
+        wait_for(lambda: "agentlog ui: http://" in log.read_text() or proc.poll() is not None,
+                 what="the URL")  # fmt: skip
+        url = re.search(r"http://127\.0\.0\.1:\d+/", log.read_text())
+        assert url, log.read_text()
+        import httpx
+
+        def listed() -> bool:
+            page = httpx.get(url.group(0) + "v1/explore/sessions", trust_env=False).json()
+            return [s["name"] for s in page["items"]] == ["Support - Password Reset"]
+
+        wait_for(listed, what="the demo's session")
+    finally:
+        proc.terminate()
+        proc.wait(10.0)

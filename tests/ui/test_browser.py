@@ -78,6 +78,11 @@ def test_a_session_its_spans_its_error_and_its_child(watched: Watched, target: T
     stack.locator("summary").click()
     assert "Traceback (most recent call last)" in stack.locator("pre").inner_text()
     assert "ValueError: ticket 0 has no account" in page.inner_text("aside.detail .error-line")
+    page.click("text=What happened around this")  # event_context: the items before and after
+    page.wait_for_selector("ol.context-list li.here")
+    assert page.locator("ol.context-list li").count() >= 5
+    page.click("ol.context-list li:first-child button")
+    page.wait_for_selector(f"li.row[aria-selected=true][data-id='{target.data.span_event}']")
     page.click("a.child-link")
     page.wait_for_selector("h1:has-text('Child: escalate')")
     assert target.data.child_session in page.url

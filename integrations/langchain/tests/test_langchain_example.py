@@ -27,8 +27,9 @@ def test_example_runs_against_the_local_fake_without_a_key(tmp_path: Path) -> No
     assert "✓ tool_call get_weather" in timeline
     assert "✓ tool_call celsius_to_fahrenheit" in timeline
 
-    # The JSONL file it wrote: every model call exactly once, all in one session.
-    path = Path(re.findall(r"records in (\S+)", timeline)[-1])
+    # The JSONL file it wrote where agentlog reads by default: every model call exactly once,
+    # all in one session.
+    path = tmp_path / ".agentlog" / "events.jsonl"
     records = [json.loads(line) for line in path.read_text().splitlines()]
     events = [r for r in records if r["kind"] == "event"]
     assert len([e for e in events if e["type"] == "llm_call"]) == 3

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from .._cli_costs import add_prices_option, prices_from_args
+from .._cli_prune import duration_arg
 from .._hints import install_hint
 
 __all__ = ["add_commands", "app_from_env", "keys_create", "keys_list", "serve"]
@@ -90,6 +91,13 @@ def add_commands(subs: Any) -> None:
         help="running sessions idle this long become 'timeout' (default 86400)",
     )
     add_prices_option(g)
+    g = p.add_argument_group("scaling")
+    g.add_argument("--retention", type=duration_arg, default=None, metavar="AGE",
+                   help="remove sessions that ended more than AGE ago (e.g. 30d), with their "
+                        "events and messages, in the background")  # fmt: skip
+    g.add_argument("--read-db", default=None, metavar="URL",
+                   help="serve reads from this store (a read replica of --db); writes go to "
+                        "--db")  # fmt: skip
     p.add_argument("--workers", type=_positive(int), default=1,
                    help="worker processes (default 1); more suit PostgreSQL, where ingest "
                         "parses in parallel; with SQLite keep 1 (one writer)")  # fmt: skip
@@ -156,7 +164,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             "max_inflight": args.max_inflight,
             "max_turns": args.max_turns, "ttl_seconds": args.ttl_seconds,
             "auto_close_after": args.auto_close_after,
-            "prices": getattr(args, "prices", None)}  # fmt: skip
+            "prices": getattr(args, "prices", None),
+            "retention": args.retention, "read_db": args.read_db}  # fmt: skip
 
 
 def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
@@ -181,7 +190,9 @@ def _build_app(settings: dict[str, Any], *, store: Any = None) -> Any:
                       no_auth=settings["no_auth"], limits=limits,
                       max_turns=settings["max_turns"], ttl_seconds=settings["ttl_seconds"],
                       auto_close_after=settings["auto_close_after"],
-                      **({"prices": settings["prices"]} if settings.get("prices") else {}))  # fmt: skip
+                      **({"prices": settings["prices"]} if settings.get("prices") else {}),
+                      retention=settings.get("retention"),
+                      read_db=settings.get("read_db"))  # fmt: skip
 
 
 def _store_name(db: str | None) -> str:

@@ -6,11 +6,10 @@ whatever its body holds, and an oversized body is refused before it is read into
 
 from __future__ import annotations
 
-from typing import Any
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ..ui._security import SAFE_METHODS, cookie_value, same_origin
+from ..ui._security import header as _header
 from ._errors import ApiError, error_response
 from .auth import KeyRing
 
@@ -104,11 +103,3 @@ class Gate:
             return message
 
         return wrapped
-
-
-def _header(scope: Scope, name: bytes) -> str | None:
-    headers: Any = scope.get("headers") or ()
-    for key, value in headers:
-        if key.lower() == name:
-            return bytes(value).decode("latin-1")
-    return None

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from .. import __version__
 from .._log import log
 from ..store import IngestResult, Store, open_store
+from ..store._split import ReadReplicaStore
 from ..ui._pages import mount_ui
 from ..ui._security import SecurityHeaders
 from ._errors import ERROR_RESPONSES, error_response, install_error_handlers
@@ -27,6 +28,7 @@ from ._gate import Gate
 from ._ingest import IngestLimits, ingest_lock, ingest_records, parse_batch, read_body
 from ._judging_routes import router as judging_router
 from ._otlp import router as otlp_router
+from ._retention import RetentionWorker
 from ._routes import router
 from .auth import KeyRing
 
@@ -45,12 +47,15 @@ _INGEST_BODY = {
 
 def create_app(
     db: str | os.PathLike[str] | Store | None = None, *, keys: KeyRing | None = None,
-    no_auth: bool = False, limits: IngestLimits | None = None, **store_options: Any,
+    no_auth: bool = False, limits: IngestLimits | None = None, retention: float | None = None,
+    read_db: str | None = None, **store_options: Any,
 ) -> FastAPI:  # fmt: skip
     """The collector app. ``db`` is a store URL (opened at startup, closed at shutdown, with
     ``store_options`` such as ``auto_close_after``, ``max_turns``, ``ttl_seconds``) or an open
     ``Store`` (left open: its owner closes it). Without ``no_auth``, ``keys`` must hold at least
-    one key; requests are then scoped to the project of the key they present."""
+    one key; requests are then scoped to the project of the key they present. ``retention``
+    (seconds) prunes sessions that ended longer ago in the background; ``read_db`` (a store
+    URL, e.g. a read replica) serves the reads while writes go to ``db``."""
     if not no_auth and (keys is None or not len(keys)):
         raise ValueError("no API keys: set AGENTLOG_API_KEYS, pass --keys-file, or use --no-auth")
     limits = limits or IngestLimits()
@@ -59,11 +64,19 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         owned = not isinstance(db, Store)
         store = db if isinstance(db, Store) else open_store(db, **store_options)
-        app.state.store = store
+        reader = None
+        if read_db is not None:
+            reader = ReadReplicaStore(store, open_store(read_db, processing=False))
+        app.state.store = store if reader is None else reader
         app.state.ingest_lock = ingest_lock(store)
+        pruner = None if retention is None else RetentionWorker(store, retention).start()
         try:
             yield
         finally:
+            if pruner is not None:
+                await run_in_threadpool(pruner.stop)
+            if reader is not None:
+                await run_in_threadpool(reader.close)
             if owned:
                 await run_in_threadpool(store.close)
 
@@ -77,7 +90,7 @@ def create_app(
         docs_url=None,  # /docs and /redoc: the offline reference of mount_ui (no CDN)
         redoc_url=None,
     )
-    if isinstance(db, Store):  # usable at once, also by a caller that skips the lifespan
+    if isinstance(db, Store) and read_db is None:  # usable at once, also without the lifespan
         app.state.store = db
         app.state.ingest_lock = ingest_lock(db)
     install_error_handlers(app)

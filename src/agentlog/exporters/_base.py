@@ -8,7 +8,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import orjson
 
-__all__ = ["ExportResult", "Exporter", "RecordBatch"]
+__all__ = ["ExportResult", "Exporter", "RecordBatch", "exporter_name"]
 
 
 class RecordBatch:
@@ -67,7 +67,17 @@ class ExportResult:
 
 @runtime_checkable
 class Exporter(Protocol):
-    """Sends batches somewhere. Implementations never raise out of these methods."""
+    """Sends batches somewhere. Implementations never raise out of these methods.
+
+    ``force_flush(timeout)`` waits up to ``timeout`` for everything this exporter was given to
+    reach its destination and returns True only if it did (records only spooled to disk, or
+    failed, make it False): ``agentlog.flush()`` returns what it says.
+
+    Optional: ``spool(batch) -> bool`` keeps a batch on disk at shutdown; ``bind_stats(stats)``
+    lets an exporter count what happens later (a spooled batch delivered); ``counts_itself =
+    True`` says the exporter counts every outcome in those stats itself (a fan-out, whose lanes
+    finish after ``export`` returns), so the pipeline does not count its results.
+    """
 
     def export(self, batch: RecordBatch) -> ExportResult: ...
 
@@ -81,3 +91,14 @@ class Exporter(Protocol):
         ...
 
     def shutdown(self, timeout: float = 5.0) -> None: ...
+
+
+def exporter_name(exporter: object) -> str:
+    """``FileExporter`` -> ``file``, ``HttpExporter`` -> ``http``; an exporter's ``name`` wins."""
+    name = getattr(exporter, "name", None)
+    if isinstance(name, str) and name:
+        return name
+    cls = type(exporter).__name__
+    return (
+        cls[: -len("Exporter")] if cls.endswith("Exporter") and cls != "Exporter" else cls
+    ).lower()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import threading
+import time
 from pathlib import Path
 
 from .._log import warn_once
@@ -28,6 +29,8 @@ except ImportError:  # pragma: no cover - Windows: one writer per file is the ru
     fcntl = None  # type: ignore[assignment]
 
 __all__ = ["FileExporter", "rotated_files"]
+
+_LOCK_WAIT = 2.0  # seconds a batch waits for another writer's lock before writing anyway
 
 
 def rotated_files(path: str | os.PathLike[str]) -> list[Path]:
@@ -56,7 +59,14 @@ class FileExporter:
 
     def after_fork_in_child(self) -> None:
         self._lock = threading.Lock()
-        self._fd = None  # the child opens its own descriptor
+        if self._fd is not None:
+            # The child opens its own descriptor. Its copy of the parent's is closed, so the
+            # file lock (held by the open file, shared across fork) never outlives the parent.
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+        self._fd = None
 
     def _open(self) -> int:
         if self._fd is None:
@@ -83,9 +93,26 @@ class FileExporter:
             pass
 
     def _locked_end(self, fd: int) -> int:
-        """Lock the file for this batch; its size (stable while the lock is held)."""
+        """Lock the file for this batch; its size (stable while the lock is held).
+
+        The wait is bounded: a lock held for good (a process of another program, a writer
+        frozen by a debugger) delays a batch by ``_LOCK_WAIT`` seconds, never stops exporting.
+        """
         if fcntl is not None:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            deadline = time.monotonic() + _LOCK_WAIT
+            pause = 0.0005
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        warn_once(f"file-lock:{self.path}", "agentlog: %s stays locked by "
+                                  "another process; writing without the lock", self.path,
+                                  exc_info=False)  # fmt: skip
+                        break
+                    time.sleep(pause)  # another writer's batch takes about a millisecond
+                    pause = min(pause * 2, 0.02)
         return os.fstat(fd).st_size
 
     @staticmethod

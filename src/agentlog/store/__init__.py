@@ -23,11 +23,13 @@ from ._models import (
     MessagesPage,
     ObservingStatus,
     Page,
+    PruneResult,
     RejectedRecord,
     Rollup,
     Session,
 )
 from ._protocol import DEFAULT_PROJECT, Store
+from ._retention import parse_duration
 
 __all__ = [
     "DEFAULT_PROJECT",
@@ -44,11 +46,13 @@ __all__ = [
     "MessagesPage",
     "ObservingStatus",
     "Page",
+    "PruneResult",
     "RejectedRecord",
     "Rollup",
     "Session",
     "Store",
     "open_store",
+    "parse_duration",
 ]
 
 

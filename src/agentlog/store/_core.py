@@ -65,7 +65,12 @@ class StoreCore(ABC):
 
     @abstractmethod
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
-        """Insert rows, skipping those whose primary key exists (idempotent ingest)."""
+        """Insert rows, skipping those whose primary key exists (idempotent ingest), and group
+        the rows really inserted for ``_apply_counts``."""
+
+    @abstractmethod
+    def _apply_counts(self, conn: Conn) -> None:
+        """Sum what ``_bulk_insert`` grouped in this transaction into the count tables."""
 
     @abstractmethod
     def _greatest(self, a: str, b: str) -> str:
@@ -90,6 +95,10 @@ class StoreCore(ABC):
     @abstractmethod
     def _record_scores(self, conn: Conn, project: str, rows: list[tuple[Any, ...]]) -> None:
         """Store score rows and the sessions' latest scores."""
+
+    def _forget_session_extras(self, conn: Conn, project: str, session_id: str) -> None:
+        """Hook: rows of other tables that go with a deleted or pruned session."""
+        return None  # a store with no such tables has nothing more to remove
 
     def _after_ingest(self, session_ids: set[str]) -> None:
         """Hook: processing wakes up for sessions that received new data."""
@@ -285,6 +294,8 @@ class StoreCore(ABC):
             self._record_scores(conn, state.project, rows.scores)
         if rows.messages:
             self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
+        if rows.events or rows.messages:
+            self._apply_counts(conn)
         if state.activity:
             with self._timed("sessions"):
                 conn.many(

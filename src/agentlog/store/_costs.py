@@ -32,6 +32,22 @@ _SUMS = ("count(*), SUM(CASE WHEN total_p IS NULL THEN 1 ELSE 0 END), SUM(input_
 _HOUR_SUMS = ("SUM(calls), SUM(unpriced), SUM(input_tokens), SUM(output_tokens), SUM(input_p), "
               "SUM(output_p), SUM(total_p)")  # fmt: skip
 _TIME_BUCKETS = {"hour": HOUR_US, "day": DAY_US}
+_SUM_COLS = "calls, unpriced, input_tokens, output_tokens, input_p, output_p, total_p"
+# From the cost rows just inserted ({new}): their sums per hour, session and model, and per
+# session. The same SQL on both backends (SQLite 3.33+ for UPDATE ... FROM).
+_HOURS_FROM = (
+    f"INSERT INTO cost_hours (project, hour, session_id, model, {_SUM_COLS}) "
+    f"SELECT project, ts_us / {HOUR_US}, COALESCE(session_id, ''), COALESCE(model, ''), {_SUMS} "
+    "FROM {new} AS n WHERE TRUE GROUP BY 1, 2, 3, 4 "
+    "ON CONFLICT (project, hour, session_id, model) DO UPDATE SET "
+    + ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in _SUM_COLS.split(", "))
+)
+_SESSIONS_FROM = (
+    "UPDATE sessions SET r_cost_p = sessions.r_cost_p + x.c, "
+    "r_unpriced = sessions.r_unpriced + x.u FROM (SELECT session_id, SUM(COALESCE(total_p, 0)) "
+    "AS c, SUM(CASE WHEN total_p IS NULL THEN 1 ELSE 0 END) AS u FROM {new} AS n "
+    "WHERE session_id IS NOT NULL GROUP BY session_id) AS x WHERE sessions.id = x.session_id"
+)
 BUCKET_NAMES = ("day", "hour", "session", "model", "user", "config:KEY")
 
 
@@ -83,53 +99,50 @@ class CostsMixin(StoreCore):
         return out, priced
 
     def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> None:
-        """Cost rows for the calls really inserted now, and their hourly and session sums."""
+        """Cost rows for the calls really inserted now (a re-sent call is skipped), and their
+        hourly and session sums: summed by the database from the rows it just inserted."""
         if not priced:
             return
-        new: set[str] = set()
-        width = _COST_COLS.count(",") + 1
-        one = "(" + ", ".join("?" * width) + ")"
-        for part in chunks(priced, 400):
-            params: list[Any] = []
-            for row, p in part:
-                params += [project, row[1], row[2], row[6], p.provider, p.model, p.input_tokens,
-                           p.output_tokens, p.input_p, p.output_p, p.total_p, p.source]  # fmt: skip
-            sql = (f"INSERT INTO llm_costs ({_COST_COLS}) VALUES {', '.join([one] * len(part))} "
-                   "ON CONFLICT DO NOTHING RETURNING event_id")  # fmt: skip
-            new.update(r[0] for r in conn.q(sql, params))
-        hours: dict[tuple[int, str, str], list[int]] = {}
-        sessions: dict[str, list[int]] = {}
-        for row, p in priced:
-            if row[1] not in new:
-                continue
-            unpriced = 1 if p.total_p is None else 0
-            key = (row[6] // HOUR_US, row[2] or "", p.model or "")
-            vec = [1, unpriced, p.input_tokens, p.output_tokens, p.input_p or 0, p.output_p or 0,
-                   p.total_p or 0]  # fmt: skip
-            acc = hours.get(key)
-            hours[key] = vec if acc is None else [a + b for a, b in zip(acc, vec, strict=True)]
-            if row[2] is not None:
-                s = sessions.setdefault(row[2], [0, 0])
-                s[0] += p.total_p or 0
-                s[1] += unpriced
-        if hours:
-            cols = ("calls", "unpriced", "input_tokens", "output_tokens", "input_p", "output_p",
-                    "total_p")  # fmt: skip
-            sets = ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in cols)
-            conn.many(
-                f"INSERT INTO cost_hours (project, hour, session_id, model, {', '.join(cols)}) "
-                f"VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project, hour, session_id, "
-                f"model) DO UPDATE SET {sets}",
-                [(project, *k, *v) for k, v in hours.items()],
+        rows = [(project, row[1], row[2], row[6], p.provider, p.model, p.input_tokens,
+                 p.output_tokens, p.input_p, p.output_p, p.total_p, p.source)
+                for row, p in priced]  # fmt: skip
+        if self.dialect == "postgres":
+            self._record_costs_pg(conn, rows)
+            return
+        # SQLite: rows really inserted get rowids above the current maximum (the write lock
+        # is held), as in the count tables of _rollup.
+        top = conn.one("SELECT COALESCE(max(rowid), 0) FROM llm_costs")
+        before = top[0] if top else 0
+        marks = ", ".join("?" * len(rows[0]))
+        conn.many(f"INSERT INTO llm_costs ({_COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                  rows)  # fmt: skip
+        new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
+        conn.run(_HOURS_FROM.format(new=new))
+        conn.run(_SESSIONS_FROM.format(new=new))
+
+    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> None:
+        """COPY into a staging table, then one statement inserts and sums what was new."""
+        c = conn.c  # type: ignore[attr-defined]
+        c.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS _in_costs (LIKE llm_costs) ON COMMIT DELETE ROWS"
+        )
+        with c.cursor() as cur:
+            with cur.copy(f"COPY _in_costs ({_COST_COLS}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+            cur.execute(
+                f"WITH ins AS (INSERT INTO llm_costs ({_COST_COLS}) SELECT {_COST_COLS} FROM "
+                "_in_costs ON CONFLICT DO NOTHING RETURNING *), "
+                f"h AS ({_HOURS_FROM.format(new='ins')}), "
+                f"s AS ({_SESSIONS_FROM.format(new='ins')}) SELECT 1"
             )  # fmt: skip
-        if sessions:
-            conn.many("UPDATE sessions SET r_cost_p = r_cost_p + ?, r_unpriced = r_unpriced + ? "
-                      "WHERE id = ?", [(c, u, sid) for sid, (c, u) in sessions.items()])  # fmt: skip
+            cur.execute("TRUNCATE _in_costs")
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
-        for table in ("llm_costs", "cost_hours"):
-            conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?",
-                     (project, session_id))  # fmt: skip
+        conn.run("DELETE FROM llm_costs WHERE project = ? AND event_id IN (SELECT id FROM events "
+                 "WHERE project = ? AND session_id = ?)", (project, project, session_id))  # fmt: skip
+        conn.run("DELETE FROM cost_hours WHERE project = ? AND session_id = ?",
+                 (project, session_id))  # fmt: skip
 
     def _reprice(self, conn: Conn, *, project: str | None) -> int:
         """Price every stored llm_call again (all projects when None); returns how many."""
@@ -206,13 +219,15 @@ class CostsMixin(StoreCore):
             for a, b in edges:
                 if a > b:
                     continue
-                for r in conn.q(f"SELECT {raw_key}, {_SUMS} FROM llm_costs WHERE project = ? AND "
-                                f"ts_us >= ? AND ts_us <= ?{filt} GROUP BY 1",
-                                [project, a, b, *fparams]):  # fmt: skip
+                # The calls of a partial hour, found through the events' time index.
+                window = (f"project = ? AND event_id IN (SELECT id FROM events WHERE project = ? "
+                          f"AND type = 'llm_call' AND ts_us >= ? AND ts_us <= ?){filt}")  # fmt: skip
+                args = [project, project, a, b, *fparams]
+                for r in conn.q(f"SELECT {raw_key}, {_SUMS} FROM llm_costs WHERE {window} "
+                                "GROUP BY 1", args):  # fmt: skip
                     add(r[0], _vec(r[1:]))
                 for m, n in conn.q("SELECT COALESCE(model, ''), count(*) FROM llm_costs WHERE "
-                                   "project = ? AND ts_us >= ? AND ts_us <= ? AND total_p IS NULL"
-                                   f"{filt} GROUP BY 1", [project, a, b, *fparams]):  # fmt: skip
+                                   f"{window} AND total_p IS NULL GROUP BY 1", args):  # fmt: skip
                     unpriced[m] = unpriced.get(m, 0) + int(n)
             if bucket in ("user", "session") or config_key is not None:
                 totals = self._regroup(conn, totals, bucket, config_key)

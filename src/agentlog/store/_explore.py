@@ -46,8 +46,48 @@ def _time(value: str | None, what: str) -> int | None:
 
 def _like(text: str) -> str:
     """A LIKE pattern matching ``text`` anywhere, its own ``%`` and ``_`` taken literally."""
-    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+class _Where:
+    """The conditions of one read, and its keyset page."""
+
+    def __init__(self, project: str) -> None:
+        self.conds: list[str] = ["project = ?"]
+        self.params: list[Any] = [project]
+
+    def add(self, cond: str, *params: Any) -> None:
+        self.conds.append(cond)
+        self.params.extend(params)
+
+    def eq(self, col: str, value: Any) -> None:
+        if value is not None:
+            self.add(f"{col} = ?", value)
+
+    def between(self, col: str, since: str | None, until: str | None) -> None:
+        """``since`` inclusive, ``until`` exclusive."""
+        for bound, op, what in ((since, ">=", "since"), (until, "<", "until")):
+            us = _time(bound, what)
+            if us is not None:
+                self.add(f"{col} {op} ?", us)
+
+    def page(
+        self, store: StoreCore, *, cols: str, table: str, order_by: str, kind: str,
+        cursor: str | None, time_desc: bool, limit: int,
+    ) -> tuple[list[tuple[Any, ...]], str | None]:  # fmt: skip
+        """Rows ordered by ``order_by`` then id (each row ends with the two), and the cursor
+        after the last one when there are more."""
+        key = decode_cursor(cursor, kind)
+        op, order = ("<", "DESC") if time_desc else (">", "ASC")
+        if key is not None:
+            self.add(f"({order_by}, id) {op} (?, ?)", *key)
+        sql = (f"SELECT {cols}, {order_by}, id FROM {table} WHERE {' AND '.join(self.conds)} "
+               f"ORDER BY {order_by} {order}, id {order} LIMIT ?")  # fmt: skip
+        with store._tx() as conn:
+            rows = conn.q(sql, [*self.params, limit + 1])
+        nxt = encode_cursor(kind, list(rows[limit - 1][-2:])) if len(rows) > limit else None
+        return rows[:limit], nxt
 
 
 def _llm_calls(store: StoreCore, ids: Sequence[str], project: str) -> dict[str, int]:
@@ -81,42 +121,22 @@ def explore_sessions(
     check_limit(limit)
     if sort not in SORTS:
         raise InvalidInputError(f"sort: must be one of {', '.join(SORTS)}; got {sort!r}")
-    where: list[str] = ["project = ?"]
-    params: list[Any] = [project]
-    if user is not None:
-        where.append("user_id = ?")
-        params.append(user)
-    if status is not None:
-        where.append("status = ?")
-        params.append(check_status(status))
+    w = _Where(project)
+    w.eq("user_id", user)
+    w.eq("status", None if status is None else check_status(status))
     if name:
-        where.append("lower(name) LIKE ? ESCAPE '\\'")
-        params.append(_like(name))
-    if parent is not None:
-        where.append("parent_session_id = ?")
-        params.append(parent)
-    for bound, op, what in ((since, ">=", "since"), (until, "<", "until")):
-        us = _time(bound, what)
-        if us is not None:
-            where.append(f"sort_us {op} ?")
-            params.append(us)
+        # Any case: ILIKE on PostgreSQL; SQLite's LIKE ignores (ASCII) case by itself.
+        like = "ILIKE" if store.dialect == "postgres" else "LIKE"
+        w.add(f"name {like} ? ESCAPE '\\'", _like(name))
+    w.eq("parent_session_id", parent)
+    w.between("sort_us", since, until)
     if configs:
         sql, args = store._contains_filter(_check_configs(configs, "configs"))  # type: ignore[attr-defined]
-        where.append(sql)
-        params.extend(args)
-    key = decode_cursor(cursor, f"explore-{sort}")
-    col = "sort_us" if sort == "start" else _DUR
-    op, order = ("<", "DESC") if time_desc else (">", "ASC")
-    if key is not None:
-        where.append(f"({col}, id) {op} (?, ?)")
-        params.extend(key)
-    sql = (f"SELECT {SESSION_COLS}, {col} FROM sessions WHERE {' AND '.join(where)} "
-           f"ORDER BY {col} {order}, id {order} LIMIT ?")  # fmt: skip
-    with store._tx() as conn:
-        rows = conn.q(sql, [*params, limit + 1])
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = encode_cursor(f"explore-{sort}", [rows[-1][-1], rows[-1][0]]) if more else None
+        w.add(sql, *args)
+    rows, nxt = w.page(store, cols=SESSION_COLS, table="sessions", kind=f"explore-{sort}",
+                       order_by="sort_us" if sort == "start" else _DUR, cursor=cursor,
+                       time_desc=time_desc, limit=limit)  # fmt: skip
+    more = nxt is not None
     llm = _llm_calls(store, [r[0] for r in rows], project)
     return Page[SessionSummary](items=[_summary(r, llm) for r in rows], next_cursor=nxt,
                                 has_more=more)  # fmt: skip
@@ -149,36 +169,16 @@ def explore_events(
     exact name, status (``ok``/``error``) and a time range; keyset-paged."""
     check_limit(limit)
     types = types_list(type)
-    where: list[str] = ["project = ?"]
-    params: list[Any] = [project]
-    if session_id is not None:
-        where.append("session_id = ?")
-        params.append(session_id)
+    w = _Where(project)
+    w.eq("session_id", session_id)
     if types:
-        where.append(f"type IN ({','.join('?' * len(types))})")
-        params.extend(types)
-    if name is not None:
-        where.append("name = ?")
-        params.append(name)
-    if status is not None:
-        if status not in ("ok", "error"):
-            raise InvalidInputError(f"status: must be ok or error; got {status!r}")
-        where.append("status = ?")
-        params.append(status)
-    for bound, cmp, what in ((since, ">=", "since"), (until, "<", "until")):
-        us = _time(bound, what)
-        if us is not None:
-            where.append(f"ts_us {cmp} ?")
-            params.append(us)
-    key = decode_cursor(cursor, "explore-events")
-    op, order = ("<", "DESC") if time_desc else (">", "ASC")
-    if key is not None:
-        where.append(f"(ts_us, id) {op} (?, ?)")
-        params.extend(key)
-    with store._tx() as conn:
-        rows = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {' AND '.join(where)} "
-                      f"ORDER BY ts_us {order}, id {order} LIMIT ?", [*params, limit + 1])  # fmt: skip
-    more = len(rows) > limit
-    rows = rows[:limit]
-    nxt = encode_cursor("explore-events", [rows[-1][6], rows[-1][1]]) if more else None
+        w.add(f"type IN ({','.join('?' * len(types))})", *types)
+    w.eq("name", name)
+    if status is not None and status not in ("ok", "error"):
+        raise InvalidInputError(f"status: must be ok or error; got {status!r}")
+    w.eq("status", status)
+    w.between("ts_us", since, until)
+    rows, nxt = w.page(store, cols=EVENT_COLS, table="events", order_by="ts_us",
+                       kind="explore-events", cursor=cursor, time_desc=time_desc, limit=limit)  # fmt: skip
+    more = nxt is not None
     return Page[Event](items=[event_from_row(r) for r in rows], next_cursor=nxt, has_more=more)

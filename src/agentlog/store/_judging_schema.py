@@ -80,8 +80,8 @@ COST_MIGRATION: list[Any] = [
         source TEXT NOT NULL,
         PRIMARY KEY (project, event_id)
     )""",
-    "CREATE INDEX llm_costs_time ON llm_costs (project, ts_us)",
-    "CREATE INDEX llm_costs_session ON llm_costs (project, session_id)",
+    # No index beyond the key: every insert pays for each one, and the reads that need time or
+    # session go through the events table's indexes to the key.
     """CREATE TABLE cost_hours (
         project TEXT NOT NULL,
         hour {int} NOT NULL,

@@ -23,6 +23,7 @@ __all__ = [
     "MessagesPage",
     "ObservingStatus",
     "Page",
+    "PruneResult",
     "RejectedRecord",
     "Rollup",
     "Session",
@@ -127,6 +128,14 @@ class RejectedRecord(_Model):
 class IngestResult(_Model):
     accepted: list[str] = Field(default_factory=list)
     rejected: list[RejectedRecord] = Field(default_factory=list)
+
+
+class PruneResult(_Model):
+    """What one ``prune`` removed."""
+
+    sessions: int = 0
+    events: int = 0
+    messages: int = 0
 
 
 class IndexResult(_Model):

@@ -22,11 +22,10 @@ import json
 import os
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 __all__ = [
     "PICO",
@@ -63,7 +62,13 @@ def pico_to_usd(value: int | Decimal) -> Decimal:
 
 
 def _usd_text(value: int | None) -> str | None:
-    return None if value is None else format(pico_to_usd(value), "f")
+    """Picodollars as a plain decimal string ("0.0025"), by integer arithmetic (ingest calls
+    this three times per priced call)."""
+    if value is None:
+        return None
+    whole, frac = divmod(abs(value), PICO)
+    text = f"{whole}.{frac:012d}".rstrip("0").rstrip(".")
+    return f"-{text}" if value < 0 else text
 
 
 def _rate(mtok: Any) -> _Rate:
@@ -93,9 +98,9 @@ def _at(price: _Price, prompt: int) -> _Rate:
     return price
 
 
-@dataclass(frozen=True)
-class Priced:
-    """One call's cost: picodollars (None when unpriced) and where the price came from."""
+class Priced(NamedTuple):
+    """One call's cost: picodollars (None when unpriced) and where the price came from. A
+    NamedTuple: ingest makes one per call, and a frozen dataclass costs several times more."""
 
     provider: str | None
     model: str | None
@@ -116,26 +121,34 @@ class Priced:
         }
 
 
-def _count(usage: Mapping[str, Any], *names: str) -> int | None:
-    for name in names:
-        value = usage.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0:
-            return int(value)
+def _n(value: Any) -> int | None:
+    """A token count: a non-negative int (or float), else None (bools and strings too)."""
+    kind = type(value)
+    if (kind is int or kind is float) and value >= 0:
+        return int(value)
     return None
+
+
+def _first(get: Any, name: str, alias: str) -> int | None:
+    value = _n(get(name))
+    return value if value is not None else _n(get(alias))
 
 
 def _tokens(usage: Mapping[str, Any]) -> tuple[int, int, int, int] | None:
     """(uncached input, cache read, cache write, output), or None when nothing was counted."""
-    inp = _count(usage, "input_tokens", "prompt_tokens")
-    out = _count(usage, "output_tokens", "completion_tokens")
-    read = _count(usage, "cache_read_tokens", "cached_tokens")
-    write = _count(usage, "cache_write_tokens", "cache_creation_tokens")
-    raw_read = _count(usage, "cache_read_input_tokens")
-    raw_write = _count(usage, "cache_creation_input_tokens")
-    if read is None and write is None and (raw_read is not None or raw_write is not None):
-        # Anthropic's own shape: input_tokens excludes what was read from or written to cache.
-        read, write = raw_read or 0, raw_write or 0
-        inp = (inp or 0) + read + write
+    g = usage.get
+    inp = _first(g, "input_tokens", "prompt_tokens")
+    out = _first(g, "output_tokens", "completion_tokens")
+    read = _first(g, "cache_read_tokens", "cached_tokens")
+    write = _first(g, "cache_write_tokens", "cache_creation_tokens")
+    if read is None and write is None:
+        raw_read = _n(g("cache_read_input_tokens"))
+        raw_write = _n(g("cache_creation_input_tokens"))
+        if raw_read is not None or raw_write is not None:
+            # Anthropic's own shape: input_tokens excludes what was read from or written to
+            # the cache.
+            read, write = raw_read or 0, raw_write or 0
+            inp = (inp or 0) + read + write
     if inp is None and out is None:
         return None
     inp, out, read, write = inp or 0, out or 0, read or 0, write or 0
@@ -225,6 +238,30 @@ class Pricer:
 
     def __init__(self, overrides: str | os.PathLike[str] | Mapping[str, Any] | None = None) -> None:
         self.overrides = load_prices(overrides)
+        # (provider, model, day) -> (source, prices) or None: resolved once, as ingest meets
+        # the same few models over and over.
+        self._resolved: dict[tuple[str | None, str, int], tuple[str, _Prices] | None] = {}
+
+    def _prices(self, provider: str | None, model: str, day: int) -> tuple[str, _Prices] | None:
+        key = (provider, model, day)
+        try:
+            return self._resolved[key]
+        except KeyError:
+            pass
+        found = self.overrides.get(f"{provider}/{model}") if provider else None
+        if found is None:
+            found = self.overrides.get(model)
+        got: tuple[str, _Prices] | None = None
+        if found is not None:
+            got = ("override", found)
+        else:
+            bundled = _bundled(provider, model, day)
+            if bundled is not None:
+                got = ("genai-prices", bundled)
+        if len(self._resolved) >= 4096:
+            self._resolved.clear()
+        self._resolved[key] = got
+        return got
 
     def price(self, data: Mapping[str, Any], ts_us: int) -> Priced:
         provider = data.get("provider")
@@ -236,7 +273,7 @@ class Pricer:
         n_in = 0 if tokens is None else tokens[0] + tokens[1] + tokens[2]
         n_out = 0 if tokens is None else tokens[3]
         given = data.get("cost_usd")
-        if isinstance(given, (int, float, str)) and not isinstance(given, bool):
+        if given is not None and type(given) in (int, float, str):
             try:
                 total = usd_to_pico(given)
             except (InvalidOperation, ValueError):
@@ -245,25 +282,20 @@ class Pricer:
                 return Priced(provider, model, n_in, n_out, None, None, total, "caller")
         if model is None or tokens is None:
             return Priced(provider, model, n_in, n_out, None, None, None, "unpriced")
-        low = model.lower()
-        source = "override"
-        prices = self.overrides.get(f"{provider}/{low}") if provider else None
-        if prices is None:
-            prices = self.overrides.get(low)
-        if prices is None:
-            source = "genai-prices"
-            prices = _bundled(provider, low, ts_us // _DAY_US)
-        if prices is None:
+        found = self._prices(provider, model.lower(), ts_us // _DAY_US)
+        if found is None:
             return Priced(provider, model, n_in, n_out, None, None, None, "unpriced")
-        inp_price, read_price, write_price, out_price = prices
+        source, (inp_price, read_price, write_price, out_price) = found
         uncached, read, write, out = tokens
         if (inp_price is None and (uncached or read or write)) or (out_price is None and out):
             return Priced(provider, model, n_in, n_out, None, None, None, "unpriced")
         # Cache tokens are part of the prompt: without a cache price they cost the input rate.
         fallback = inp_price if inp_price is not None else 0
-        rates = [_at(p if p is not None else fallback, n_in)
-                 for p in (inp_price, read_price, write_price)]  # fmt: skip
-        in_cost = uncached * rates[0] + read * rates[1] + write * rates[2]
+        in_cost = uncached * _at(fallback, n_in)
+        if read:
+            in_cost += read * _at(read_price if read_price is not None else fallback, n_in)
+        if write:
+            in_cost += write * _at(write_price if write_price is not None else fallback, n_in)
         out_cost = out * _at(out_price, n_in) if out_price is not None else 0
         in_p, out_p = _whole(in_cost), _whole(out_cost)
         return Priced(provider, model, n_in, n_out, in_p, out_p, in_p + out_p, source)

@@ -7,7 +7,7 @@ so data of one project is never visible from another. In-process users keep ``"d
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from ._models import (
@@ -21,6 +21,7 @@ from ._models import (
     MessagesPage,
     ObservingStatus,
     Page,
+    PruneResult,
     Session,
 )
 
@@ -125,5 +126,11 @@ class Store(Protocol):
         self, *, session_id: str | None = None, types: Sequence[str] | None = None,
         cursor: str | None = None, limit: int = 100, project: str = DEFAULT_PROJECT,
     ) -> EventsIteration: ...  # fmt: skip
+
+    # -- retention -----------------------------------------------------------------------------
+    def prune(
+        self, older_than: float | timedelta | str, *, now: datetime | None = None,
+        project: str | None = None, batch: int = 500,
+    ) -> PruneResult: ...  # fmt: skip
 
     def close(self) -> None: ...

@@ -10,18 +10,22 @@ takes its counts back out.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from ._conn import Conn
 
 __all__ = [
     "BATCH_COLS",
     "BATCH_OF",
+    "COUNTED",
     "HOUR_US",
     "MINUTE_US",
     "ROLLUPS",
     "from_batch_sql",
+    "remove_counts",
     "remove_session",
     "select_counts",
-    "upsert_sql",
 ]
 
 MINUTE_US = 60_000_000
@@ -72,18 +76,14 @@ BATCH_OF = {
 
 
 def from_batch_sql(table: str, batch: str) -> str:
-    """``INSERT INTO table`` summing the grouped new rows held in ``batch``."""
+    """``INSERT INTO table`` summing the grouped new rows held in ``batch``. Rows are taken in
+    key order, as every writer of the count tables does, so two writers never wait on each
+    other's rows in a cycle (a deadlock on PostgreSQL)."""
     cols, sources = ROLLUPS[table]
     cond = _SESSION if sources["events"][1] == _SESSION else _ALL
     return (f"INSERT INTO {table} ({cols}, n) SELECT {cols}, SUM(n) FROM {batch} WHERE {cond} "
-            f"GROUP BY {cols} ON CONFLICT ({cols}) DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
-
-
-def upsert_sql(table: str) -> str:
-    cols = ROLLUPS[table][0]
-    marks = ", ".join("?" * (cols.count(",") + 2))
-    return (f"INSERT INTO {table} ({cols}, n) VALUES ({marks}) ON CONFLICT ({cols}) "
-            f"DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
+            f"GROUP BY {cols} ORDER BY {cols} "
+            f"ON CONFLICT ({cols}) DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
 
 
 def select_counts(table: str, source: str, rows_from: str, where: str = "TRUE") -> str:
@@ -92,18 +92,41 @@ def select_counts(table: str, source: str, rows_from: str, where: str = "TRUE") 
     expr, cond = sources[source]
     group = ", ".join(str(i) for i in range(1, cols.count(",") + 2))
     return (f"INSERT INTO {table} ({cols}, n) SELECT {expr}, count(*) FROM {rows_from} "
-            f"WHERE {cond} AND {where} GROUP BY {group} ON CONFLICT ({cols}) "
+            f"WHERE {cond} AND {where} GROUP BY {group} ORDER BY {group} ON CONFLICT ({cols}) "
             f"DO UPDATE SET n = {table}.n + excluded.n")  # fmt: skip
+
+
+COUNTED = ("events", "messages")  # the tables whose rows the count tables count
+
+
+def remove_counts(conn: Conn, chosen: dict[str, tuple[str, Sequence[Any]]]) -> None:
+    """Take rows out of the counts before they are deleted, in the same transaction: for each
+    source table in ``chosen``, the rows matching its ``(where, params)``. One pass over the
+    count tables, in their order and each in key order, as ingest adds to them: two writers
+    never wait on each other in a cycle. Counts that reach zero go."""
+    for table, (cols, sources) in ROLLUPS.items():
+        group = ", ".join(str(i) for i in range(1, cols.count(",") + 2))
+        parts: list[str] = []
+        keys: list[str] = []
+        args: list[Any] = []
+        for source, (where, params) in chosen.items():
+            expr, cond = sources[source]
+            parts.append(f"SELECT {expr}, count(*) FROM {source} WHERE {cond} AND {where} "
+                         f"GROUP BY {group}")  # fmt: skip
+            keys.append(f"SELECT {expr} FROM {source} WHERE {cond} AND {where}")
+            args.extend(params)
+        if not parts:
+            return
+        names = [c.strip() for c in cols.split(",")]
+        conn.run(f"WITH chunk ({cols}, n) AS ({' UNION ALL '.join(parts)}) INSERT INTO "
+                 f"{table} ({cols}, n) SELECT {cols}, -SUM(n) FROM chunk GROUP BY {cols} "
+                 f"ORDER BY {cols} ON CONFLICT ({cols}) DO UPDATE SET n = {table}.n + "
+                 "excluded.n", args)  # fmt: skip
+        conn.run(f"DELETE FROM {table} WHERE n <= 0 AND ({', '.join(names)}) IN "
+                 f"({' UNION ALL '.join(keys)})", args)  # fmt: skip
 
 
 def remove_session(conn: Conn, project: str, session_id: str) -> None:
     """Take a session's events and messages out of the counts (before they are deleted)."""
-    for table, (cols, sources) in ROLLUPS.items():
-        group = ", ".join(str(i) for i in range(1, cols.count(",") + 2))
-        pk = " AND ".join(f"{c.strip()} = ?" for c in cols.split(","))
-        for source, (expr, _) in sources.items():
-            rows = conn.q(f"SELECT {expr}, count(*) FROM {source} WHERE project = ? AND "
-                          f"session_id = ? GROUP BY {group}", (project, session_id))  # fmt: skip
-            if rows:
-                conn.many(upsert_sql(table), [(*r[:-1], -r[-1]) for r in rows])
-                conn.many(f"DELETE FROM {table} WHERE {pk} AND n <= 0", [r[:-1] for r in rows])
+    where = ("project = ? AND session_id = ?", (project, session_id))
+    remove_counts(conn, dict.fromkeys(COUNTED, where))

@@ -129,6 +129,18 @@ MIGRATIONS: list[list[Any]] = [
     ],
     # Scores and tags, then cost (which prices the calls already stored).
     [*SCORE_MIGRATION, *COST_MIGRATION],
+    [
+        # Retention finds the sessions that ended before its cut without a scan.
+        "CREATE INDEX sessions_ended ON sessions (ended_us) WHERE status <> 'running'",
+    ],
+    [
+        # The web UI's reads (_explore): a session's children, and sessions sorted by duration
+        # (the expression is _explore's _DUR, written the same way so both planners use it).
+        "CREATE INDEX sessions_parent ON sessions (project, parent_session_id) "
+        "WHERE parent_session_id IS NOT NULL",
+        "CREATE INDEX sessions_duration ON sessions "
+        "(project, (COALESCE(ended_us, last_activity_us, sort_us) - sort_us), id)",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

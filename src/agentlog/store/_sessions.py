@@ -171,8 +171,7 @@ class SessionsMixin(StoreCore):
         with self._tx(write=True) as conn:
             self._require_session(conn, session_id, project)
             remove_session(conn, project, session_id)
-            self._forget_costs(conn, project, session_id)
-            self._forget_scores(conn, project, session_id)
+            self._forget_session_extras(conn, project, session_id)
             for table in ("events", "messages"):
                 conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?",
                          (project, session_id))  # fmt: skip
@@ -217,6 +216,8 @@ class SessionsMixin(StoreCore):
                      for m in msgs]  # fmt: skip
             if mrows:
                 self._bulk_insert(conn, "messages", MESSAGE_COLS, mrows)
+            if rows or mrows:
+                self._apply_counts(conn)
             return self._session(conn, new_sid, project)
 
     def close_session(

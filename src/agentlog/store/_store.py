@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._compare import CompareMixin
+from ._conn import Conn
 from ._costs import CostsMixin
 from ._processing import ProcessingMixin
+from ._retention import RetentionMixin
 from ._scores import ScoresMixin
 from ._sessions import SessionsMixin
 from ._timeline import TimelineMixin
@@ -25,7 +27,14 @@ def check_options(options: dict[str, Any]) -> None:
 
 
 class SqlStore(
-    CostsMixin, ScoresMixin, CompareMixin, SessionsMixin, TimelineMixin, QueryMixin, ProcessingMixin
+    CostsMixin,
+    ScoresMixin,
+    CompareMixin,
+    SessionsMixin,
+    TimelineMixin,
+    QueryMixin,
+    ProcessingMixin,
+    RetentionMixin,
 ):
     def __init__(
         self, *, auto_close_after: float = 24 * 3600.0, max_turns: int = 20,
@@ -37,6 +46,11 @@ class SqlStore(
             raise ValueError("auto_close_after must be > 0 seconds")
         self.auto_close_after = auto_close_after
         self._start_processing(max_turns=max_turns, ttl_seconds=ttl_seconds, run=processing)
+
+    def _forget_session_extras(self, conn: Conn, project: str, session_id: str) -> None:
+        # Deleting or pruning a session removes its scores and priced calls with it.
+        self._forget_costs(conn, project, session_id)
+        self._forget_scores(conn, project, session_id)
 
     def close(self) -> None:
         """Stop the processing worker; a backend then releases its connections."""

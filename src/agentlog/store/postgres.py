@@ -127,19 +127,25 @@ class PostgresStore(SqlStore):
             with self._timed("copy"), cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            # Only rows really inserted (RETURNING) are counted: grouped once as they are
-            # inserted, then summed into each count table.
+            # Only rows really inserted (RETURNING) are counted: grouped as they are inserted,
+            # then summed into each count table by _apply_counts, once for the transaction.
             with self._timed("insert+indexes"):
                 cur.execute(
                     f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
                     f"ON CONFLICT DO NOTHING RETURNING {_RETURNING[table]}) INSERT INTO "
                     f"_new_counts SELECT {BATCH_OF[table]}, count(*) FROM ins "
                     "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
-            with self._timed("count tables"):
-                counts = ", ".join(f"c{i} AS ({from_batch_sql(t, '_new_counts')})"
-                                   for i, t in enumerate(ROLLUPS))  # fmt: skip
-                cur.execute(f"WITH {counts} SELECT 1")
-                cur.execute(f"TRUNCATE {temp}, _new_counts")
+            cur.execute(f"TRUNCATE {temp}")
+
+    def _apply_counts(self, conn: Conn) -> None:
+        assert isinstance(conn, _Conn)
+        with self._timed("count tables"), conn.c.cursor() as cur:
+            # One statement per count table, in their order, each in key order, as retention
+            # takes rows out: (the sub-statements of one WITH run in no set order, and two
+            # writers locking rows in different orders deadlock.)
+            for table in ROLLUPS:
+                cur.execute(from_batch_sql(table, "_new_counts"))
+            cur.execute("TRUNCATE _new_counts")
 
     def _greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})"

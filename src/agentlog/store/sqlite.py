@@ -143,11 +143,15 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
                       rows)  # fmt: skip
         with self._timed("count tables"):
             conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
-            conn.run("DELETE FROM temp.new_counts")
             conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM "
                      f"{table} WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
+
+    def _apply_counts(self, conn: Conn) -> None:
+        with self._timed("count tables"):
+            conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
             for counts in ROLLUPS:
                 conn.run(from_batch_sql(counts, "temp.new_counts"))
+            conn.run("DELETE FROM temp.new_counts")
 
     def _greatest(self, a: str, b: str) -> str:
         return f"max({a}, {b})"

@@ -9,6 +9,8 @@ import sys
 import threading
 from typing import Any
 
+from .._cli_costs import add_prices_option, prices_from_args
+
 __all__ = ["add_commands", "is_loopback", "ui"]
 
 
@@ -34,6 +36,7 @@ def add_commands(subs: Any) -> None:
     p.add_argument("--open", action="store_true", help="open the UI in a web browser")
     p.add_argument("--log-level", default="warning",
                    choices=["critical", "error", "warning", "info", "debug"])  # fmt: skip
+    add_prices_option(p)
     p.set_defaults(handler=ui, opens_client=False)
 
 
@@ -84,14 +87,14 @@ def ui(args: argparse.Namespace, client: Any = None) -> int:
             jsonl = ".agentlog/events.jsonl"
         try:
             # Rollups one second after a session goes quiet: a local reader sees them current.
-            store = open_store(db, ttl_seconds=1.0)
+            store = open_store(db, ttl_seconds=1.0, **prices_from_args(args))
         except ImportError as exc:
             return _fail(f"--db: a missing dependency ({exc.name}); install 'agentlog[postgres]'")
         except Exception as exc:
             return _fail(f"cannot open the store {db or '.agentlog/agentlog.db'}: {exc}")
         app = create_ui_app(store=store, project=args.project, jsonl=jsonl, check_key=check,
                             hosts=hosts)  # fmt: skip
-        source = db or ".agentlog/agentlog.db" + (f" (indexing {jsonl})" if jsonl else "")
+        source = (db or ".agentlog/agentlog.db") + (f", indexing {jsonl}" if jsonl else "")
     server = uvicorn.Server(uvicorn.Config(app, host=args.host, port=args.port,
                                            log_level=args.log_level, access_log=False))  # fmt: skip
     announced = threading.Event()

@@ -16,7 +16,7 @@ from agentlog.instrumentation import (
     request_params,
     snapshot,
     tool_call,
-    usage,
+    usage_from,
 )
 
 __all__ = ["message_data", "request_data", "usage_data"]
@@ -47,26 +47,10 @@ def request_data(kwargs: dict[str, Any], *, stream: bool) -> dict[str, Any]:
     return data
 
 
-def _n(obj: Any, name: str) -> int | None:
-    value = getattr(obj, name, None) if obj is not None else None
-    return value if isinstance(value, int) else None
-
-
 def usage_data(reported: Any) -> dict[str, int] | None:
-    if reported is None:
-        return None
-    fresh = _n(reported, "input_tokens")
-    read = _n(reported, "cache_read_input_tokens")
-    written = _n(reported, "cache_creation_input_tokens")
-    whole = None
-    if fresh is not None or read is not None or written is not None:
-        whole = (fresh or 0) + (read or 0) + (written or 0)
-    return usage(
-        input_tokens=whole,
-        output_tokens=_n(reported, "output_tokens"),
-        cache_read_tokens=read,
-        cache_write_tokens=written,
-    )
+    """``input_tokens`` becomes the whole prompt: the shared normalizer adds the cache reads
+    and writes that Anthropic counts apart."""
+    return usage_from(reported)
 
 
 def message_data(message: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agentlog.instrumentation import to_jsonable, tool_call, usage
+from agentlog.instrumentation import to_jsonable, tool_call, usage_from
 
 __all__ = [
     "documents_data",
@@ -76,26 +76,10 @@ def messages_data(messages: Any) -> list[dict[str, Any]]:
     return [message_data(m) for m in messages or ()]
 
 
-def _details(meta: dict[str, Any], key: str) -> dict[str, Any]:
-    found = meta.get(key)
-    return found if isinstance(found, dict) else {}
-
-
 def usage_from_metadata(meta: Any) -> dict[str, int] | None:
     """LangChain's ``UsageMetadata`` in the shared shape. Its standard counts already mean what
     DESIGN §2's do: the input includes the cached part, the output the reasoning part."""
-    if not isinstance(meta, dict) or not meta:
-        return None
-    inputs = _details(meta, "input_token_details")
-    outputs = _details(meta, "output_token_details")
-    return usage(
-        input_tokens=meta.get("input_tokens"),
-        output_tokens=meta.get("output_tokens"),
-        total_tokens=meta.get("total_tokens"),
-        cache_read_tokens=inputs.get("cache_read"),
-        cache_write_tokens=inputs.get("cache_creation"),
-        reasoning_tokens=outputs.get("reasoning"),
-    )
+    return usage_from(meta) if isinstance(meta, dict) and meta else None
 
 
 def _usage(message: Any, llm_output: Any) -> dict[str, Any] | None:
@@ -104,13 +88,7 @@ def _usage(message: Any, llm_output: Any) -> dict[str, Any] | None:
         return usage_from_metadata(meta)
     # Plain LLMs (and older chat integrations) report OpenAI-style counts in llm_output.
     raw = llm_output.get("token_usage") or llm_output.get("usage") if llm_output else None
-    if isinstance(raw, dict) and raw:
-        return usage(
-            input_tokens=raw.get("prompt_tokens", raw.get("input_tokens")),
-            output_tokens=raw.get("completion_tokens", raw.get("output_tokens")),
-            total_tokens=raw.get("total_tokens"),
-        )
-    return None
+    return usage_from(raw) if isinstance(raw, dict) and raw else None
 
 
 def _answering_model(message: Any, llm_output: dict[str, Any]) -> str | None:

@@ -14,7 +14,7 @@ from agentlog.instrumentation import (
     request_params,
     snapshot,
     tool_call,
-    usage,
+    usage_from,
 )
 
 __all__ = [
@@ -64,46 +64,11 @@ def request_data(operation: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _fields(obj: Any) -> dict[str, Any]:
-    # A pydantic model keeps its fields in __dict__ (and fields an older SDK does not know yet
-    # in __pydantic_extra__); reading them there avoids the AttributeError pydantic raises,
-    # slowly, for every name a model of the other API shape lacks.
-    if obj is None:
-        return {}
-    if isinstance(obj, dict):
-        return obj  # a field the SDK's model does not declare arrives as a plain dict
-    fields = getattr(obj, "__dict__", None)
-    fields = fields if isinstance(fields, dict) else {}
-    extra = getattr(obj, "__pydantic_extra__", None)
-    return {**extra, **fields} if extra else fields
-
-
-def _int(fields: dict[str, Any], *names: str) -> int | None:
-    for name in names:
-        value = fields.get(name)
-        if isinstance(value, int):
-            return value
-    return None
-
-
 def usage_data(reported: Any) -> dict[str, int] | None:
-    """Chat (prompt/completion) and Responses (input/output) usage in the shape of DESIGN §2.
-
-    OpenAI's prompt count already includes the cached part, and its completion count the
-    reasoning part, as the shared shape wants.
-    """
-    if reported is None:
-        return None
-    f = _fields(reported)
-    in_details = _fields(f.get("prompt_tokens_details") or f.get("input_tokens_details"))
-    out_details = _fields(f.get("completion_tokens_details") or f.get("output_tokens_details"))
-    return usage(
-        input_tokens=_int(f, "prompt_tokens", "input_tokens"),
-        output_tokens=_int(f, "completion_tokens", "output_tokens"),
-        total_tokens=_int(f, "total_tokens"),
-        cache_read_tokens=_int(in_details, "cached_tokens"),
-        reasoning_tokens=_int(out_details, "reasoning_tokens"),
-    )
+    """Chat (prompt/completion) and Responses (input/output) usage in the shape of DESIGN §2:
+    OpenAI's prompt count already includes the cached part, its completion count the reasoning
+    part, as the shared shape wants."""
+    return usage_from(reported)
 
 
 def chat_response_data(completion: Any) -> dict[str, Any]:

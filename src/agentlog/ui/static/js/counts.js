@@ -1,7 +1,7 @@
 // event_counts as a bar chart over minute, hour or day buckets.
 
 import { api } from "./api.js";
-import { clear, h } from "./dom.js";
+import { fill, h } from "./dom.js";
 import { barChart } from "./chart.js";
 import { number } from "./format.js";
 import { control, errorBox, go, routeOf } from "./nav.js";
@@ -32,7 +32,7 @@ export function countsPage(root, route) {
   async function load(params) {
     for (const [k, el] of Object.entries(inputs)) if (params.get(k)) el.value = params.get(k);
     const bucket = inputs.bucket.value;
-    clear(out).append(h("p", { class: "muted" }, "Counting…"));
+    fill(out, h("p", { class: "muted" }, "Counting…"));
     try {
       const rows = await api.counts({ days: inputs.days.value || 7, bucket, type: inputs.type.value.trim(), name: inputs.name.value.trim() });
       const total = rows.reduce((a, r) => a + r.count, 0);
@@ -40,10 +40,10 @@ export function countsPage(root, route) {
         const d = new Date(r.bucket);
         return { label: d.toLocaleString(), short: short[bucket].format(d), value: r.count };
       });
-      clear(out).append(h("p", { class: "status-line" }, `${number(total)} items in ${number(rows.length)} ${bucket}s with any`),
+      fill(out, h("p", { class: "status-line" }, `${number(total)} items in ${number(rows.length)} ${bucket}s with any`),
         bars.length ? barChart(bars, { label: `Items per ${bucket}` }) : h("p", { class: "empty" }, "Nothing recorded in this time."));
     } catch (error) {
-      clear(out).append(errorBox(error));
+      fill(out, errorBox(error));
     }
   }
   load(route.params);

@@ -1,7 +1,7 @@
 // The detail pane: everything recorded about one timeline item, as text.
 
 import { api } from "./api.js";
-import { clear, field, h, idWithCopy, link, statusBadge } from "./dom.js";
+import { fill, field, h, idWithCopy, link, statusBadge } from "./dom.js";
 import { duration, messageText, money, number, oneLine, timeEl } from "./format.js";
 import { jsonTree } from "./json.js";
 
@@ -109,7 +109,7 @@ function contextPart(item, onPick) {
   const button = h("button", { type: "button", class: "secondary" }, "What happened around this");
   button.addEventListener("click", async () => {
     button.disabled = true;
-    clear(box).append(h("p", { class: "muted" }, "Loading…"));
+    fill(box, h("p", { class: "muted" }, "Loading…"));
     try {
       const ctx = await api.context(item.id);
       const entry = (it, here) => h("li", { class: here ? "here" : null },
@@ -117,10 +117,10 @@ function contextPart(item, onPick) {
           h("span", { class: "type" }, it.kind === "message" ? it.role : it.type), " ",
           oneLine(it.kind === "message" ? messageText(it.blob) : it.name || (it.error && it.error.message) || "", 80)),
         " ", timeEl(it.ts, { short: true }));
-      clear(box).append(h("ol", { class: "context-list" },
+      fill(box, h("ol", { class: "context-list" },
         ctx.before.map((it) => entry(it, false)), entry(ctx.target, true), ctx.after.map((it) => entry(it, false))));
     } catch (error) {
-      clear(box).append(h("p", { class: "error" }, error.message));
+      fill(box, h("p", { class: "error" }, error.message));
     }
     button.disabled = false;
   });

@@ -1,6 +1,6 @@
 // /docs: the API reference rendered from /openapi.json with this origin's files only.
 
-import { clear, h } from "./dom.js";
+import { fill, h } from "./dom.js";
 import { jsonTree } from "./json.js";
 
 const main = document.getElementById("main");
@@ -45,7 +45,7 @@ async function main_() {
     const response = await fetch("/openapi.json", { credentials: "same-origin" });
     spec = await response.json();
   } catch (error) {
-    clear(main).append(h("p", { class: "error" }, `Could not load /openapi.json: ${error.message}`));
+    fill(main, h("p", { class: "error" }, `Could not load /openapi.json: ${error.message}`));
     return;
   }
   const groups = new Map();
@@ -56,7 +56,7 @@ async function main_() {
       groups.get(tag).push(operation(spec, path, method, op));
     }
   }
-  clear(main).append(h("h1", null, `${spec.info.title} ${spec.info.version}`),
+  fill(main, h("h1", null, `${spec.info.title} ${spec.info.version}`),
     h("p", { class: "prose" }, spec.info.description || ""),
     ...[...groups.entries()].map(([tag, ops]) => h("section", null, h("h2", null, tag), ops)),
     h("h2", null, "Schemas"),

@@ -84,3 +84,9 @@ export function statusBadge(status) {
 export function field(label, value) {
   return h("div", { class: "fact" }, h("dt", null, label), h("dd", null, value));
 }
+
+// Replaces the children of el (null and false children are skipped, arrays flattened).
+export function fill(el, ...children) {
+  clear(el);
+  return append(el, children);
+}

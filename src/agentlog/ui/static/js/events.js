@@ -1,9 +1,9 @@
 // Events across sessions, newest first, each linking to its place in its session.
 
 import { api } from "./api.js";
-import { clear, h, link, statusBadge } from "./dom.js";
+import { fill, h, link, statusBadge } from "./dom.js";
 import { duration, timeEl } from "./format.js";
-import { control, errorBox, go, routeOf, toLocalInput, toRfc } from "./nav.js";
+import { control, errorBox, fillInputs, go, onSubmit, routeOf } from "./nav.js";
 import { itemLabel } from "./session.js";
 
 const stacks = new Map();
@@ -45,21 +45,10 @@ export function eventsPage(root, route) {
   root.append(h("h1", null, "Events"), form, out, pager);
   let controller = null;
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const p = {};
-    for (const [k, el] of Object.entries(inputs)) {
-      const v = k === "since" || k === "until" ? toRfc(el.value) : el.value.trim();
-      if (v) p[k] = v;
-    }
-    go(routeOf("events", null, p));
-  });
+  onSubmit(form, inputs, "events");
 
   async function load(params) {
-    for (const [k, el] of Object.entries(inputs)) {
-      const v = params.get(k) || "";
-      el.value = k === "since" || k === "until" ? toLocalInput(v) : v;
-    }
+    fillInputs(inputs, params);
     if (controller) controller.abort();
     controller = new AbortController();
     const types = (params.get("type") || "").split(",").map((t) => t.trim()).filter(Boolean);
@@ -68,7 +57,7 @@ export function eventsPage(root, route) {
         type: types, name: params.get("name"), status: params.get("status"),
         since: params.get("since"), until: params.get("until"), cursor: params.get("cursor"), limit: 50,
       }, { signal: controller.signal });
-      clear(out).append(eventsTable(page.items));
+      fill(out, eventsTable(page.items));
       const sig = [...params.entries()].filter(([k]) => k !== "cursor").join("&");
       const stack = stacks.get(sig) || [];
       const base = Object.fromEntries([...params.entries()].filter(([k]) => k !== "cursor"));
@@ -80,9 +69,9 @@ export function eventsPage(root, route) {
         stacks.set(sig, stack);
         go(routeOf("events", null, { ...base, cursor: page.next_cursor }));
       });
-      clear(pager).append(prev, h("span", { class: "muted" }, `Page ${stack.length + 1}`), next);
+      fill(pager, prev, h("span", { class: "muted" }, `Page ${stack.length + 1}`), next);
     } catch (error) {
-      if (error.name !== "AbortError") clear(out).append(errorBox(error));
+      if (error.name !== "AbortError") fill(out, errorBox(error));
     }
   }
 

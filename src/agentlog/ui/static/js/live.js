@@ -1,7 +1,7 @@
 // Live: the newest sessions and events, polled every second and a half.
 
 import { api } from "./api.js";
-import { clear, h, link, statusBadge } from "./dom.js";
+import { fill, h, link, statusBadge } from "./dom.js";
 import { duration, timeEl } from "./format.js";
 import { eventsTable } from "./events.js";
 import { poll } from "./nav.js";
@@ -22,13 +22,13 @@ export function livePage(root) {
     const json = JSON.stringify([s, e]);
     if (json === lastJson) return;
     lastJson = json;
-    clear(sessions).append(...s.items.map((x) => h("li", { class: seen && !seen.has(x.id) ? "new" : null, dataset: { id: x.id } },
+    fill(sessions, ...s.items.map((x) => h("li", { class: seen && !seen.has(x.id) ? "new" : null, dataset: { id: x.id } },
       link(`/session/${encodeURIComponent(x.id)}`, x.name || x.id, { class: "session-link" }), " ",
       statusBadge(x.status), " ", h("span", { class: "muted" }, x.user || ""), " ", timeEl(x.started_at, { short: true }),
       " ", h("span", { class: "muted" }, duration(x.duration_ms)))));
     const table = eventsTable(e.items);
     if (seenEvents) for (const row of table.querySelectorAll("tbody tr")) if (!seenEvents.has(row.dataset.id)) row.classList.add("new");
-    clear(events).append(table);
+    fill(events, table);
     seen = new Set(s.items.map((x) => x.id));
     seenEvents = new Set(e.items.map((x) => x.id));
     note.textContent = `Following new sessions and events · updated ${new Date().toLocaleTimeString()}`;

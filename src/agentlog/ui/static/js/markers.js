@@ -1,7 +1,7 @@
 // events_between_markers: how many items of a type come between markers, as a histogram.
 
 import { api } from "./api.js";
-import { clear, field, h, link } from "./dom.js";
+import { fill, field, h, link } from "./dom.js";
 import { barChart } from "./chart.js";
 import { number } from "./format.js";
 import { control, errorBox, go, routeOf } from "./nav.js";
@@ -37,13 +37,13 @@ export function markersPage(root, route) {
   async function load(params) {
     for (const [k, el] of Object.entries(inputs)) if (params.get(k)) el.value = params.get(k);
     const markers = inputs.markers.value.split(",").map((m) => m.trim()).filter(Boolean);
-    clear(out).append(h("p", { class: "muted" }, "Measuring…"));
+    fill(out, h("p", { class: "muted" }, "Measuring…"));
     try {
       const stats = await api.markers({ marker_types: markers.length ? markers : ["compaction"],
         count_type: inputs.count.value.trim() || "user", days: inputs.days.value || 7 });
       const fmt = (v) => (v === null || v === undefined ? "—" : number(Math.round(v * 100) / 100));
       const segs = stats.distribution;
-      clear(out).append(
+      fill(out, 
         h("dl", { class: "facts" },
           field("Markers", number(stats.marker_count)), field("Counted", number(stats.counted_events)),
           field("Average", fmt(stats.avg_per_marker)), field("Median", fmt(stats.median_per_marker)),
@@ -58,7 +58,7 @@ export function markersPage(root, route) {
               h("td", null, link(`/session/${encodeURIComponent(s.session_id)}${s.marker_id ? "?item=" + encodeURIComponent(s.marker_id) : ""}`, s.session_id.slice(-12), { title: s.session_id })),
               h("td", null, s.marker_type || ""), h("td", { class: "num" }, number(s.count))))))) : null);
     } catch (error) {
-      clear(out).append(errorBox(error));
+      fill(out, errorBox(error));
     }
   }
   load(route.params);

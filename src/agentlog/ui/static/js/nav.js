@@ -65,3 +65,28 @@ export function toLocalInput(rfc) {
   const pad = (n) => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
 }
+
+// A filter form's inputs -> route parameters (times as RFC 3339 UTC), and back.
+export function formParams(inputs) {
+  const out = {};
+  for (const [k, el] of Object.entries(inputs)) {
+    const v = el.type === "datetime-local" ? toRfc(el.value) : el.value.trim();
+    if (v) out[k] = v;
+  }
+  return out;
+}
+
+export function fillInputs(inputs, params, defaults = {}) {
+  for (const [k, el] of Object.entries(inputs)) {
+    const v = params.get(k) || defaults[k] || "";
+    el.value = el.type === "datetime-local" ? toLocalInput(v) : v;
+  }
+}
+
+// Submitting the form goes to the page's route with the form's values.
+export function onSubmit(form, inputs, page) {
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    go(routeOf(page, null, formParams(inputs)));
+  });
+}

@@ -1,13 +1,16 @@
 // One session: its header and its timeline as a waterfall, a detail pane for the selected item.
 
 import { api } from "./api.js";
-import { clear, field, h, idWithCopy, link, statusBadge } from "./dom.js";
+import { fill, field, h, idWithCopy, link, statusBadge } from "./dom.js";
 import { detail } from "./detail.js";
 import { duration, messageText, number, oneLine, timeEl, tsMs } from "./format.js";
 import { jsonTree } from "./json.js";
 import { errorBox, poll } from "./nav.js";
 
+const FIRST_PAGE = 200; // the first screenful fast; later pages larger
 const PAGE = 500;
+const ROW = 26; // px: every row of the waterfall has this height (app.css)
+const OVERSCAN = 20; // rows drawn beyond each edge of the view
 const FIND_PAGES = 40; // how far a link to one item may page to find it
 
 export function itemLabel(item) {
@@ -32,56 +35,56 @@ export function sessionPage(root, route) {
   const sessionId = route.arg;
   const header = h("header", { class: "session-head" });
   const list = h("ol", { class: "waterfall", role: "tree", "aria-label": "Timeline" });
+  const scroller = h("div", { class: "scroller" }, list); // rows are drawn as it scrolls
   const more = h("button", { type: "button", class: "secondary load-more", hidden: true }, "Load more");
   const progress = h("p", { class: "status-line", role: "status", "aria-live": "polite" });
   const axis = h("div", { class: "axis", "aria-hidden": "true" });
   const pane = h("aside", { class: "detail", "aria-label": "Selected item" },
     h("p", { class: "muted" }, "Select an item of the timeline to see its details."));
   root.append(header, h("div", { class: "split" },
-    h("section", { class: "timeline", "aria-label": "Timeline" }, axis, list, more, progress), pane));
+    h("section", { class: "timeline", "aria-label": "Timeline" }, axis, scroller, more, progress), pane));
 
   const st = {
     session: null, items: [], rows: new Map(), byId: new Map(), kids: new Map(),
-    collapsed: new Set(), cursor: null, hasMore: true, total: null, selected: null,
-    t0: 0, t1: 1, loading: null, controller: new AbortController(), wanted: route.params.get("item"),
+    depth: new Map(), collapsed: new Set(), visible: [], order: 0, cursor: null, hasMore: true,
+    drawn: { first: 0, last: 0, order: -1, scale: -1, redraw: false },
+    total: null, selected: null, focusId: null, t0: 0, t1: 1, scale: 0, loading: null,
+    controller: new AbortController(), wanted: route.params.get("item"), frame: 0,
   };
 
-  // -- the waterfall -------------------------------------------------------------------------
+  // -- the waterfall: only the rows in view are in the document (fixed row height) -----------
   function place(row) {
     const span = st.t1 - st.t0 || 1;
     const left = Math.min(100, Math.max(0, ((row.start - st.t0) / span) * 100));
     row.bar.style.left = `${left}%`;
     if (row.end !== null) row.bar.style.width = `${Math.max(0.25, Math.min(100 - left, ((row.end - row.start) / span) * 100))}%`;
+    row.scale = st.scale;
   }
 
-  function depthOf(item) {
-    let depth = 0;
-    let parent = item.kind === "event" ? item.parent_id : null;
-    while (parent && st.byId.has(parent) && depth < 50) {
-      depth += 1;
-      parent = st.byId.get(parent).parent_id;
-    }
-    return depth;
-  }
-
-  function addToggle(parentId) {
-    const row = st.rows.get(parentId);
-    if (!row || row.toggle) return;
-    const toggle = h("button", { type: "button", class: "toggle", "aria-label": "Collapse", tabindex: -1 }, "▾");
-    toggle.addEventListener("click", (event) => { event.stopPropagation(); setCollapsed(parentId, !st.collapsed.has(parentId)); });
-    row.spacer.replaceWith(toggle);
-    row.toggle = toggle;
-    row.el.setAttribute("aria-expanded", "true");
-  }
-
-  function setCollapsed(id, collapsed) {
-    const row = st.rows.get(id);
-    if (!row || !row.toggle) return;
-    if (collapsed) st.collapsed.add(id); else st.collapsed.delete(id);
+  function setToggle(row, id) {
+    const collapsed = st.collapsed.has(id);
     row.toggle.textContent = collapsed ? "▸" : "▾";
     row.toggle.setAttribute("aria-label", collapsed ? "Expand" : "Collapse");
     row.el.setAttribute("aria-expanded", String(!collapsed));
-    applyCollapsed();
+  }
+
+  function addToggle(id) {
+    const row = st.rows.get(id);
+    if (!row || row.toggle) return;
+    const toggle = h("button", { type: "button", class: "toggle", tabindex: -1 });
+    toggle.addEventListener("click", (event) => { event.stopPropagation(); setCollapsed(id, !st.collapsed.has(id)); });
+    row.spacer.replaceWith(toggle);
+    row.toggle = toggle;
+    setToggle(row, id);
+  }
+
+  function setCollapsed(id, collapsed) {
+    if (!st.kids.has(id) || st.collapsed.has(id) === collapsed) return;
+    if (collapsed) st.collapsed.add(id); else st.collapsed.delete(id);
+    const row = st.rows.get(id);
+    if (row && row.toggle) setToggle(row, id);
+    computeVisible();
+    render();
   }
 
   function hiddenByAncestor(item) {
@@ -95,82 +98,135 @@ export function sessionPage(root, route) {
     return false;
   }
 
-  function applyCollapsed() {
-    for (const item of st.items) {
-      const row = st.rows.get(item.id);
-      row.el.hidden = st.collapsed.size ? hiddenByAncestor(item) : false;
-    }
+  function computeVisible() {
+    // Appending items keeps the order of what is drawn; a filter by collapsed spans does not.
+    const filtered = st.collapsed.size > 0;
+    if (filtered || st.wasFiltered) st.order += 1;
+    st.wasFiltered = filtered;
+    st.visible = filtered ? st.items.filter((item) => !hiddenByAncestor(item)) : st.items;
   }
 
   function rowFor(item) {
-    const depth = depthOf(item);
+    const depth = st.depth.get(item.id) || 0;
     const kind = kindOf(item);
     const start = tsMs(item.ts);
     const end = item.kind === "event" && item.end_ts ? tsMs(item.end_ts) : null;
     const isError = item.kind === "event" && (item.status === "error" || item.type === "error");
     const spacer = h("span", { class: "toggle-space" });
     const bar = h("span", { class: end !== null ? "bar" : "mark" });
+    const indent = h("span", { class: "indent" });
+    indent.style.width = `${depth * 14}px`;
     const el = h("li", {
       role: "treeitem", tabindex: -1, "aria-level": depth + 1, "aria-selected": "false",
       class: `row k-${item.kind}${isError ? " is-error" : ""}`, dataset: { id: item.id, type: kind },
+      title: `${kind} at ${item.ts}`,
     },
-    h("span", { class: "label" },
-      h("span", { class: "indent", style: null }), spacer,
+    h("span", { class: "label" }, indent, spacer,
       h("span", { class: `type t-${/^[a-z_]+$/.test(kind) ? kind : "custom"}` }, kind),
       h("span", { class: "text" }, itemLabel(item)),
       item.partial ? h("span", { class: "chip warn" }, "partial") : null,
       item.status === "running" ? h("span", { class: "chip" }, "running") : null),
     h("span", { class: "dur" }, item.duration_ms !== null && item.duration_ms !== undefined ? duration(item.duration_ms) : ""),
     h("span", { class: "track" }, bar));
-    el.firstChild.firstChild.style.width = `${depth * 14}px`;
-    el.title = `${kind} at ${item.ts}`;
-    el.addEventListener("click", () => select(item.id, { focus: true }));
-    const row = { el, bar, spacer, toggle: null, start, end };
-    place(row);
+    const row = { el, bar, spacer, toggle: null, start, end, scale: -1 };
+    st.rows.set(item.id, row);
+    if (st.kids.has(item.id)) addToggle(item.id);
     return row;
   }
 
-  function rescale() {
+  function decorate(row, id) {
+    if (row.scale !== st.scale) place(row);
+    row.el.setAttribute("aria-selected", String(id === st.selected));
+    row.el.tabIndex = id === (st.focusId || st.selected || st.visible[0].id) ? 0 : -1;
+    return row.el;
+  }
+
+  function draw(from, to) {
+    const out = [];
+    for (let i = from; i < to; i++) {
+      const item = st.visible[i];
+      out.push(decorate(st.rows.get(item.id) || rowFor(item), item.id));
+    }
+    return out;
+  }
+
+  // Only rows entering or leaving the window change in the document: scrolling a few rows
+  // restyles a few rows. A new order of rows (collapse, expand, a reload) redraws the window.
+  function render() {
+    st.frame = 0;
+    const n = st.visible.length;
+    const height = scroller.clientHeight || 600;
+    const first = Math.max(0, Math.floor(scroller.scrollTop / ROW) - OVERSCAN);
+    const last = Math.min(n, Math.ceil((scroller.scrollTop + height) / ROW) + OVERSCAN);
+    const d = st.drawn;
+    const focused = list.contains(document.activeElement) ? document.activeElement : null;
+    if (d.order !== st.order || last <= d.first || first >= d.last || d.redraw) {
+      list.replaceChildren(...draw(first, last));
+    } else {
+      for (let i = d.first; i < first; i++) list.firstElementChild.remove();
+      for (let i = last; i < d.last; i++) list.lastElementChild.remove();
+      if (first < d.first) list.prepend(...draw(first, d.first));
+      if (last > d.last) list.append(...draw(d.last, last));
+      if (d.scale !== st.scale) for (const el of list.children) place(st.rows.get(el.dataset.id));
+    }
+    st.drawn = { first, last, order: st.order, scale: st.scale, redraw: false };
+    list.style.paddingTop = `${first * ROW}px`;
+    list.style.paddingBottom = `${(n - last) * ROW}px`;
+    if (focused && focused.isConnected) focused.focus({ preventScroll: true });
+  }
+
+  // Selection and the roving tab stop changed: redecorate the rows in the window.
+  function restyle() {
+    st.drawn.redraw = true;
+    render();
+  }
+
+  function scheduleRender() {
+    if (!st.frame) st.frame = requestAnimationFrame(render);
+  }
+
+  function rescale(added) {
+    // The scale spans the session and every item seen; only new items are looked at.
     const s = st.session;
-    let t0 = tsMs(s.started_at);
-    let t1 = Math.max(tsMs(s.ended_at) || 0, tsMs(s.last_activity_at) || 0);
-    if (s.status === "running") t1 = Math.max(t1, Date.now());
-    for (const item of st.items) {
+    let t0 = st.seen0 ?? tsMs(s.started_at);
+    let t1 = Math.max(st.seen1 ?? 0, tsMs(s.ended_at) || 0, tsMs(s.last_activity_at) || 0);
+    for (const item of added) {
       const a = tsMs(item.ts);
       const b = item.end_ts ? tsMs(item.end_ts) : a;
       if (t0 === null || a < t0) t0 = a;
       if (b > t1) t1 = b;
     }
+    st.seen0 = t0;
+    st.seen1 = t1;
+    if (s.status === "running") t1 = Math.max(t1, Date.now());
     if (t0 === null) t0 = Date.now();
     if (t1 <= t0) t1 = t0 + 1;
-    const changed = t0 !== st.t0 || t1 !== st.t1;
+    if (t0 !== st.t0 || t1 !== st.t1) st.scale += 1; // rows are placed again as they show
     st.t0 = t0;
     st.t1 = t1;
-    if (changed) for (const row of st.rows.values()) place(row);
-    clear(axis).append(h("span", null, "0"), h("span", null, duration((t1 - t0) / 2)), h("span", null, duration(t1 - t0)));
+    fill(axis, h("span", null, "0"), h("span", null, duration((t1 - t0) / 2)), h("span", null, duration(t1 - t0)));
   }
 
   function appendItems(items) {
-    const fragment = document.createDocumentFragment();
+    const added = [];
     for (const item of items) {
       if (st.byId.has(item.id)) continue;
+      added.push(item);
       st.byId.set(item.id, item);
       st.items.push(item);
-    }
-    const before = st.rows.size;
-    rescale();
-    for (const item of st.items.slice(before)) {
-      const row = rowFor(item);
-      st.rows.set(item.id, row);
-      fragment.append(row.el);
-      if (item.kind === "event" && item.parent_id && st.byId.has(item.parent_id)) {
-        st.kids.set(item.parent_id, (st.kids.get(item.parent_id) || 0) + 1);
+      const parent = item.kind === "event" ? item.parent_id : null;
+      if (parent && st.byId.has(parent)) {
+        st.depth.set(item.id, (st.depth.get(parent) || 0) + 1);
+        if (!st.kids.has(parent)) {
+          st.kids.set(parent, 0);
+          addToggle(parent);
+        }
+        st.kids.set(parent, st.kids.get(parent) + 1);
       }
     }
-    list.append(fragment);
-    for (const id of st.kids.keys()) addToggle(id);
-    if (st.collapsed.size) applyCollapsed();
-    if (!list.querySelector('[tabindex="0"]') && list.firstElementChild) list.firstElementChild.tabIndex = 0;
+    rescale(added);
+    computeVisible();
+    render();
   }
 
   function showProgress() {
@@ -185,7 +241,8 @@ export function sessionPage(root, route) {
     if (st.loading) return st.loading;
     st.loading = (async () => {
       try {
-        const page = await api.timeline(sessionId, st.cursor, PAGE, { signal: st.controller.signal });
+        const size = st.items.length ? PAGE : FIRST_PAGE;
+        const page = await api.timeline(sessionId, st.cursor, size, { signal: st.controller.signal });
         appendItems(page.events);
         st.cursor = page.next_cursor;
         st.hasMore = Boolean(page.next_cursor);
@@ -198,49 +255,70 @@ export function sessionPage(root, route) {
   }
 
   // -- selection and keyboard ----------------------------------------------------------------
-  function select(id, { focus = false, scroll = false } = {}) {
-    const row = st.rows.get(id);
-    const item = st.byId.get(id);
-    if (!row || !item) return;
-    if (st.selected) {
-      const old = st.rows.get(st.selected);
-      if (old) { old.el.setAttribute("aria-selected", "false"); old.el.tabIndex = -1; }
+  function reveal(id) {
+    // Expand collapsed ancestors, then scroll the row into the window and draw it.
+    let parent = st.byId.get(id)?.parent_id;
+    let changed = false;
+    for (let guard = 0; parent && guard < 50; guard++) {
+      if (st.collapsed.delete(parent)) changed = true;
+      parent = st.byId.get(parent)?.parent_id;
     }
+    if (changed) computeVisible();
+    const at = st.visible.findIndex((item) => item.id === id);
+    if (at < 0) return;
+    const top = at * ROW;
+    if (top < scroller.scrollTop || top + ROW > scroller.scrollTop + scroller.clientHeight) {
+      scroller.scrollTop = Math.max(0, top - scroller.clientHeight / 2);
+    }
+    render();
+  }
+
+  function select(id, { focus = false, scroll = false } = {}) {
+    const item = st.byId.get(id);
+    if (!item) return;
     st.selected = id;
-    row.el.setAttribute("aria-selected", "true");
-    for (const r of list.querySelectorAll('[tabindex="0"]')) r.tabIndex = -1;
-    row.el.tabIndex = 0;
-    if (focus) row.el.focus({ preventScroll: !scroll });
-    if (scroll) row.el.scrollIntoView({ block: "center" });
+    st.focusId = id;
+    if (scroll) reveal(id);
+    restyle();
+    const row = st.rows.get(id);
+    if (focus && row && row.el.isConnected) row.el.focus({ preventScroll: true });
     history.replaceState(null, "", `#/session/${encodeURIComponent(sessionId)}?item=${encodeURIComponent(id)}`);
-    clear(pane).append(detail(item, { sessionId, onPick: pick }));
+    fill(pane, detail(item, { sessionId, onPick: pick }));
   }
 
   async function pick(id) {
-    // From "what happened around this": select it, paging forward until it is loaded.
-    for (let i = 0; !st.rows.has(id) && st.hasMore && i < FIND_PAGES; i++) await loadPage();
-    if (st.rows.has(id)) select(id, { focus: true, scroll: true });
+    // From "what happened around this" or a link: select it, paging until it is loaded.
+    for (let i = 0; !st.byId.has(id) && st.hasMore && i < FIND_PAGES; i++) await loadPage();
+    if (st.byId.has(id)) select(id, { focus: true, scroll: true });
   }
 
-  function visibleRows() {
-    return [...list.children].filter((el) => !el.hidden);
-  }
+  list.addEventListener("click", (event) => {
+    const el = event.target.closest("li.row");
+    if (el) select(el.dataset.id, { focus: true });
+  });
 
   list.addEventListener("keydown", (event) => {
     const el = event.target.closest("li.row");
     if (!el) return;
     const id = el.dataset.id;
-    const rows = visibleRows();
-    const at = rows.indexOf(el);
+    const at = st.visible.findIndex((item) => item.id === id);
     const move = (to) => {
-      const target = rows[Math.max(0, Math.min(rows.length - 1, to))];
-      if (target) { el.tabIndex = -1; target.tabIndex = 0; target.focus(); }
+      const target = st.visible[Math.max(0, Math.min(st.visible.length - 1, to))];
+      if (!target) return;
+      st.focusId = target.id;
+      reveal(target.id);
+      restyle();
+      const row = st.rows.get(target.id);
+      if (row) row.el.focus({ preventScroll: true });
     };
+    const pageRows = Math.max(1, Math.floor(scroller.clientHeight / ROW) - 1);
     switch (event.key) {
       case "ArrowDown": move(at + 1); break;
       case "ArrowUp": move(at - 1); break;
+      case "PageDown": move(at + pageRows); break;
+      case "PageUp": move(at - pageRows); break;
       case "Home": move(0); break;
-      case "End": move(rows.length - 1); break;
+      case "End": move(st.visible.length - 1); break;
       case "ArrowRight": setCollapsed(id, false); break;
       case "ArrowLeft": setCollapsed(id, true); break;
       case "Enter": case " ": select(id, { focus: true }); break;
@@ -250,10 +328,12 @@ export function sessionPage(root, route) {
   });
 
   more.addEventListener("click", () => loadPage());
-  const observer = new IntersectionObserver((entries) => {
-    if (entries.some((e) => e.isIntersecting)) loadPage();
-  }, { rootMargin: "600px" });
-  observer.observe(more);
+  // The next page loads as the end of the list comes near.
+  const nearEnd = () => scroller.scrollTop + scroller.clientHeight >= st.visible.length * ROW - 800;
+  scroller.addEventListener("scroll", () => {
+    scheduleRender();
+    if (nearEnd() && st.hasMore && !st.loading) loadPage().then(() => { if (nearEnd()) loadPage(); });
+  }, { passive: true });
 
   // -- the header ----------------------------------------------------------------------------
   function renderHeader(s) {
@@ -275,7 +355,7 @@ export function sessionPage(root, route) {
       s.parent_session_id ? field("Parent", link(`/session/${encodeURIComponent(s.parent_session_id)}`,
         s.parent_session_id, { class: "parent-link mono" })) : null);
     const children = h("div", { class: "children" });
-    clear(header).append(
+    fill(header, 
       h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, link("/sessions", "Sessions"), " / "),
       h("h1", null, s.name || s.id),
       s.summary ? h("p", { class: "summary" }, s.summary) : null,
@@ -294,15 +374,23 @@ export function sessionPage(root, route) {
 
   // -- loading and following a running session -----------------------------------------------
   async function start() {
+    // The header and the first page of the timeline are asked for at once.
+    const first = api.timeline(sessionId, null, FIRST_PAGE, { signal: st.controller.signal });
+    first.catch(() => {});
     try {
       st.session = await api.session(sessionId, { signal: st.controller.signal });
     } catch (error) {
-      if (error.name !== "AbortError") clear(header).append(h("h1", null, "Session"), errorBox(error));
+      if (error.name !== "AbortError") fill(header, h("h1", null, "Session"), errorBox(error));
       return;
     }
     st.total = st.session.items;
     renderHeader(st.session);
-    await loadPage();
+    st.loading = first.then((page) => {
+      appendItems(page.events);
+      st.cursor = page.next_cursor;
+      st.hasMore = Boolean(page.next_cursor);
+    }).finally(() => { st.loading = null; showProgress(); });
+    await st.loading;
     if (st.wanted) {
       await pick(st.wanted);
     }
@@ -330,12 +418,11 @@ export function sessionPage(root, route) {
     } while (cursor && fresh.length < keep);
     if (fresh.some((item) => !st.byId.has(item.id))) {
       const selected = st.selected;
-      const scroll = list.parentElement.scrollTop;
-      st.items = []; st.byId.clear(); st.rows.clear(); st.kids.clear();
-      clear(list);
+      st.items = []; st.byId.clear(); st.rows.clear(); st.kids.clear(); st.depth.clear();
+      st.seen0 = st.seen1 = null;
+      st.order += 1;
       appendItems(fresh);
-      if (selected && st.rows.has(selected)) select(selected);
-      list.parentElement.scrollTop = scroll;
+      if (selected && st.byId.has(selected)) select(selected);
     }
     st.cursor = cursor;
     st.hasMore = Boolean(cursor);
@@ -349,6 +436,6 @@ export function sessionPage(root, route) {
       const item = next.params.get("item");
       if (item && item !== st.selected) pick(item);
     },
-    stop() { stop(); observer.disconnect(); st.controller.abort(); },
+    stop() { stop(); st.controller.abort(); },
   };
 }

@@ -1,9 +1,9 @@
 // Sessions: filters, keyset paging, newest first; the first page follows new sessions live.
 
 import { api } from "./api.js";
-import { clear, h, link, statusBadge } from "./dom.js";
+import { clear, fill, h, link, statusBadge } from "./dom.js";
 import { duration, number, money, oneLine, timeEl } from "./format.js";
-import { control, errorBox, go, poll, routeOf, toLocalInput, toRfc } from "./nav.js";
+import { control, errorBox, fillInputs, go, onSubmit, poll, routeOf } from "./nav.js";
 
 const FILTERS = ["name", "user", "status", "config", "since", "until", "sort", "order"];
 const STATUSES = ["", "running", "success", "error", "cancelled", "timeout"];
@@ -91,8 +91,8 @@ export function sessionsPage(root, route) {
     until: h("input", { name: "until", type: "datetime-local" }),
     sort: h("select", { name: "sort" }, h("option", { value: "start" }, "start time"),
       h("option", { value: "duration" }, "duration")),
-    order: h("select", { name: "order" }, h("option", { value: "" }, "newest / longest first"),
-      h("option", { value: "asc" }, "oldest / shortest first")),
+    order: h("select", { name: "order" }, h("option", { value: "" }, "descending"),
+      h("option", { value: "asc" }, "ascending")),
   };
   form.append(
     control("Name", inputs.name), control("User", inputs.user), control("Status", inputs.status),
@@ -111,22 +111,9 @@ export function sessionsPage(root, route) {
   let lastJson = "";
   let seq = 0; // only the latest load renders: a slow poll must not undo a page change
 
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const p = {};
-    for (const [k, el] of Object.entries(inputs)) {
-      const v = k === "since" || k === "until" ? toRfc(el.value) : el.value.trim();
-      if (v) p[k] = v;
-    }
-    go(routeOf("sessions", null, p));
-  });
+  onSubmit(form, inputs, "sessions");
 
-  function fillForm(params) {
-    for (const [k, el] of Object.entries(inputs)) {
-      const v = params.get(k) || (k === "sort" ? "start" : "");
-      el.value = k === "since" || k === "until" ? toLocalInput(v) : v;
-    }
-  }
+  const fillForm = (params) => fillInputs(inputs, params, { sort: "start" });
 
   function request(params) {
     const configs = parseConfigs(params.get("config"));
@@ -191,7 +178,7 @@ export function sessionsPage(root, route) {
       req = request(params);
     } catch (error) {
       status.textContent = "";
-      clear(table).append(h("tbody", null, h("tr", null, h("td", null, errorBox(new Error(`Configs: ${error.message}`))))));
+      fill(table, h("tbody", null, h("tr", null, h("td", null, errorBox(new Error(`Configs: ${error.message}`))))));
       return;
     }
     if (!live) status.textContent = "Loading…";
@@ -212,7 +199,7 @@ export function sessionsPage(root, route) {
       if (error.name === "AbortError") return;
       if (!live) {
         status.textContent = "";
-        clear(table).append(h("tbody", null, h("tr", null, h("td", null, errorBox(error)))));
+        fill(table, h("tbody", null, h("tr", null, h("td", null, errorBox(error)))));
       }
     }
   }
