@@ -11,8 +11,10 @@ def read_all(client: Any) -> list[Any]:
     for s in page.items:
         events = client.sessions.get_events(s.id, limit=200).items
         msgs = client.sessions.get_messages(s.id, limit=200).items
+        scores = client.sessions.get_scores(s.id)
         out.append((s.model_dump(exclude={"rollup", "last_activity_at"}),
-                    [e.model_dump() for e in events], [m.model_dump() for m in msgs]))  # fmt: skip
+                    [e.model_dump() for e in events], [m.model_dump() for m in msgs],
+                    [x.model_dump() for x in scores]))  # fmt: skip
     return out
 
 

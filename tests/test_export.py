@@ -33,7 +33,9 @@ def record(path: Path) -> list[str]:
     ids = []
     with capture() as cap:
         for user in ("alice", "bob", "alice"):
-            with agentlog.session("support", user=user, configs={"team": user[0]}) as s:
+            with agentlog.session("support", user=user, configs={"team": user[0]},
+                                  tags=["beta", user]) as s:  # fmt: skip
+                agentlog.score("helpful", 4 if user == "bob" else True, comment="fine")
                 agentlog.store_message({"role": "user", "content": f"hi from {user}"})
                 plan(user)
                 agentlog.track_llm_call(model="gpt-4o", response="ok",
@@ -61,8 +63,8 @@ def test_jsonl_export_imports_back_the_same(source: Any, tmp_path: Path,
     out = tmp_path / "export.jsonl"
     assert main(["export", "--db", db, "--out", str(out), "--progress"]) == 0
     err = capsys.readouterr().err
-    assert "exported 3 sessions, 21 records, " in err and "records/s" in err  # progress
-    assert f"exported 3 sessions, 21 records to {out}" in err
+    assert "exported 3 sessions, 24 records, " in err and "records/s" in err  # progress
+    assert f"exported 3 sessions, 24 records to {out}" in err
     first = out.read_bytes()
     assert main(["export", "--db", db, "--out", str(out), "--quiet"]) == 0
     assert out.read_bytes() == first  # the same store, the same bytes

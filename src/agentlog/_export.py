@@ -65,7 +65,8 @@ def session_record(s: Any) -> dict[str, Any]:
     return {"v": 1, "kind": "session", "id": s.id, "name": s.name, "user": s.user,
             "configs": s.configs, "status": s.status, "summary": s.summary,
             "started_at": s.started_at, "ended_at": s.ended_at,
-            "parent_session_id": s.parent_session_id}  # fmt: skip
+            "parent_session_id": s.parent_session_id,
+            "tags": list(getattr(s, "tags", None) or ()) or None}  # fmt: skip
 
 
 def encode(rec: dict[str, Any]) -> bytes:
@@ -73,19 +74,26 @@ def encode(rec: dict[str, Any]) -> bytes:
 
 
 def export_records(client: Any, which: SessionFilter) -> Iterator[tuple[int, list[bytes]]]:
-    """``(sessions done so far, encoded records)`` chunk after chunk, in session order."""
+    """``(sessions done so far, encoded records)`` chunk after chunk, in session order: each
+    session's record, its events and messages in time order, then its scores."""
     store = _sql_store(client)
+    scores: Callable[[str], Any] = client.sessions.get_scores
+    if store is not None:
+        scores = functools.partial(store.get_scores, project=client.transport.project)
     done = 0
     for chunk in _chunks(which.sessions(client), _CHUNK):
-        lines: list[bytes] = []
+        items: dict[str, list[bytes]]
         if store is not None and store.dialect == "sqlite":
-            _sqlite_chunk(store, client.transport.project, chunk, lines)
+            items = _sqlite_chunk(store, client.transport.project, chunk)
         elif store is not None:
-            _sql_chunk(store, client.transport.project, chunk, lines)
+            items = _sql_chunk(store, client.transport.project, chunk)
         else:
-            for s in chunk:
-                lines.append(encode(session_record(s)))
-                lines.extend(_api_items(client, s.id))
+            items = {s.id: list(_api_items(client, s.id)) for s in chunk}
+        lines: list[bytes] = []
+        for s in chunk:
+            lines.append(encode(session_record(s)))
+            lines.extend(items[s.id])
+            lines.extend(encode({"v": 1, **sc.model_dump(mode="json")}) for sc in scores(s.id))
         done += len(chunk)
         yield done, lines
 
@@ -145,7 +153,7 @@ def _ts(us: int | None) -> str | None:
     return None if us is None else format_ts(us * 1000)
 
 
-def _sql_chunk(store: Any, project: str, sessions: list[Any], lines: list[bytes]) -> None:
+def _sql_chunk(store: Any, project: str, sessions: list[Any]) -> dict[str, list[bytes]]:
     ids = [s.id for s in sessions]
     marks = ",".join("?" * len(ids))
     items: dict[str, list[tuple[int, str, bytes]]] = {sid: [] for sid in ids}
@@ -170,11 +178,8 @@ def _sql_chunk(store: Any, project: str, sessions: list[Any], lines: list[bytes]
             rec = {"v": 1, "kind": "message", "id": rid, "session_id": sid,
                    "ts": format_ts(ts * 1000), "role": role, "format": fmt, "blob": _json(blob)}  # fmt: skip
             items[sid].append((ts, rid, dumps(rec)))
-    for s in sessions:
-        lines.append(encode(session_record(s)))
-        mine = items[s.id]
-        mine.sort()  # time order, ties by id: the order every read uses
-        lines.extend(line for _, _, line in mine)
+    # time order, ties by id: the order every read uses
+    return {sid: [line for _, _, line in sorted(mine)] for sid, mine in items.items()}
 
 
 # SQLite writes most of each line (json_quote and the stored JSON text, in C); Python adds the
@@ -199,7 +204,7 @@ FROM messages WHERE project = ? AND session_id IN (MARKS)
 ORDER BY 1, 2, 3"""
 
 
-def _sqlite_chunk(store: Any, project: str, sessions: list[Any], lines: list[bytes]) -> None:
+def _sqlite_chunk(store: Any, project: str, sessions: list[Any]) -> dict[str, list[bytes]]:
     ids = [s.id for s in sessions]
     sql = _SQLITE_ITEMS.replace("MARKS", ",".join("?" * len(ids)))
     items: dict[str, list[str]] = {sid: [] for sid in ids}
@@ -221,6 +226,4 @@ def _sqlite_chunk(store: Any, project: str, sessions: list[Any], lines: list[byt
         # repr is the shortest form that reads back as the same float, as orjson's is
         d = "null" if dur is None else repr(dur)
         items[sid].append(f'{head},"ts":"{prefix}.{us:06d}Z","end_ts":{e},"duration_ms":{d}{tail}')
-    for s in sessions:
-        lines.append(encode(session_record(s)))
-        lines.extend(x.encode() for x in items[s.id])
+    return {sid: [x.encode() for x in mine] for sid, mine in items.items()}

@@ -51,7 +51,8 @@ def agent() -> list[dict[str, Any]]:
         return "done"
 
     with capture() as cap:
-        with agentlog.session("support", user="alice", configs={"agent": "bot1"}):
+        with agentlog.session("support", user="alice", configs={"agent": "bot1"}, tags=["beta"]):
+            agentlog.score("helpful", 4, comment="solved it")
             agentlog.store_message({"role": "user", "content": "reset my password"})
             plan("password reset")
             agentlog.track_decision("route", choice="billing", options=["billing", "tech"],
@@ -74,7 +75,8 @@ def _read(store: Store, project: str) -> list[Any]:
             e.model_dump() for e in store.get_events(sess.id, limit=200, project=project).items
         ]
         msgs = store.get_messages(sess.id, limit=200, project=project)
-        out.append((s, events, [m.model_dump() for m in msgs.items]))
+        scores = [x.model_dump() for x in store.get_scores(sess.id, project=project)]
+        out.append((s, events, [m.model_dump() for m in msgs.items], scores))
     return sorted(out, key=lambda x: str(x[0]["id"]))
 
 

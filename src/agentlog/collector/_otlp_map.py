@@ -285,8 +285,17 @@ def _own(span: Span) -> dict[str, Any] | None:
         configs = parse_json(a.get("agentlog.session.configs"))
         if isinstance(configs, dict):
             rec["configs"] = configs
+        if isinstance(a.get("agentlog.session.tags"), list):
+            rec["tags"] = [str(t) for t in a["agentlog.session.tags"]]
         return rec
     rid = str(a.get("agentlog.event.id") or event_id(span.trace_id, span.span_id))
+    if etype == "score":
+        if not sid:
+            return None
+        return {"kind": "score", "id": rid, "session_id": str(sid), "ts": _ts(span.start_ns),
+                "event_id": a.get("agentlog.score.event_id"), "name": a.get("agentlog.score.name"),
+                "value": a.get("agentlog.score.value"), "comment": a.get("agentlog.score.comment"),
+                "source": a.get("agentlog.score.source") or "sdk"}  # fmt: skip
     if etype == "message":
         if not sid:
             return None

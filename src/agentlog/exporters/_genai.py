@@ -144,6 +144,8 @@ def session_attributes(rec: dict[str, Any], *, payload_limit: int) -> dict[str, 
                      ("parent_session_id", "agentlog.session.parent_id")):  # fmt: skip
         if rec.get(key):
             attrs[dst] = str(rec[key])
+    if rec.get("tags"):
+        attrs["agentlog.session.tags"] = [str(t) for t in rec["tags"]]
     if rec.get("summary"):
         attrs["agentlog.session.summary"] = json_attr(rec["summary"], payload_limit or 1024)
     if rec.get("configs") and payload_limit:

@@ -274,6 +274,9 @@ class OtlpExporter:
         attrs: dict[str, Any] = {"agentlog.event.type": "score", "agentlog.point_event": True,
                                  "session.id": str(sid), "agentlog.score.name": str(rec["name"]),
                                  "agentlog.score.value": rec["value"]}  # fmt: skip
+        attrs["agentlog.event.id"] = str(rec["id"])  # read back as this score (collector)
+        if rec.get("event_id"):
+            attrs["agentlog.score.event_id"] = str(rec["event_id"])
         if rec.get("comment"):
             attrs["agentlog.score.comment"] = str(rec["comment"])
         if rec.get("source"):
