@@ -21,7 +21,6 @@ from ._config import Config
 from ._ids import ts_bytes, uuid_bytes
 from ._log import warn_once
 from ._redact import Redactor
-from ._sampling import install as install_sampling
 from ._serialize import bound_fields, fit, safe_repr, to_jsonable
 from ._stats import ExporterStatus, PipelineStatus, Stats, record_session_id
 from ._suppress import suppressed_var
@@ -103,7 +102,10 @@ class Pipeline:
             max_payload_bytes=cfg.max_payload_bytes,
             redactor=redactor,
         )
-        install_sampling(pipeline, cfg.sample_rate, cfg.keep_errors)
+        if cfg.sample_rate < 1.0:  # imported only then: rate 1.0 costs no import time either
+            from ._sampling import install as install_sampling
+
+            install_sampling(pipeline, cfg.sample_rate, cfg.keep_errors)
         return pipeline
 
     def _init_state(self) -> None:
