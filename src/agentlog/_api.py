@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _instrument
 from ._config import Config, build_config, env_flag
-from ._context import session_var
+from ._context import session_id_or_drop, session_var
 from ._ids import format_ts, format_uuid, new_id, now_ns, reseed
 from ._llm_data import tool_calls_from, usage_from
 from ._log import warn_once
@@ -295,14 +295,9 @@ def store_message(
             warn_once(f"msgfmt:{format}", "agentlog: unknown message format %r", format,
                       exc_info=False)  # fmt: skip
             return
+        session_id = session_id_or_drop(pipeline, session_id, "store_message")
         if session_id is None:
-            state = session_var.get()
-            if state is None:
-                warn_once("msg_no_session", "agentlog: store_message() outside a session is "
-                          "ignored; pass session_id=...", exc_info=False)  # fmt: skip
-                pipeline.stats.add("dropped", [None])
-                return
-            session_id = state.id
+            return
         ts = now_ns()
         pipeline.emit({
             "v": 1, "kind": "message", "id": format_uuid(new_id(ts)), "session_id": session_id,

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ._log import warn_once
 from ._suppress import is_suppressed, suppress_instrumentation, suppressed_var
 
 if TYPE_CHECKING:
@@ -23,6 +24,7 @@ __all__ = [
     "is_suppressed",
     "llm_owner_var",
     "llm_recorded_by",
+    "session_id_or_drop",
     "session_var",
     "span_var",
     "suppress_instrumentation",
@@ -67,3 +69,17 @@ class ContextExecutor(ThreadPoolExecutor):
     def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
         ctx = contextvars.copy_context()
         return super().submit(ctx.run, fn, *args, **kwargs)
+
+
+def session_id_or_drop(pipeline: Any, session_id: str | None, what: str) -> str | None:
+    """``session_id``, else the current session's id. Outside a session a record would belong
+    nowhere: None, after one warning and a counted drop."""
+    if session_id is not None:
+        return session_id
+    state = session_var.get()
+    if state is None:
+        warn_once(f"{what}_no_session", "agentlog: %s() outside a session is ignored; pass "
+                  "session_id=...", what, exc_info=False)  # fmt: skip
+        pipeline.stats.add("dropped", [None])
+        return None
+    return state.id

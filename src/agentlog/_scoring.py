@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ._context import session_var
+from ._context import session_id_or_drop
 from ._ids import format_ts, format_uuid, new_id, now_ns
 from ._log import warn_once
 from ._state import STATE
@@ -46,14 +46,9 @@ def score(
                       name, value, exc_info=False)  # fmt: skip
             pipeline.stats.add("dropped", [session_id])
             return
+        session_id = session_id_or_drop(pipeline, session_id, "score")
         if session_id is None:
-            state = session_var.get()
-            if state is None:
-                warn_once("score_no_session", "agentlog: score() outside a session is ignored; "
-                          "pass session_id=...", exc_info=False)  # fmt: skip
-                pipeline.stats.add("dropped", [None])
-                return
-            session_id = state.id
+            return
         ts = now_ns()
         pipeline.emit({
             "v": 1, "kind": "score", "id": format_uuid(new_id(ts)), "session_id": session_id,
