@@ -59,14 +59,17 @@ class FileExporter:
 
     def after_fork_in_child(self) -> None:
         self._lock = threading.Lock()
+        # The child opens its own descriptor. Its copy of the parent's is closed, so the file
+        # lock (held by the open file, shared across fork) never outlives the parent.
+        self._close_fd()
+
+    def _close_fd(self) -> None:
         if self._fd is not None:
-            # The child opens its own descriptor. Its copy of the parent's is closed, so the
-            # file lock (held by the open file, shared across fork) never outlives the parent.
             try:
                 os.close(self._fd)
             except OSError:
                 pass
-        self._fd = None
+            self._fd = None
 
     def _open(self) -> int:
         if self._fd is None:
@@ -176,9 +179,4 @@ class FileExporter:
 
     def shutdown(self, timeout: float = 5.0) -> None:
         with self._lock:
-            if self._fd is not None:
-                try:
-                    os.close(self._fd)
-                except OSError:
-                    pass
-                self._fd = None
+            self._close_fd()
