@@ -1,24 +1,22 @@
 """``events_between_markers``: each session's timeline cut at its markers, counted between cuts.
 
 The database is asked only for the markers and for the (session, time) of the counted items,
-both read through the ``(project, type, ts_us, session_id, id)`` covering indexes, in one
-statement (so one snapshot). The cutting happens here, per session, by binary search: the
-count before marker *i* is the number of counted items whose (time, id) is below the marker's,
-and a segment's count is the difference between two markers. No sort of the whole timeline and
-no window function: those cost seconds over a million events.
+both read through the ``(project, type, ts_us, session_id, id)`` covering indexes of events
+(``type``) and messages (``role``). The cutting happens here, per session, by binary search:
+the count up to marker *i* is the number of its session's counted items whose (time, id) is
+below the marker's, and a segment's count is the difference between two markers'. No sort of
+the whole timeline and no window function: those cost seconds over a million events.
 
-An item at the very microsecond of a marker of its session is placed by its id; only those rare
-items are read again, by (session, time), to get their ids.
+A counted item at the very microsecond of a marker of its session is placed by its id: only
+those rare items are read again, by (session, time), for their ids.
 """
 
 from __future__ import annotations
 
 import statistics
 from bisect import bisect_left
-from collections import defaultdict
 from collections.abc import Iterable
 from operator import itemgetter
-from typing import Any
 
 from pydantic import TypeAdapter
 
@@ -32,37 +30,32 @@ _TABLES = (("events", "type"), ("messages", "role"))
 _SEGMENTS: TypeAdapter[list[MarkerSegment]] = TypeAdapter(list[MarkerSegment])
 
 
-def _scan(
-    conn: Conn, markers: list[str], count_type: str | None, start: int, end: int, project: str
-) -> list[tuple[Any, ...]]:
-    """The markers as (session, ts, id, type) and the counted items as (session, ts, None,
-    None), of every session, in the window ``[start, end]``."""
+def _select(cols: str, cond: str, values: list[str], start: int, end: int, project: str
+            ) -> tuple[str, list[object]]:  # fmt: skip
+    """``cols`` of the items of both tables in ``[start, end]`` whose type is one of
+    ``values`` (``cond`` says how: ``IN (...)`` or ``= ?``), sessionless ones left out."""
     parts, args = [], []
     for table, type_col in _TABLES:
-        where = (f"FROM {table} WHERE project = ? AND ts_us >= ? AND ts_us <= ? "
-                 f"AND session_id IS NOT NULL AND {type_col}")  # fmt: skip
-        parts.append(f"SELECT session_id, ts_us, id, {type_col} {where} "
-                     f"IN ({','.join('?' * len(markers))})")  # fmt: skip
-        args += [project, start, end, *markers]
-        if count_type is not None:
-            parts.append(f"SELECT session_id, ts_us, NULL, NULL {where} = ?")
-            args += [project, start, end, count_type]
-    return conn.q(" UNION ALL ".join(parts), args)
+        parts.append(f"SELECT {cols.format(type=type_col)} FROM {table} WHERE project = ? AND "
+                     f"ts_us >= ? AND ts_us <= ? AND session_id IS NOT NULL AND {type_col} "
+                     f"{cond}")  # fmt: skip
+        args += [project, start, end, *values]
+    return " UNION ALL ".join(parts), args
 
 
 def _ids_at(
     conn: Conn, keys: Iterable[tuple[str, int]], count_type: str, project: str
 ) -> dict[tuple[str, int], list[str]]:
-    """The sorted ids of the counted items at each (session, ts)."""
-    found: dict[tuple[str, int], list[str]] = defaultdict(list)
-    for part in chunks(sorted(keys), 200):
+    """The sorted ids of the counted items at each of these (session, ts)."""
+    found: dict[tuple[str, int], list[str]] = {key: [] for key in keys}
+    for part in chunks(sorted(found), 200):
         pairs = " OR ".join(["(session_id = ? AND ts_us = ?)"] * len(part))
-        flat = [v for key in part for v in key]
         sql = " UNION ALL ".join(
             f"SELECT session_id, ts_us, id FROM {table} WHERE project = ? AND {type_col} = ? "
             f"AND ({pairs})"
             for table, type_col in _TABLES
-        )
+        )  # fmt: skip
+        flat = [v for key in part for v in key]
         for sid, ts, item_id in conn.q(sql, [project, count_type, *flat] * len(_TABLES)):
             found[(sid, ts)].append(item_id)
     for ids in found.values():
@@ -73,36 +66,34 @@ def _ids_at(
 def between_markers(
     conn: Conn, markers: list[str], count_type: str, start: int, end: int, project: str
 ) -> MarkerStats:
-    """The marker statistics of ``project`` over ``[start, end]`` (see
-    ``QueryMixin.events_between_markers`` for their meaning)."""
-    # A marker type that is also the count type counts as a marker: nothing is counted then.
-    counting = count_type not in markers
-    found: list[tuple[Any, ...]] = []
-    items: dict[str, list[int]] = defaultdict(list)
-    n_items = 0
-    for row in _scan(conn, markers, count_type if counting else None, start, end, project):
-        if row[3] is None:
-            items[row[0]].append(row[1])
-            n_items += 1
-        else:
-            found.append(row)
+    """The marker statistics of ``project`` over ``[start, end]``, read in ``conn``'s
+    transaction, which must see one snapshot (see ``QueryMixin.events_between_markers``)."""
+    sql, args = _select("session_id, ts_us, id, {type}",
+                        f"IN ({','.join('?' * len(markers))})", markers, start, end, project)  # fmt: skip
+    found = conn.q(sql, args)
     found.sort(key=itemgetter(1, 2))  # timeline order: time, then id
-    # Per marker, how many counted items of its session have a smaller time (``below``), and
-    # which markers share their microsecond with a counted item (placed by id below).
-    below: list[int] = []
-    ties: set[tuple[str, int]] = set()
-    for sid in {row[0] for row in found}:
-        if sid in items:
-            items[sid].sort()
-    for sid, ts, _, _ in found:
-        times = items.get(sid, ())
-        i = bisect_left(times, ts)
-        below.append(i)
-        if i < len(times) and times[i] == ts:
-            ties.add((sid, ts))
+    # The counted items' times, per session with markers; the others' are only counted. A
+    # marker type that is also the count type counts as a marker: nothing is counted then.
+    times: dict[str, list[int]] = {row[0]: [] for row in found}
+    n_items = 0
+    if count_type not in markers:
+        sql, args = _select("session_id, ts_us", "= ?", [count_type], start, end, project)
+        rows = conn.q(sql, args)
+        n_items = len(rows)
+        get = times.get
+        for sid, ts in rows:
+            kept = get(sid)
+            if kept is not None:
+                kept.append(ts)
+        for kept in times.values():
+            kept.sort()  # each table's part comes in time order: a merge of two runs at most
+    # Per marker, the counted items of its session at a smaller time; and the (session, time)
+    # of the markers that share their microsecond with a counted item.
+    below = [bisect_left(times[sid], ts) for sid, ts, _, _ in found]
+    ties = {(sid, ts) for (sid, ts, _, _), i in zip(found, below, strict=True)
+            if i < len(times[sid]) and times[sid][i] == ts}  # fmt: skip
     tied = _ids_at(conn, ties, count_type, project) if ties else {}
-    # Per session: markers seen so far, and counted items before the last of them.
-    seen: dict[str, tuple[int, int]] = {}
+    seen: dict[str, tuple[int, int]] = {}  # per session: markers so far, items up to the last
     segments = []
     for (sid, ts, marker_id, typ), n in zip(found, below, strict=True):
         if (sid, ts) in tied:

@@ -227,6 +227,8 @@ class QueryMixin(StoreCore):
             raise InvalidInputError("count_type: must be a non-empty string")
         start, end = _since(days, now)
         with self._tx() as conn:
+            if self.dialect == "postgres":  # its reads in one snapshot, as SQLite's transaction
+                conn.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             return between_markers(conn, markers, count_type, start, end, project)
 
     def iterate_events(
