@@ -44,8 +44,25 @@ def _records(n: int) -> list[tuple[Any, ...]]:
     for i in range(n):
         # Across second boundaries, ends in another second than their start, open spans.
         ts = second + rnd.randrange(0, 4 * 10**9)
-        end = None if i % 11 == 0 else ts + rnd.choice(
-            [0, 7, 99, 100, 9154, 10**6, 1_500_000, 3 * 10**9, 10**15, -5, rnd.randrange(10**12)]
+        end = (
+            None
+            if i % 11 == 0
+            else ts
+            + rnd.choice(
+                [
+                    0,
+                    7,
+                    99,
+                    100,
+                    9154,
+                    10**6,
+                    1_500_000,
+                    3 * 10**9,
+                    10**15,
+                    -5,
+                    rnd.randrange(10**12),
+                ]
+            )
         )
         out.append((
             new_id(ts), rnd.choice([None, "s-1", "sé\"ssion"]),
