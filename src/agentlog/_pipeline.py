@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from itertools import repeat, starmap
 from typing import Any
 
 import orjson
@@ -226,11 +227,11 @@ class Pipeline:
     def _export_some(self, limit: int) -> None:
         buf = self._buf
         raw: list[RawRecord] = []
-        take, popleft = raw.append, buf.popleft
         try:
-            for _ in range(min(limit, len(buf))):
-                take(popleft())
-        except IndexError:  # shutdown emptied the buffer meanwhile
+            # The pops run in C. Should shutdown empty the buffer meanwhile, the IndexError
+            # leaves in ``raw`` what was taken: ``extend`` keeps the items it got.
+            raw.extend(starmap(buf.popleft, repeat((), min(limit, len(buf)))))
+        except IndexError:
             pass
         if not raw:
             return
