@@ -91,7 +91,8 @@ def _make(
         eid = t0 // 1_000_000 << 80 | next(_ids.low)  # new_id(t0), without the call
         token = span_set(eid)
         try:
-            result = fn(*args, **kwargs)
+            # Without keywords, fn(*args) skips unpacking an empty dict (~20 ns).
+            result = fn(*args, **kwargs) if kwargs else fn(*args)
         except BaseException as exc:
             reset_token(token)
             _finish(pipeline, eid, sess, parent, etype, label, t0, capture, make_data, bind,
