@@ -92,3 +92,21 @@ def test_empty_batch_is_an_empty_result(store: SqlStore) -> None:
     result = store.ingest([])
     assert (result.accepted, result.rejected) == ([], [])
     assert store.list_sessions().items == []
+
+
+
+def test_staging_tables_of_a_rolled_back_transaction_are_made_again(pg_schema: str) -> None:
+    from agentlog.store.postgres import PostgresStore
+
+    from .conftest import PG_URL
+
+    # One connection, so the second transaction runs where the first one rolled back.
+    store = PostgresStore(PG_URL, schema=pg_schema, processing=False, max_size=1)
+    try:
+        with pytest.raises(RuntimeError), store._tx(write=True) as conn:
+            store._staging(conn)
+            raise RuntimeError("the batch failed after the staging tables were made")
+        result = store.ingest([session("staged"), event("staged", 1)])
+        assert len(result.accepted) == 2 and result.rejected == []
+    finally:
+        store.close()

@@ -123,9 +123,7 @@ class CostsMixin(StoreCore):
     def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> None:
         """COPY into a staging table, then one statement inserts and sums what was new."""
         c = conn.c  # type: ignore[attr-defined]
-        c.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _in_costs (LIKE llm_costs) ON COMMIT DELETE ROWS"
-        )
+        self._staging(conn)  # type: ignore[attr-defined]
         with c.cursor() as cur:
             with cur.copy(f"COPY _in_costs ({_COST_COLS}) FROM STDIN") as copy:
                 for row in rows:
