@@ -129,15 +129,33 @@ class PostgresStore(SqlStore):
             with self._timed("copy"), cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            # Only rows really inserted (RETURNING) are counted: grouped as they are inserted,
-            # then summed into each count table by _apply_counts, once for the transaction.
+            # Only rows really inserted are counted: grouped here, then summed into each count
+            # table by _apply_counts, once for the transaction. Most batches hold only new ids:
+            # a plain insert (in a savepoint) costs ~25% less than ON CONFLICT's speculative
+            # one, and then every staged row counts. A batch with an id already stored (a
+            # re-send) fails it and takes the idempotent path, counting what RETURNING gives.
+            group = f"{BATCH_OF[table]}, count(*) FROM {{}} GROUP BY 1, 2, 3, 4, 5, 6, 7"
             with self._timed("insert+indexes"):
-                cur.execute(
-                    f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                    f"ON CONFLICT DO NOTHING RETURNING {_RETURNING[table]}) INSERT INTO "
-                    f"_new_counts SELECT {BATCH_OF[table]}, count(*) FROM ins "
-                    "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
+                if self._insert_new(cur, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp}",
+                                    f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} "
+                                    f"FROM {temp} ON CONFLICT DO NOTHING RETURNING "
+                                    f"{_RETURNING[table]}) INSERT INTO _new_counts SELECT "
+                                    f"{group.format('ins')}"):  # fmt: skip
+                    cur.execute(f"INSERT INTO _new_counts SELECT {group.format(temp)}")
             cur.execute(f"TRUNCATE {temp}")
+
+    @staticmethod
+    def _insert_new(cur: psycopg.Cursor[Any], plain: str, idempotent: str) -> bool:
+        """Run ``plain`` (an insert of staged rows) in a savepoint; if an id was already
+        stored, ``idempotent`` (its ON CONFLICT DO NOTHING twin) instead. True when ``plain``
+        stored every staged row."""
+        try:
+            with cur.connection.transaction():
+                cur.execute(plain)
+            return True
+        except psycopg.errors.UniqueViolation:
+            cur.execute(idempotent)
+            return False
 
     def _staging(self, conn: Conn) -> None:
         """This connection's staging tables, made once per connection (two DDL round trips
