@@ -10,6 +10,7 @@ from typing import Any
 
 from agentlog.collector._writer import GroupWriter
 from agentlog.store import IngestResult
+from agentlog.store._core import ParsedBatch
 from agentlog.store.sqlite import SqliteStore
 
 from ..store.helpers import event, session
@@ -17,7 +18,7 @@ from ..store.helpers import event, session
 
 async def _until(cond: Any) -> None:
     """Let the loop run until ``cond()`` holds (the writer's own steps, no clock involved)."""
-    for _ in range(100_000):
+    for _ in range(1_000_000):
         if cond():
             return
         await asyncio.sleep(0)
@@ -48,10 +49,10 @@ async def test_batches_waiting_during_a_transaction_are_stored_in_the_next_one(
 class _FailingGroups(SqliteStore):
     """A real store whose grouped transactions fail, as a lost connection would fail one."""
 
-    def ingest_group(self, batches: Sequence[tuple[Sequence[Any], str]]) -> list[IngestResult]:
+    def ingest_parsed(self, batches: Sequence[ParsedBatch]) -> list[IngestResult]:
         if len(batches) > 1:
             raise sqlite3.OperationalError("disk I/O error")
-        return super().ingest_group(batches)
+        return super().ingest_parsed(batches)
 
 
 async def test_a_failed_group_is_stored_batch_by_batch(tmp_path: Path) -> None:

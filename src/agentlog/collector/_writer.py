@@ -5,6 +5,8 @@ while a transaction runs waits, and the next transaction takes every batch waiti
 ``max_records`` records): under load, the fixed cost of a transaction (its session claims, count
 tables and commit) is paid once for several batches; alone, a batch is written at once, as
 before. Each batch still gets its own answer, the one ``Store.ingest`` of it alone would give.
+Each batch is checked and built (``parse_ingest``, no database) before it queues, in a worker
+thread of its own: that work overlaps the transaction in progress instead of following it.
 
 If a grouped transaction fails, each of its batches is retried on its own, so one batch that
 cannot be stored never costs the others theirs.
@@ -23,7 +25,9 @@ from ..store import IngestResult, Store
 
 __all__ = ["GroupWriter"]
 
-_Item = tuple[Sequence[Any], str, "asyncio.Future[IngestResult]"]
+# A queued batch: as parsed by the store (``ParsedBatch``), or as sent when the store cannot
+# parse ahead; its size in records; its project; its answer.
+_Item = tuple[Any, int, str, "asyncio.Future[IngestResult]"]
 
 
 class GroupWriter:
@@ -38,8 +42,10 @@ class GroupWriter:
         self.batches = 0  # and the tests: a group is visible as batches > transactions)
 
     async def ingest(self, records: Sequence[Any], project: str) -> IngestResult:
+        parse = getattr(self.store, "parse_ingest", None)
+        batch = records if parse is None else await run_in_threadpool(parse, records, project)
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
-        self._waiting.append((records, project, future))
+        self._waiting.append((batch, len(records), project, future))
         if not self._running:
             self._running = True
             asyncio.create_task(self._drain())  # noqa: RUF006 - the futures hold the outcome
@@ -50,7 +56,7 @@ class GroupWriter:
         taken: list[_Item] = []
         size = 0
         while self._waiting:
-            n = len(self._waiting[0][0])
+            n = self._waiting[0][1]
             if taken and size + n > self.max_records:
                 break
             taken.append(self._waiting.pop(0))
@@ -60,12 +66,12 @@ class GroupWriter:
     async def _drain(self) -> None:
         try:
             while self._waiting:
-                group = [item for item in self._take() if not item[2].done()]
+                group = [item for item in self._take() if not item[3].done()]
                 if not group:
                     continue
-                batches = [(records, project) for records, project, _ in group]
+                batches = [(batch, project) for batch, _, project, _ in group]
                 outcomes = await run_in_threadpool(self._store, batches)
-                for (_, _, future), outcome in zip(group, outcomes, strict=True):
+                for (_, _, _, future), outcome in zip(group, outcomes, strict=True):
                     if future.done():  # the client went away: its batch was stored anyway
                         continue
                     if isinstance(outcome, BaseException):
@@ -78,14 +84,21 @@ class GroupWriter:
                 self._running = True
                 asyncio.create_task(self._drain())  # noqa: RUF006
 
-    def _store(
-        self, batches: list[tuple[Sequence[Any], str]]
-    ) -> list[IngestResult | BaseException]:
+    def _store(self, batches: list[tuple[Any, str]]) -> list[IngestResult | BaseException]:
         """Runs in a worker thread: the group in one transaction, else each batch alone."""
-        group = getattr(self.store, "ingest_group", None)
-        if group is not None and len(batches) > 1:
+        parsed = getattr(self.store, "ingest_parsed", None)
+        if parsed is None:  # a store that cannot parse ahead: batches as sent, one by one
+
+            def write(group: list[tuple[Any, str]]) -> list[IngestResult]:
+                return [self.store.ingest(records, project=project) for records, project in group]
+        else:
+
+            def write(group: list[tuple[Any, str]]) -> list[IngestResult]:
+                return list(parsed([batch for batch, _ in group]))
+
+        if len(batches) > 1 and parsed is not None:
             try:
-                results: list[IngestResult | BaseException] = list(group(batches))
+                results: list[IngestResult | BaseException] = list(write(batches))
                 self.transactions += 1
                 self.batches += len(batches)
                 return results
@@ -93,9 +106,9 @@ class GroupWriter:
                 log.warning("agentlog collector: a group of %d batches failed (%s: %s); "
                             "storing them one by one", len(batches), type(exc).__name__, exc)  # fmt: skip
         out: list[IngestResult | BaseException] = []
-        for records, project in batches:
+        for one in batches:
             try:
-                out.append(self.store.ingest(records, project=project))
+                out.extend(write([one]))
                 self.transactions += 1
                 self.batches += 1
             except Exception as exc:

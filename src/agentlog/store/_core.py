@@ -22,7 +22,7 @@ from ._models import IngestResult, RejectedRecord
 from ._rows import EVENT_COLS, MESSAGE_COLS, TERMINAL, dumps, loads, merge_session, now_us
 from ._schema import SCHEMA_VERSION, migrations
 
-__all__ = ["StoreCore"]
+__all__ = ["ParsedBatch", "StoreCore"]
 
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
@@ -52,6 +52,16 @@ class _Rows:
 def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
     return RejectedRecord(index=index, id=rid, status=409,
                           reason=f"session_id: session {sid!r} belongs to another project")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    """A batch checked and built (``StoreCore.parse_ingest``), not stored yet."""
+
+    project: str
+    size: int  # records in the batch as sent: the next batch of a group is numbered on from it
+    parsed: list[Parsed]
+    rejected: list[RejectedRecord]
 
 
 def _shifted(parsed: list[Parsed], base: int) -> list[Parsed]:
@@ -214,20 +224,31 @@ class StoreCore(ABC):
         a collector under load does with the batches that wait while it writes (group commit).
         The result of each is what ``ingest`` of it alone would answer, batches taken in turn;
         the transaction, its session claims, count tables and commit are paid once."""
+        return self.ingest_parsed([self.parse_ingest(records, project)
+                                   for records, project in batches])  # fmt: skip
+
+    def parse_ingest(self, records: Sequence[Any], project: str = "default") -> ParsedBatch:
+        """The first half of ingest, which needs no database: each record checked and turned
+        into its row. A collector runs it for the next batches while the store writes."""
+        rejected: list[RejectedRecord] = []
+        with self._timed("parse+build"):
+            parsed = parse_batch(records, project, rejected)
+        return ParsedBatch(project, len(records), parsed, rejected)
+
+    def ingest_parsed(self, batches: Sequence[ParsedBatch]) -> list[IngestResult]:
+        """The second half: the parsed batches stored in one transaction (``ingest_group``)."""
         timed = self._timed
-        rejected: list[list[RejectedRecord]] = [[] for _ in batches]
+        rejected = [list(b.rejected) for b in batches]
         accepted: list[list[str]] = [[] for _ in batches]
         # The batches of one project are stored as one: their records numbered on from each
         # other's (``starts``), the rejections and acceptances given back to their own batch.
         groups: dict[str, tuple[list[Parsed], list[int], list[int]]] = {}
-        with timed("parse+build"):
-            for n, (records, project) in enumerate(batches):
-                parsed, starts, members = groups.setdefault(project, ([], [], []))
-                base = starts[-1] + len(batches[members[-1]][0]) if members else 0
-                starts.append(base)
-                members.append(n)
-                mine = parse_batch(records, project, rejected[n])
-                parsed.extend(_shifted(mine, base) if base else mine)
+        for n, batch in enumerate(batches):
+            parsed, starts, members = groups.setdefault(batch.project, ([], [], []))
+            base = starts[-1] + batches[members[-1]].size if members else 0
+            starts.append(base)
+            members.append(n)
+            parsed.extend(_shifted(batch.parsed, base) if base else batch.parsed)
         states: list[_Batch] = []
         if any(parsed for parsed, _, _ in groups.values()):
             with timed("commit"), self._tx(write=True) as conn:
