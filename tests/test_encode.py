@@ -129,3 +129,13 @@ def test_oversized_data_is_truncated_and_screened_as_written() -> None:
     written = orjson.loads(b"".join(parts))["data"]
     assert written["output"] == 1 and written["input"]["__agentlog_truncated__"] is True
     assert orjson.loads(screen[0]) == written
+
+
+def test_a_timestamp_that_is_not_an_int_fails_its_record_and_no_other() -> None:
+    encoder = LineEncoder(1_000_000, orjson.dumps)
+    good = _records(2)
+    bad = (*good[0][:5], float(good[0][5]), *good[0][6:])
+    _parts, _sids, _screen, failed = encoder.encode([bad])
+    assert len(failed) == 1
+    lines, _ = _encode(encoder, good)
+    assert [orjson.loads(x) for x in lines] == [_expected(r) for r in good]

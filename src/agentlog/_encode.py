@@ -121,8 +121,9 @@ class LineEncoder:
                 head = heads.get(top) or head_of(top)
                 r = ts - base
                 if not 0 <= r < _SECOND:
-                    base = ts - ts % _SECOND
+                    # The text first: a timestamp it refuses fails its record, not the cache.
                     second = format_ts(ts)[:19]
+                    base = ts - ts % _SECOND
                     r = ts - base
                 if pid is None:
                     parent = "null"
