@@ -128,3 +128,34 @@ def test_prune_while_ingest_runs(store: SqlStore, make_store: Any) -> None:
     for sid in {f"new{n}" for n in range(21)}:
         assert len(store.get_events(sid).items) == 3
     _counts_exact(store)
+
+
+def test_a_pruned_calls_price_goes_with_it(store: SqlStore) -> None:
+    data = {"provider": "openai", "model": "gpt-4o",
+            "usage": {"input_tokens": 100, "output_tokens": 10}}  # fmt: skip
+    old = _ended("old", 0, 0)
+    store.ingest([old[0], *(event("old", 1 + i, type="llm_call", data=data) for i in range(6)),
+                  old[1], session("recent", at=40 * DAY),
+                  event("recent", 40 * DAY + 1, type="llm_call", data=data)])  # fmt: skip
+    assert store.prune("30d", now=NOW, batch=4).events == 6
+    with store._tx() as conn:
+        left = conn.q("SELECT session_id FROM llm_costs")
+    assert left == [("recent",)]
+
+
+def test_step_size_follows_how_long_a_step_holds_its_locks() -> None:
+    from time import perf_counter
+
+    from agentlog.store._retention import _Pace
+
+    pace = _Pace(1000, target=0.02, gap=0.0)
+    assert pace.rows == 50  # a small first step, before any is timed
+    pace.done(perf_counter() - 0.001)  # far quicker than the target: at most double
+    assert pace.rows == 100
+    for _ in range(10):
+        pace.done(perf_counter())
+    assert pace.rows == 1000  # never above the limit
+    for _ in range(10):
+        pace.done(perf_counter() - 1.0)  # far slower: at most halve, never below the floor
+    assert pace.rows == 50
+    assert _Pace(7, target=0.02, gap=0.0).rows == 7

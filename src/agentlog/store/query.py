@@ -10,7 +10,6 @@ keeps each read bounded by the page size instead of sorting a UNION.
 from __future__ import annotations
 
 import heapq
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -22,12 +21,12 @@ from .._errors import InvalidInputError, NotFoundError
 from ._conn import Conn
 from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
+from ._markers import between_markers
 from ._models import (
     Event,
     EventContext,
     EventCount,
     EventsIteration,
-    MarkerSegment,
     MarkerStats,
     Message,
 )
@@ -227,45 +226,10 @@ class QueryMixin(StoreCore):
         if not isinstance(count_type, str) or not count_type:
             raise InvalidInputError("count_type: must be a non-empty string")
         start, end = _since(days, now)
-        wanted = sorted({*markers, count_type})
-        # The database cuts the timelines: an item's segment is the number of markers before it
-        # in its session, so segment i holds the items after marker i-1 up to marker i itself.
-        # One row comes back per marker (and per session with items after its last marker),
-        # not one per item.
-        is_marker = f"t IN ({','.join('?' * len(markers))})"
-        parts, args = [], []
-        for table, (_, _, type_col, _) in _ITEM.items():
-            parts.append(f"SELECT session_id, ts_us, id, {type_col} AS t FROM {table} WHERE "
-                         f"project = ? AND ts_us >= ? AND ts_us <= ? AND session_id IS NOT NULL "
-                         f"AND {type_col} IN ({','.join('?' * len(wanted))})")  # fmt: skip
-            args += [project, start, end, *wanted]
-        sql = (
-            f"WITH items AS ({' UNION ALL '.join(parts)}), cut AS (SELECT session_id, ts_us, id, "
-            f"t, CASE WHEN {is_marker} THEN 1 ELSE 0 END AS m, COALESCE(SUM(CASE WHEN "
-            f"{is_marker} THEN 1 ELSE 0 END) OVER (PARTITION BY session_id ORDER BY ts_us, id "
-            "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS seg FROM items) "
-            "SELECT session_id, seg, SUM(1 - m), MAX(CASE WHEN m = 1 THEN ts_us END), "
-            "MAX(CASE WHEN m = 1 THEN id END), MAX(CASE WHEN m = 1 THEN t END) FROM cut "
-            "GROUP BY session_id, seg"
-        )  # fmt: skip
         with self._tx() as conn:
-            rows = conn.q(sql, [*args, *markers, *markers])
-        found: list[tuple[int, str, MarkerSegment]] = []
-        trailing = 0
-        for sid, seg, n, ts, item_id, typ in rows:
-            if item_id is None:
-                trailing += int(n)
-                continue
-            found.append((ts, item_id, MarkerSegment(marker_index=int(seg), session_id=sid,
-                          count=int(n), marker_id=item_id, marker_type=typ)))  # fmt: skip
-        dist = [m for _, _, m in sorted(found, key=lambda f: (f[0], f[1]))]
-        counts = [m.count for m in dist]
-        return MarkerStats(
-            marker_count=len(dist), counted_events=sum(counts),
-            avg_per_marker=sum(counts) / len(counts) if counts else None,
-            median_per_marker=float(statistics.median(counts)) if counts else None,
-            trailing_events=trailing, distribution=dist,
-        )  # fmt: skip
+            if self.dialect == "postgres":  # its reads in one snapshot, as SQLite's transaction
+                conn.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            return between_markers(conn, markers, count_type, start, end, project)
 
     def iterate_events(
         self, *, session_id: str | None = None, types: Sequence[str] | None = None,
