@@ -14,6 +14,7 @@ it answers, without the SDK recording them first.
         [--mode sdk|raw] [--stores sqlite,postgres] [--workers 1 (PostgreSQL only)]
         [--pg postgresql://postgres@127.0.0.1/test] [--preload 1000000]
         [--collectors 1,2,3 (PostgreSQL: one run each, on the same store)]
+        [--agents-per-collector (each collector gets --agents agents of its own)]
 """
 
 from __future__ import annotations
@@ -148,6 +149,7 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
     """``collectors`` collector processes on one store; the agents are dealt out among them
     (agent i posts to collector i mod n), all starting together."""
     workers = args.workers if store == "postgres" else 1  # SQLite: one writer, one worker
+    agents = args.agents * collectors if args.agents_per_collector else args.agents
     ports = [free_port() for _ in range(collectors)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     procs_c = [_start_collector(db, port, tmp / f"{store}-{i}.log", workers)
@@ -159,7 +161,7 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
         procs = [ctx.Process(target=target, args=(urls[i % collectors], args.events, args.batch,
                                                    f"a{i}", str(tmp / f"spool-{store}-{i}"), out,
                                                    go))
-                 for i in range(args.agents)]  # fmt: skip
+                 for i in range(agents)]  # fmt: skip
         for p in procs:
             p.start()
         for _ in procs:  # every agent started and set up: they begin together
@@ -175,10 +177,10 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
             proc.wait(30)
     lat = sorted(x for r in results for x in r["latencies"])
     wall = max(r["t1"] for r in results) - min(r["t0"] for r in results)
-    total = args.events * args.agents
+    total = args.events * agents
     return {
         "store": store, "mode": args.mode, "collectors": collectors, "workers": workers,
-        "agents": args.agents, "events": total,
+        "agents": agents, "events": total,
         "batch": args.batch, "wall_s": round(wall, 2), "events_per_s": round(total / wall),
         "batches": len(lat),
         "p50_ms": round(statistics.median(lat) * 1000, 1),
@@ -222,6 +224,9 @@ def main() -> None:
         default="1",
         help="collector processes on one store, e.g. 1,2,3 for one run each",
     )
+    ap.add_argument("--agents-per-collector", action="store_true",
+                    help="--agents for each collector (with --collectors 1,2,3: each fed by its "
+                    "own agents), not in all")  # fmt: skip
     ap.add_argument("--preload", type=int, default=0,
                     help="events stored before the run (e.g. 1000000)")  # fmt: skip
     args = ap.parse_args()

@@ -10,7 +10,9 @@ and an exporter that does nothing. Targets (issue 2): agentlog <= 0.10x the OTel
 Three agentlog figures are printed: the caller's wall-clock overhead while the worker runs beside
 it (on a busy 2-core machine this includes waiting for the GIL and for other processes), the
 caller thread's own CPU time per call (``time.thread_time``: what the call itself costs), and the
-full cost per event including the worker's encoding and the file write (calls + flush).
+full cost per event including the worker's encoding and the file write (calls + flush), as wall
+time and as the CPU time of the whole process (``time.process_time``: caller and worker
+threads; what issue 13 targets, <= 3 us, and what other processes on the machine weigh least on).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import argparse
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -93,13 +95,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         sampling(n, args.repeats, args.per_session)
         return
 
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import (
-        BatchSpanProcessor,
-        SpanExporter,
-        SpanExportResult,
-    )
-
     import agentlog
 
     def search_kb(query: str) -> list[str]:
@@ -133,12 +128,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         agentlog.flush(60)
         return elapsed
 
-    def agentlog_end_to_end() -> float:
-        t = time.perf_counter()
+    def agentlog_end_to_end(clock: Callable[[], float] = time.perf_counter) -> float:
+        """Calls and flush: wall time, or with ``time.process_time`` the CPU time of caller and
+        worker together."""
+        t = clock()
         for _ in range(n):
             traced("q")
         agentlog.flush(60)
-        return time.perf_counter() - t
+        return clock() - t
 
     def caller_alone() -> float:
         """The recording path by itself: timers far away, so the worker stays asleep while the
@@ -167,6 +164,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     al_total = best_of(args.repeats, agentlog_end_to_end)
     cpu_plain = best_of(args.repeats, lambda: caller_cpu(search_kb))
     cpu_al = best_of(args.repeats, lambda: caller_cpu(traced))
+    full_cpu = best_of(args.repeats, lambda: agentlog_end_to_end(time.process_time))
+
+    # Imported only now (the figures above are meant without it, as their comment says): the
+    # agentlog decorators read the active OTel span once ``opentelemetry.trace`` is loaded.
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import (
+        BatchSpanProcessor,
+        SpanExporter,
+        SpanExportResult,
+    )
 
     al_with_otel_loaded = best_of(args.repeats, with_agentlog)
 
@@ -214,7 +221,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"agentlog @tool caller CPU (thread):  {cpu_us:8.3f} us   target <= 2 us: {verdict(cpu_us <= 2)}"
     )
-    print(f"agentlog @tool incl. worker + write: {al_total_us:8.3f} us")
+    print(f"agentlog @tool incl. worker + write: {al_total_us:8.3f} us   (wall)")
+    full_cpu_us = (full_cpu - cpu_plain) / n * 1e6
+    print(
+        f"agentlog @tool CPU incl. worker:     {full_cpu_us:8.3f} us   target <= 3 us: "
+        f"{verdict(full_cpu_us <= 3)}"
+    )
     print(
         f"agentlog @tool with OTel loaded:     {al_otel_us:8.3f} us   (also reads the active OTel span)"
     )

@@ -7,6 +7,8 @@
                                                           # and with pricing (issue 11)
     python benchmarks/store_bench.py --preload 1000000 --events 200000 --phases --ingest-only
         # 200k events into a store already holding 1M, with where the time goes
+    python benchmarks/store_bench.py --preload 1000000 --events 200000 --pattern live
+        # the same, as live agents send them (the newest events of many sessions per batch)
 
 Targets (DESIGN §4 / issue 3): ingest >= 50k events/s, bucketed counts <= 200 ms, context window
 <= 10 ms, one timeline page <= 20 ms, filter_by_configs over 100k sessions <= 50 ms (PostgreSQL).
@@ -34,6 +36,20 @@ TYPES = ["tool_call", "llm_call", "step", "text", "decision"]
 BATCH = 5000
 
 
+def _event(sid: str, i: int, t: int) -> dict[str, Any]:
+    """The i-th event of a session, at t (ns): a compaction marker every 97th, else the types
+    in turn, an llm_call with usage (priced by ingest) and a tool_call with input and output."""
+    typ = "compaction" if i % 97 == 96 else TYPES[i % 5]
+    data: dict[str, Any] = {"i": i}
+    if typ == "llm_call":
+        data = {"model": "gpt-4o", "usage": {"input_tokens": 120, "output_tokens": 40}}
+    elif typ == "tool_call":
+        data = {"input": {"q": f"query {i}"}, "output": ["a", "b"]}
+    return {"kind": "event", "id": format_uuid(new_id(t)), "session_id": sid, "type": typ,
+            "name": typ if typ != "step" else f"step{i % 7}", "ts": format_ts(t), "data": data,
+            "status": "ok"}  # fmt: skip
+
+
 def gen_events(
     n_events: int, n_sessions: int, now_ns: int, rnd: random.Random, prefix: str = "bench"
 ) -> Iterator[list[dict[str, Any]]]:
@@ -52,15 +68,36 @@ def gen_events(
         count = per if s < n_sessions - 1 else n_events - made
         for i in range(count):
             t += rnd.randrange(10**8, 2 * 10**9)
-            typ = "compaction" if i % 97 == 96 else TYPES[i % 5]
-            data: dict[str, Any] = {"i": i}
-            if typ == "llm_call":
-                data = {"model": "gpt-4o", "usage": {"input_tokens": 120, "output_tokens": 40}}
-            elif typ == "tool_call":
-                data = {"input": {"q": f"query {i}"}, "output": ["a", "b"]}
-            batch.append({"kind": "event", "id": format_uuid(new_id(t)), "session_id": sid,
-                          "type": typ, "name": typ if typ != "step" else f"step{i % 7}",
-                          "ts": format_ts(t), "data": data, "status": "ok"})  # fmt: skip
+            batch.append(_event(sid, i, t))
+            made += 1
+            if len(batch) >= BATCH:
+                yield batch
+                batch = []
+    if batch:
+        yield batch
+
+
+def gen_live_events(
+    n_events: int, n_sessions: int, now_ns: int, rnd: random.Random, prefix: str = "bench"
+) -> Iterator[list[dict[str, Any]]]:
+    """Batches as a collector gets them from running agents (``--pattern live``): 50 sessions
+    at a time, their events interleaved and stamped with the time they happen (ending now), so
+    each batch holds the newest events of many sessions instead of one session's past."""
+    per = max(1, n_events // n_sessions)
+    t = now_ns - n_events * 10**7  # 100 events a second in all
+    batch: list[dict[str, Any]] = []
+    made = 0
+    for first in range(0, n_sessions, 50):
+        live = [f"{prefix}-{s:06d}" for s in range(first, min(first + 50, n_sessions))]
+        for sid in live:
+            batch.append({"kind": "session", "id": sid, "name": "bench", "status": "running",
+                          "user": f"user{int(sid[-6:]) % 100}", "started_at": format_ts(t),
+                          "configs": {"agent": f"bot{int(sid[-6:]) % 20}"}})  # fmt: skip
+        for i in range(per * len(live)):
+            if made >= n_events:
+                break
+            t += 10**7
+            batch.append(_event(live[rnd.randrange(len(live))], i, t))
             made += 1
             if len(batch) >= BATCH:
                 yield batch
@@ -133,7 +170,8 @@ def preload(store: SqlStore, args: argparse.Namespace, now_ns: int) -> None:
 def ingest_all(store: SqlStore, args: argparse.Namespace, now_ns: int) -> float:
     """Seconds spent in ``store.ingest`` for the generated events."""
     elapsed = 0.0
-    for batch in gen_events(args.events, args.sessions, now_ns, random.Random(7)):
+    gen = gen_live_events if args.pattern == "live" else gen_events
+    for batch in gen(args.events, args.sessions, now_ns, random.Random(7)):
         t = time.perf_counter()
         result = store.ingest(batch)
         elapsed += time.perf_counter() - t
@@ -160,7 +198,8 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
         # with the priced one, so that the load of a shared machine weighs on both alike.
         unpriced._price_rows = lambda rows: (rows, [])  # type: ignore[method-assign]
         elapsed = before = 0.0
-        for batch in gen_events(args.events, args.sessions, now_ns, random.Random(7)):
+        gen = gen_live_events if args.pattern == "live" else gen_events
+        for batch in gen(args.events, args.sessions, now_ns, random.Random(7)):
             for target_store in (unpriced, store):
                 t = time.perf_counter()
                 result = target_store.ingest(batch)
@@ -250,6 +289,10 @@ def main() -> None:
         help="events stored before the measured ingest (e.g. 1000000)",
     )
     ap.add_argument("--phases", action="store_true", help="print where ingest time goes")
+    ap.add_argument("--pattern", choices=["week", "live"], default="week",
+                    help="week: each session's events at once, sessions spread over 7 days "
+                    "(the default, the worst case for the indexes); live: the newest events "
+                    "of 50 running sessions per batch, as a collector gets them")  # fmt: skip
     ap.add_argument("--drop-indexes", default="",
                     help="comma-separated indexes to drop before measuring (index cost)")  # fmt: skip
     args = ap.parse_args()

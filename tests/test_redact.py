@@ -43,3 +43,15 @@ def test_screen_skips_clean_payloads() -> None:
     assert not r.needs_walk(b'{"usage":{"input_tokens":1,"output_tokens":2},"keyboard":1}')
     assert r.needs_walk(b'{"input":{"password":"x"}}')
     assert r.needs_walk(b'{"note":"sk-ant-api03-abcdefghijklmnopqrstuvwxyz"}')
+
+
+def test_screen_finds_every_secret_shape_whatever_surrounds_it() -> None:
+    r = Redactor(keys=["x-Team-Token-2"])
+    for text in (
+        '{"X-API-KEY":"1"}', '{"Authorization":"Basic 1"}', '{"db":{"PassWord":"1"}}',
+        '{"client-secret":7}', '{"openai_api_key":"1"}', '{"set-cookie":"a=1"}',
+        '{"Credentials":[1]}', '{"n":"AKIA0123456789ABCDEF"}', '{"n":"ghp_0123"}',
+        '{"n":"xoxb-1-2"}', '{"n":"AIza_0"}', '{"h":"Bearer 0.1"}', '{"x_team_token_2":1}',
+        '{"X-TEAM-TOKEN-2":1}',
+    ):  # fmt: skip
+        assert r.needs_walk(f"[1, 2.5, {text}, null]".encode()), text

@@ -14,24 +14,31 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 __all__ = [
-    "format_ts", "format_uuid", "new_id", "new_id_str", "now_ns", "parse_ts", "reseed", "ts_bytes",
-    "uuid_bytes",
-]  # fmt: skip
+    "format_ts",
+    "format_uuid",
+    "low",
+    "new_id",
+    "new_id_str",
+    "now_ns",
+    "parse_ts",
+    "reseed",
+]
 
 now_ns = time.time_ns
 
-# An id is the 48-bit millisecond time, then a per-process 74-bit sequence (12 random bits and
-# a counter started at a random offset). Within one process ids strictly follow creation order
-# and cost one ``next()``; the random parts keep processes apart. Reseeded in a forked child.
-_counter: Iterator[int] = itertools.count()
-_HIGH = 0
+# An id is the 48-bit millisecond time, then 80 bits drawn from ``low``: the version, 12 random
+# bits, the variant, and a counter started at a random offset. Within one process ids strictly
+# follow creation order and cost one ``next()``; the random parts keep processes apart.
+# Reseeded in a forked child, so the decorators read ``_ids.low`` at each call.
+low: Iterator[int] = itertools.count()
 
 
 def reseed() -> None:
-    global _counter, _HIGH
+    global low
     rnd = random.SystemRandom()
-    _counter = itertools.count(rnd.getrandbits(60))
-    _HIGH = (0x7 << 76) | (rnd.getrandbits(12) << 64) | (0b10 << 62)
+    high = (0x7 << 76) | (rnd.getrandbits(12) << 64) | (0b10 << 62)
+    # The counter (62 bits) starts below 2**60: it would take 3 * 2**60 ids to reach the variant.
+    low = itertools.count(high | rnd.getrandbits(60))
 
 
 reseed()
@@ -39,33 +46,12 @@ reseed()
 
 def new_id(ns: int | None = None) -> int:
     """A UUIDv7 as an int; ``ns`` is the creation time (``time.time_ns()``) if already known."""
-    ms = (time.time_ns() if ns is None else ns) // 1_000_000
-    return (ms << 80) | _HIGH | (next(_counter) & 0x3FFF_FFFF_FFFF_FFFF)
+    return ((time.time_ns() if ns is None else ns) // 1_000_000 << 80) | next(low)
 
 
 def format_uuid(value: int) -> str:
     h = f"{value:032x}"
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-_hi_cache: dict[int, bytes] = {}
-
-
-def uuid_bytes(value: int) -> bytes:
-    """``format_uuid`` as ASCII bytes, for the worker's encoder.
-
-    The high 64 bits (time, version, per-process bits) change once a millisecond, so their
-    formatted half is cached; only the low half is formatted per id.
-    """
-    hi = value >> 64
-    head = _hi_cache.get(hi)
-    if head is None:
-        if len(_hi_cache) >= 256:
-            _hi_cache.clear()
-        h = b"%016x" % hi
-        head = _hi_cache[hi] = b"%s-%s-%s-" % (h[:8], h[8:12], h[12:16])
-    low = b"%016x" % (value & 0xFFFF_FFFF_FFFF_FFFF)
-    return b"%s%s-%s" % (head, low[:4], low[4:])
 
 
 def new_id_str() -> str:
@@ -87,20 +73,6 @@ def format_ts(ns: int) -> str:
         prefix = datetime.fromtimestamp(sec, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
         _ts_cache = (sec, prefix)
     return f"{prefix}.{rem // 1000:06d}Z"
-
-
-_ts_bytes_cache: tuple[int, bytes] = (-1, b"")
-
-
-def ts_bytes(ns: int) -> bytes:
-    """``format_ts`` as ASCII bytes, for the worker's encoder."""
-    global _ts_bytes_cache
-    sec, rem = divmod(ns, 1_000_000_000)
-    cached_sec, prefix = _ts_bytes_cache
-    if cached_sec != sec:
-        prefix = format_ts(ns)[:19].encode()
-        _ts_bytes_cache = (sec, prefix)
-    return b"%s.%06dZ" % (prefix, rem // 1000)
 
 
 # RFC 3339 (any number of fraction digits, "Z" or an offset), plus the forms people also send:

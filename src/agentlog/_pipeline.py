@@ -13,15 +13,16 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from itertools import repeat, starmap
 from typing import Any
 
 import orjson
 
 from ._config import Config
-from ._ids import ts_bytes, uuid_bytes
+from ._encode import LineEncoder
 from ._log import warn_once
 from ._redact import Redactor
-from ._serialize import bound_fields, fit, safe_repr, to_jsonable
+from ._serialize import bound_fields, to_jsonable
 from ._stats import ExporterStatus, PipelineStatus, Stats, record_session_id
 from ._suppress import suppressed_var
 from .exporters._base import Exporter, ExportResult, RecordBatch, exporter_name
@@ -44,12 +45,6 @@ _STRUCTURE = frozenset(
     ("v", "kind", "id", "session_id", "parent_session_id", "status", "started_at", "ended_at",
      "ts", "role", "format")
 )  # fmt: skip
-
-_EVENT_TEMPLATE = (
-    b'{"v":1,"kind":"event","id":"%s","session_id":%s,"parent_id":%s,"type":%s,"name":%s,'
-    b'"ts":"%s","end_ts":%s,"duration_ms":%s,"status":"%s","partial":%s,"data":%s,"error":%s,'
-    b'"trace_id":%s,"span_id":%s}'
-)
 
 
 class Pipeline:
@@ -74,7 +69,7 @@ class Pipeline:
         self.max_payload_bytes = max_payload_bytes
         self.redactor = redactor
         self.stats = Stats()
-        self._text_cache: dict[str | None, bytes] = {}
+        self._encoder = LineEncoder(max_payload_bytes, self._record_line)
         self._withheld = 0  # records the user's redact callback dropped
         bind = getattr(exporter, "bind_stats", None)
         if callable(bind):
@@ -233,8 +228,9 @@ class Pipeline:
         buf = self._buf
         raw: list[RawRecord] = []
         try:
-            while len(raw) < limit:
-                raw.append(buf.popleft())
+            # The pops run in C. Should shutdown empty the buffer meanwhile, the IndexError
+            # leaves in ``raw`` what was taken: ``extend`` keeps the items it got.
+            raw.extend(starmap(buf.popleft, repeat((), min(limit, len(buf)))))
         except IndexError:
             pass
         if not raw:
@@ -289,42 +285,23 @@ class Pipeline:
         whole session or message record), for the whole batch in one pass: a batch with nothing
         secret-looking costs one scan, and only records that might hold a secret are walked.
         """
-        lines: list[bytes] = []
-        sids: list[str | None] = []
-        screen: list[bytes] = []
-        failed: list[str | None] = []
-        event_line = self._event_line
-        for rec in raw:
-            try:
-                if type(rec) is tuple:
-                    line, data = event_line(rec)
-                    part = data if rec[10] is None else line
-                    sid = rec[1]
-                else:
-                    line = part = self._record_line(rec)
-                    sid = record_session_id(rec)
-            except Exception as exc:
-                warn_once("encode", "agentlog: could not encode a record (%s); counted as "
-                          "failed in status()", safe_repr(exc), exc_info=False)  # fmt: skip
-                failed.append(record_session_id(rec))
-                continue
-            lines.append(line)
-            screen.append(part)
-            sids.append(sid)
+        parts, sids, screen, failed = self._encoder.encode(raw)
+        batch = RecordBatch.from_jsonl(b"".join(parts), sids)
         redactor = self.redactor
-        if redactor is not None and lines:
-            lines, sids = self._redact(redactor, lines, sids, screen, failed)
+        if redactor is not None and sids:
+            batch = self._redact(redactor, batch, screen, failed)
         if failed:
             self.stats.add("failed", failed)
-        return RecordBatch(lines, sids)
+        return batch
 
     def _redact(
-        self, redactor: Redactor, lines: list[bytes], sids: list[str | None],
-        screen: list[bytes], failed: list[str | None],
-    ) -> tuple[list[bytes], list[str | None]]:  # fmt: skip
+        self, redactor: Redactor, batch: RecordBatch, screen: list[bytes],
+        failed: list[str | None],
+    ) -> RecordBatch:  # fmt: skip
         callback = redactor.callback
         if callback is None and not redactor.needs_walk(b"\n".join(screen)):
-            return lines, sids
+            return batch
+        lines, sids = batch.lines, batch.session_ids
         out_lines: list[bytes] = []
         out_sids: list[str | None] = []
         for line, sid, part in zip(lines, sids, screen, strict=True):
@@ -344,7 +321,7 @@ class Pipeline:
                 continue
             out_lines.append(line)
             out_sids.append(sid)
-        return out_lines, out_sids
+        return RecordBatch(out_lines, out_sids)
 
     def _record_line(self, rec: dict[str, Any]) -> bytes:
         """A session or message record's line: repaired if JSON refuses it, fields bounded."""
@@ -357,44 +334,6 @@ class Pipeline:
                 bound_fields(orjson.loads(line), self.max_payload_bytes, _STRUCTURE)
             )
         return line
-
-    def _event_line(self, rec: EventTuple) -> tuple[bytes, bytes]:
-        """The event's JSON line, and its (possibly truncated) encoded ``data``.
-
-        Filled into a bytes template rather than built as a dict for orjson: on the worker's
-        hot loop this allocates far less, and the payload is already JSON.
-        """
-        eid, sid, pid, etype, name, ts, end, status, partial, data, err, tid, spid = rec
-        if len(data) > self.max_payload_bytes:
-            data = fit(orjson.loads(data), data, self.max_payload_bytes)
-        text = self._json_text
-        line = _EVENT_TEMPLATE % (
-            uuid_bytes(eid),
-            text(sid),
-            b'"%s"' % uuid_bytes(pid) if pid is not None else b"null",
-            text(etype),
-            text(name),
-            ts_bytes(ts),
-            b'"%s"' % ts_bytes(end) if end is not None else b"null",
-            b"%r" % ((end - ts) / 1e6) if end is not None else b"null",
-            b"error" if status == "error" else b"ok",
-            b"true" if partial else b"false",
-            data,
-            orjson.dumps(err) if err is not None else b"null",
-            text(tid),
-            text(spid),
-        )
-        return line, data
-
-    def _json_text(self, value: str | None) -> bytes:
-        """A JSON string (or null), cached: session ids, types and names repeat batch after batch."""
-        cache = self._text_cache
-        out = cache.get(value)
-        if out is None:
-            if len(cache) >= 4096:
-                cache.clear()
-            out = cache[value] = orjson.dumps(value)
-        return out
 
     # -- control -----------------------------------------------------------------------------
 

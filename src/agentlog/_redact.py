@@ -1,7 +1,7 @@
 """Redaction of secrets before a record leaves the process.
 
-A single regex over the encoded record decides whether a record needs the slow walk at all,
-so the common, secret-free record costs one C-level scan.
+A screen over the encoded records (one C-level fold, then plain substring tests) decides whether
+a record needs the slow walk at all, so a batch of secret-free records costs a few scans.
 """
 
 from __future__ import annotations
@@ -43,6 +43,9 @@ _SCREEN = (
 )  # fmt: skip
 
 
+_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 class Redactor:
     def __init__(
         self,
@@ -65,6 +68,13 @@ class Redactor:
             f.encode()
             for f in sorted({*_SCREEN, *(k.lower().replace("-", "_") + '"' for k in keys)})
         )
+        # One pass folds case and '-' into '_' as the fragments are written, and drops every
+        # byte that is in no fragment (digits, punctuation, spaces...): the scans then read a
+        # third less. Dropping a byte can join what it separated (a false alarm, a walk for
+        # nothing) but never splits a fragment, so nothing that needs a walk is missed.
+        alphabet = frozenset(b"".join(self._fragments))
+        self._fold = bytes.maketrans(_UPPER + b"-", _UPPER.lower() + b"_")
+        self._drop = bytes(c for c in range(256) if self._fold[c] not in alphabet)
         self._always_walk = bool(patterns)
         self.callback = callback
 
@@ -78,7 +88,7 @@ class Redactor:
             return False
         if self._always_walk:
             return True
-        low = encoded.lower().replace(b"-", b"_")
+        low = encoded.translate(self._fold, self._drop)
         for fragment in self._fragments:
             if fragment in low:
                 return True

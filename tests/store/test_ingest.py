@@ -39,6 +39,18 @@ def test_sending_a_batch_twice_changes_nothing(store: SqlStore) -> None:
     assert (store.get_session("s1"), store.get_events("s1"), store.get_messages("s1")) == before
 
 
+def test_a_batch_mixing_stored_and_new_records_stores_and_counts_only_the_new(
+    store: SqlStore,
+) -> None:
+    old = [session("s1"), event("s1", 1), message("s1", 2)]
+    store.ingest(old)
+    new = [event("s1", 3), message("s1", 4)]
+    result = store.ingest([*old, *new])
+    assert len(result.accepted) == 5 and result.rejected == []
+    assert len(store.get_events("s1").items) == 2 and len(store.get_messages("s1").items) == 2
+    assert sum(c.count for c in store.event_counts(days=3650, bucket="day")) == 4
+
+
 def test_session_records_merge_and_a_replayed_start_does_not_reopen(store: SqlStore) -> None:
     start = session("s1", name="run", user="u", configs={"a": 1})
     end = {"kind": "session", "id": "s1", "status": "error", "summary": "boom",
@@ -92,3 +104,20 @@ def test_empty_batch_is_an_empty_result(store: SqlStore) -> None:
     result = store.ingest([])
     assert (result.accepted, result.rejected) == ([], [])
     assert store.list_sessions().items == []
+
+
+def test_staging_tables_of_a_rolled_back_transaction_are_made_again(pg_schema: str) -> None:
+    from agentlog.store.postgres import PostgresStore
+
+    from .conftest import PG_URL
+
+    # One connection, so the second transaction runs where the first one rolled back.
+    store = PostgresStore(PG_URL, schema=pg_schema, processing=False, max_size=1)
+    try:
+        with pytest.raises(RuntimeError), store._tx(write=True) as conn:
+            store._staging(conn)
+            raise RuntimeError("the batch failed after the staging tables were made")
+        result = store.ingest([session("staged"), event("staged", 1)])
+        assert len(result.accepted) == 2 and result.rejected == []
+    finally:
+        store.close()

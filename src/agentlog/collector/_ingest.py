@@ -7,19 +7,18 @@ step: a small body that inflates to gigabytes (a gzip bomb) is stopped at ``max_
 
 from __future__ import annotations
 
-import threading
 import zlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from starlette.concurrency import run_in_threadpool
 
-from ..store import IngestResult, RejectedRecord, Store
+from ..store import IngestResult, RejectedRecord
 from ._errors import ApiError
+from ._writer import GroupWriter
 
-__all__ = ["IngestLimits", "find_nul", "ingest_lock", "ingest_records", "parse_batch", "read_body"]
+__all__ = ["IngestLimits", "find_nul", "ingest_records", "parse_batch", "read_body"]
 
 
 @dataclass(frozen=True)
@@ -195,26 +194,13 @@ def screen_nul(body: bytes, records: list[Any]) -> tuple[list[int], list[Rejecte
     return kept, refused
 
 
-def ingest_lock(store: Store) -> threading.Lock | None:
-    """SQLite has one writer: batches taking turns on a lock in this process avoid its busy
-    handler, whose sleeps (up to 100 ms each) would otherwise dominate the tail latency."""
-    return threading.Lock() if getattr(store, "dialect", "") == "sqlite" else None
-
-
-async def ingest_records(store: Store, body: bytes, records: list[Any], *, project: str,
-                         lock: threading.Lock | None = None) -> IngestResult:  # fmt: skip
+async def ingest_records(writer: GroupWriter, body: bytes, records: list[Any], *,
+                         project: str) -> IngestResult:  # fmt: skip
     """Store the batch; the answer's indices are those of the batch as sent."""
     kept, refused = screen_nul(body, records)
-
-    def ingest(batch: list[Any]) -> IngestResult:
-        if lock is None:
-            return store.ingest(batch, project=project)
-        with lock:
-            return store.ingest(batch, project=project)
-
     if not refused:
-        return await run_in_threadpool(ingest, records)
-    result = await run_in_threadpool(ingest, [records[i] for i in kept])
+        return await writer.ingest(records, project)
+    result = await writer.ingest([records[i] for i in kept], project)
     rejected = [r.model_copy(update={"index": kept[r.index]}) for r in result.rejected]
     return IngestResult(accepted=result.accepted,
                         rejected=sorted([*rejected, *refused], key=lambda r: r.index))  # fmt: skip

@@ -123,8 +123,9 @@ async def otlp_traces(request: Request) -> Response:
         project: str = request.state.project
         mapped = await run_in_threadpool(_decode_and_map, body, kind, project=project,
                                          limits=limits, traces=_traces(request))  # fmt: skip
-        result = await ingest_records(request.app.state.store, b"", mapped.records,
-                                      project=project, lock=request.app.state.ingest_lock)  # fmt: skip
+        result = await ingest_records(
+            request.app.state.writer, b"", mapped.records, project=project
+        )
     except ApiError as exc:
         return _status(kind, exc.status, exc.message)
     finally:

@@ -25,11 +25,12 @@ from ..ui._security import SecurityHeaders
 from ._errors import ERROR_RESPONSES, error_response, install_error_handlers
 from ._explore import router as explore_router
 from ._gate import Gate
-from ._ingest import IngestLimits, ingest_lock, ingest_records, parse_batch, read_body
+from ._ingest import IngestLimits, ingest_records, parse_batch, read_body
 from ._judging_routes import router as judging_router
 from ._otlp import router as otlp_router
 from ._retention import RetentionWorker
 from ._routes import router
+from ._writer import GroupWriter
 from .auth import KeyRing
 
 __all__ = ["create_app"]
@@ -68,7 +69,7 @@ def create_app(
         if read_db is not None:
             reader = ReadReplicaStore(store, open_store(read_db, processing=False))
         app.state.store = store if reader is None else reader
-        app.state.ingest_lock = ingest_lock(store)
+        app.state.writer = GroupWriter(store)
         pruner = None if retention is None else RetentionWorker(store, retention).start()
         try:
             yield
@@ -92,7 +93,7 @@ def create_app(
     )
     if isinstance(db, Store) and read_db is None:  # usable at once, also without the lifespan
         app.state.store = db
-        app.state.ingest_lock = ingest_lock(db)
+        app.state.writer = GroupWriter(db)
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(otlp_router)
@@ -124,9 +125,9 @@ def create_app(
                                    encoding=request.headers.get("content-encoding", ""),
                                    content_length=request.headers.get("content-length"))  # fmt: skip
             records = parse_batch(body, limits=limits)
-            result = await ingest_records(request.app.state.store, body, records,
-                                          project=request.state.project,
-                                          lock=request.app.state.ingest_lock)  # fmt: skip
+            result = await ingest_records(
+                request.app.state.writer, body, records, project=request.state.project
+            )
         finally:
             inflight[0] -= 1
         return Response(orjson.dumps(result.model_dump(mode="json")),

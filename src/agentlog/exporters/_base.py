@@ -15,15 +15,26 @@ class RecordBatch:
     """Encoded records on their way out.
 
     ``lines`` are the JSON objects as bytes (no newline) exactly as they go on the wire; the
-    decoded ``records`` are built only if an exporter asks for them.
+    decoded ``records`` are built only if an exporter asks for them. ``jsonl()`` is the same
+    lines as one buffer, each followed by a newline, as a file holds them.
     """
 
-    __slots__ = ("_records", "lines", "session_ids")
+    __slots__ = ("_jsonl", "_lines", "_records", "session_ids")
 
     def __init__(self, lines: Sequence[bytes], session_ids: Sequence[str | None]) -> None:
-        self.lines = list(lines)
+        self._lines: list[bytes] | None = list(lines)
+        self._jsonl: bytes | None = None
         self.session_ids = list(session_ids)
         self._records: list[dict[str, Any]] | None = None
+
+    @classmethod
+    def from_jsonl(cls, jsonl: bytes, session_ids: Sequence[str | None]) -> RecordBatch:
+        """A batch already joined: one line per session id, each ending in a newline, none
+        inside a line (JSON as orjson writes it never holds a raw newline)."""
+        batch = cls((), session_ids)
+        batch._lines = None  # split off only if an exporter asks for the lines
+        batch._jsonl = jsonl
+        return batch
 
     @classmethod
     def from_records(cls, records: Sequence[dict[str, Any]]) -> RecordBatch:
@@ -33,13 +44,26 @@ class RecordBatch:
         return batch
 
     @property
+    def lines(self) -> list[bytes]:
+        if self._lines is None:
+            self._lines = (self._jsonl or b"").split(b"\n")[: len(self.session_ids)]
+        return self._lines
+
+    def jsonl(self) -> bytes:
+        """The lines joined, each followed by a newline (empty for an empty batch)."""
+        if self._jsonl is None:
+            # One copy: a trailing empty line gives the last newline without a second buffer.
+            self._jsonl = b"\n".join([*self.lines, b""]) if self.lines else b""
+        return self._jsonl
+
+    @property
     def records(self) -> list[dict[str, Any]]:
         if self._records is None:
             self._records = [orjson.loads(line) for line in self.lines]
         return self._records
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return len(self._lines) if self._lines is not None else len(self.session_ids)
 
     def subset(self, indices: Sequence[int]) -> RecordBatch:
         return RecordBatch([self.lines[i] for i in indices], [self.session_ids[i] for i in indices])

@@ -130,7 +130,7 @@ class FileExporter:
         n = len(batch)
         if not n:
             return ExportResult()
-        data = b"\n".join(batch.lines) + b"\n"
+        data = batch.jsonl()
         with self._lock:
             try:
                 fd = self._open()

@@ -6,6 +6,7 @@ Queries are written once with ``?`` placeholders; a backend supplies a connectio
 
 from __future__ import annotations
 
+import bisect
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -21,7 +22,7 @@ from ._models import IngestResult, RejectedRecord
 from ._rows import EVENT_COLS, MESSAGE_COLS, TERMINAL, dumps, loads, merge_session, now_us
 from ._schema import SCHEMA_VERSION, migrations
 
-__all__ = ["StoreCore"]
+__all__ = ["ParsedBatch", "StoreCore"]
 
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
@@ -51,6 +52,35 @@ class _Rows:
 def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
     return RejectedRecord(index=index, id=rid, status=409,
                           reason=f"session_id: session {sid!r} belongs to another project")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ParsedBatch:
+    """A batch checked and built (``StoreCore.parse_ingest``), not stored yet."""
+
+    project: str
+    size: int  # records in the batch as sent: the next batch of a group is numbered on from it
+    parsed: list[Parsed]
+    rejected: list[RejectedRecord]
+
+
+def _shifted(parsed: list[Parsed], base: int) -> list[Parsed]:
+    """``parsed`` with each record's index moved on by ``base``."""
+    return [(i + base, *rest) for i, *rest in parsed]
+
+
+def _give_back(
+    rejected: list[RejectedRecord], accepted: list[tuple[int, str]], starts: list[int],
+    batches: list[int], rejected_by: list[list[RejectedRecord]], accepted_by: list[list[str]],
+) -> None:  # fmt: skip
+    """Hand the rejections and acceptances of a project's merged batches back to each batch
+    (``batches[k]`` starts at record ``starts[k]`` of the merged numbering)."""
+    for r in rejected:
+        k = bisect.bisect_right(starts, r.index) - 1
+        rejected_by[batches[k]].append(r.model_copy(update={"index": r.index - starts[k]})
+                                       if starts[k] else r)  # fmt: skip
+    for i, rid in accepted:
+        accepted_by[batches[bisect.bisect_right(starts, i) - 1]].append(rid)
 
 
 class StoreCore(ABC):
@@ -187,24 +217,63 @@ class StoreCore(ABC):
     # -- ingest --------------------------------------------------------------------------------
     def ingest(self, records: Sequence[Any], *, project: str = "default") -> IngestResult:
         """Validate each record on its own; store the valid ones in one transaction."""
+        return self.ingest_group([(records, project)])[0]
+
+    def ingest_group(self, batches: Sequence[tuple[Sequence[Any], str]]) -> list[IngestResult]:
+        """Several batches (``(records, project)``) in one transaction, one result each: what
+        a collector under load does with the batches that wait while it writes (group commit).
+        The result of each is what ``ingest`` of it alone would answer, batches taken in turn;
+        the transaction, its session claims, count tables and commit are paid once."""
+        return self.ingest_parsed([self.parse_ingest(records, project)
+                                   for records, project in batches])  # fmt: skip
+
+    def parse_ingest(self, records: Sequence[Any], project: str = "default") -> ParsedBatch:
+        """The first half of ingest, which needs no database: each record checked and turned
+        into its row. A collector runs it for the next batches while the store writes."""
         rejected: list[RejectedRecord] = []
-        accepted: list[str] = []
-        timed = self._timed
-        with timed("parse+build"):
+        with self._timed("parse+build"):
             parsed = parse_batch(records, project, rejected)
-        state = _Batch(project)
-        if parsed:
+        return ParsedBatch(project, len(records), parsed, rejected)
+
+    def ingest_parsed(self, batches: Sequence[ParsedBatch]) -> list[IngestResult]:
+        """The second half: the parsed batches stored in one transaction (``ingest_group``)."""
+        timed = self._timed
+        rejected = [list(b.rejected) for b in batches]
+        accepted: list[list[str]] = [[] for _ in batches]
+        # The batches of one project are stored as one: their records numbered on from each
+        # other's (``starts``), the rejections and acceptances given back to their own batch.
+        groups: dict[str, tuple[list[Parsed], list[int], list[int]]] = {}
+        for n, batch in enumerate(batches):
+            parsed, starts, members = groups.setdefault(batch.project, ([], [], []))
+            base = starts[-1] + batches[members[-1]].size if members else 0
+            starts.append(base)
+            members.append(n)
+            parsed.extend(_shifted(batch.parsed, base) if base else batch.parsed)
+        states: list[_Batch] = []
+        if any(parsed for parsed, _, _ in groups.values()):
             with timed("commit"), self._tx(write=True) as conn:
-                with timed("sessions"):
-                    rows = self._prepare(conn, parsed, state, rejected, accepted)
-                self._write(conn, state, rows)
+                for project, (parsed, starts, members) in groups.items():
+                    if not parsed:
+                        continue
+                    state = _Batch(project)
+                    got: list[RejectedRecord] = []
+                    ok: list[tuple[int, str]] = []
+                    with timed("sessions"):
+                        rows = self._prepare(conn, parsed, state, got, ok)
+                    self._write(conn, state, rows)
+                    states.append(state)
+                    _give_back(got, ok, starts, members, rejected, accepted)
         with timed("rollups"):
-            if state.ended:
-                self._on_session_end(state.ended)
-            if state.activity:
-                self._after_ingest(set(state.activity) - state.ended)
-        rejected.sort(key=lambda r: r.index)
-        return IngestResult(accepted=accepted, rejected=rejected)
+            for state in states:
+                if state.ended:
+                    self._on_session_end(state.ended)
+                if state.activity:
+                    self._after_ingest(set(state.activity) - state.ended)
+        out = []
+        for acc, rej in zip(accepted, rejected, strict=True):
+            rej.sort(key=lambda r: r.index)
+            out.append(IngestResult(accepted=acc, rejected=rej))
+        return out
 
     # Where ingest spends its time, per phase, when a caller (benchmarks/store_bench.py
     # --phases) sets a dict here; phases nest (commit holds the others), so the caller
@@ -225,7 +294,7 @@ class StoreCore(ABC):
 
     def _prepare(
         self, conn: Conn, parsed: list[Parsed], state: _Batch, rejected: list[RejectedRecord],
-        accepted: list[str],
+        accepted: list[tuple[int, str]],
     ) -> _Rows:  # fmt: skip
         project, stored = state.project, state.stored
         # Row columns: id at 1, session_id at 2 (events and messages alike).
@@ -247,7 +316,7 @@ class StoreCore(ABC):
                 stored[rec.id] = rows.sessions[rec.id] = row
                 if row["status"] in TERMINAL:
                     state.ended.add(rec.id)
-                accepted.append(rec.id)
+                accepted.append((i, rec.id))
                 continue
             i, kind, row_t = item
             sid = row_t[2]
@@ -280,7 +349,7 @@ class StoreCore(ABC):
                 elif known["started_us"] is None and ts < known["sort_us"]:
                     known["sort_us"] = ts  # a stub starts at its earliest item
                     rows.sessions[sid] = known
-            accepted.append(row_t[1])
+            accepted.append((i, row_t[1]))
         return rows
 
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:

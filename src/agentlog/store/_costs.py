@@ -123,19 +123,16 @@ class CostsMixin(StoreCore):
     def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> None:
         """COPY into a staging table, then one statement inserts and sums what was new."""
         c = conn.c  # type: ignore[attr-defined]
-        c.execute(
-            "CREATE TEMP TABLE IF NOT EXISTS _in_costs (LIKE llm_costs) ON COMMIT DELETE ROWS"
-        )
+        self._staging(conn)  # type: ignore[attr-defined]
         with c.cursor() as cur:
             with cur.copy(f"COPY _in_costs ({_COST_COLS}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cur.execute(
-                f"WITH ins AS (INSERT INTO llm_costs ({_COST_COLS}) SELECT {_COST_COLS} FROM "
-                "_in_costs ON CONFLICT DO NOTHING RETURNING *), "
-                f"h AS ({_HOURS_FROM.format(new='ins')}), "
-                f"s AS ({_SESSIONS_FROM.format(new='ins')}) SELECT 1"
-            )  # fmt: skip
+            sql = (f"WITH ins AS (INSERT INTO llm_costs ({_COST_COLS}) SELECT {_COST_COLS} FROM "
+                   "_in_costs {} RETURNING *), "
+                   f"h AS ({_HOURS_FROM.format(new='ins')}), "
+                   f"s AS ({_SESSIONS_FROM.format(new='ins')}) SELECT 1")  # fmt: skip
+            self._insert_new(cur, sql.format(""), sql.format("ON CONFLICT DO NOTHING"))  # type: ignore[attr-defined]
             cur.execute("TRUNCATE _in_costs")
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:

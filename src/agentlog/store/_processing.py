@@ -43,6 +43,8 @@ class ProcessingMixin(StoreCore):
         self._proc_lock = threading.Lock()  # one session processed at a time, worker or flush()
         self._cond = threading.Condition()
         self._due: set[str] = set()
+        self._wake_at = 0  # when the sleeping worker plans its next pass (0: it is awake)
+        self._poked = False  # data arrived during a pass: plan the next sleep anew
         self._stopping = False
         self._worker: threading.Thread | None = None
         if run:
@@ -63,16 +65,23 @@ class ProcessingMixin(StoreCore):
     def _after_ingest(self, session_ids: set[str]) -> None:
         if getattr(self, "_worker", None) is None or not session_ids:
             return
-        due = set()
+        due: set[str] = set()
         with self._tx() as conn:
-            for sid in session_ids:
-                row = conn.one("SELECT count(*) FROM messages WHERE session_id = ? AND state = 0",
-                               (sid,))  # fmt: skip
-                if row is not None and row[0] >= self.max_turns:
-                    due.add(sid)
+            for part in chunks(sorted(session_ids)):
+                marks = ",".join("?" * len(part))
+                due.update(r[0] for r in conn.q(
+                    f"SELECT session_id FROM messages WHERE session_id IN ({marks}) AND "
+                    "state = 0 GROUP BY session_id HAVING count(*) >= ?",
+                    (*part, self.max_turns)))  # fmt: skip
+        # The worker is woken only when it has work now, or when these sessions' idle timers
+        # run out before the pass it planned: a wake-up per batch would cost a pass per batch.
+        soon = now_us() + int(self.ttl_seconds * 1_000_000)
         with self._cond:
-            self._due |= due
-            self._cond.notify_all()
+            if not self._wake_at:  # mid-pass: it may have read the timers before this batch
+                self._poked = True
+            if due or soon < self._wake_at:
+                self._due |= due
+                self._cond.notify_all()
 
     def _on_session_end(self, session_ids: set[str]) -> None:
         # A session that ended is read right away (lists, the UI, a collector's client): its
@@ -95,9 +104,10 @@ class ProcessingMixin(StoreCore):
                 if self._stopping:
                     return
                 due, self._due = self._due, set()
+            ttl = int(self.ttl_seconds * 1_000_000)
+            read_at = now_us()
             try:
-                now = now_us()
-                ttl = int(self.ttl_seconds * 1_000_000)
+                now = read_at
                 with self._tx() as conn:
                     rows = conn.q("SELECT id FROM sessions WHERE dirty_us IS NOT NULL AND "
                                   "dirty_us <= ?", (now - ttl,))  # fmt: skip
@@ -106,6 +116,7 @@ class ProcessingMixin(StoreCore):
                 if now >= next_close:
                     self.close_stale_sessions(auto_close_after=self.auto_close_after)
                     next_close = now + min(60.0, self.auto_close_after / 4) * 1_000_000
+                read_at = now_us()
                 with self._tx() as conn:
                     row = conn.one("SELECT min(dirty_us) FROM sessions WHERE dirty_us IS NOT NULL")
                 wake = min(next_close, row[0] + ttl if row and row[0] is not None else next_close)
@@ -114,8 +125,13 @@ class ProcessingMixin(StoreCore):
                 log.exception("agentlog store: processing pass failed")
                 wait = 1.0
             with self._cond:
+                if self._poked:  # a session dirtied after the read above is due at the earliest
+                    wait = min(wait, max(0.0, (read_at + ttl - now_us()) / 1_000_000))
+                    self._poked = False
                 if not self._stopping and not self._due:
+                    self._wake_at = now_us() + int(wait * 1_000_000)
                     self._cond.wait(timeout=wait)
+                    self._wake_at = 0
 
     def _process(self, session_id: str) -> None:
         with self._proc_lock:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -42,10 +43,11 @@ def _pg(sql: str) -> str:
 
 
 class _Conn:
-    __slots__ = ("c",)
+    __slots__ = ("c", "staged")
 
     def __init__(self, c: psycopg.Connection[Any]) -> None:
         self.c = c
+        self.staged = False  # this transaction made the connection's staging tables
 
     def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.c.execute(_pg(sql), params).fetchall()
@@ -78,6 +80,8 @@ class PostgresStore(SqlStore):
                     pgsql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(pgsql.Identifier(schema))
                 )
         self._local = threading.local()
+        # Connections whose temporary staging tables exist (a connection the pool drops goes).
+        self._staged: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
         self._pool = ConnectionPool(url, min_size=min_size, max_size=max_size,
                                     configure=self._configure, open=True)  # fmt: skip
         try:
@@ -107,6 +111,8 @@ class PostgresStore(SqlStore):
             try:
                 with c.transaction():
                     yield wrapped
+                if wrapped.staged:  # committed: the staging tables made in it now last
+                    self._staged.add(c)
             finally:
                 self._local.conn = None
 
@@ -118,24 +124,55 @@ class PostgresStore(SqlStore):
         assert isinstance(conn, _Conn)
         c = conn.c
         temp = f"_in_{table}"
-        # ON COMMIT DELETE ROWS: the staging tables are empty again for the next transaction.
-        c.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE {table}) ON COMMIT DELETE ROWS")
-        c.execute("CREATE TEMP TABLE IF NOT EXISTS _new_counts (project TEXT, minute BIGINT, "
-                  "hour BIGINT, session_id TEXT COLLATE \"C\", kind TEXT, type TEXT, name TEXT, "
-                  "n BIGINT) ON COMMIT DELETE ROWS")  # fmt: skip
+        self._staging(conn)
         with c.cursor() as cur:
             with self._timed("copy"), cur.copy(f"COPY {temp} ({cols}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            # Only rows really inserted (RETURNING) are counted: grouped as they are inserted,
-            # then summed into each count table by _apply_counts, once for the transaction.
+            # Only rows really inserted are counted: grouped here, then summed into each count
+            # table by _apply_counts, once for the transaction. Most batches hold only new ids:
+            # a plain insert (in a savepoint) costs ~25% less than ON CONFLICT's speculative
+            # one, and then every staged row counts. A batch with an id already stored (a
+            # re-send) fails it and takes the idempotent path, counting what RETURNING gives.
+            group = f"{BATCH_OF[table]}, count(*) FROM {{}} GROUP BY 1, 2, 3, 4, 5, 6, 7"
             with self._timed("insert+indexes"):
-                cur.execute(
-                    f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
-                    f"ON CONFLICT DO NOTHING RETURNING {_RETURNING[table]}) INSERT INTO "
-                    f"_new_counts SELECT {BATCH_OF[table]}, count(*) FROM ins "
-                    "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
+                if self._insert_new(cur, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp}",
+                                    f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} "
+                                    f"FROM {temp} ON CONFLICT DO NOTHING RETURNING "
+                                    f"{_RETURNING[table]}) INSERT INTO _new_counts SELECT "
+                                    f"{group.format('ins')}"):  # fmt: skip
+                    cur.execute(f"INSERT INTO _new_counts SELECT {group.format(temp)}")
             cur.execute(f"TRUNCATE {temp}")
+
+    @staticmethod
+    def _insert_new(cur: psycopg.Cursor[Any], plain: str, idempotent: str) -> bool:
+        """Run ``plain`` (an insert of staged rows) in a savepoint; if an id was already
+        stored, ``idempotent`` (its ON CONFLICT DO NOTHING twin) instead. True when ``plain``
+        stored every staged row."""
+        try:
+            with cur.connection.transaction():
+                cur.execute(plain)
+            return True
+        except psycopg.errors.UniqueViolation:
+            cur.execute(idempotent)
+            return False
+
+    def _staging(self, conn: Conn) -> None:
+        """This connection's staging tables, made once per connection (two DDL round trips
+        per batch cost ~3% of ingest); ON COMMIT DELETE ROWS empties them for every
+        transaction. They count as made once the transaction that made them commits: a
+        rolled-back one takes them with it."""
+        assert isinstance(conn, _Conn)
+        c = conn.c
+        if conn.staged or c in self._staged:
+            return
+        for table in ("events", "messages", "llm_costs"):
+            c.execute(f"CREATE TEMP TABLE IF NOT EXISTS _in_{table.removeprefix('llm_')} "
+                      f"(LIKE {table}) ON COMMIT DELETE ROWS")  # fmt: skip
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _new_counts (project TEXT, minute BIGINT, "
+                  "hour BIGINT, session_id TEXT COLLATE \"C\", kind TEXT, type TEXT, name TEXT, "
+                  "n BIGINT) ON COMMIT DELETE ROWS")  # fmt: skip
+        conn.staged = True
 
     def _apply_counts(self, conn: Conn) -> None:
         assert isinstance(conn, _Conn)

@@ -1,0 +1,75 @@
+"""The collector's group commit: batches that wait while a transaction runs go in one."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from agentlog.collector._writer import GroupWriter
+from agentlog.store import IngestResult
+from agentlog.store._core import ParsedBatch
+from agentlog.store.sqlite import SqliteStore
+
+from ..store.helpers import event, session
+
+
+async def _until(cond: Any) -> None:
+    """Let the loop run until ``cond()`` holds (the writer's own steps, no clock involved)."""
+    for _ in range(1_000_000):
+        if cond():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition never held")
+
+
+async def test_batches_waiting_during_a_transaction_are_stored_in_the_next_one(
+    tmp_path: Path,
+) -> None:
+    store = SqliteStore(tmp_path / "a.db", processing=False)
+    writer = GroupWriter(store)
+    blocker = sqlite3.connect(tmp_path / "a.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the first transaction waits on this write lock
+    first = asyncio.create_task(writer.ingest([session("s0"), event("s0", 1)], "default"))
+    await _until(lambda: writer._running and not writer._waiting)
+    batches = [[session(f"s{n}"), event(f"s{n}", n)] for n in range(1, 5)]
+    later = [asyncio.create_task(writer.ingest(b, "default")) for b in batches]
+    await _until(lambda: len(writer._waiting) == 4)
+    blocker.execute("COMMIT")
+    results = await asyncio.gather(first, *later)
+    assert (writer.transactions, writer.batches) == (2, 5)
+    for result, batch in zip(results[1:], batches, strict=True):
+        assert result.accepted == [r["id"] for r in batch] and result.rejected == []
+    assert len(store.list_sessions(limit=10).items) == 5
+    store.close()
+
+
+class _FailingGroups(SqliteStore):
+    """A real store whose grouped transactions fail, as a lost connection would fail one."""
+
+    def ingest_parsed(self, batches: Sequence[ParsedBatch]) -> list[IngestResult]:
+        if len(batches) > 1:
+            raise sqlite3.OperationalError("disk I/O error")
+        return super().ingest_parsed(batches)
+
+
+async def test_a_failed_group_is_stored_batch_by_batch(tmp_path: Path) -> None:
+    store = _FailingGroups(tmp_path / "b.db", processing=False)
+    writer = GroupWriter(store)
+    batches = [[session(f"s{n}"), event(f"s{n}", n)] for n in range(3)]
+    results = await asyncio.gather(*(writer.ingest(b, "default") for b in batches))
+    assert writer.transactions == 3  # grouped first, failed, then one by one
+    assert [len(r.accepted) for r in results] == [2, 2, 2]
+    store.close()
+
+
+async def test_a_batch_that_fails_alone_fails_only_its_own_request(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "c.db", processing=False)
+    writer = GroupWriter(store)
+    store.close()  # every write now raises: each request gets its own error
+    outcome = await asyncio.gather(writer.ingest([session("x")], "default"),
+                                   return_exceptions=True)  # fmt: skip
+    assert isinstance(outcome[0], RuntimeError)
+    assert not writer._running

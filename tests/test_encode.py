@@ -1,0 +1,142 @@
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import orjson
+
+from agentlog._encode import LineEncoder
+from agentlog._ids import format_ts, format_uuid, new_id
+from agentlog.exporters import RecordBatch
+
+_ERROR = {"type": "ValueError", "message": "bad", "stacktrace": None}
+_FIELDS = [
+    "v", "kind", "id", "session_id", "parent_id", "type", "name", "ts", "end_ts", "duration_ms",
+    "status", "partial", "data", "error", "trace_id", "span_id",
+]  # fmt: skip
+
+
+def _expected(rec: tuple[Any, ...]) -> dict[str, Any]:
+    """The record as DESIGN.md describes it, built field by field from the str formatters."""
+    eid, sid, pid, etype, name, ts, end, status, partial, data, err, tid, spid = rec
+    return {
+        "v": 1, "kind": "event", "id": format_uuid(eid), "session_id": sid,
+        "parent_id": format_uuid(pid) if pid is not None else None, "type": etype, "name": name,
+        "ts": format_ts(ts), "end_ts": format_ts(end) if end is not None else None,
+        "duration_ms": (end - ts) / 1e6 if end is not None else None,
+        "status": "error" if status == "error" else "ok", "partial": bool(partial),
+        "data": orjson.loads(data), "error": err, "trace_id": tid, "span_id": spid,
+    }  # fmt: skip
+
+
+def _encode(encoder: LineEncoder, raw: list[Any]) -> tuple[list[bytes], list[str | None]]:
+    parts, sids, _screen, failed = encoder.encode(raw)
+    assert not failed
+    jsonl = b"".join(parts)
+    assert jsonl.endswith(b"\n") and jsonl.count(b"\n") == len(raw)
+    return RecordBatch.from_jsonl(jsonl, sids).lines, sids
+
+
+def _records(n: int) -> list[tuple[Any, ...]]:
+    rnd = random.Random(7)
+    second = 1_795_000_000 * 10**9
+    out = []
+    for i in range(n):
+        # Across second boundaries, ends in another second than their start, open spans.
+        ts = second + rnd.randrange(0, 4 * 10**9)
+        end = (
+            None
+            if i % 11 == 0
+            else ts
+            + rnd.choice(
+                [
+                    0,
+                    7,
+                    99,
+                    100,
+                    9154,
+                    10**6,
+                    1_500_000,
+                    3 * 10**9,
+                    10**15,
+                    -5,
+                    rnd.randrange(10**12),
+                ]
+            )
+        )
+        out.append((
+            new_id(ts), rnd.choice([None, "s-1", "sé\"ssion"]),
+            rnd.choice([None, new_id(ts - 10**9), new_id(ts)]), rnd.choice(["tool_call", "日本"]),
+            rnd.choice([None, "search_kb"]), ts, end, rnd.choice(["ok", "error"]), i % 5 == 0,
+            orjson.dumps({"input": {"q": i}, "output": ["x" * (i % 40)]}),
+            _ERROR if i % 7 == 0 else None, rnd.choice([None, "0af7651916cd43dd8448eb211c80319c"]),
+            rnd.choice([None, "b7ad6b7169203331"]),
+        ))  # fmt: skip
+    return out
+
+
+def test_event_lines_carry_every_field_in_the_documented_order() -> None:
+    raw = _records(600)
+    lines, sids = _encode(LineEncoder(1_000_000, orjson.dumps), raw)
+    assert sids == [r[1] for r in raw]
+    for line, rec in zip(lines, raw, strict=True):
+        decoded = orjson.loads(line)
+        assert list(decoded) == _FIELDS
+        assert decoded == _expected(rec)
+        # The duration's text is repr's, byte for byte (1.0 stays "1.0", 1e-05 keeps its form).
+        duration = repr((rec[6] - rec[5]) / 1e6) if rec[6] is not None else "null"
+        assert f',"duration_ms":{duration},'.encode() in line
+
+
+def test_caches_carry_over_from_batch_to_batch() -> None:
+    encoder = LineEncoder(1_000_000, orjson.dumps)
+    raw = _records(300)
+    first, _ = _encode(encoder, raw[:150])
+    second, _ = _encode(encoder, raw[150:])
+    assert first + second == _encode(LineEncoder(1_000_000, orjson.dumps), raw)[0]
+
+
+def test_ids_outside_the_uuid7_layout_are_written_as_their_128_bits() -> None:
+    ns = 1_795_000_000 * 10**9
+    raw = [(i, None, i, "step", None, ns, ns, "ok", False, b"{}", None, None, None)
+           for i in (0, 5, 2**64 + 3, 2**128 - 1)]  # fmt: skip
+    lines, _ = _encode(LineEncoder(1_000_000, orjson.dumps), raw)
+    for line, rec in zip(lines, raw, strict=True):
+        assert orjson.loads(line)["id"] == orjson.loads(line)["parent_id"] == format_uuid(rec[0])
+
+
+def test_session_and_message_records_keep_their_place_in_the_batch() -> None:
+    raw: list[Any] = _records(3)
+    raw.insert(1, {"v": 1, "kind": "session", "id": "s-9", "name": "run"})
+    lines, sids = _encode(LineEncoder(1_000_000, orjson.dumps), raw)
+    assert orjson.loads(lines[1]) == raw[1] and sids[1] == "s-9"
+    assert [orjson.loads(x)["kind"] for x in lines] == ["event", "session", "event", "event"]
+
+
+def test_a_record_that_cannot_be_encoded_is_reported_and_the_rest_kept() -> None:
+    raw = _records(3)
+    bad = ("not an id", "s-1", *raw[0][2:])
+    parts, sids, screen, failed = LineEncoder(1_000_000, orjson.dumps).encode([raw[0], bad, raw[1]])
+    assert failed == ["s-1"] and len(sids) == len(screen) == 2
+    assert b"".join(parts).count(b"\n") == 2
+
+
+def test_oversized_data_is_truncated_and_screened_as_written() -> None:
+    ns = 1_795_000_000 * 10**9
+    data = orjson.dumps({"input": "y" * 5000, "output": 1})
+    rec = (new_id(ns), None, None, "step", None, ns, ns, "ok", False, data, None, None, None)
+    parts, _sids, screen, _failed = LineEncoder(500, orjson.dumps).encode([rec])
+    written = orjson.loads(b"".join(parts))["data"]
+    assert written["output"] == 1 and written["input"]["__agentlog_truncated__"] is True
+    assert orjson.loads(screen[0]) == written
+
+
+def test_a_timestamp_that_is_not_an_int_fails_its_record_and_no_other() -> None:
+    ns = 1_795_000_000 * 10**9 + 5_000_000
+    good = [(new_id(ns), None, None, "step", None, ns + i, ns + 9, "ok", False, b"{}", None, None,
+             None) for i in range(2)]  # fmt: skip
+    bad = (*good[0][:5], float(ns), *good[0][6:])  # in the same second as the good ones
+    encoder = LineEncoder(1_000_000, orjson.dumps)
+    assert len(encoder.encode([bad])[3]) == 1
+    lines, _ = _encode(encoder, good)
+    assert [orjson.loads(x) for x in lines] == [_expected(r) for r in good]
