@@ -32,6 +32,9 @@ def test_sessions_list_filters_by_user_and_config_and_pages(watched: Watched) ->
                            "return rs.length > 0 && rs.every(r => r.children[1].textContent === 'bob'); }")  # fmt: skip
     assert set(_column(page, 1)) == {"bob"} and page.locator(ROWS).count() == 50
     page.click("text=Clear")
+    # The form is filled anew from the route once Clear's navigation lands: typing before then
+    # would be wiped (the user field emptied is the sign that it has landed).
+    page.wait_for_function("() => document.querySelector('input[name=user]').value === ''")
     page.fill("input[name=config]", "agent=bot1, env=prod")
     page.click("form.filters button[type=submit]")
     page.wait_for_function("() => { const rs = [...document.querySelectorAll('table.sessions tbody tr')]; "
