@@ -50,31 +50,43 @@ def _event(sid: str, i: int, t: int) -> dict[str, Any]:
             "status": "ok"}  # fmt: skip
 
 
+def _session(prefix: str, s: int, start_ns: int) -> dict[str, Any]:
+    """The start record of session number ``s``."""
+    return {"kind": "session", "id": f"{prefix}-{s:06d}", "name": "bench", "user": f"user{s % 100}",
+            "status": "running", "started_at": format_ts(start_ns),
+            "configs": {"agent": f"bot{s % 20}"}}  # fmt: skip
+
+
+def _in_batches(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
+    """Records in batches of ``BATCH``: a batch is cut after the event that fills it."""
+    batch: list[dict[str, Any]] = []
+    for rec in records:
+        batch.append(rec)
+        if len(batch) >= BATCH and rec["kind"] == "event":
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
 def gen_events(
     n_events: int, n_sessions: int, now_ns: int, rnd: random.Random, prefix: str = "bench"
 ) -> Iterator[list[dict[str, Any]]]:
     """Batches of records: each session's start record, then its events, spread over 7 days."""
-    per = max(1, n_events // n_sessions)
-    week = 7 * 86400 * 10**9
-    batch: list[dict[str, Any]] = []
-    made = 0
-    for s in range(n_sessions):
-        sid = f"{prefix}-{s:06d}"
-        start = now_ns - week + rnd.randrange(week - per * 2 * 10**9)
-        batch.append({"kind": "session", "id": sid, "name": "bench", "user": f"user{s % 100}",
-                      "status": "running", "started_at": format_ts(start),
-                      "configs": {"agent": f"bot{s % 20}"}})  # fmt: skip
-        t = start
-        count = per if s < n_sessions - 1 else n_events - made
-        for i in range(count):
-            t += rnd.randrange(10**8, 2 * 10**9)
-            batch.append(_event(sid, i, t))
-            made += 1
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+
+    def records() -> Iterator[dict[str, Any]]:
+        per = max(1, n_events // n_sessions)
+        week = 7 * 86400 * 10**9
+        made = 0
+        for s in range(n_sessions):
+            t = now_ns - week + rnd.randrange(week - per * 2 * 10**9)
+            yield _session(prefix, s, t)
+            for i in range(per if s < n_sessions - 1 else n_events - made):
+                t += rnd.randrange(10**8, 2 * 10**9)
+                yield _event(f"{prefix}-{s:06d}", i, t)
+                made += 1
+
+    return _in_batches(records())
 
 
 def gen_live_events(
@@ -83,27 +95,23 @@ def gen_live_events(
     """Batches as a collector gets them from running agents (``--pattern live``): 50 sessions
     at a time, their events interleaved and stamped with the time they happen (ending now), so
     each batch holds the newest events of many sessions instead of one session's past."""
-    per = max(1, n_events // n_sessions)
-    t = now_ns - n_events * 10**7  # 100 events a second in all
-    batch: list[dict[str, Any]] = []
-    made = 0
-    for first in range(0, n_sessions, 50):
-        live = [f"{prefix}-{s:06d}" for s in range(first, min(first + 50, n_sessions))]
-        for sid in live:
-            batch.append({"kind": "session", "id": sid, "name": "bench", "status": "running",
-                          "user": f"user{int(sid[-6:]) % 100}", "started_at": format_ts(t),
-                          "configs": {"agent": f"bot{int(sid[-6:]) % 20}"}})  # fmt: skip
-        for i in range(per * len(live)):
-            if made >= n_events:
-                break
-            t += 10**7
-            batch.append(_event(live[rnd.randrange(len(live))], i, t))
-            made += 1
-            if len(batch) >= BATCH:
-                yield batch
-                batch = []
-    if batch:
-        yield batch
+
+    def records() -> Iterator[dict[str, Any]]:
+        per = max(1, n_events // n_sessions)
+        t = now_ns - n_events * 10**7  # 100 events a second in all
+        made = 0
+        for first in range(0, n_sessions, 50):
+            live = range(first, min(first + 50, n_sessions))
+            for s in live:
+                yield _session(prefix, s, t)
+            for i in range(per * len(live)):
+                if made >= n_events:
+                    break
+                t += 10**7
+                yield _event(f"{prefix}-{live[rnd.randrange(len(live))]:06d}", i, t)
+                made += 1
+
+    return _in_batches(records())
 
 
 def gen_config_sessions(n: int, now_ns: int, rnd: random.Random) -> Iterator[list[dict[str, Any]]]:
