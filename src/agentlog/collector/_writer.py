@@ -86,19 +86,9 @@ class GroupWriter:
 
     def _store(self, batches: list[tuple[Any, str]]) -> list[IngestResult | BaseException]:
         """Runs in a worker thread: the group in one transaction, else each batch alone."""
-        parsed = getattr(self.store, "ingest_parsed", None)
-        if parsed is None:  # a store that cannot parse ahead: batches as sent, one by one
-
-            def write(group: list[tuple[Any, str]]) -> list[IngestResult]:
-                return [self.store.ingest(records, project=project) for records, project in group]
-        else:
-
-            def write(group: list[tuple[Any, str]]) -> list[IngestResult]:
-                return list(parsed([batch for batch, _ in group]))
-
-        if len(batches) > 1 and parsed is not None:
+        if len(batches) > 1 and hasattr(self.store, "ingest_parsed"):
             try:
-                results: list[IngestResult | BaseException] = list(write(batches))
+                results: list[IngestResult | BaseException] = list(self._write(batches))
                 self.transactions += 1
                 self.batches += len(batches)
                 return results
@@ -108,9 +98,17 @@ class GroupWriter:
         out: list[IngestResult | BaseException] = []
         for one in batches:
             try:
-                out.extend(write([one]))
+                out.extend(self._write([one]))
                 self.transactions += 1
                 self.batches += 1
             except Exception as exc:
                 out.append(exc)
         return out
+
+    def _write(self, group: list[tuple[Any, str]]) -> list[IngestResult]:
+        """One transaction for the group; a store that cannot parse ahead got its batches as
+        sent, and stores them one by one."""
+        parsed = getattr(self.store, "ingest_parsed", None)
+        if parsed is None:
+            return [self.store.ingest(records, project=project) for records, project in group]
+        return list(parsed([batch for batch, _ in group]))
