@@ -19,6 +19,7 @@ from typing import Any
 
 import orjson
 
+from ._checkpoint import Checkpointer
 from ._conn import Conn
 from ._contains import json_contains
 from ._jsonl_index import JsonlIndexMixin
@@ -93,6 +94,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
+        self._checkpointer = Checkpointer(self.path)
         with self._tx(write=True) as conn:
             self._migrate(conn)
         super().__init__(**options)
@@ -111,10 +113,10 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         c.execute("PRAGMA busy_timeout=30000")
         c.execute("PRAGMA temp_store=MEMORY")  # the GROUP BYs of counting and ingest
         c.execute("PRAGMA cache_size=-65536")  # 64 MiB: index inserts of big batches stay in memory
-        # Checkpoint every ~40 MiB of WAL, not every 4 MiB: a batch of thousands of events
-        # writes thousands of pages, and a checkpoint (with its fsyncs) after every commit
-        # cost ingest ~12% (benchmarks/store_bench.py --preload). The WAL file is reset after
-        # each checkpoint, so its size stays bounded by about that.
+        # Checkpoints run on their own thread (_checkpoint); SQLite's automatic one, in the
+        # commit that crosses the threshold, is the backstop, at ~40 MiB of WAL rather than
+        # 4 MiB: a batch of thousands of events writes thousands of pages. The WAL restarts
+        # after a complete checkpoint, so its size stays bounded by about that.
         c.execute("PRAGMA wal_autocheckpoint=10000")
         c.create_function("json_contains", 2, _contains, deterministic=True)
         self._local.conn = c
@@ -135,6 +137,8 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
             c.execute("ROLLBACK")
             raise
         c.execute("COMMIT")
+        if write:
+            self._checkpointer.poke()
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
         # Rows really inserted get rowids above the current maximum (the write lock is held),
@@ -173,6 +177,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
 
     def close(self) -> None:
         super().close()
+        self._checkpointer.close()
         with self._lock:
             self._closed = True
             conns, self._all = self._all, []
