@@ -192,6 +192,7 @@ def test_a_batch_is_written_as_its_records_would_be_alone() -> None:
             "spid": [None, "b7ad6b7169203331"],
         },
         "odd ids": {"eid": [0, 5, 2**64 + 3, 2**128 - 1]},
+        "point events, no end": {"end": [None]},
         "oversized data": {"data": [orjson.dumps({"input": "y" * 5000, "output": 1}), b"{}"]},
     }
     for label, fixed in [*varied.items(), ("short and negative durations", {})]:
@@ -236,3 +237,11 @@ def test_a_float_timestamp_among_one_seconds_events_fails_alone() -> None:
     parts, sids, _screen, failed = LineEncoder(1_000_000, orjson.dumps).encode(raw)
     assert failed == ["s-1"] and len(sids) == 19
     assert b"".join(parts) == _one_by_one(raw[:4] + raw[5:])
+
+
+def test_a_batch_larger_than_a_chunk_keeps_its_order_and_fails_only_its_bad_record() -> None:
+    raw = _batch(2100, 1_795_000_000)  # three chunks
+    raw[1500] = ("not an id", *raw[1500][1:])
+    parts, sids, screen, failed = LineEncoder(1_000_000, orjson.dumps).encode(raw)
+    assert failed == ["s-1"] and len(sids) == len(screen) == 2099
+    assert b"".join(parts) == _one_by_one(raw[:1500] + raw[1501:])

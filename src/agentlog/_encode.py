@@ -40,6 +40,9 @@ __all__ = ["LineEncoder"]
 _LOW = (1 << 48) - 1
 _SECOND = 1_000_000_000
 _CACHE_MAX = 4096
+# Records per template: a larger batch (a flush of a full buffer) is written in chunks this big,
+# so that the template, the columns and the line buffer stay in the CPU's caches.
+_CHUNK = 1024
 # Durations (ns) for which orjson writes ``d / 1e6`` as ``repr`` does, and twice as fast: the
 # shortest text that reads back, in fixed notation. Below 100 ns repr writes an exponent
 # ("1e-05") that orjson writes another way ("1e-5"); far above, both turn to exponents.
@@ -113,10 +116,23 @@ class LineEncoder:
         The common batch comes out as one piece: joining it is no copy.
         """
         n = len(raw)
+        if n > _CHUNK:  # a flush of a large buffer: in chunks that stay in the CPU's caches
+            parts: list[bytes] = []
+            sids: list[str | None] = []
+            screen: list[bytes] = []
+            failed: list[str | None] = []
+            for i in range(0, n, _CHUNK):
+                chunk = self.encode(raw[i : i + _CHUNK])
+                parts += chunk[0]
+                sids += chunk[1]
+                screen += chunk[2]
+                failed += chunk[3]
+            return parts, sids, screen, failed
         if n and list(map(type, raw)).count(tuple) == n:
             try:
                 cols = list(zip(*raw, strict=True))
-                if len(cols) == 13 and None not in cols[6]:  # events that ended: all columns
+                # Events that ended, or point events (no end): every field by columns.
+                if len(cols) == 13 and cols[6].count(None) in (0, n):
                     line, columns, screen = self._columns(cols)
                     data = (line * n) % tuple(chain.from_iterable(zip(*columns, strict=True)))
                     return [data], list(cols[1]), screen, []
@@ -203,15 +219,19 @@ class LineEncoder:
         self._put_text(put, b',"parent_id":', pids, self._parents, self._parent)
         self._put_text(put, b',"type":', etypes, texts, dumps)
         self._put_text(put, b',"name":', names, texts, dumps)
-        diffs = list(map(sub, ends, tss))
-        low, high = min(diffs), max(diffs)
-        self._put_times(put, tss, ends, low >= 0)
-        millis = list(map(truediv, diffs, repeat(1e6)))
-        if 100 <= low and high < _FIXED:
-            durations: Any = dumps(millis)[1:-1].split(b",")
+        if ends[0] is None:  # point events (every end None: the caller checked)
+            self._put_times(put, tss, (), False)
+            put(b'Z","end_ts":null,"duration_ms":null', b"", None)
         else:
-            durations = [repr(m).encode() for m in millis]
-        put(b'Z","duration_ms":', None, durations)
+            diffs = list(map(sub, ends, tss))
+            low, high = min(diffs), max(diffs)
+            self._put_times(put, tss, ends, low >= 0)
+            millis = list(map(truediv, diffs, repeat(1e6)))
+            if 100 <= low and high < _FIXED:
+                durations: Any = dumps(millis)[1:-1].split(b",")
+            else:
+                durations = [repr(m).encode() for m in millis]
+            put(b'Z","duration_ms":', None, durations)
         status = (b"ok" if statuses.count("ok") == n
                   else b"error" if statuses.count("error") == n else None)  # fmt: skip
         put(b',"status":"', status, map(_STATUS.get, statuses, repeat(b"ok")))
@@ -268,13 +288,14 @@ class LineEncoder:
 
     def _put_times(self, put: Callable[..., None], tss: tuple[int, ...], ends: tuple[int, ...],
                    ordered: bool) -> None:  # fmt: skip
-        """``ts`` and ``end_ts``. In the common batch, all in one second: the second's date and
+        """``ts``, and ``end_ts`` unless ``ends`` is empty (point events). In the common batch, all in one second: the second's date and
         time go into the template once, and the microseconds are cut from the decimal text of
         the nanoseconds, which orjson writes for the whole batch in one call (every value has
         the second's digits, then nine: one struct unpack takes the first six of those)."""
         both = tss + ends
         # Every end at or after its start: the earliest start and the latest end bound all.
         low, high = (min(tss), max(ends)) if ordered else (min(both), max(both))
+        m = len(tss)
         second = low // _SECOND
         if second >= 1 and second == high // _SECOND:
             digits = dumps(both)
@@ -292,14 +313,16 @@ class LineEncoder:
                 self._fill(self._seconds, [second], lambda _: text, None)
                 micros = self._cut(b"%dx6s4x" % width, n).unpack_from(digits, 1)
                 put(b',"ts":"', text + b".", None)
-                put(b"", None, micros[: len(tss)])
-                put(b'Z","end_ts":"', text + b".", None)
-                put(b"", None, micros[len(tss) :])
+                put(b"", None, micros[:m])
+                if ends:
+                    put(b'Z","end_ts":"', text + b".", None)
+                    put(b"", None, micros[m:])
                 return
         if list(map(type, both)).count(int) != len(both):
             raise TypeError("timestamps must be ints")
         self._put_time(put, b',"ts":"', tss)
-        self._put_time(put, b'Z","end_ts":"', ends)
+        if ends:
+            self._put_time(put, b'Z","end_ts":"', ends)
 
     def _cut(self, item: bytes, n: int) -> Struct:
         """A struct that reads ``n`` items of the layout ``item``."""
