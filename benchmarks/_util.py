@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import statistics
+import tempfile
 import time
 from collections.abc import Callable
 
-__all__ = ["best_of", "free_port", "rss_mb", "tool_call_line", "verdict"]
+__all__ = ["best_of", "free_port", "rss_mb", "scratch_dir", "tool_call_line", "verdict"]
 
 
 def best_of(repeats: int, fn: Callable[[], float]) -> float:
     """Run ``fn`` (which returns seconds for its own timed part) ``repeats`` times; the median."""
     return statistics.median(fn() for _ in range(repeats))
+
+
+def scratch_dir(prefix: str) -> str:
+    """A temporary directory removed when the benchmark exits. A run writes hundreds of MB of
+    events: left behind, every run would fill the page cache further, and writing into freshly
+    allocated pages costs more CPU than into reused ones, which skewed later runs' figures."""
+    path = tempfile.mkdtemp(prefix=prefix)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
 
 
 def rss_mb() -> float:

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _util import best_of, verdict
+from _util import best_of, scratch_dir, verdict
 
 
 def sampling(n: int, repeats: int, per_session: int) -> None:
@@ -39,7 +38,7 @@ def sampling(n: int, repeats: int, per_session: int) -> None:
     def search_kb(query: str) -> list[str]:
         return [query]
 
-    tmp = tempfile.mkdtemp(prefix="agentlog-bench-")
+    tmp = scratch_dir("agentlog-bench-")
 
     def measure(**options: object) -> float:
         agentlog.init(path=f"{tmp}/s.jsonl", max_queue=10 * n, max_batch=10 * n,
@@ -100,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     def search_kb(query: str) -> list[str]:
         return [query]
 
-    tmp = tempfile.mkdtemp(prefix="agentlog-bench-")
+    tmp = scratch_dir("agentlog-bench-")
     agentlog.init(path=f"{tmp}/events.jsonl", max_queue=10 * n)
     traced = agentlog.tool(search_kb)
 

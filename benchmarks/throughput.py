@@ -16,14 +16,13 @@ import gc
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _util import rss_mb, verdict
+from _util import rss_mb, scratch_dir, verdict
 
 
 def _count_lines(path: Path) -> int:
@@ -40,7 +39,7 @@ def _count_lines(path: Path) -> int:
 def end_to_end(n: int) -> float:
     import agentlog
 
-    path = Path(tempfile.mkdtemp(prefix="agentlog-tp-")) / "events.jsonl"
+    path = Path(scratch_dir("agentlog-tp-")) / "events.jsonl"
     agentlog.init(path=str(path), max_queue=max(100_000, n))
 
     @agentlog.tool
@@ -62,7 +61,7 @@ def flush_pending(n: int) -> float:
     """Time for flush() to export ``n`` records that are all pending in the buffer."""
     import agentlog
 
-    path = Path(tempfile.mkdtemp(prefix="agentlog-fl-")) / "events.jsonl"
+    path = Path(scratch_dir("agentlog-fl-")) / "events.jsonl"
     # Timers far away and max_batch = n: nothing leaves until flush() asks.
     agentlog.init(path=str(path), max_queue=n, max_batch=n, idle_flush=3600, max_delay=3600)
     for i in range(n):
@@ -79,7 +78,7 @@ def flush_pending(n: int) -> float:
 def burst_rss(n: int, buffer: int) -> tuple[float, int, int]:
     import agentlog
 
-    path = Path(tempfile.mkdtemp(prefix="agentlog-rss-")) / "events.jsonl"
+    path = Path(scratch_dir("agentlog-rss-")) / "events.jsonl"
     agentlog.init(path=str(path), max_queue=buffer)
 
     @agentlog.tool

@@ -140,3 +140,108 @@ def test_a_timestamp_that_is_not_an_int_fails_its_record_and_no_other() -> None:
     assert len(encoder.encode([bad])[3]) == 1
     lines, _ = _encode(encoder, good)
     assert [orjson.loads(x) for x in lines] == [_expected(r) for r in good]
+
+
+def _one_by_one(raw: list[Any], limit: int = 1_000_000) -> bytes:
+    """The batch as records written alone (the path a batch falls back to)."""
+    encoder = LineEncoder(limit, orjson.dumps)
+    out = b""
+    for rec in raw:
+        one = encoder._one(rec)
+        assert one is not None
+        out += one[0]
+    return out
+
+
+class _ColumnsOnly(LineEncoder):
+    """Fails the test if the batch falls back to writing every record alone."""
+
+    def _mixed(self, raw: list[Any], *, alone: bool = False) -> Any:
+        assert not alone, "the batch was written record by record"
+        return super()._mixed(raw)
+
+
+def _batch(n: int, second: int, **fixed: Any) -> list[tuple[Any, ...]]:
+    """Event records of one second, as a busy caller writes them: 2.5 us apart."""
+    base = second * 10**9 + 999_000_000 - n * 2500
+    out = []
+    for i in range(n):
+        ts = base + i * 2500
+        rec = {"eid": new_id(ts), "sid": "s-1", "pid": None, "etype": "tool_call",
+               "name": "search_kb", "ts": ts, "end": ts + 1700 + i % 9, "status": "ok",
+               "partial": False, "data": b'{"input":{"q":1},"output":[]}', "err": None,
+               "tid": None, "spid": None}  # fmt: skip
+        for key, values in fixed.items():
+            rec[key] = values[i % len(values)]
+        out.append(tuple(rec.values()))
+    return out
+
+
+def test_a_batch_is_written_as_its_records_would_be_alone() -> None:
+    second = 1_795_000_000
+    varied = {
+        "": {},
+        "sessions": {"sid": ["s-1", None, "s-2"]},
+        "parents": {"pid": [None, new_id(second * 10**9), 5]},
+        "types and names": {"etype": ["tool_call", "step"], "name": [None, "日本"]},
+        "status and partial": {"status": ["ok", "error", "cancelled"], "partial": [False, True]},
+        "all partial, all errors": {"status": ["error"], "partial": [True]},
+        "errors and otel": {
+            "err": [None, _ERROR],
+            "tid": ["0af7651916cd43dd8448eb211c80319c"],
+            "spid": [None, "b7ad6b7169203331"],
+        },
+        "odd ids": {"eid": [0, 5, 2**64 + 3, 2**128 - 1]},
+        "point events, no end": {"end": [None]},
+        "oversized data": {"data": [orjson.dumps({"input": "y" * 5000, "output": 1}), b"{}"]},
+    }
+    for label, fixed in [*varied.items(), ("short and negative durations", {})]:
+        raw = _batch(40, second, **fixed)
+        if label.startswith("short"):  # repr writes these with an exponent, or negative
+            raw = [(*r[:6], r[5] + (0, 7, 99, 100, -5)[i % 5], *r[7:]) for i, r in enumerate(raw)]
+        encoder = _ColumnsOnly(1000, orjson.dumps)
+        parts, sids, _screen, failed = encoder.encode(raw)
+        assert not failed, label
+        assert b"".join(parts) == _one_by_one(raw, 1000), label
+        assert sids == [r[1] for r in raw], label
+
+
+def test_a_batch_across_seconds_is_written_as_its_records_would_be_alone() -> None:
+    raw = _batch(40, 1_795_000_000) + _batch(40, 1_795_000_001)
+    raw.append((*raw[0][:6], raw[0][6] + 2 * 10**9, *raw[0][7:]))  # ends two seconds later
+    encoder = _ColumnsOnly(1_000_000, orjson.dumps)
+    assert b"".join(encoder.encode(raw)[0]) == _one_by_one(raw)
+
+
+def test_a_percent_sign_in_a_batchs_common_text_is_written_as_it_is() -> None:
+    # A text every record shares goes into the batch's template once: '%' must stay text.
+    raw = _batch(5, 1_795_000_000, sid=["100%s"], name=["%d%%"], data=[b'{"p":"%s"}'])
+    lines = b"".join(LineEncoder(1_000_000, orjson.dumps).encode(raw)[0]).splitlines()
+    assert [orjson.loads(x) for x in lines] == [_expected(r) for r in raw]
+
+
+def test_open_spans_and_session_records_keep_their_place_among_the_batchs_events() -> None:
+    raw: list[Any] = _batch(30, 1_795_000_000)
+    raw[3] = (*raw[3][:6], None, *raw[3][7:])  # an open span: written alone
+    raw.insert(7, {"v": 1, "kind": "session", "id": "s-9", "name": "run"})
+    encoder = _ColumnsOnly(1_000_000, orjson.dumps)  # the other events: by columns
+    parts, sids, screen, failed = encoder.encode(raw)
+    assert not failed and len(sids) == len(screen) == len(raw)
+    assert b"".join(parts) == _one_by_one(raw)
+    assert sids[7] == "s-9" and orjson.loads(screen[7]) == raw[7]
+
+
+def test_a_float_timestamp_among_one_seconds_events_fails_alone() -> None:
+    raw = _batch(20, 1_795_000_000)
+    raw[4] = (*raw[4][:5], float(raw[4][5]), *raw[4][6:])
+    parts, sids, _screen, failed = LineEncoder(1_000_000, orjson.dumps).encode(raw)
+    assert failed == ["s-1"] and len(sids) == 19
+    assert b"".join(parts) == _one_by_one(raw[:4] + raw[5:])
+
+
+def test_a_batch_larger_than_a_chunk_keeps_its_order_and_fails_only_its_bad_record() -> None:
+    raw = _batch(2100, 1_795_000_000)  # three chunks
+    raw[1500] = ("not an id", *raw[1500][1:])
+    parts, sids, screen, failed = LineEncoder(1_000_000, orjson.dumps).encode(raw)
+    assert failed == ["s-1"] and len(sids) == len(screen) == 2099
+    assert b"".join(parts) == _one_by_one(raw[:1500] + raw[1501:])
