@@ -10,8 +10,9 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from typing import Any
 
-__all__ = ["best_of", "free_port", "rss_mb", "scratch_dir", "tool_call_line", "verdict"]
+__all__ = ["best_of", "free_port", "rss_mb", "scratch_dir", "settle", "tool_call_line", "verdict"]
 
 
 def best_of(repeats: int, fn: Callable[[], float]) -> float:
@@ -33,6 +34,28 @@ def rss_mb() -> float:
     with open(f"/proc/{os.getpid()}/statm") as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def settle(store: Any) -> float:
+    """After a bulk load, what a production server's autovacuum does by itself: PostgreSQL's
+    ``VACUUM ANALYZE`` of the store's tables (planner statistics, and the visibility map
+    without which an index-only scan still visits the table for every row; the test server
+    runs with autovacuum off), SQLite's ``ANALYZE``. Returns the seconds it took."""
+    started = time.perf_counter()
+    if store.dialect == "postgres":
+        import psycopg
+        from psycopg import sql
+
+        schema = store.schema or "public"
+        with psycopg.connect(store.url, autocommit=True) as c:
+            tables = c.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
+            for (table,) in tables.fetchall():
+                c.execute(sql.SQL("VACUUM ANALYZE {}.{}").format(sql.Identifier(schema),
+                                                                 sql.Identifier(table)))  # fmt: skip
+    else:
+        with store._tx(write=True) as conn:
+            conn.run("ANALYZE")
+    return time.perf_counter() - started
 
 
 def verdict(ok: bool) -> str:

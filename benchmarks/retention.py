@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import verdict
+from _util import settle, verdict
 from store_bench import PG_URL, gen_events
 
 from agentlog._ids import format_ts, format_uuid, new_id
@@ -160,9 +160,7 @@ def run(store: SqlStore, args: argparse.Namespace, label: str) -> None:
           "ended 33-40 days ago; prune('30d')")  # fmt: skip
     old = fill(store, args.events, args.sessions, now_ns)
     if store.dialect == "postgres":
-        # Planner statistics, as autovacuum keeps them (the test server runs without it).
-        with store._tx(write=True) as conn:
-            conn.run("ANALYZE")
+        settle(store)  # as autovacuum leaves it (the test server runs without it)
     base = Load(store, args, now_ns)
     base.run(None, args.baseline)
     load = Load(store, args, now_ns)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from agentlog._ids import parse_ts
+from agentlog.store import _markers
 from agentlog.store._store import SqlStore
 
 from .helpers import event, message
@@ -88,6 +89,18 @@ def test_markers_match_the_reference_with_ties(store: SqlStore, seed: int) -> No
         assert _got(store, markers, count_type) == _reference(recs, markers, count_type)
 
 
+@pytest.mark.parametrize("batch", [1, 2, 3])
+def test_counted_items_read_in_small_batches_match_the_reference(
+    store: SqlStore, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Batch ends fall between items at one microsecond, and at markers' microseconds.
+    monkeypatch.setattr(_markers, "BATCH", batch)
+    recs = _coarse(7) + _coarse(8)
+    store.ingest(recs)
+    for markers, count_type in CASES:
+        assert _got(store, markers, count_type) == _reference(recs, markers, count_type)
+
+
 def test_items_at_a_markers_microsecond_are_placed_by_id(store: SqlStore) -> None:
     # One microsecond holds a counted item before the first marker (by id), one between the
     # two markers, and one after both; the item a microsecond earlier comes first.
@@ -99,4 +112,18 @@ def test_items_at_a_markers_microsecond_are_placed_by_id(store: SqlStore) -> Non
                   event("a", 86_405.0, type="tool_call", id="a5")])  # fmt: skip
     stats = store.events_between_markers(count_type="tool_call", days=2, now=NOW)
     assert [(d.marker_id, d.count) for d in stats.distribution] == [("a2", 2), ("a4", 1)]
+    assert stats.trailing_events == 1
+
+
+def test_an_item_at_a_markers_microsecond_in_the_next_batch_is_placed_by_id(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Items in (time, session) order, one a batch: b's item at its marker's microsecond comes
+    # in the batch after the one that ends at that microsecond (a's item).
+    monkeypatch.setattr(_markers, "BATCH", 1)
+    store.ingest([event("a", 86_405.0, type="tool_call", id="x1"),
+                  event("b", 86_405.0, type="tool_call", id="y1"),
+                  event("b", 86_405.0, type="compaction", id="y2")])  # fmt: skip
+    stats = store.events_between_markers(count_type="tool_call", days=2, now=NOW)
+    assert [(d.marker_id, d.count) for d in stats.distribution] == [("y2", 1)]
     assert stats.trailing_events == 1

@@ -52,6 +52,15 @@ class _Conn:
     def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.c.execute(_pg(sql), params).fetchall()
 
+    def batches(
+        self, sql: str, params: Sequence[Any], size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        # Binary: integers arrive as 8 bytes, not as text to parse.
+        with self.c.cursor(binary=True) as cur:
+            cur.execute(_pg(sql), params)
+            while rows := cur.fetchmany(size):
+                yield rows
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.c.execute(_pg(sql), params).fetchone()
         return row

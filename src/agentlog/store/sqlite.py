@@ -72,6 +72,13 @@ class _Conn:
     def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.c.execute(sql, params).fetchall()
 
+    def batches(
+        self, sql: str, params: Sequence[Any], size: int
+    ) -> Iterator[list[tuple[Any, ...]]]:
+        cur = self.c.execute(sql, params)
+        while rows := cur.fetchmany(size):
+            yield rows
+
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         row: tuple[Any, ...] | None = self.c.execute(sql, params).fetchone()
         return row
