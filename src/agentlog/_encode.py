@@ -58,14 +58,9 @@ _SPLICE = b"%s"
 Row = tuple[Any, ...]
 
 
-def _id_head(top: int) -> bytes:
-    """The text of an id's high 80 bits (``top = id >> 48``), with its dashes: 24 characters."""
-    h = b"%016x" % (top >> 16)
-    return b"%s-%s-%s-%04x-" % (h[:8], h[8:12], h[12:16], top & 0xFFFF)
-
-
 def _head_text(hexes: bytes) -> bytes:
-    """The dashed text of an id's high 80 bits from their hex (19 digits: a leading 0 left out)."""
+    """The dashed text of an id's high 80 bits (24 characters) from their hex, leading zeros
+    left out or not (a column of ids of today has 19 digits)."""
     h = hexes.rjust(20, b"0")
     return b"%s-%s-%s-%s-" % (h[:8], h[8:12], h[12:16], h[16:20])
 
@@ -288,10 +283,11 @@ class LineEncoder:
 
     def _put_times(self, put: Callable[..., None], tss: tuple[int, ...], ends: tuple[int, ...],
                    ordered: bool) -> None:  # fmt: skip
-        """``ts``, and ``end_ts`` unless ``ends`` is empty (point events). In the common batch, all in one second: the second's date and
-        time go into the template once, and the microseconds are cut from the decimal text of
-        the nanoseconds, which orjson writes for the whole batch in one call (every value has
-        the second's digits, then nine: one struct unpack takes the first six of those)."""
+        """``ts``, and ``end_ts`` unless ``ends`` is empty (point events). In the common batch,
+        all in one second: the second's date and time go into the template once, and the
+        microseconds are cut from the decimal text of the nanoseconds, which orjson writes for
+        the whole batch in one call (every value has the second's digits, then nine: one struct
+        unpack takes the first six of those)."""
         both = tss + ends
         # Every end at or after its start: the earliest start and the latest end bound all.
         low, high = (min(tss), max(ends)) if ordered else (min(both), max(both))
@@ -309,8 +305,8 @@ class LineEncoder:
                 and b"e" not in digits
                 and b"n" not in digits
             ):
-                text = self._seconds.get(second) or _second_text(second)
-                self._fill(self._seconds, [second], lambda _: text, None)
+                self._fill(self._seconds, [second], _second_text, None)
+                text = self._seconds[second]
                 micros = self._cut(b"%dx6s4x" % width, n).unpack_from(digits, 1)
                 put(b',"ts":"', text + b".", None)
                 put(b"", None, micros[:m])
@@ -360,7 +356,7 @@ class LineEncoder:
             if len(data) > self.max_payload_bytes:
                 data = fit(orjson.loads(data), data, self.max_payload_bytes)
             start = b'{"v":1,"kind":"event","id":"%s","session_id":%s,"parent_id":%s' % (
-                self._uuid(eid), dumps(sid), b"null" if pid is None else b'"%s"' % self._uuid(pid)
+                self._uuid(eid), dumps(sid), self._parent(pid)
             )  # fmt: skip
             start += b',"type":%s,"name":%s,%s,"status":"%s","partial":%s,"data":' % (
                 dumps(etype), dumps(name), _times(ts, end),
@@ -375,5 +371,4 @@ class LineEncoder:
             return None
 
     def _uuid(self, value: int) -> bytes:
-        top = value >> 48
-        return b"%s%012x" % (_id_head(top), value & _LOW)
+        return b"%s%012x" % (_head_text(b"%x" % (value >> 48)), value & _LOW)
