@@ -52,9 +52,10 @@ class Checkpointer:
         with self._lock:
             if self._pid == os.getpid() or self._stop.is_set():
                 return
-            # Fresh primitives: a forked child may have copied them mid-use by the thread.
-            self._wake = threading.Event()
-            self._done = threading.Condition()
+            if self._pid:  # a forked child: fresh primitives, the parent's thread may have
+                # been using them at the fork (after an idle stop, waiters keep theirs)
+                self._wake = threading.Event()
+                self._done = threading.Condition()
             self._thread = threading.Thread(target=self._run, name="agentlog-sqlite-checkpoint",
                                             daemon=True)  # fmt: skip
             self._thread.start()
