@@ -27,7 +27,7 @@ from ._stats import ExporterStatus, PipelineStatus, Stats, record_session_id
 from ._suppress import suppressed_var
 from .exporters._base import Exporter, ExportResult, RecordBatch, exporter_name
 
-__all__ = ["EventTuple", "Pipeline"]
+__all__ = ["CompactEvent", "EventTuple", "Pipeline"]
 
 log = logging.getLogger("agentlog")
 
@@ -38,7 +38,12 @@ EventTuple = tuple[
     int, "str | None", "int | None", str, "str | None", int, "int | None", str, bool, bytes,
     "dict[str, Any] | None", "str | None", "str | None",
 ]  # fmt: skip
-RawRecord = Any  # EventTuple, or a ready dict for session and message records
+# A sync decorated call that returned (status ok, not partial, no error, no OpenTelemetry ids)
+# appends the compact shape: fewer fields to build, for the garbage collector to walk and for
+# the worker to turn into columns. (id, session_id, parent_id, type, name, ts_ns, end_ts_ns,
+# data_json)
+CompactEvent = tuple[int, "str | None", "int | None", str, "str | None", int, int, bytes]
+RawRecord = Any  # EventTuple, CompactEvent, or a ready dict for session and message records
 
 # Fields of session and message records that say what a record is, never truncated.
 _STRUCTURE = frozenset(
