@@ -1,7 +1,8 @@
 """The worker's hot loop: raw records to JSON Lines, a batch at a time.
 
 A batch of event tuples is written column by column, with no Python code run per record:
-``zip(*raw)`` turns the records into columns, and each column is written by a few calls over
+``zip(*raw)`` turns the records into columns (compact records, what a sync decorated call that
+returned appends, get their constant columns back in one step: ``_widen``), and each column is written by a few calls over
 the whole batch. A value every record shares (the session, type, name, parent, status, the
 second the batch falls in: the common case) goes into the template of a line once. The ids are
 written as hex by one ``%`` and cut by one struct unpack into the head (their high 80 bits, a
