@@ -20,7 +20,6 @@ import argparse
 import gc
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,9 @@ import agentlog_testsupport.respx_httpx2  # noqa: E402, F401  (openai 3.x sends 
 import openai  # noqa: E402
 import respx  # noqa: E402
 from openai_fakes import BASE, chat_chunks, chat_completion, chat_stream_response  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _util import scratch_dir  # noqa: E402
 
 import agentlog  # noqa: E402
 
@@ -116,7 +118,7 @@ def main() -> None:
         assert n == 200, n
         return n
 
-    path = Path(tempfile.mkdtemp(prefix="agentlog-bench-")) / "events.jsonl"
+    path = Path(scratch_dir("agentlog-bench-")) / "events.jsonl"
     agentlog.init(path=str(path))
     calls = {
         "plain": (plain, args.calls),

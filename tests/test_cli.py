@@ -472,13 +472,20 @@ def test_tail_stops_on_ctrl_c(two: list[str]) -> None:
     import signal
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG_")}
+    env["PYTHONFAULTHANDLER"] = "1"  # a SIGABRT prints every thread's stack
     proc = subprocess.Popen([sys.executable, "-m", "agentlog.cli", "tail", "-n", "1", *WHERE],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
     try:
         assert proc.stdout is not None
         assert b"user: my password?" in proc.stdout.readline()  # the backlog: following now
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            # Still running: where it hangs is what to fix, so the failure shows it.
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate(timeout=30)
+            pytest.fail(f"tail did not stop on Ctrl-C; its threads:\n{err.decode()}")
     finally:
         proc.kill()
         proc.communicate()

@@ -61,5 +61,5 @@ def prune(args: argparse.Namespace, client: Any = None) -> int:
         print(json.dumps(result.model_dump()))
     else:
         print(f"removed {result.sessions} sessions, {result.events} events, "
-              f"{result.messages} messages")  # fmt: skip
+              f"{result.messages} messages (longest step {result.longest_step_ms:.0f} ms)")  # fmt: skip
     return 0

@@ -77,6 +77,20 @@ def test_prune_removes_what_ended_before_the_cut_and_keeps_the_rest(store: SqlSt
     assert store.prune("30d", now=NOW).sessions == 0  # nothing left to do
 
 
+def test_prune_tells_the_longest_any_step_held_its_locks(store: SqlStore) -> None:
+    from time import perf_counter
+
+    assert store.prune("30d", now=NOW).longest_step_ms == 0.0  # no step: nothing held
+    for i in range(5):
+        store.ingest(_ended(f"old{i}", 0, 12))
+    t = perf_counter()
+    result = store.prune("30d", now=NOW, batch=10)
+    took_ms = (perf_counter() - t) * 1000
+    assert result.sessions == 5
+    # Several steps ran (10 rows each): the longest is one of them, not their sum.
+    assert 0.0 < result.longest_step_ms < took_ms
+
+
 def test_prune_of_one_project_leaves_the_others(store: SqlStore) -> None:
     store.ingest(_ended("a1", 0, 3), project="a")
     store.ingest(_ended("b1", 0, 3), project="b")

@@ -36,8 +36,9 @@ class RetentionWorker:
             try:
                 result = self.store.prune(self.older_than)
                 if result.sessions or result.events:
-                    log.info("agentlog retention: removed %d sessions, %d events, %d messages",
-                             result.sessions, result.events, result.messages)  # fmt: skip
+                    log.info("agentlog retention: removed %d sessions, %d events, %d messages "
+                             "(longest step %.0f ms)", result.sessions, result.events,
+                             result.messages, result.longest_step_ms)  # fmt: skip
             except Exception:  # a failed pass is logged; the next one tries again
                 log.exception("agentlog retention: pass failed")
             self.passes += 1

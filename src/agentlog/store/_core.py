@@ -199,18 +199,26 @@ class StoreCore(ABC):
                 out[row[0]] = d
         return out
 
-    def _upsert_sessions(self, conn: Conn, project: str, rows: dict[str, dict[str, Any]]) -> None:
+    def _upsert_sessions(
+        self, conn: Conn, project: str, rows: dict[str, dict[str, Any]],
+        dirty: dict[str, int] | None = None,
+    ) -> None:  # fmt: skip
+        """Write these session rows; those in ``dirty`` (id: time) are marked for the rollups
+        then, the others keep their mark."""
         if not rows:
             return
-        cols = ("id", "project", *_ROW_FIELDS)
+        dirty = dirty or {}
+        cols = ("id", "project", *_ROW_FIELDS, "dirty_us")
         marks = ", ".join(self.json_param if c in _JSON_FIELDS else "?" for c in cols)
         sets = ", ".join(f"{c} = excluded.{c}" for c in _ROW_FIELDS)
         # The project condition keeps a row with its project whatever a caller computed.
         sql = (f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({marks}) "
-               f"ON CONFLICT (id) DO UPDATE SET {sets} WHERE sessions.project = excluded.project")  # fmt: skip
+               f"ON CONFLICT (id) DO UPDATE SET {sets}, "
+               "dirty_us = COALESCE(excluded.dirty_us, sessions.dirty_us) "
+               "WHERE sessions.project = excluded.project")  # fmt: skip
         conn.many(sql, [
             (sid, project, *[dumps(r[c]) if c in _JSON_FIELDS and r[c] is not None else r[c]
-                             for c in _ROW_FIELDS])
+                             for c in _ROW_FIELDS], dirty.get(sid))
             for sid, r in rows.items()
         ])  # fmt: skip
 
@@ -353,8 +361,17 @@ class StoreCore(ABC):
         return rows
 
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
+        # A session written here anyway takes its new activity in the same row version (its
+        # row is locked, so what was read of it is current); the others get it below. A new
+        # session would otherwise be written three times: claimed, upserted, then updated.
+        activity, dirty = dict(state.activity), {}
+        for sid, row in rows.sessions.items():
+            at = activity.pop(sid, None)
+            if at is not None:
+                row["last_activity_us"] = max(row["last_activity_us"] or 0, at)
+                dirty[sid] = state.now
         with self._timed("sessions"):
-            self._upsert_sessions(conn, state.project, rows.sessions)
+            self._upsert_sessions(conn, state.project, rows.sessions, dirty)
         if rows.events:
             events, priced = self._price_rows(rows.events)
             self._bulk_insert(conn, "events", EVENT_COLS, events)
@@ -365,11 +382,11 @@ class StoreCore(ABC):
             self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
         if rows.events or rows.messages:
             self._apply_counts(conn)
-        if state.activity:
+        if activity:
             with self._timed("sessions"):
                 conn.many(
                     "UPDATE sessions SET last_activity_us = "
                     f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ? "
                     "WHERE id = ?",
-                    [(ts, state.now, sid) for sid, ts in sorted(state.activity.items())],
+                    [(ts, state.now, sid) for sid, ts in sorted(activity.items())],
                 )

@@ -136,6 +136,9 @@ class PruneResult(_Model):
     sessions: int = 0
     events: int = 0
     messages: int = 0
+    # The longest any one step held its locks (from its first statement to its commit): the
+    # most that ingest or a read can have waited on this prune at a time.
+    longest_step_ms: float = 0.0
 
 
 class IndexResult(_Model):

@@ -75,10 +75,12 @@ class _Pace:
         self.least = min(limit, _MIN_ROWS)
         self.rows = self.least
         self.gap = gap
+        self.longest = 0.0  # seconds: the longest step so far
 
     def done(self, started: float) -> None:
         """A step that took the write lock at ``started`` has committed."""
         took = max(time.perf_counter() - started, 1e-4)
+        self.longest = max(self.longest, took)
         # At most halving or doubling per step: one step says little about the next.
         scale = min(2.0, max(0.5, self.target / took))
         self.rows = max(self.least, min(self.limit, int(self.rows * scale)))
@@ -143,7 +145,8 @@ class RetentionMixin(StoreCore):
                 pace.done(started)
                 tally.add("events", len(picked))
                 more = len(picked) == rows
-        return PruneResult(sessions=tally.sessions, events=tally.events, messages=tally.messages)
+        return PruneResult(sessions=tally.sessions, events=tally.events, messages=tally.messages,
+                           longest_step_ms=round(pace.longest * 1000, 3))  # fmt: skip
 
     def _prune_sessions(
         self, project: str, sids: list[str], cut: int, pace: _Pace, tally: _Tally
