@@ -340,7 +340,6 @@ def test_parameters_left_at_their_defaults_are_recorded(recorded: Recorded) -> N
 
 def test_a_calls_id_is_a_uuid7_of_the_millisecond_it_started_in(recorded: Recorded) -> None:
     import uuid
-
     from datetime import datetime, timedelta, timezone
 
     from agentlog._ids import parse_ts
