@@ -230,14 +230,16 @@ class LineEncoder:
         self._put_text(put, b',"type":', etypes, texts, dumps)
         self._put_text(put, b',"name":', names, texts, dumps)
         if ends[0] is None:  # point events (every end None: the caller checked)
-            self._put_times(put, tss, (), False)
+            self._put_times(put, tss, (), None)
             put(b'Z","end_ts":null,"duration_ms":null', b"", None)
         else:
             diffs = list(map(sub, ends, tss))
-            low, high = min(diffs), max(diffs)
-            self._put_times(put, tss, ends, low >= 0)
+            # Every duration is at most the latest end less the earliest start: with those two,
+            # one ``min`` of the durations bounds them all.
+            low, first, last = min(diffs), min(tss), max(ends)
+            self._put_times(put, tss, ends, (first, last) if low >= 0 else None)
             millis = list(map(truediv, diffs, repeat(1e6)))
-            if 100 <= low and high < _FIXED:
+            if 100 <= low and last - first < _FIXED:
                 durations: Any = dumps(millis)[1:-1].split(b",")
             else:
                 durations = [repr(m).encode() for m in millis]
@@ -297,7 +299,7 @@ class LineEncoder:
         return b"null" if pid is None else b'"%s"' % self._uuid(pid)
 
     def _put_times(self, put: Callable[..., None], tss: tuple[int, ...], ends: tuple[int, ...],
-                   ordered: bool) -> None:  # fmt: skip
+                   bounds: tuple[int, int] | None) -> None:  # fmt: skip
         """``ts``, and ``end_ts`` unless ``ends`` is empty (point events). In the common batch,
         all in one second: the second's date and time go into the template once, and the
         microseconds are cut from the decimal text of the nanoseconds, which orjson writes for
@@ -305,7 +307,7 @@ class LineEncoder:
         unpack takes the first six of those)."""
         both = tss + ends
         # Every end at or after its start: the earliest start and the latest end bound all.
-        low, high = (min(tss), max(ends)) if ordered else (min(both), max(both))
+        low, high = bounds if bounds is not None else (min(both), max(both))
         m = len(tss)
         second = low // _SECOND
         if second >= 1 and second == high // _SECOND:
