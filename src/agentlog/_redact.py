@@ -1,6 +1,7 @@
 """Redaction of secrets before a record leaves the process.
 
-A screen over the encoded records (one C-level fold, then plain substring tests) decides whether
+A screen over the encoded records (a memchr for the rarest letter of each secret fragment, then
+one C-level fold and plain substring tests for the fragments whose letter occurs) decides whether
 a record needs the slow walk at all, so a batch of secret-free records costs a few scans.
 """
 
