@@ -71,18 +71,20 @@ reseed()
 def new_id(ns: int | None = None) -> int:
     """A UUIDv7 as an int; ``ns`` is the creation time (``time.time_ns()``) if already known.
 
-    Only a time read from the clock here starts an epoch: a given one may be any time (a copy
-    shifted into the future), and the epoch would carry it into the ids of later calls.
+    A given time still to come (a copy shifted forward) starts no epoch: the epoch would carry
+    it into the ids of later calls.
     """
     if ns is None:
         ns = time.time_ns()
-        if ns >= edge:
-            new_epoch(ns)
-            return next(low)
-    if edge - _MS <= ns < edge:  # the current epoch's millisecond
+    elif ns >= edge and ns > time.time_ns():
+        return ns // _MS << 80 | next(low) & _LOW80
+    if ns >= edge:
+        new_epoch(ns)
         return next(low)
-    # Another millisecond (an event recorded after the fact, a copy, a clock that went back):
-    # that millisecond, with the epoch's next low bits (unique as ever).
+    if ns >= edge - _MS:  # the current epoch's millisecond
+        return next(low)
+    # An earlier millisecond (an event recorded after the fact, a clock that went back): that
+    # millisecond, with the epoch's next low bits (unique as ever).
     return ns // _MS << 80 | next(low) & _LOW80
 
 
