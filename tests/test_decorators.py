@@ -336,3 +336,24 @@ def test_parameters_left_at_their_defaults_are_recorded(recorded: Recorded) -> N
     assert llm["data"]["params"] == {"temperature": 0.2}
     (st,) = recorded.events("step")
     assert st["data"]["input"] == {"x": 1, "y": 5}
+
+
+def test_a_calls_id_is_a_uuid7_of_the_millisecond_it_started_in(recorded: Recorded) -> None:
+    import uuid
+    from datetime import datetime, timedelta, timezone
+
+    from agentlog._ids import parse_ts
+
+    @agentlog.tool
+    def echo(text: str) -> str:
+        return text
+
+    for _ in range(50):
+        echo("x")
+    events = recorded.events("tool_call")
+    ids = [uuid.UUID(ev["id"]) for ev in events]
+    assert all(i.version == 7 for i in ids) and len(set(ids)) == 50
+    for ev, i in zip(events, ids, strict=True):
+        since = parse_ts(ev["ts"]) - datetime(1970, 1, 1, tzinfo=timezone.utc)
+        assert i.int >> 80 == since // timedelta(milliseconds=1)
+    assert [ev["data"] for ev in events] == [{"input": {"text": "x"}, "output": "x"}] * 50

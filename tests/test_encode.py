@@ -245,3 +245,25 @@ def test_a_batch_larger_than_a_chunk_keeps_its_order_and_fails_only_its_bad_reco
     parts, sids, screen, failed = LineEncoder(1_000_000, orjson.dumps).encode(raw)
     assert failed == ["s-1"] and len(sids) == len(screen) == 2099
     assert b"".join(parts) == _one_by_one(raw[:1500] + raw[1501:])
+
+
+def _compact(rec: tuple[Any, ...]) -> tuple[Any, ...]:
+    """What a sync decorated call that returned appends: the record without its fixed fields."""
+    return (*rec[:7], rec[9])
+
+
+def test_compact_records_are_written_as_the_full_records_they_stand_for() -> None:
+    full = _batch(40, 1_795_000_000, sid=["s-1", None])
+    compact = [_compact(r) for r in full]
+    parts, sids, screen, failed = _ColumnsOnly(1_000_000, orjson.dumps).encode(compact)
+    assert not failed and sids == [r[1] for r in full] and screen == [r[9] for r in full]
+    assert b"".join(parts) == _one_by_one(full) == _one_by_one(compact)
+
+
+def test_compact_and_full_records_and_sessions_keep_their_places_in_one_batch() -> None:
+    full = _batch(30, 1_795_000_000, status=["ok", "error"], err=[None, _ERROR])
+    raw: list[Any] = [_compact(r) if r[10] is None and i % 4 else r for i, r in enumerate(full)]
+    raw.insert(5, {"v": 1, "kind": "session", "id": "s-9", "name": "run"})
+    parts, sids, screen, failed = _ColumnsOnly(1_000_000, orjson.dumps).encode(raw)
+    assert not failed and len(sids) == len(screen) == len(raw)
+    assert b"".join(parts) == _one_by_one([*full[:5], raw[5], *full[5:]])

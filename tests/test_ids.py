@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import datetime, timezone
 
@@ -53,3 +54,17 @@ def test_parse_ts_rejects_what_is_not_a_timestamp() -> None:
     for bad in ("yesterday", "2026-13-01T00:00:00Z", "2026-01-01T00:00:00+0", ""):
         with pytest.raises(ValueError):
             parse_ts(bad)
+
+
+def test_ids_of_one_millisecond_embed_it_and_follow_creation_order() -> None:
+    ns = time.time_ns()
+    ids = [new_id(ns) for _ in range(100)] + [new_id() for _ in range(100)]
+    assert all(i >> 80 == ns // 1_000_000 for i in ids[:100])
+    assert ids == sorted(set(ids))
+
+
+def test_a_given_future_time_does_not_move_the_ids_of_later_calls() -> None:
+    future = time.time_ns() + 3600 * 10**9
+    assert new_id(future) >> 80 == future // 1_000_000
+    now = time.time_ns()
+    assert abs((new_id() >> 80) - now // 1_000_000) < 1000

@@ -55,3 +55,15 @@ def test_screen_finds_every_secret_shape_whatever_surrounds_it() -> None:
         '{"X-TEAM-TOKEN-2":1}',
     ):  # fmt: skip
         assert r.needs_walk(f"[1, 2.5, {text}, null]".encode()), text
+
+
+def test_screen_gates_agree_with_scanning_for_every_fragment() -> None:
+    r = Redactor(keys=["x-Team-Token-2", "_1"])
+    texts = [b'{"input":{"query":"q"},"output":["q"]}', b'{"k":"monkey business"}', b"[]"]
+    for fragment in r._fragments:
+        word = fragment.decode()
+        for variant in (word, word.upper(), word.replace("_", "-"), word.title()):
+            texts.append(f'{{"a":"x {variant} y","{variant}":1}}'.encode())
+    for text in texts:
+        folded = text.translate(r._fold, r._drop)
+        assert r.needs_walk(text) == any(f in folded for f in r._fragments), text

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._llm_data import usage_from
 
-__all__ = ["DataFn", "arg_binder", "decision_data", "io_data", "llm_data"]
+__all__ = ["DataFn", "arg_binder", "decision_data", "io_data", "llm_data", "sole_parameter"]
 
 DataFn = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -59,27 +59,58 @@ def llm_data(model: str | None, provider: str | None) -> DataFn:
     return make
 
 
-def arg_binder(
-    fn: Callable[..., Any],
-) -> Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
-    """Map call arguments to parameter names, computed once per decorated function."""
+class _Shape(NamedTuple):
+    """What binding a call's arguments needs to know of a signature."""
+
+    names: list[str]  # positional parameters, without ``self``/``cls``
+    skip: int  # 1 with ``self``/``cls`` first
+    n: int  # positional parameters in all
+    varargs: str | None
+    defaults: dict[str, Any]  # parameters with a default (recorded when left at it)
+    order: list[str]
+
+
+def _shape(fn: Callable[..., Any]) -> _Shape | None:
     try:
         sig = inspect.signature(fn)
     except (TypeError, ValueError):
-        return lambda args, kwargs: {"args": list(args), **kwargs}
+        return None
     params = list(sig.parameters.values())
     skip = 1 if params and params[0].name in ("self", "cls") else 0
     positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    varargs = next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None)
-    names = positional[skip:]
-    n = len(positional)
     # Parameters left at their defaults are recorded with them: ``options=("a", "b")`` is as
     # much an input of the call as an argument passed.
     defaults = {
         p.name: p.default for p in params[skip:]
         if p.default is not p.empty and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
     }  # fmt: skip
-    order = [p.name for p in params[skip:] if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+    return _Shape(
+        names=positional[skip:],
+        skip=skip,
+        n=len(positional),
+        varargs=next((p.name for p in params if p.kind == p.VAR_POSITIONAL), None),
+        defaults=defaults,
+        order=[p.name for p in params[skip:] if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)],
+    )
+
+
+def sole_parameter(fn: Callable[..., Any]) -> str | None:
+    """The name a call of ``fn`` with one positional argument and no keywords records that
+    argument under, when that is all its inputs are (``{name: arg}``); else None."""
+    shape = _shape(fn)
+    if shape is None or shape.defaults or shape.skip or len(shape.names) != 1:
+        return None
+    return shape.names[0]
+
+
+def arg_binder(
+    fn: Callable[..., Any],
+) -> Callable[[tuple[Any, ...], dict[str, Any]], dict[str, Any]]:
+    """Map call arguments to parameter names, computed once per decorated function."""
+    shape = _shape(fn)
+    if shape is None:
+        return lambda args, kwargs: {"args": list(args), **kwargs}
+    names, skip, n, varargs, defaults, order = shape
 
     def bind(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
         out = dict(zip(names, args[skip:n]))  # noqa: B905 - fewer args than names is normal
@@ -103,9 +134,8 @@ def arg_binder(
             out.update((k, v) for k, v in got.items() if k not in out)
             return out
 
-    elif skip == 0 and len(names) == 1:
+    elif (only := sole_parameter(fn)) is not None:
         # One parameter, passed positionally: the most common tool shape gets its own path.
-        only = names[0]
 
         def bind_one(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
             if len(args) == 1 and not kwargs:

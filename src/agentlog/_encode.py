@@ -1,7 +1,8 @@
 """The worker's hot loop: raw records to JSON Lines, a batch at a time.
 
 A batch of event tuples is written column by column, with no Python code run per record:
-``zip(*raw)`` turns the records into columns, and each column is written by a few calls over
+``zip(*raw)`` turns the records into columns (compact records, what a sync decorated call that
+returned appends, get their constant columns back in one step: ``_widen``), and each column is written by a few calls over
 the whole batch. A value every record shares (the session, type, name, parent, status, the
 second the batch falls in: the common case) goes into the template of a line once. The ids are
 written as hex by one ``%`` and cut by one struct unpack into the head (their high 80 bits, a
@@ -56,6 +57,17 @@ _BOOL = (b"false", b"true")
 _SPLICE = b"%s"
 
 Row = tuple[Any, ...]
+
+
+def _widen(cols: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """The 13 columns of full event records from those of compact ones: ``(id, session_id,
+    parent_id, type, name, ts, end, data)``, what a sync decorated call that returned records
+    (status ok, not partial, no error, no OpenTelemetry ids). Any other columns as they are."""
+    if len(cols) != 8:
+        return cols
+    n = len(cols[0])
+    none = (None,) * n
+    return [*cols[:7], ("ok",) * n, (False,) * n, cols[7], none, none, none]
 
 
 def _head_text(hexes: bytes) -> bytes:
@@ -125,7 +137,7 @@ class LineEncoder:
             return parts, sids, screen, failed
         if n and list(map(type, raw)).count(tuple) == n:
             try:
-                cols = list(zip(*raw, strict=True))
+                cols = _widen(list(zip(*raw, strict=True)))
                 # Events that ended, or point events (no end): every field by columns.
                 if len(cols) == 13 and cols[6].count(None) in (0, n):
                     line, columns, screen = self._columns(cols)
@@ -140,16 +152,17 @@ class LineEncoder:
     ) -> tuple[list[bytes], list[str | None], list[bytes], list[str | None]]:
         """A batch with records the columns do not take: those written one by one, in place
         (with ``alone``, every record: then one that cannot be encoded fails by itself)."""
-        events: list[Any] = []
-        lines: list[bytes | None] = []  # None: the next of ``events``
+        # Events by shape (full or compact, see ``_widen``), each shape written by columns.
+        events: dict[int, list[Any]] = {13: [], 8: []}
+        lines: list[bytes | int] = []  # an int: the next event of that shape
         sids: list[str | None] = []
-        screen: list[bytes | None] = []
+        screen: list[bytes | int] = []
         failed: list[str | None] = []
         for rec in raw:
-            if not alone and type(rec) is tuple and len(rec) == 13 and rec[6] is not None:
-                events.append(rec)
-                lines.append(None)
-                screen.append(None)
+            if not alone and type(rec) is tuple and len(rec) in (8, 13) and rec[6] is not None:
+                events[len(rec)].append(rec)
+                lines.append(len(rec))
+                screen.append(len(rec))
                 sids.append(rec[1])
                 continue
             one = self._one(rec)
@@ -159,18 +172,20 @@ class LineEncoder:
             lines.append(one[0])
             screen.append(one[1])
             sids.append(one[2])
-        line = b""
-        rows: Iterator[Row] = iter(())
-        event_screen: Iterator[bytes] = iter(())
-        if events:
+        line: dict[Any, bytes] = {}
+        rows: dict[Any, Iterator[Row]] = {}
+        event_screen: dict[Any, Iterator[bytes]] = {}
+        for shape, recs in events.items():
+            if not recs:
+                continue
             try:
-                line, columns, got_screen = self._columns(list(zip(*events, strict=True)))
-                rows, event_screen = zip(*columns, strict=True), iter(got_screen)
+                line[shape], columns, got = self._columns(_widen(list(zip(*recs, strict=True))))
+                rows[shape], event_screen[shape] = zip(*columns, strict=True), iter(got)
             except Exception:  # each event alone: the one that cannot be encoded fails alone
                 return self._mixed(raw, alone=True)
-        template = b"".join([line if x is None else _SPLICE for x in lines])
-        args = [next(rows) if x is None else (x,) for x in lines]
-        out_screen = [next(event_screen) if x is None else x for x in screen]
+        template = b"".join([_SPLICE if type(x) is bytes else line[x] for x in lines])
+        args = [(x,) if type(x) is bytes else next(rows[x]) for x in lines]
+        out_screen = [x if type(x) is bytes else next(event_screen[x]) for x in screen]
         return [template % tuple(chain.from_iterable(args))], sids, out_screen, failed
 
     def _columns(self, cols: list[tuple[Any, ...]]) -> tuple[bytes, list[Any], list[bytes]]:
@@ -215,14 +230,16 @@ class LineEncoder:
         self._put_text(put, b',"type":', etypes, texts, dumps)
         self._put_text(put, b',"name":', names, texts, dumps)
         if ends[0] is None:  # point events (every end None: the caller checked)
-            self._put_times(put, tss, (), False)
+            self._put_times(put, tss, (), None)
             put(b'Z","end_ts":null,"duration_ms":null', b"", None)
         else:
             diffs = list(map(sub, ends, tss))
-            low, high = min(diffs), max(diffs)
-            self._put_times(put, tss, ends, low >= 0)
+            # Every duration is at most the latest end less the earliest start: with those two,
+            # one ``min`` of the durations bounds them all.
+            low, first, last = min(diffs), min(tss), max(ends)
+            self._put_times(put, tss, ends, (first, last) if low >= 0 else None)
             millis = list(map(truediv, diffs, repeat(1e6)))
-            if 100 <= low and high < _FIXED:
+            if 100 <= low and last - first < _FIXED:
                 durations: Any = dumps(millis)[1:-1].split(b",")
             else:
                 durations = [repr(m).encode() for m in millis]
@@ -282,7 +299,7 @@ class LineEncoder:
         return b"null" if pid is None else b'"%s"' % self._uuid(pid)
 
     def _put_times(self, put: Callable[..., None], tss: tuple[int, ...], ends: tuple[int, ...],
-                   ordered: bool) -> None:  # fmt: skip
+                   bounds: tuple[int, int] | None) -> None:  # fmt: skip
         """``ts``, and ``end_ts`` unless ``ends`` is empty (point events). In the common batch,
         all in one second: the second's date and time go into the template once, and the
         microseconds are cut from the decimal text of the nanoseconds, which orjson writes for
@@ -290,7 +307,7 @@ class LineEncoder:
         unpack takes the first six of those)."""
         both = tss + ends
         # Every end at or after its start: the earliest start and the latest end bound all.
-        low, high = (min(tss), max(ends)) if ordered else (min(both), max(both))
+        low, high = bounds if bounds is not None else (min(both), max(both))
         m = len(tss)
         second = low // _SECOND
         if second >= 1 and second == high // _SECOND:
@@ -352,6 +369,8 @@ class LineEncoder:
             if type(rec) is not tuple:
                 line = self._record_line(rec)
                 return line + b"\n", line, record_session_id(rec)
+            if len(rec) == 8:
+                rec = (*rec[:7], "ok", False, rec[7], None, None, None)
             eid, sid, pid, etype, name, ts, end, status, partial, data, err, tid, spid = rec
             if len(data) > self.max_payload_bytes:
                 data = fit(orjson.loads(data), data, self.max_payload_bytes)

@@ -14,9 +14,11 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 __all__ = [
+    "edge",
     "format_ts",
     "format_uuid",
     "low",
+    "new_epoch",
     "new_id",
     "new_id_str",
     "now_ns",
@@ -26,27 +28,64 @@ __all__ = [
 
 now_ns = time.time_ns
 
-# An id is the 48-bit millisecond time, then 80 bits drawn from ``low``: the version, 12 random
-# bits, the variant, and a counter started at a random offset. Within one process ids strictly
-# follow creation order and cost one ``next()``; the random parts keep processes apart.
-# Reseeded in a forked child, so the decorators read ``_ids.low`` at each call.
+_MS = 1_000_000
+_LOW80 = (1 << 80) - 1
+
+# An id is the 48-bit millisecond time, then 80 bits: the version, 12 random bits, the variant,
+# and a 62-bit counter. The ids of one millisecond come from one ``itertools.count`` (an epoch)
+# that already holds the millisecond in its high bits and starts at a random point of its 60
+# low bits, so that an id costs one ``next()`` and no arithmetic: a caller compares its start
+# time with ``edge`` (the first nanosecond after the epoch's millisecond) and only at or past it
+# calls ``new_epoch``. Within an epoch ids strictly follow creation order; a later millisecond's
+# epoch sorts after it whatever its random start. Two threads that start an epoch at once each
+# get a counter of their own: random 60-bit starts, so their ids do not meet. The random parts
+# keep processes apart; a forked child reseeds, so callers read ``_ids.low`` and ``_ids.edge`` at
+# each call.
 low: Iterator[int] = itertools.count()
+edge = 0
+_high = 0
+_rnd = random.Random()
+
+
+def new_epoch(ns: int) -> None:
+    """Start the epoch of the millisecond ``ns`` falls in."""
+    global low, edge
+    ms = ns // _MS
+    # ``low`` first: a thread that sees the new edge with the old counter takes an id of the
+    # millisecond before, unique all the same; one that sees the old edge starts an epoch too.
+    low = itertools.count(ms << 80 | _high | _rnd.getrandbits(60))
+    edge = (ms + 1) * _MS
 
 
 def reseed() -> None:
-    global low
+    global _high
     rnd = random.SystemRandom()
-    high = (0x7 << 76) | (rnd.getrandbits(12) << 64) | (0b10 << 62)
-    # The counter (62 bits) starts below 2**60: it would take 3 * 2**60 ids to reach the variant.
-    low = itertools.count(high | rnd.getrandbits(60))
+    _high = (0x7 << 76) | (rnd.getrandbits(12) << 64) | (0b10 << 62)
+    _rnd.seed(rnd.getrandbits(128))
+    new_epoch(0)  # the next id of a real time starts an epoch from the new seed
 
 
 reseed()
 
 
 def new_id(ns: int | None = None) -> int:
-    """A UUIDv7 as an int; ``ns`` is the creation time (``time.time_ns()``) if already known."""
-    return ((time.time_ns() if ns is None else ns) // 1_000_000 << 80) | next(low)
+    """A UUIDv7 as an int; ``ns`` is the creation time (``time.time_ns()``) if already known.
+
+    A given time still to come (a copy shifted forward) starts no epoch: the epoch would carry
+    it into the ids of later calls.
+    """
+    if ns is None:
+        ns = time.time_ns()
+    elif ns >= edge and ns > time.time_ns():
+        return ns // _MS << 80 | next(low) & _LOW80
+    if ns >= edge:
+        new_epoch(ns)
+        return next(low)
+    if ns >= edge - _MS:  # the current epoch's millisecond
+        return next(low)
+    # An earlier millisecond (an event recorded after the fact, a clock that went back): that
+    # millisecond, with the epoch's next low bits (unique as ever).
+    return ns // _MS << 80 | next(low) & _LOW80
 
 
 def format_uuid(value: int) -> str:

@@ -27,7 +27,7 @@ from ._stats import ExporterStatus, PipelineStatus, Stats, record_session_id
 from ._suppress import suppressed_var
 from .exporters._base import Exporter, ExportResult, RecordBatch, exporter_name
 
-__all__ = ["EventTuple", "Pipeline"]
+__all__ = ["CompactEvent", "EventTuple", "Pipeline"]
 
 log = logging.getLogger("agentlog")
 
@@ -38,7 +38,12 @@ EventTuple = tuple[
     int, "str | None", "int | None", str, "str | None", int, "int | None", str, bool, bytes,
     "dict[str, Any] | None", "str | None", "str | None",
 ]  # fmt: skip
-RawRecord = Any  # EventTuple, or a ready dict for session and message records
+# A sync decorated call that returned (status ok, not partial, no error, no OpenTelemetry ids)
+# appends the compact shape: fewer fields to build, for the garbage collector to walk and for
+# the worker to turn into columns. (id, session_id, parent_id, type, name, ts_ns, end_ts_ns,
+# data_json)
+CompactEvent = tuple[int, "str | None", "int | None", str, "str | None", int, int, bytes]
+RawRecord = Any  # EventTuple, CompactEvent, or a ready dict for session and message records
 
 # Fields of session and message records that say what a record is, never truncated.
 _STRUCTURE = frozenset(
@@ -63,6 +68,7 @@ class Pipeline:
     ) -> None:
         self.exporter = exporter
         self.max_batch = max_batch
+        self._wake_at = max_batch - 1  # the length at which a record fills a batch
         self.idle_flush = idle_flush
         self.max_delay = max_delay
         self.max_queue = max_queue
@@ -116,13 +122,22 @@ class Pipeline:
         self._stopping = False
         self._stopped = False
         self._alive = False
+        # The decorators' fast path appends to ``_buf`` itself while its length is below
+        # ``_room`` (see ``emit``): the queue's bound while the worker runs and this class's own
+        # ``emit`` takes records, else 0, so that every record then goes through ``emit``.
+        self._room = 0
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
 
     # -- caller side -------------------------------------------------------------------------
 
     def emit(self, rec: RawRecord) -> None:
-        """Append one raw record. Never blocks, never raises, never does I/O."""
+        """Append one raw record. Never blocks, never raises, never does I/O.
+
+        A sync decorated call does this inline when ``len(_buf) < _room`` (no frame for a call:
+        a few hundred instructions of its ~10,000): its record goes into ``_buf`` the same way,
+        and it wakes the worker on the same transitions (``n == 0`` or ``n == _wake_at``).
+        """
         buf = self._buf
         n = len(buf)
         if n >= self.max_queue or self._stopped:
@@ -132,7 +147,7 @@ class Pipeline:
         # Wake the worker only on the two transitions it cannot see coming: the first record
         # after a quiet spell, and the batch filling up. Setting the event on every record
         # would take a lock per call and bounce the GIL to the worker.
-        if n == 0 or n + 1 == self.max_batch:
+        if n == 0 or n == self._wake_at:
             self._wake.set()
         if not self._alive:
             self._start()
@@ -145,6 +160,8 @@ class Pipeline:
             t = threading.Thread(target=self._run, name="agentlog-worker", daemon=True)
             self._thread = t
             t.start()
+            own = getattr(self.emit, "__func__", None) is Pipeline.emit  # no sampler in front
+            self._room = self.max_queue if own else 0
 
     def after_fork_in_child(self) -> None:
         """The child keeps nothing of the parent's buffer and starts its own worker lazily."""
@@ -167,6 +184,7 @@ class Pipeline:
         except BaseException:  # pragma: no cover - interpreter teardown
             log.debug("agentlog worker stopped", exc_info=True)
         finally:
+            self._room = 0
             self._alive = False
             with self._done:
                 self._done.notify_all()
@@ -387,6 +405,7 @@ class Pipeline:
         t = self._thread
         if t is not None and t is not threading.current_thread():
             t.join(max(0.0, deadline - time.monotonic()))
+        self._room = 0
         self._stopped = True
         # An export call that outlived the deadline: an exporter with a spool answers for its
         # own in-flight batch (its shutdown() spools it); for one without, the batch is taken

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["ExporterStatus", "PipelineStatus", "Stats", "record_session_id"]
+__all__ = ["ExporterStatus", "PipelineStatus", "Stats", "count_ids", "record_session_id"]
 
 _MAX_TRACKED_SESSIONS = 10_000  # per-session counters kept for the most recent sessions only
 
@@ -65,6 +65,22 @@ def record_session_id(rec: Any) -> str | None:
     return rec.get("id") if rec.get("kind") == "session" else rec.get("session_id")  # type: ignore[no-any-return]
 
 
+def count_ids(session_ids: list[str | None]) -> Mapping[str | None, int]:
+    """Records per session id, in the order the ids first occur. A batch is mostly one session
+    (or none) or a few: each of those counted by a ``list.count`` (an identity test a record)
+    costs a tenth of what a ``Counter`` does."""
+    if not session_ids:
+        return {}
+    first = session_ids[0]
+    n = session_ids.count(first)
+    if n == len(session_ids):
+        return {first: n}
+    distinct = dict.fromkeys(session_ids)
+    if len(distinct) > 8:
+        return Counter(session_ids)
+    return {sid: session_ids.count(sid) for sid in distinct}
+
+
 class Stats:
     """Counters for ``status()``, global and per session (the most recent sessions only)."""
 
@@ -82,8 +98,7 @@ class Stats:
                 self.totals[field] += n
                 self.updated_at = datetime.now(timezone.utc)
             return
-        # A batch is mostly a few sessions: count them in C, then touch each once.
-        self.add_counts(field, Counter(session_ids))
+        self.add_counts(field, count_ids(session_ids))
 
     def add_counts(self, field: str, counts: Mapping[str | None, int]) -> None:
         """Add ``counts`` (records per session id; None for records of no session)."""
