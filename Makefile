@@ -37,7 +37,7 @@ browser:
 	fi
 
 pytest: $(STAMP) browser
-	$(BIN)/python -m pytest -q tests $(foreach p,$(INTEGRATIONS),$(dir $(p))tests)
+	$(BIN)/python -m pytest -q -n 2 tests $(foreach p,$(INTEGRATIONS),$(dir $(p))tests)
 
 test: lint typecheck pytest
 
