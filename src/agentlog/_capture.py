@@ -97,7 +97,10 @@ def _shape(fn: Callable[..., Any]) -> _Shape | None:
 def sole_parameter(fn: Callable[..., Any]) -> str | None:
     """The name a call of ``fn`` with one positional argument and no keywords records that
     argument under, when that is all its inputs are (``{name: arg}``); else None."""
-    shape = _shape(fn)
+    return _sole(_shape(fn))
+
+
+def _sole(shape: _Shape | None) -> str | None:
     if shape is None or shape.defaults or shape.skip or len(shape.names) != 1:
         return None
     return shape.names[0]
@@ -134,7 +137,7 @@ def arg_binder(
             out.update((k, v) for k, v in got.items() if k not in out)
             return out
 
-    elif (only := sole_parameter(fn)) is not None:
+    elif (only := _sole(shape)) is not None:
         # One parameter, passed positionally: the most common tool shape gets its own path.
 
         def bind_one(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:

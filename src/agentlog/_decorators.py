@@ -19,6 +19,7 @@ from orjson import dumps as orjson_dumps
 from . import _ids
 from ._capture import DataFn, arg_binder, decision_data, io_data, llm_data, sole_parameter
 from ._context import session_var, span_var, suppressed_var
+from ._encode import widen
 from ._generators import reset_token, wrap_asyncgen, wrap_gen
 from ._ids import new_id, now_ns
 from ._log import warn_once
@@ -137,8 +138,7 @@ def _make(
                 if n == 0 or n == pipeline._wake_at:
                     pipeline._wake.set()
             else:  # through emit, in the full shape a sampler in front of it reads
-                pipeline.emit(rec if len(rec) == 13 else
-                              (*rec[:7], "ok", False, data, None, None, None))  # fmt: skip
+                pipeline.emit(widen(rec))
         except Exception:
             warn_once("decorator", "agentlog: could not record a call")
         return result

@@ -70,6 +70,13 @@ def _widen(cols: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     return [*cols[:7], ("ok",) * n, (False,) * n, cols[7], none, none, none]
 
 
+def widen(rec: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The full 13-field event record of a compact one (see ``_widen``); any other as it is."""
+    if len(rec) != 8:
+        return rec
+    return (*rec[:7], "ok", False, rec[7], None, None, None)
+
+
 def _head_text(hexes: bytes) -> bytes:
     """The dashed text of an id's high 80 bits (24 characters) from their hex, leading zeros
     left out or not (a column of ids of today has 19 digits)."""
@@ -369,9 +376,7 @@ class LineEncoder:
             if type(rec) is not tuple:
                 line = self._record_line(rec)
                 return line + b"\n", line, record_session_id(rec)
-            if len(rec) == 8:
-                rec = (*rec[:7], "ok", False, rec[7], None, None, None)
-            eid, sid, pid, etype, name, ts, end, status, partial, data, err, tid, spid = rec
+            eid, sid, pid, etype, name, ts, end, status, partial, data, err, tid, spid = widen(rec)
             if len(data) > self.max_payload_bytes:
                 data = fit(orjson.loads(data), data, self.max_payload_bytes)
             start = b'{"v":1,"kind":"event","id":"%s","session_id":%s,"parent_id":%s' % (
