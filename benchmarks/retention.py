@@ -35,6 +35,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -221,11 +222,8 @@ def run(store: SqlStore, args: argparse.Namespace, label: str) -> None:
         timing["prune"] = time.perf_counter() - t
         return result
 
-    if store.dialect == "postgres":
-        with LockWaits(args.pg_url) as waits:
-            result = load.run(prune, 0)
-    else:
-        waits = None
+    waits = LockWaits(args.pg_url) if store.dialect == "postgres" else None
+    with waits or nullcontext():
         result = load.run(prune, 0)
     took = timing["prune"]
     print(
