@@ -4,6 +4,8 @@ import random
 from typing import Any
 
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agentlog._encode import LineEncoder
 from agentlog._ids import format_ts, format_uuid, new_id
@@ -267,3 +269,171 @@ def test_compact_and_full_records_and_sessions_keep_their_places_in_one_batch() 
     parts, sids, screen, failed = _ColumnsOnly(1_000_000, orjson.dumps).encode(raw)
     assert not failed and len(sids) == len(screen) == len(raw)
     assert b"".join(parts) == _one_by_one([*full[:5], raw[5], *full[5:]])
+
+
+class _Plain(LineEncoder):
+    """Says whether each batch was written by the plain batches' path (``_plain``)."""
+
+    def __init__(self, limit: int = 1_000_000) -> None:
+        super().__init__(limit, orjson.dumps)
+        self.plain: list[bool] = []
+
+    def _plain(self, cols: list[tuple[Any, ...]]) -> bytes | None:
+        out = super()._plain(cols)
+        self.plain.append(out is not None)
+        return out
+
+
+def _written(raw: list[Any], limit: int = 1_000_000) -> tuple[bytes, bool]:
+    """The batch as the encoder writes it, having checked its session ids, what redaction
+    screens and that nothing failed; and whether the plain batches' path wrote it."""
+    encoder = _Plain(limit)
+    parts, sids, screen, failed = encoder.encode(raw)
+    assert not failed and sids == [r[1] for r in raw]
+    plain = encoder.plain == [True]
+    if plain:  # no error among them: each record's data is what redaction screens
+        assert screen == [r[7] if len(r) == 8 else r[9] for r in raw]
+    return b"".join(parts), plain
+
+
+def test_a_plain_batch_of_compact_records_is_written_as_they_would_be_alone() -> None:
+    compact = [_compact(r) for r in _batch(300, 1_795_000_000)]
+    assert _written(compact) == (_one_by_one(compact), True)
+
+
+def test_a_plain_batch_of_full_records_is_written_as_they_would_be_alone() -> None:
+    full = _batch(300, 1_795_000_000)  # what a decorated call behind a sampler emits
+    assert _written(full) == (_one_by_one(full), True)
+
+
+def test_a_plain_batch_of_several_sessions_parents_types_and_names_is_written_as_alone() -> None:
+    varied = {
+        "sid": ["s-1", None, 'sé"ssion', "日本", "100%s"],
+        "pid": [None, new_id(1_795_000_000 * 10**9), 5],
+        "etype": ["tool_call", "step", "ünï"],
+        "name": [None, "search_kb", "%d%%", "\u2028"],
+    }
+    for key, values in varied.items():
+        raw = [_compact(r) for r in _batch(50, 1_795_000_000, **{key: values})]
+        assert _written(raw) == (_one_by_one(raw), True), key
+    raw = [_compact(r) for r in _batch(60, 1_795_000_000, **varied)]
+    assert _written(raw) == (_one_by_one(raw), True)
+
+
+def test_a_plain_batch_of_a_second_with_fewer_digits_is_written_as_alone() -> None:
+    raw = [(new_id(1_795_000_000 * 10**9), *r[1:5], 10**17 + i, 10**17 + i + 500, r[7])
+           for i, r in enumerate(_compact(r) for r in _batch(20, 1_795_000_000))]  # fmt: skip
+    assert _written(raw) == (_one_by_one(raw), True)
+
+
+def test_a_plain_batch_keeps_each_ids_digits_across_milliseconds() -> None:
+    # Ids of many milliseconds (the epoch changes every 4 records), and their order as recorded.
+    raw = [_compact(r) for r in _batch(80, 1_795_000_000)]
+    raw = [(new_id(1_795_000_000 * 10**9 + (i // 4) * 10**6), *r[1:]) for i, r in enumerate(raw)]
+    raw.reverse()
+    assert _written(raw) == (_one_by_one(raw), True)
+
+
+def test_plain_data_of_any_text_is_written_as_it_is() -> None:
+    datas = [orjson.dumps({"input": {"q": "日本\u2028"}, "output": ["%s", "\\", '"']}), b"{}",
+             orjson.dumps({"token": "sk-" + "x" * 30}), b"[" + b"1," * 300 + b"1]"]  # fmt: skip
+    raw = [_compact(r) for r in _batch(40, 1_795_000_000, data=datas)]
+    assert _written(raw) == (_one_by_one(raw), True)
+
+
+def test_durations_repr_writes_otherwise_leave_the_plain_path() -> None:
+    # From 100 ns on (and at 0), orjson writes a duration as repr does; below, repr writes an
+    # exponent.
+    ts = 1_795_000_000 * 10**9 + 1000  # early in the batch's second: any duration ends in it
+    for extra, plain in [(100, True), (1000, True), (10**9 - 1001, True), (99, False),
+                         (10, False), (7, False), (0, True), (-100, False)]:  # fmt: skip
+        raw = [_compact(r) for r in _batch(20, 1_795_000_000)]
+        raw[7] = (*raw[7][:5], ts, ts + extra, raw[7][7])
+        assert _written(raw) == (_one_by_one(raw), plain), extra
+
+
+def _not_plain() -> dict[str, list[tuple[Any, ...]]]:
+    base = [_compact(r) for r in _batch(20, 1_795_000_000)]
+    error = (*_batch(1, 1_795_000_000)[0][:7], "error", False, b"{}", _ERROR, None, None)
+    otel = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
+    return {
+        "across seconds": [*base, *(_compact(r) for r in _batch(20, 1_795_000_001))],
+        "an end in the next second": [*base[:-1], (*base[-1][:6], base[-1][6] + 10**9, b"{}")],
+        "an error": [*base[:3], error],
+        "partial": [(*r[:7], "ok", True, r[7], None, None, None) for r in base],
+        "otel ids": [(*r[:7], "ok", False, r[7], None, *otel) for r in base],
+        "odd ids": [(i, *r[1:]) for i, r in zip((0, 5, 2**64 + 3, 2**128 - 1), base, strict=False)],
+        "an id of 30 digits beside one of 32": [(16**29, *base[0][1:]), (16**31, *base[1][1:])],
+    }
+
+
+def test_batches_the_plain_path_does_not_take_are_written_as_alone() -> None:
+    for label, raw in _not_plain().items():
+        written, plain = _written(raw)
+        assert written == _one_by_one(raw) and not plain, label
+
+
+def test_oversized_data_in_a_plain_batch_is_truncated_as_alone() -> None:
+    raw = [_compact(r) for r in _batch(20, 1_795_000_000)]
+    raw[-1] = (*raw[-1][:7], b'{"x":"' + b"y" * 2000 + b'"}')
+    parts, _sids, _screen, failed = _Plain(1000).encode(raw)
+    assert b"".join(parts) == _one_by_one(raw, 1000) and not failed
+
+
+def test_a_float_timestamp_in_a_plain_batch_fails_alone() -> None:
+    raw = [_compact(r) for r in _batch(20, 1_795_000_000)]
+    raw[4] = (*raw[4][:6], float(raw[4][6]), raw[4][7])
+    parts, sids, _screen, failed = _Plain().encode(raw)
+    assert failed == ["s-1"] and len(sids) == 19
+    assert b"".join(parts) == _one_by_one(raw[:4] + raw[5:])
+
+
+def _compact_batches(
+    ids: st.SearchStrategy[int], starts: st.SearchStrategy[int], took: st.SearchStrategy[int]
+) -> st.SearchStrategy[list[tuple[Any, ...]]]:
+    """Batches of compact records of one second (of three widths), each started ``starts`` ns
+    into it and ended ``took`` ns later."""
+
+    def batch(rows: list[tuple[Any, ...]], second: int) -> list[tuple[Any, ...]]:
+        ns = second * 10**9
+        return [(eid, sid, pid, etype, name, ns + ts, ns + ts + d, data)
+                for eid, sid, pid, etype, name, ts, d, data in rows]  # fmt: skip
+
+    row = st.tuples(
+        ids, st.sampled_from([None, "s-1", "sé", "日本"]), st.none() | st.integers(0, 2**128 - 1),
+        st.sampled_from(["tool_call", "step"]), st.sampled_from([None, "search_kb", "%s"]),
+        starts, took,
+        st.sampled_from([b"{}", b'{"input":{"q":"\\u2028"},"output":null}', b"[1,2]"]),
+    )  # fmt: skip
+    seconds = st.sampled_from([1, 1_795_000_000, 17_950_000_000])
+    return st.builds(batch, st.lists(row, min_size=1, max_size=40), seconds)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    _compact_batches(
+        st.integers(0, 2**128 - 1) | st.integers(1 << 120, (1 << 124) - 1),
+        st.integers(0, 10**9 - 1),
+        st.integers(-10, 2 * 10**9),
+    )
+)
+def test_any_batch_of_compact_records_is_written_as_its_records_would_be_alone(
+    raw: list[tuple[Any, ...]],
+) -> None:
+    parts, sids, _screen, failed = LineEncoder(1_000_000, orjson.dumps).encode(raw)
+    assert not failed and sids == [r[1] for r in raw]
+    assert b"".join(parts) == _one_by_one(raw)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    _compact_batches(
+        st.integers(1 << 120, (1 << 124) - 1),  # ids of this era: 31 hex digits
+        st.integers(0, 5 * 10**8),
+        st.integers(100, 5 * 10**8) | st.integers(100, 10**4),
+    )
+)
+def test_any_plain_batch_is_written_by_the_plain_path_as_its_records_would_be_alone(
+    raw: list[tuple[Any, ...]],
+) -> None:
+    assert _written(raw) == (_one_by_one(raw), True)

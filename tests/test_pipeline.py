@@ -4,10 +4,14 @@ import threading
 import time
 from typing import Any
 
+import orjson
 import pytest
 
 import agentlog
+from agentlog._encode import widen
+from agentlog._ids import new_id
 from agentlog._pipeline import Pipeline
+from agentlog._redact import Redactor
 from agentlog.exporters import ExportResult, MemoryExporter, RecordBatch
 
 
@@ -234,3 +238,20 @@ def test_redact_off_with_a_callback_runs_only_the_callback() -> None:
     agentlog.track_tool_call("login", input={"password": "hunter2"})
     assert agentlog.flush()
     assert exp.records[0]["data"]["input"] == {"password": "hunter2"}
+
+
+def test_redaction_in_a_batch_of_compact_records_is_that_of_each_record_alone() -> None:
+    # A batch the encoder writes in one piece (compact records, one second, plain): the record
+    # with a secret is walked and masked as it would be in a batch of its own.
+    ns = (time.time_ns() // 10**9) * 10**9
+    datas = [b'{"input":{"q":"x"},"output":1}', b'{"input":{"api_key":"k-1","q":"sk-' +
+             b"a" * 24 + b'"},"output":null}', "{\"q\":\"日本\"}".encode()]  # fmt: skip
+    raw = [(new_id(ns + i * 1000), "s1", None, "tool_call", "t", ns + i * 1000, ns + i * 1000 + 900,
+            datas[i % 3]) for i in range(30)]  # fmt: skip
+    p = Pipeline(MemoryExporter(), redactor=Redactor())
+    together = p.encode(raw)
+    alone = [p.encode([widen(r)]).lines[0] for r in raw]
+    assert together.lines == alone and together.session_ids == ["s1"] * 30
+    masked = orjson.loads(together.lines[1])["data"]["input"]
+    assert masked == {"api_key": "[REDACTED]", "q": "[REDACTED]"}
+    p.shutdown(1)
