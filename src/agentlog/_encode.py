@@ -458,15 +458,11 @@ class LineEncoder:
 
     def _put_text(self, put: Callable[..., None], literal: bytes, values: tuple[Any, ...],
                   cache: dict[Any, bytes], make: Callable[[Any], bytes]) -> None:  # fmt: skip
-        if values.count(values[0]) == len(values):
-            text = cache.get(values[0])
-            if text is None:
-                self._fill(cache, [values[0]], make, b"null")
-                text = cache[values[0]]
+        text = self._text(values, cache, make)
+        if type(text) is bytes:
             put(literal, text, None)
-            return
-        self._fill(cache, list(values), make, b"null")
-        put(literal, None, map(cache.__getitem__, values))
+        else:
+            put(literal, None, text)
 
     def _parent(self, pid: Any) -> bytes:
         return b"null" if pid is None else b'"%s"' % self._uuid(pid)
