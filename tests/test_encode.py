@@ -320,6 +320,22 @@ def test_a_plain_batch_of_several_sessions_parents_types_and_names_is_written_as
     assert _written(raw) == (_one_by_one(raw), True)
 
 
+def test_plain_batches_one_after_another_are_each_written_as_alone() -> None:
+    # Batch after batch reuses its fixed-width buffer: each must hold only its own fields.
+    encoder = _Plain()
+    batches = [
+        [_compact(r) for r in _batch(30, 1_795_000_000)],
+        [_compact(r) for r in _batch(30, 1_795_000_000, sid=["s-2"], data=[b"[]"])],
+        [_compact(r) for r in _batch(30, 1_795_000_000, sid=["s-2"], data=[b"[]"])][::-1],
+        [_compact(r) for r in _batch(30, 1_795_000_001, sid=["s-1", "s-2"])],
+        [_compact(r) for r in _batch(30, 1_795_000_001, sid=["s-2", "s-1"])],
+        [_compact(r) for r in _batch(7, 1_795_000_001)],
+    ]
+    for raw in batches:
+        assert b"".join(encoder.encode(raw)[0]) == _one_by_one(raw)
+    assert encoder.plain == [True] * len(batches)
+
+
 def test_a_plain_batch_of_a_second_with_fewer_digits_is_written_as_alone() -> None:
     raw = [(new_id(1_795_000_000 * 10**9), *r[1:5], 10**17 + i, 10**17 + i + 500, r[7])
            for i, r in enumerate(_compact(r) for r in _batch(20, 1_795_000_000))]  # fmt: skip
