@@ -373,14 +373,31 @@ def _not_plain() -> dict[str, list[tuple[Any, ...]]]:
     error = (*_batch(1, 1_795_000_000)[0][:7], "error", False, b"{}", _ERROR, None, None)
     otel = ("0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331")
     return {
-        "across seconds": [*base, *(_compact(r) for r in _batch(20, 1_795_000_001))],
-        "an end in the next second": [*base[:-1], (*base[-1][:6], base[-1][6] + 10**9, b"{}")],
+        "across three seconds": [
+            *base,
+            *(_compact(r) for r in _batch(20, 1_795_000_002)),
+            *(_compact(r) for r in _batch(2, 1_795_000_001)),
+        ],
+        "ten seconds apart": [*base, *(_compact(r) for r in _batch(20, 1_795_000_010))],
+        "an end two seconds later": [*base[:-1], (*base[-1][:6], base[-1][6] + 2 * 10**9, b"{}")],
         "an error": [*base[:3], error],
         "partial": [(*r[:7], "ok", True, r[7], None, None, None) for r in base],
         "otel ids": [(*r[:7], "ok", False, r[7], None, *otel) for r in base],
         "odd ids": [(i, *r[1:]) for i, r in zip((0, 5, 2**64 + 3, 2**128 - 1), base, strict=False)],
         "an id of 30 digits beside one of 32": [(16**29, *base[0][1:]), (16**31, *base[1][1:])],
     }
+
+
+def test_a_plain_batch_across_two_seconds_is_written_as_alone() -> None:
+    # A day's last second to the next day's first (every character of the time differs but the
+    # year's), an hour's last to the next hour's first, and two seconds with nothing else apart;
+    # the later second first too.
+    for second in (1_795_132_799, 1_795_093_199, 1_795_000_009, 1_795_000_000):
+        early = [_compact(r) for r in _batch(20, second)]
+        late = [_compact(r) for r in _batch(20, second + 1)]
+        across = (*early[-1][:6], early[-1][6] + 10**6, b"{}")  # ends in the next second
+        for raw in ([*early, *late], [*late, *early], [*early[:-1], across], [across, *late]):
+            assert _written(raw) == (_one_by_one(raw), True), second
 
 
 def test_batches_the_plain_path_does_not_take_are_written_as_alone() -> None:
@@ -445,7 +462,7 @@ def test_any_batch_of_compact_records_is_written_as_its_records_would_be_alone(
 @given(
     _compact_batches(
         st.integers(1 << 120, (1 << 124) - 1),  # ids of this era: 31 hex digits
-        st.integers(0, 5 * 10**8),
+        st.integers(0, 10**9 - 1),  # started in one second, ended in it or the next
         st.integers(100, 5 * 10**8) | st.integers(100, 10**4),
     )
 )

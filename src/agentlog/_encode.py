@@ -13,12 +13,12 @@ template repeated for the batch: the whole batch is one buffer, built in one cal
 file exporter writes it as it is.
 
 The common batch (what sync decorated calls that returned record: every event ended ok, plain,
-within one second) takes a shorter way, ``_plain``: its lines are fixed text, fixed-width fields
-(the id's hex digits, the microseconds) and a few variable ones (the duration, the data). The
-fixed-width fields are copied into a buffer of the batch's fixed-width pieces a character
-position at a time (a slice assignment for the whole batch each), and one ``join`` lays those
-pieces, the durations and the data between the constant texts: no ``%`` conversion and no piece
-per field of each record.
+within one second or two in a row) takes a shorter way, ``_plain``: its lines are fixed text,
+fixed-width fields (the id's hex digits, the microseconds, the characters of the time that tell
+two seconds apart) and a few variable ones (the duration, the data). The fixed-width fields are
+copied into a buffer of the batch's fixed-width pieces a character position at a time (a slice
+assignment for the whole batch each), and one ``join`` lays those pieces, the durations and the
+data between the constant texts: no ``%`` conversion and no piece per field of each record.
 
 Records this does not take (session and message records, open spans) are written one by one
 (``_one``) and spliced in at their place. Should the columns fail for any reason (a value of an
@@ -118,6 +118,34 @@ def _second_text(second: int) -> bytes:
     return format_ts(second * _SECOND)[:19].encode()
 
 
+def _marks(low: int, high: int) -> bytes:
+    """A ``bytes.translate`` table: ``low`` to 0, ``high`` to 1, any other byte to 2."""
+    table = bytearray(b"\x02" * 256)
+    table[low] = 0
+    table[high] = 1
+    return bytes(table)
+
+
+def _when(texts: tuple[bytes, bytes], marks: bytes | None) -> list[Any]:
+    """Segments (see ``LineEncoder._join``) of the date and time, to the second, of each of a
+    batch's starts (or ends), and the point after it: the text of ``texts[0]``, or, where
+    ``marks`` (0 or 1 for each value) tells, of ``texts[1]``; each character the two differ in
+    is a field one byte wide, written by one ``bytes.translate`` of the marks."""
+    low, high = texts
+    if not marks:  # None, or empty for an empty batch
+        return [low + b"."]
+    out: list[Any] = []
+    start = 0
+    for i in range(len(low)):
+        if low[i] != high[i]:
+            table = bytearray(256)
+            table[0], table[1] = low[i], high[i]
+            out += [low[start:i], _Strided(marks.translate(table), 0, 1, 1)]
+            start = i + 1
+    out.append(low[start:] + b".")
+    return out
+
+
 def _tail(err: dict[str, Any] | None, tid: str | None, spid: str | None) -> bytes:
     if err is None and tid is None and spid is None:
         return _PLAIN_TAIL
@@ -179,8 +207,9 @@ class LineEncoder:
 
     def _plain(self, cols: list[tuple[Any, ...]]) -> bytes | None:
         """The batch's lines, when every record (as columns, compact or full) is an event that
-        ended ok, not partial, with no error and no OpenTelemetry ids, all of it in one second,
-        its ids and durations of the usual sizes; else None (the general columns write it).
+        ended ok, not partial, with no error and no OpenTelemetry ids, all of it in one second
+        or two in a row, its ids and durations of the usual sizes; else None (the general
+        columns write it).
 
         Every line is then fixed text, fixed-width fields and three of variable width (the
         duration, the data, and the session, parent, type and name when the batch has more
@@ -210,21 +239,21 @@ class LineEncoder:
         limit = self.max_payload_bytes
         if len(b"".join(datas)) > limit and max(map(len, datas)) > limit:
             return None
-        # Every start and end of one second: as ints, the second's digits and nine more each.
-        # With a comma after every such width, no point or exponent (no float), and the second's
-        # digits at the start of each, every value is an int of that second.
+        # Every start and end of one second, or of two in a row: as ints, the second's digits
+        # and nine more each. With a comma after every such width and no point or exponent (no
+        # float), ``_seconds_of`` checks the second's digits at the start of each.
         second = tss[0] // _SECOND
-        of_second = b"%d" % second
-        width = len(of_second)
+        width = len(b"%d" % second)
         stride = width + 10
         digits = dumps(tss + ends)
         if (type(second) is not int or second < 1 or len(digits) != 1 + stride * 2 * n
                 or digits[stride::stride].count(b",") != 2 * n - 1 or b"." in digits
                 or b"e" in digits):  # fmt: skip
             return None
-        for i in range(width):
-            if digits[1 + i :: stride].count(of_second[i : i + 1]) != 2 * n:
-                return None
+        seconds = self._seconds_of(digits, second, width, 2 * n)
+        if seconds is None:
+            return None
+        first, marks = seconds
         # Durations as orjson writes them, which is repr's text for 100 ns or more (see
         # _FIXED): no exponent or sign (below 10 ns, or negative), none of 10 to 99 ns (written
         # "0.0000..", where repr writes an exponent). Ints below 2**53 (these are below 10**9)
@@ -233,8 +262,8 @@ class LineEncoder:
         if b"e" in text or b"-" in text or b",0.0000" in text or text.startswith(b"[0.0000"):
             return None
         durations = text[1:-1].split(b",")
-        self._fill(self._seconds, [second], _second_text, None)
-        when = self._seconds[second] + b"."
+        self._fill(self._seconds, [first, first + 1], _second_text, None)
+        texts_of = self._seconds[first], self._seconds[first + 1]
         micros = 1 + width  # where the microseconds of the first start begin in ``digits``
         texts = self._texts
         segments: list[Any] = [
@@ -244,11 +273,46 @@ class LineEncoder:
             b'","session_id":', self._text(sids, texts, dumps),
             b',"parent_id":', self._text(pids, self._parents, self._parent),
             b',"type":', self._text(etypes, texts, dumps), b',"name":', self._text(names, texts, dumps),
-            b',"ts":"' + when, _Strided(digits, micros, stride, 6), b'Z","end_ts":"' + when,
+            b',"ts":"', *_when(texts_of, marks and marks[:n]), _Strided(digits, micros, stride, 6),
+            b'Z","end_ts":"', *_when(texts_of, marks and marks[n:]),
             _Strided(digits, micros + stride * n, stride, 6), b'Z","duration_ms":', durations,
             b',"status":"ok","partial":false,"data":', datas,
         ]  # fmt: skip
         return self._join(segments, n)
+
+    @staticmethod
+    def _seconds_of(
+        digits: bytes, second: int, width: int, m: int
+    ) -> tuple[int, bytes | None] | None:
+        """The second of every one of the ``m`` values ``digits`` writes (each ``width + 10``
+        bytes on from ``digits[1]``), with None; or the first of two seconds in a row that they
+        are all of, with a byte for each value: 0 for the first, 1 for the next. None if the
+        values are of any other seconds. ``second`` is one of them.
+
+        By their digits, the batch at a time: the last digit of the second tells the two apart,
+        and every other digit must be the first's or the next's as that one says.
+        """
+        stride = width + 10
+        units = digits[width : width + stride * m : stride]
+        mine = units.count(b"%d" % (second % 10))
+        first = second
+        if mine != m:
+            if mine + units.count(b"%d" % ((second + 1) % 10)) != m:
+                first = second - 1  # ``second`` is the later one, or neither
+                if mine + units.count(b"%d" % (first % 10)) != m:
+                    return None
+        low, high = b"%d" % first, b"%d" % (first + 1)
+        if len(low) != width or len(high) != width:
+            return None
+        marks = None if mine == m else units.translate(_marks(low[-1], high[-1]))
+        for i in range(width):
+            column = digits[1 + i : 1 + i + stride * m : stride]
+            if marks is None or low[i] == high[i]:
+                if column.count(low[i : i + 1]) != m:
+                    return None
+            elif column.translate(_marks(low[i], high[i])) != marks:
+                return None
+        return first, marks
 
     def _text(
         self, values: tuple[Any, ...], cache: dict[Any, bytes], make: Callable[[Any], bytes]
