@@ -21,10 +21,16 @@ from ._pricing import Priced, Pricer, pico_to_usd
 from ._rollup import HOUR_US
 from ._rows import dumps, loads
 
-__all__ = ["CostsMixin", "cost_key"]
+__all__ = [
+    "COST_COLS",
+    "HOURS_FROM",
+    "SESSIONS_FROM",
+    "CostsMixin",
+    "cost_key",
+]
 
 DAY_US = 86_400_000_000
-_COST_COLS = ("project, event_id, session_id, ts_us, provider, model, input_tokens, "
+COST_COLS = ("project, event_id, session_id, ts_us, provider, model, input_tokens, "
               "output_tokens, input_p, output_p, total_p, source")  # fmt: skip
 _SUMS = ("count(*), SUM(CASE WHEN total_p IS NULL THEN 1 ELSE 0 END), SUM(input_tokens), "
          "SUM(output_tokens), SUM(COALESCE(input_p, 0)), SUM(COALESCE(output_p, 0)), "
@@ -35,14 +41,14 @@ _TIME_BUCKETS = {"hour": HOUR_US, "day": DAY_US}
 _SUM_COLS = "calls, unpriced, input_tokens, output_tokens, input_p, output_p, total_p"
 # From the cost rows just inserted ({new}): their sums per hour, session and model, and per
 # session. The same SQL on both backends (SQLite 3.33+ for UPDATE ... FROM).
-_HOURS_FROM = (
+HOURS_FROM = (
     f"INSERT INTO cost_hours (project, hour, session_id, model, {_SUM_COLS}) "
     f"SELECT project, ts_us / {HOUR_US}, COALESCE(session_id, ''), COALESCE(model, ''), {_SUMS} "
     "FROM {new} AS n WHERE TRUE GROUP BY 1, 2, 3, 4 "
     "ON CONFLICT (project, hour, session_id, model) DO UPDATE SET "
     + ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in _SUM_COLS.split(", "))
 )
-_SESSIONS_FROM = (
+SESSIONS_FROM = (
     "UPDATE sessions SET r_cost_p = sessions.r_cost_p + x.c, "
     "r_unpriced = sessions.r_unpriced + x.u FROM (SELECT session_id, SUM(COALESCE(total_p, 0)) "
     "AS c, SUM(CASE WHEN total_p IS NULL THEN 1 ELSE 0 END) AS u FROM {new} AS n "
@@ -88,12 +94,18 @@ class CostsMixin(StoreCore):
                 continue
             if out is rows:
                 out = list(rows)
-            data = loads(row[11])
+            text = row[11]
+            data = loads(text)
             if not isinstance(data, dict):
                 continue
             p = self.pricer.price(data, row[6])
-            data["cost"] = p.as_json()
-            new = (*row[:11], dumps(data), *row[12:])
+            cost = p.as_json()
+            if "cost" in data or text[-1:] != "}":
+                data["cost"] = cost
+                text = dumps(data)
+            else:  # the same text as dumps(data) with the key added, without writing it again
+                text = f'{text[:-1]}{"," if len(data) else ""}"cost":{dumps(cost)}}}'
+            new = (*row[:11], text, *row[12:])
             out[i] = new
             priced.append((new, p))
         return out, priced
@@ -114,26 +126,15 @@ class CostsMixin(StoreCore):
         top = conn.one("SELECT COALESCE(max(rowid), 0) FROM llm_costs")
         before = top[0] if top else 0
         marks = ", ".join("?" * len(rows[0]))
-        conn.many(f"INSERT INTO llm_costs ({_COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+        conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
                   rows)  # fmt: skip
         new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
-        conn.run(_HOURS_FROM.format(new=new))
-        conn.run(_SESSIONS_FROM.format(new=new))
+        conn.run(HOURS_FROM.format(new=new))
+        conn.run(SESSIONS_FROM.format(new=new))
 
     def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-        """COPY into a staging table, then one statement inserts and sums what was new."""
-        c = conn.c  # type: ignore[attr-defined]
-        self._staging(conn)  # type: ignore[attr-defined]
-        with c.cursor() as cur:
-            with cur.copy(f"COPY _in_costs ({_COST_COLS}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            sql = (f"WITH ins AS (INSERT INTO llm_costs ({_COST_COLS}) SELECT {_COST_COLS} FROM "
-                   "_in_costs {} RETURNING *), "
-                   f"h AS ({_HOURS_FROM.format(new='ins')}), "
-                   f"s AS ({_SESSIONS_FROM.format(new='ins')}) SELECT 1")  # fmt: skip
-            self._insert_new(cur, sql.format(""), sql.format("ON CONFLICT DO NOTHING"))  # type: ignore[attr-defined]
-            cur.execute("TRUNCATE _in_costs")
+        """PostgreSQL's way of storing the cost rows and their sums (``postgres.py``)."""
+        raise NotImplementedError
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
         conn.run("DELETE FROM llm_costs WHERE project = ? AND event_id IN (SELECT id FROM events "
