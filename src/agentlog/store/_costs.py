@@ -9,7 +9,7 @@ current. Money is integer picodollars throughout: sums are exact on both backend
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,9 +24,10 @@ from ._rows import dumps, loads
 __all__ = [
     "COST_COLS",
     "HOURS_FROM",
-    "SESSIONS_FROM",
     "CostsMixin",
+    "SessionCosts",
     "cost_key",
+    "session_costs",
 ]
 
 DAY_US = 86_400_000_000
@@ -39,8 +40,8 @@ _HOUR_SUMS = ("SUM(calls), SUM(unpriced), SUM(input_tokens), SUM(output_tokens),
               "SUM(output_p), SUM(total_p)")  # fmt: skip
 _TIME_BUCKETS = {"hour": HOUR_US, "day": DAY_US}
 _SUM_COLS = "calls, unpriced, input_tokens, output_tokens, input_p, output_p, total_p"
-# From the cost rows just inserted ({new}): their sums per hour, session and model, and per
-# session. The same SQL on both backends (SQLite 3.33+ for UPDATE ... FROM).
+# From the cost rows just inserted ({new}): their sums per hour, session and model. The same
+# SQL on both backends.
 HOURS_FROM = (
     f"INSERT INTO cost_hours (project, hour, session_id, model, {_SUM_COLS}) "
     f"SELECT project, ts_us / {HOUR_US}, COALESCE(session_id, ''), COALESCE(model, ''), {_SUMS} "
@@ -48,13 +49,24 @@ HOURS_FROM = (
     "ON CONFLICT (project, hour, session_id, model) DO UPDATE SET "
     + ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in _SUM_COLS.split(", "))
 )
-SESSIONS_FROM = (
-    "UPDATE sessions SET r_cost_p = sessions.r_cost_p + x.c, "
-    "r_unpriced = sessions.r_unpriced + x.u FROM (SELECT session_id, SUM(COALESCE(total_p, 0)) "
-    "AS c, SUM(CASE WHEN total_p IS NULL THEN 1 ELSE 0 END) AS u FROM {new} AS n "
-    "WHERE session_id IS NOT NULL GROUP BY session_id) AS x WHERE sessions.id = x.session_id"
-)
 BUCKET_NAMES = ("day", "hour", "session", "model", "user", "config:KEY")
+
+
+# Per session: the cost of its calls just stored (picodollars) and how many were unpriced.
+SessionCosts = dict[str, tuple[int, int]]
+
+
+def session_costs(inserted: Iterable[Sequence[Any]]) -> SessionCosts:
+    """The sums per session of the (session_id, total_p) of cost rows just inserted."""
+    sums: dict[str, list[int]] = {}
+    for sid, total in inserted:
+        if sid is not None:
+            got = sums.setdefault(sid, [0, 0])
+            if total is None:
+                got[1] += 1
+            else:
+                got[0] += total
+    return {sid: (c, u) for sid, (c, u) in sums.items()}
 
 
 def cost_key(bucket: str) -> str | None:
@@ -110,17 +122,17 @@ class CostsMixin(StoreCore):
             priced.append((new, p))
         return out, priced
 
-    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> None:
-        """Cost rows for the calls really inserted now (a re-sent call is skipped), and their
-        hourly and session sums: summed by the database from the rows it just inserted."""
+    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> SessionCosts:
+        """Cost rows for the calls really inserted now (a re-sent call is skipped) and their
+        hourly sums; returns their sums per session, which the caller adds to the sessions it
+        writes anyway (``_add_session_costs`` for the others)."""
         if not priced:
-            return
+            return {}
         rows = [(project, row[1], row[2], row[6], p.provider, p.model, p.input_tokens,
                  p.output_tokens, p.input_p, p.output_p, p.total_p, p.source)
                 for row, p in priced]  # fmt: skip
         if self.dialect == "postgres":
-            self._record_costs_pg(conn, rows)
-            return
+            return session_costs(self._record_costs_pg(conn, rows))
         # SQLite: rows really inserted get rowids above the current maximum (the write lock
         # is held), as in the count tables of _rollup.
         top = conn.one("SELECT COALESCE(max(rowid), 0) FROM llm_costs")
@@ -130,10 +142,16 @@ class CostsMixin(StoreCore):
                   rows)  # fmt: skip
         new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
         conn.run(HOURS_FROM.format(new=new))
-        conn.run(SESSIONS_FROM.format(new=new))
+        return session_costs(conn.q(f"SELECT session_id, total_p FROM {new} AS n"))
 
-    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-        """PostgreSQL's way of storing the cost rows and their sums (``postgres.py``)."""
+    def _add_session_costs(self, conn: Conn, costs: SessionCosts) -> None:
+        """Add per-session cost sums to sessions that ingest does not write otherwise."""
+        conn.many("UPDATE sessions SET r_cost_p = r_cost_p + ?, r_unpriced = r_unpriced + ? "
+                  "WHERE id = ?", [(*costs[sid], sid) for sid in sorted(costs)])  # fmt: skip
+
+    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """PostgreSQL's way of storing the cost rows and their hourly sums (``postgres.py``):
+        the (session_id, total_p) of the rows really inserted."""
         raise NotImplementedError
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
@@ -161,7 +179,7 @@ class CostsMixin(StoreCore):
             priced_rows, priced = self._price_rows(prow)
             conn.many(f"UPDATE events SET data = {self.json_param} WHERE project = ? AND id = ?",
                       [(r[11], proj, r[1]) for r in priced_rows if r[4] == "llm_call"])  # fmt: skip
-            self._record_costs(conn, proj, priced)
+            self._add_session_costs(conn, self._record_costs(conn, proj, priced))
         return len(rows)
 
     def reprice(self, *, project: str = "default") -> int:

@@ -24,7 +24,7 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from ._conn import Conn
-from ._costs import COST_COLS, HOURS_FROM, SESSIONS_FROM
+from ._costs import COST_COLS, HOURS_FROM
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, batch_counts, from_batch_sql
 from ._rows import dumps
 from ._store import SqlStore, check_options
@@ -172,23 +172,26 @@ class PostgresStore(SqlStore):
                             "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
             cur.execute(f"DELETE FROM {temp}")
 
-    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-        """COPY into a staging table, then one statement inserts and sums what was new. (COPY
-        straight into ``llm_costs``, as for events, leaves no relation to sum from: the rows
-        sent back as arrays cost twice this statement.)"""
+    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """COPY into a staging table, then one statement inserts, sums per hour and gives back
+        the (session_id, total_p) of what was new. (COPY straight into ``llm_costs``, as for
+        events, leaves no relation to sum from: the rows sent back as arrays cost twice this
+        statement.)"""
+        assert isinstance(conn, _Conn)
         self._staging(conn)
-        with conn.c.cursor() as cur:  # type: ignore[attr-defined]
+        inserted: list[tuple[Any, ...]]
+        with conn.c.cursor() as cur:
             _copy(cur, "_in_costs", COST_COLS, rows)
             sql = (f"WITH ins AS (INSERT INTO llm_costs ({COST_COLS}) SELECT {COST_COLS} FROM "
                    "_in_costs {} RETURNING *), "
-                   f"h AS ({HOURS_FROM.format(new='ins')}), "
-                   f"s AS ({SESSIONS_FROM.format(new='ins')}) SELECT 1")  # fmt: skip
+                   f"h AS ({HOURS_FROM.format(new='ins')}) SELECT session_id, total_p FROM ins")  # fmt: skip
             try:
                 with cur.connection.transaction():
-                    cur.execute(sql.format(""))
+                    inserted = cur.execute(sql.format("")).fetchall()
             except psycopg.errors.UniqueViolation:
-                cur.execute(sql.format("ON CONFLICT DO NOTHING"))
+                inserted = cur.execute(sql.format("ON CONFLICT DO NOTHING")).fetchall()
             cur.execute("DELETE FROM _in_costs")
+        return inserted
 
     def _staging(self, conn: Conn) -> None:
         """This connection's staging tables, made once per connection (two DDL round trips
