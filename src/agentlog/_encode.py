@@ -214,7 +214,7 @@ class LineEncoder:
         Every line is then fixed text, fixed-width fields and three of variable width (the
         duration, the data, and the session, parent, type and name when the batch has more
         than one): the fixed-width ones (the id's 31 hex digits, the microseconds of start and
-        end) are copied a character position at a time for the whole batch into the batch's
+        end, the characters of the time that tell two seconds apart) are copied a character position at a time for the whole batch into the batch's
         lines of fixed width (one slice assignment each, ~20 instructions a record), cut by one
         struct unpack; one ``join`` then lays those pieces, the durations and the data between
         the constant texts. No ``%`` conversion, no piece per field, no cache lookup per id.
@@ -256,8 +256,8 @@ class LineEncoder:
         first, marks = seconds
         # Durations as orjson writes them, which is repr's text for 100 ns or more (see
         # _FIXED): no exponent or sign (below 10 ns, or negative), none of 10 to 99 ns (written
-        # "0.0000..", where repr writes an exponent). Ints below 2**53 (these are below 10**9)
-        # divide by the int 10**6 exactly as by 1e6.
+        # "0.0000..", where repr writes an exponent). Ints below 2**53 (these are below two
+        # seconds) divide by the int 10**6 exactly as by 1e6.
         text = dumps(list(map(truediv, map(sub, ends, tss), repeat(1_000_000))))
         if b"e" in text or b"-" in text or b",0.0000" in text or text.startswith(b"[0.0000"):
             return None
