@@ -81,6 +81,31 @@ def test_hand_computed_prices(store: SqlStore, data: dict[str, Any], want: tuple
     assert s.rollup.unpriced_calls == (1 if want[3] == "unpriced" else 0)
 
 
+def test_a_priced_call_keeps_its_data_as_written_with_cost_added_last(store: SqlStore) -> None:
+    data = {"provider": "openai", "model": "gpt-4o", "note": "naïve ✓ \"q\"}",
+            "usage": {"input_tokens": 1000, "output_tokens": 100}, "big": 2**70}  # fmt: skip
+    store.ingest([session("c1"), llm("c1", 1, **data)])
+    got = store.get_events("c1", type="llm_call").items[0].data
+    assert list(got) == [*data, "cost"]
+    assert {k: got[k] for k in data} == data
+    assert got["cost"]["total_usd"] == "0.0035"
+
+
+def test_a_recorded_cost_key_is_replaced_by_the_price(store: SqlStore) -> None:
+    store.ingest([session("c1"), llm("c1", 1, provider="openai", model="gpt-4o", cost="mine",
+                                     usage={"input_tokens": 1000, "output_tokens": 100})])  # fmt: skip
+    got = store.get_events("c1", type="llm_call").items[0].data
+    assert list(got) == ["provider", "model", "cost", "usage"]
+    assert got["cost"]["total_usd"] == "0.0035"
+
+
+def test_a_priced_call_with_empty_data(store: SqlStore) -> None:
+    store.ingest([session("c1"), llm("c1", 1)])
+    got = store.get_events("c1", type="llm_call").items[0].data
+    assert got == {"cost": {"input_usd": None, "output_usd": None, "total_usd": None,
+                            "source": "unpriced"}}  # fmt: skip
+
+
 def test_overrides_win_over_bundled_prices(store: SqlStore) -> None:
     store.set_prices({"gpt-4o": {"input_mtok": 1, "output_mtok": "2"},
                       "anthropic/claude-x": {"input_mtok": 3, "output_mtok": 4,
@@ -107,6 +132,18 @@ def test_overrides_win_over_bundled_prices(store: SqlStore) -> None:
     assert store.get_session("o1").rollup.cost_usd == Decimal("0.25324")
 
 
+@pytest.mark.parametrize("source", ["caller", "override", "genai-prices", "unpriced"])
+def test_cost_text_is_what_json_writes_of_the_cost_object(source: str) -> None:
+    import orjson
+
+    from agentlog.store._pricing import Priced
+
+    for amounts in [(None, None, None), (1, 0, 1), (2_500_000, 10**12, 10**12 + 2_500_000),
+                    (None, None, 123_456_789_012_345)]:  # fmt: skip
+        p = Priced("openai", "gpt-4o", 10, 5, *amounts, source)
+        assert p.as_json_text() == orjson.dumps(p.as_json()).decode()
+
+
 def test_overrides_from_toml_and_json_files(tmp_path: Path) -> None:
     from agentlog.store._pricing import Pricer, load_prices
 
@@ -125,6 +162,16 @@ def test_overrides_from_toml_and_json_files(tmp_path: Path) -> None:
         load_prices(bad)
     with pytest.raises(ValueError, match="unknown keys"):
         load_prices({"m": {"inptu_mtok": 1}})
+
+
+def test_a_batch_resending_a_call_adds_only_the_new_calls_cost(store: SqlStore) -> None:
+    usage = {"input_tokens": 1000, "output_tokens": 100}  # $0.0035 with gpt-4o
+    first = llm("c1", 1, provider="openai", model="gpt-4o", usage=usage)
+    store.ingest([session("c1"), first])
+    store.ingest([first, llm("c1", 2, provider="openai", model="gpt-4o", usage=usage)])
+    assert store.get_session("c1").rollup.cost_usd == Decimal("0.007")
+    report = store.cost(bucket="session", days=30, now=NOW)
+    assert (report.calls, report.total_usd) == (2, Decimal("0.007"))
 
 
 def test_rollups_and_query_equal_the_sum_of_calls(store: SqlStore) -> None:

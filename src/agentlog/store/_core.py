@@ -28,6 +28,7 @@ __all__ = ["ParsedBatch", "StoreCore"]
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
                "parent_session_id", "rec_us", "sort_us", "last_activity_us", "tags")  # fmt: skip
 _JSON_FIELDS = ("configs", "tags")
+_NO_COST = (0, 0)  # a session's cost sums when none of its calls was stored now
 
 
 @dataclass
@@ -119,8 +120,15 @@ class StoreCore(ABC):
         """Event rows with each llm_call priced, and what ``_record_costs`` needs."""
 
     @abstractmethod
-    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> None:
-        """Cost rows and rollups for the llm_calls really inserted."""
+    def _record_costs(
+        self, conn: Conn, project: str, priced: list[Any]
+    ) -> dict[str, tuple[int, int]]:
+        """Cost rows and hourly sums for the llm_calls really inserted; their sums per session
+        (picodollars, unpriced calls), for the caller to add to the sessions."""
+
+    @abstractmethod
+    def _add_session_costs(self, conn: Conn, costs: dict[str, tuple[int, int]]) -> None:
+        """Add sums from ``_record_costs`` to their sessions."""
 
     @abstractmethod
     def _record_scores(self, conn: Conn, project: str, rows: list[tuple[Any, ...]]) -> None:
@@ -201,24 +209,28 @@ class StoreCore(ABC):
 
     def _upsert_sessions(
         self, conn: Conn, project: str, rows: dict[str, dict[str, Any]],
-        dirty: dict[str, int] | None = None,
+        dirty: dict[str, int] | None = None, costs: dict[str, tuple[int, int]] | None = None,
     ) -> None:  # fmt: skip
         """Write these session rows; those in ``dirty`` (id: time) are marked for the rollups
-        then, the others keep their mark."""
+        then, the others keep their mark. ``costs`` (from ``_record_costs``) of these
+        sessions are added to their sums and taken out of ``costs``."""
         if not rows:
             return
         dirty = dirty or {}
-        cols = ("id", "project", *_ROW_FIELDS, "dirty_us")
+        costs = {} if costs is None else costs
+        cols = ("id", "project", *_ROW_FIELDS, "dirty_us", "r_cost_p", "r_unpriced")
         marks = ", ".join(self.json_param if c in _JSON_FIELDS else "?" for c in cols)
         sets = ", ".join(f"{c} = excluded.{c}" for c in _ROW_FIELDS)
         # The project condition keeps a row with its project whatever a caller computed.
         sql = (f"INSERT INTO sessions ({', '.join(cols)}) VALUES ({marks}) "
                f"ON CONFLICT (id) DO UPDATE SET {sets}, "
-               "dirty_us = COALESCE(excluded.dirty_us, sessions.dirty_us) "
+               "dirty_us = COALESCE(excluded.dirty_us, sessions.dirty_us), "
+               "r_cost_p = sessions.r_cost_p + excluded.r_cost_p, "
+               "r_unpriced = sessions.r_unpriced + excluded.r_unpriced "
                "WHERE sessions.project = excluded.project")  # fmt: skip
         conn.many(sql, [
             (sid, project, *[dumps(r[c]) if c in _JSON_FIELDS and r[c] is not None else r[c]
-                             for c in _ROW_FIELDS], dirty.get(sid))
+                             for c in _ROW_FIELDS], dirty.get(sid), *costs.pop(sid, _NO_COST))
             for sid, r in rows.items()
         ])  # fmt: skip
 
@@ -361,9 +373,24 @@ class StoreCore(ABC):
         return rows
 
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
-        # A session written here anyway takes its new activity in the same row version (its
-        # row is locked, so what was read of it is current); the others get it below. A new
-        # session would otherwise be written three times: claimed, upserted, then updated.
+        costs: dict[str, tuple[int, int]] = {}
+        if rows.events:
+            with self._timed("pricing"):
+                events, priced = self._price_rows(rows.events)
+            self._bulk_insert(conn, "events", EVENT_COLS, events)
+            with self._timed("pricing"):
+                costs = self._record_costs(conn, state.project, priced)
+        if rows.scores:
+            self._record_scores(conn, state.project, rows.scores)
+        if rows.messages:
+            self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
+        if rows.events or rows.messages:
+            self._apply_counts(conn)
+        # Sessions last (their rows were locked when claimed): each session of the batch takes
+        # its new activity and the cost of its new calls in one row version. A session
+        # written here anyway takes them in its upsert (its row is locked, so what was read
+        # of it is current); the others in one update each. A separate cost update would
+        # write each session's row once more, through every index of ``sessions``.
         activity, dirty = dict(state.activity), {}
         for sid, row in rows.sessions.items():
             at = activity.pop(sid, None)
@@ -371,22 +398,14 @@ class StoreCore(ABC):
                 row["last_activity_us"] = max(row["last_activity_us"] or 0, at)
                 dirty[sid] = state.now
         with self._timed("sessions"):
-            self._upsert_sessions(conn, state.project, rows.sessions, dirty)
-        if rows.events:
-            events, priced = self._price_rows(rows.events)
-            self._bulk_insert(conn, "events", EVENT_COLS, events)
-            self._record_costs(conn, state.project, priced)
-        if rows.scores:
-            self._record_scores(conn, state.project, rows.scores)
-        if rows.messages:
-            self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
-        if rows.events or rows.messages:
-            self._apply_counts(conn)
-        if activity:
-            with self._timed("sessions"):
+            self._upsert_sessions(conn, state.project, rows.sessions, dirty, costs)
+            if activity:
                 conn.many(
                     "UPDATE sessions SET last_activity_us = "
-                    f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ? "
-                    "WHERE id = ?",
-                    [(ts, state.now, sid) for sid, ts in sorted(activity.items())],
-                )
+                    f"{self._greatest('COALESCE(last_activity_us, 0)', '?')}, dirty_us = ?, "
+                    "r_cost_p = r_cost_p + ?, r_unpriced = r_unpriced + ? WHERE id = ?",
+                    [(ts, state.now, *costs.pop(sid, _NO_COST), sid)
+                     for sid, ts in sorted(activity.items())],
+                )  # fmt: skip
+            if costs:  # calls of sessions not written above (none that ingest makes)
+                self._add_session_costs(conn, costs)

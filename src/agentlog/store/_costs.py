@@ -9,7 +9,7 @@ current. Money is integer picodollars throughout: sums are exact on both backend
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,10 +21,17 @@ from ._pricing import Priced, Pricer, pico_to_usd
 from ._rollup import HOUR_US
 from ._rows import dumps, loads
 
-__all__ = ["CostsMixin", "cost_key"]
+__all__ = [
+    "COST_COLS",
+    "HOURS_FROM",
+    "CostsMixin",
+    "SessionCosts",
+    "cost_key",
+    "session_costs",
+]
 
 DAY_US = 86_400_000_000
-_COST_COLS = ("project, event_id, session_id, ts_us, provider, model, input_tokens, "
+COST_COLS = ("project, event_id, session_id, ts_us, provider, model, input_tokens, "
               "output_tokens, input_p, output_p, total_p, source")  # fmt: skip
 _SUMS = ("count(*), SUM(CASE WHEN total_p IS NULL THEN 1 ELSE 0 END), SUM(input_tokens), "
          "SUM(output_tokens), SUM(COALESCE(input_p, 0)), SUM(COALESCE(output_p, 0)), "
@@ -33,22 +40,33 @@ _HOUR_SUMS = ("SUM(calls), SUM(unpriced), SUM(input_tokens), SUM(output_tokens),
               "SUM(output_p), SUM(total_p)")  # fmt: skip
 _TIME_BUCKETS = {"hour": HOUR_US, "day": DAY_US}
 _SUM_COLS = "calls, unpriced, input_tokens, output_tokens, input_p, output_p, total_p"
-# From the cost rows just inserted ({new}): their sums per hour, session and model, and per
-# session. The same SQL on both backends (SQLite 3.33+ for UPDATE ... FROM).
-_HOURS_FROM = (
+# From the cost rows just inserted ({new}): their sums per hour, session and model. The same
+# SQL on both backends.
+HOURS_FROM = (
     f"INSERT INTO cost_hours (project, hour, session_id, model, {_SUM_COLS}) "
     f"SELECT project, ts_us / {HOUR_US}, COALESCE(session_id, ''), COALESCE(model, ''), {_SUMS} "
     "FROM {new} AS n WHERE TRUE GROUP BY 1, 2, 3, 4 "
     "ON CONFLICT (project, hour, session_id, model) DO UPDATE SET "
     + ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in _SUM_COLS.split(", "))
 )
-_SESSIONS_FROM = (
-    "UPDATE sessions SET r_cost_p = sessions.r_cost_p + x.c, "
-    "r_unpriced = sessions.r_unpriced + x.u FROM (SELECT session_id, SUM(COALESCE(total_p, 0)) "
-    "AS c, SUM(CASE WHEN total_p IS NULL THEN 1 ELSE 0 END) AS u FROM {new} AS n "
-    "WHERE session_id IS NOT NULL GROUP BY session_id) AS x WHERE sessions.id = x.session_id"
-)
 BUCKET_NAMES = ("day", "hour", "session", "model", "user", "config:KEY")
+
+
+# Per session: the cost of its calls just stored (picodollars) and how many were unpriced.
+SessionCosts = dict[str, tuple[int, int]]
+
+
+def session_costs(inserted: Iterable[Sequence[Any]]) -> SessionCosts:
+    """The sums per session of the (session_id, total_p) of cost rows just inserted."""
+    sums: dict[str, list[int]] = {}
+    for sid, total in inserted:
+        if sid is not None:
+            got = sums.setdefault(sid, [0, 0])
+            if total is None:
+                got[1] += 1
+            else:
+                got[0] += total
+    return {sid: (c, u) for sid, (c, u) in sums.items()}
 
 
 def cost_key(bucket: str) -> str | None:
@@ -88,52 +106,52 @@ class CostsMixin(StoreCore):
                 continue
             if out is rows:
                 out = list(rows)
-            data = loads(row[11])
+            text = row[11]
+            data = loads(text)
             if not isinstance(data, dict):
                 continue
             p = self.pricer.price(data, row[6])
-            data["cost"] = p.as_json()
-            new = (*row[:11], dumps(data), *row[12:])
+            if "cost" in data or text[-1:] != "}":
+                data["cost"] = p.as_json()
+                text = dumps(data)
+            else:  # the same text as dumps(data) with the key added, without writing it again
+                text = f'{text[:-1]}{"," if len(data) else ""}"cost":{p.as_json_text()}}}'
+            new = (*row[:11], text, *row[12:])
             out[i] = new
             priced.append((new, p))
         return out, priced
 
-    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> None:
-        """Cost rows for the calls really inserted now (a re-sent call is skipped), and their
-        hourly and session sums: summed by the database from the rows it just inserted."""
+    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> SessionCosts:
+        """Cost rows for the calls really inserted now (a re-sent call is skipped) and their
+        hourly sums; returns their sums per session, which the caller adds to the sessions it
+        writes anyway (``_add_session_costs`` for the others)."""
         if not priced:
-            return
+            return {}
         rows = [(project, row[1], row[2], row[6], p.provider, p.model, p.input_tokens,
                  p.output_tokens, p.input_p, p.output_p, p.total_p, p.source)
                 for row, p in priced]  # fmt: skip
         if self.dialect == "postgres":
-            self._record_costs_pg(conn, rows)
-            return
+            return session_costs(self._record_costs_pg(conn, rows))
         # SQLite: rows really inserted get rowids above the current maximum (the write lock
         # is held), as in the count tables of _rollup.
         top = conn.one("SELECT COALESCE(max(rowid), 0) FROM llm_costs")
         before = top[0] if top else 0
         marks = ", ".join("?" * len(rows[0]))
-        conn.many(f"INSERT INTO llm_costs ({_COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+        conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
                   rows)  # fmt: skip
         new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
-        conn.run(_HOURS_FROM.format(new=new))
-        conn.run(_SESSIONS_FROM.format(new=new))
+        conn.run(HOURS_FROM.format(new=new))
+        return session_costs(conn.q(f"SELECT session_id, total_p FROM {new} AS n"))
 
-    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> None:
-        """COPY into a staging table, then one statement inserts and sums what was new."""
-        c = conn.c  # type: ignore[attr-defined]
-        self._staging(conn)  # type: ignore[attr-defined]
-        with c.cursor() as cur:
-            with cur.copy(f"COPY _in_costs ({_COST_COLS}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-            sql = (f"WITH ins AS (INSERT INTO llm_costs ({_COST_COLS}) SELECT {_COST_COLS} FROM "
-                   "_in_costs {} RETURNING *), "
-                   f"h AS ({_HOURS_FROM.format(new='ins')}), "
-                   f"s AS ({_SESSIONS_FROM.format(new='ins')}) SELECT 1")  # fmt: skip
-            self._insert_new(cur, sql.format(""), sql.format("ON CONFLICT DO NOTHING"))  # type: ignore[attr-defined]
-            cur.execute("TRUNCATE _in_costs")
+    def _add_session_costs(self, conn: Conn, costs: SessionCosts) -> None:
+        """Add per-session cost sums to sessions that ingest does not write otherwise."""
+        conn.many("UPDATE sessions SET r_cost_p = r_cost_p + ?, r_unpriced = r_unpriced + ? "
+                  "WHERE id = ?", [(*costs[sid], sid) for sid in sorted(costs)])  # fmt: skip
+
+    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """PostgreSQL's way of storing the cost rows and their hourly sums (``postgres.py``):
+        the (session_id, total_p) of the rows really inserted."""
+        raise NotImplementedError
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
         conn.run("DELETE FROM llm_costs WHERE project = ? AND event_id IN (SELECT id FROM events "
@@ -160,7 +178,7 @@ class CostsMixin(StoreCore):
             priced_rows, priced = self._price_rows(prow)
             conn.many(f"UPDATE events SET data = {self.json_param} WHERE project = ? AND id = ?",
                       [(r[11], proj, r[1]) for r in priced_rows if r[4] == "llm_call"])  # fmt: skip
-            self._record_costs(conn, proj, priced)
+            self._add_session_costs(conn, self._record_costs(conn, proj, priced))
         return len(rows)
 
     def reprice(self, *, project: str = "default") -> int:

@@ -10,6 +10,7 @@ takes its counts back out.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "HOUR_US",
     "MINUTE_US",
     "ROLLUPS",
+    "batch_counts",
     "from_batch_sql",
     "remove_counts",
     "remove_session",
@@ -73,6 +75,34 @@ BATCH_OF = {
     "messages": f"project, {_M} AS minute, {_H} AS hour, session_id, 'm' AS kind, role AS type, "
     "'' AS name",
 }
+
+
+# Where BATCH_OF reads its columns in a row of that table (EVENT_COLS / MESSAGE_COLS order):
+# project, ts_us, session_id, type (a message's role), name (None for messages).
+_AT = {"events": (0, 6, 2, 4, 5), "messages": (0, 3, 2, 4, None)}
+
+
+def _trunc(ts: int, unit: int) -> int:
+    """``ts / unit`` as SQL divides integers: toward zero (Python's ``//`` floors)."""
+    return ts // unit if ts >= 0 else -(-ts // unit)
+
+
+def batch_counts(table: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The rows of ``BATCH_OF[table]`` grouped as its SQL groups them (``BATCH_COLS``, then the
+    count), computed in Python from rows that are all known to be new: PostgreSQL ingest copies
+    a batch straight into its table and so has no staged copy to group in SQL."""
+    p, t, s, k, n = _AT[table]
+    kind = "e" if table == "events" else "m"
+    m = MINUTE_US
+    if n is None:
+        keys = ((r[p], ts // m if (ts := r[t]) >= 0 else _trunc(ts, m), r[s], r[k], "")
+                for r in rows)  # fmt: skip
+    else:
+        keys = ((r[p], ts // m if (ts := r[t]) >= 0 else _trunc(ts, m), r[s], r[k], r[n] or "")
+                for r in rows)  # fmt: skip
+    minutes: Counter[tuple[Any, ...]] = Counter(keys)
+    return [(proj, minute, _trunc(minute, 60), sid, kind, typ, name, count)
+            for (proj, minute, sid, typ, name), count in minutes.items()]  # fmt: skip
 
 
 def from_batch_sql(table: str, batch: str) -> str:

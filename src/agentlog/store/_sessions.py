@@ -204,7 +204,7 @@ class SessionsMixin(StoreCore):
             if rows:
                 rows, priced = self._price_rows(rows)
                 self._bulk_insert(conn, "events", EVENT_COLS, rows)
-                self._record_costs(conn, project, priced)
+                self._add_session_costs(conn, self._record_costs(conn, project, priced))
             mrows = [(project, format_uuid(new_id((m[3] + shift) * 1000)), new_sid, m[3] + shift,
                       m[4], m[5], m[6], m[7])
                      for m in msgs]  # fmt: skip
