@@ -20,7 +20,9 @@ class Conn(Protocol):
         self, sql: str, params: Sequence[Any], size: int
     ) -> Iterator[list[tuple[Any, ...]]]:
         """The rows ``size`` at a time, for results too large to hold as Python objects at
-        once (each object made sets the garbage collector closer to a pass over all of them)."""
+        once (each object made sets the garbage collector closer to a pass over all of them).
+        PostgreSQL may still be sending the rest: the connection runs no other statement until
+        the batches are all read or the iterator is closed."""
         ...
 
     def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None: ...
