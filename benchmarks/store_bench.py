@@ -134,12 +134,13 @@ def gen_config_sessions(n: int, now_ns: int, rnd: random.Random) -> Iterator[lis
 
 def print_phases(times: dict[str, float], elapsed: float, n_events: int) -> None:
     """Where ingest spent its time: phases measured inside the store (``Store.phase_times``)."""
-    inner = ("sessions", "copy", "insert+indexes", "count tables")
+    inner = ("sessions", "copy", "insert+indexes", "pricing", "count tables")
     rows = {
         "validation + row building": times.get("parse+build", 0.0),
         "session claim/merge/activity": times.get("sessions", 0.0),
-        "COPY to staging (PostgreSQL)": times.get("copy", 0.0),
+        "COPY to staging (re-sends, PG)": times.get("copy", 0.0),
         "insert + index maintenance": times.get("insert+indexes", 0.0),
+        "pricing (costs of llm_calls)": times.get("pricing", 0.0),
         "count tables": times.get("count tables", 0.0),
         "commit (and transaction set-up)": times.get("commit", 0.0)
         - sum(times.get(k, 0.0) for k in inner),

@@ -132,6 +132,18 @@ def test_overrides_win_over_bundled_prices(store: SqlStore) -> None:
     assert store.get_session("o1").rollup.cost_usd == Decimal("0.25324")
 
 
+@pytest.mark.parametrize("source", ["caller", "override", "genai-prices", "unpriced"])
+def test_cost_text_is_what_json_writes_of_the_cost_object(source: str) -> None:
+    import orjson
+
+    from agentlog.store._pricing import Priced
+
+    for amounts in [(None, None, None), (1, 0, 1), (2_500_000, 10**12, 10**12 + 2_500_000),
+                    (None, None, 123_456_789_012_345)]:  # fmt: skip
+        p = Priced("openai", "gpt-4o", 10, 5, *amounts, source)
+        assert p.as_json_text() == orjson.dumps(p.as_json()).decode()
+
+
 def test_overrides_from_toml_and_json_files(tmp_path: Path) -> None:
     from agentlog.store._pricing import Pricer, load_prices
 

@@ -375,9 +375,11 @@ class StoreCore(ABC):
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
         costs: dict[str, tuple[int, int]] = {}
         if rows.events:
-            events, priced = self._price_rows(rows.events)
+            with self._timed("pricing"):
+                events, priced = self._price_rows(rows.events)
             self._bulk_insert(conn, "events", EVENT_COLS, events)
-            costs = self._record_costs(conn, state.project, priced)
+            with self._timed("pricing"):
+                costs = self._record_costs(conn, state.project, priced)
         if rows.scores:
             self._record_scores(conn, state.project, rows.scores)
         if rows.messages:

@@ -111,12 +111,11 @@ class CostsMixin(StoreCore):
             if not isinstance(data, dict):
                 continue
             p = self.pricer.price(data, row[6])
-            cost = p.as_json()
             if "cost" in data or text[-1:] != "}":
-                data["cost"] = cost
+                data["cost"] = p.as_json()
                 text = dumps(data)
             else:  # the same text as dumps(data) with the key added, without writing it again
-                text = f'{text[:-1]}{"," if len(data) else ""}"cost":{dumps(cost)}}}'
+                text = f'{text[:-1]}{"," if len(data) else ""}"cost":{p.as_json_text()}}}'
             new = (*row[:11], text, *row[12:])
             out[i] = new
             priced.append((new, p))
