@@ -81,6 +81,9 @@ class Pipeline:
         if callable(bind):
             bind(self.stats)
         self._self_counting = getattr(exporter, "counts_itself", False) is True
+        # The exporter counts what it spools itself, before its drainer can deliver it (see
+        # ``Exporter``): counted here after ``export()`` returns, a delivery could come first.
+        self._spool_counted = getattr(exporter, "counts_spooled", False) is True
         self._init_state()
 
     @classmethod
@@ -286,7 +289,8 @@ class Pipeline:
             return  # a fan-out counts each batch when its last lane is done with it
         sids = batch.session_ids
         if result.spooled:
-            self.stats.add("spooled", sids)
+            if not self._spool_counted:
+                self.stats.add("spooled", sids)
         elif not result.ok:
             self.stats.add("failed", sids)
         elif result.rejected:
@@ -431,7 +435,7 @@ class Pipeline:
         if spool is not None:
             try:
                 if spool(batch):
-                    if not self._self_counting:
+                    if not (self._self_counting or self._spool_counted):
                         self.stats.add("spooled", batch.session_ids)
                     return
             except Exception:

@@ -21,6 +21,7 @@ import pytest
 import respx
 
 import agentlog
+from agentlog._pipeline import Pipeline
 from agentlog._stats import Stats
 from agentlog.exporters import RecordBatch
 from agentlog.exporters.http import HttpExporter
@@ -147,7 +148,7 @@ def test_500_storm_spools_then_the_drain_delivers(tmp_path: Path) -> None:
     route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(500))
     result = exp.export(_batch(5))
     assert result.spooled and not result.ok
-    stats.add("spooled", _batch(5).session_ids)  # what the pipeline does with that result
+    assert stats.totals["spooled"] == 5  # counted by the exporter (counts_spooled)
     assert len(exp._spool.files()) == 1
     storm_calls = route.call_count
     assert storm_calls >= 2
@@ -294,7 +295,6 @@ def test_spool_bound_drops_oldest_and_counts_them(tmp_path: Path) -> None:
     for tag in "abc":
         batch = _batch(10, tag=tag)
         assert exp.export(batch).spooled
-        stats.add("spooled", batch.session_ids)
     assert stats.totals["dropped"] == 10
     assert stats.totals["spooled"] == 20
     exp.shutdown(1.0)
@@ -595,7 +595,6 @@ def test_a_record_rejected_on_resend_moves_from_spooled_to_failed(tmp_path: Path
     route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
     batch = _batch(5)
     assert exp.export(batch).spooled
-    stats.add("spooled", batch.session_ids)
 
     def reject_first(request: httpx.Request) -> httpx.Response:
         ids = _ids(request)
@@ -653,7 +652,6 @@ def test_a_refused_key_keeps_the_batch_and_says_so_once(
         for tag in "ab":
             batch = _batch(2, tag=tag)
             assert exp.export(batch).spooled  # kept, never failed or deleted
-            stats.add("spooled", batch.session_ids)
         start = time.monotonic()
         assert exp.force_flush(5.0) is False  # waiting cannot fix a key
         assert time.monotonic() - start < 1.0
@@ -666,3 +664,64 @@ def test_a_refused_key_keeps_the_batch_and_says_so_once(
     assert str(exp._spool.directory) in refused[0].getMessage()
     assert stats.totals["spooled"] == 0 and exp._spool.files() == []
     exp.shutdown(1.0)
+
+
+# -- accounting: a spooled batch is counted spooled before the drainer can deliver it ---------
+
+
+@respx.mock
+def test_a_spooled_batch_delivered_before_the_caller_counts_it_is_counted_once(
+    tmp_path: Path,
+) -> None:
+    """The exporting thread may be descheduled for any time after ``export()`` returns: the
+    drainer may deliver the batch before the pipeline looks at the result."""
+    exp = _exporter(tmp_path, retry_deadline=0.0)
+    pipeline = Pipeline(exp)  # binds its stats; its _count is how the worker counts a result
+    stats = pipeline.stats
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    batch = _batch(2)
+    result = exp.export(batch)
+    assert result.spooled
+    route.mock(side_effect=_ok)
+    exp._wake_drain()
+    _wait(lambda: exp._spool.files() == [])  # delivered while the worker "sleeps"
+    pipeline._count(batch, result)
+    assert stats.totals["observed"] == 2 and stats.totals["spooled"] == 0
+    assert stats.sessions["s1"]["observed"] == 2 and stats.sessions["s1"]["spooled"] == 0
+    exp.shutdown(1.0)
+
+
+@respx.mock
+def test_a_batch_held_after_the_drainer_listed_the_spool_is_not_taken_for_vanished(
+    tmp_path: Path,
+) -> None:
+    """The drainer lists the spool, then the exporter writes and holds a batch, then the
+    drainer looks at what it holds: that batch is new, not gone (it is neither dropped nor
+    delivered twice in the counts)."""
+    exp = _exporter(tmp_path, retry_deadline=0.0)
+    listed, go = threading.Event(), threading.Event()
+    real = exp._spool.sendable
+    gated = [True]
+
+    def sendable() -> list[Path]:
+        paths = real()
+        if gated and threading.current_thread().name == "agentlog-spool":
+            gated.clear()
+            listed.set()
+            assert go.wait(10.0)
+        return paths
+
+    exp._spool.sendable = sendable  # type: ignore[method-assign]
+    pipeline = Pipeline(exp)  # binds its stats: the drainer starts and lists the empty spool
+    stats = pipeline.stats
+    assert listed.wait(10.0)
+    route = respx.post(f"{URL}/v1/ingest").mock(return_value=httpx.Response(503))
+    batch = _batch(2)
+    result = exp.export(batch)
+    pipeline._count(batch, result)
+    assert result.spooled and stats.totals["spooled"] == 2
+    route.mock(side_effect=_ok)
+    go.set()
+    _wait(lambda: stats.totals["observed"] == 2 and exp._spool.files() == [])
+    exp.shutdown(1.0)
+    assert (stats.totals["spooled"], stats.totals["dropped"], stats.totals["observed"]) == (0, 0, 2)

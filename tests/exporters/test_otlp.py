@@ -22,6 +22,7 @@ from opentelemetry.sdk.trace import TracerProvider
 
 import agentlog
 from agentlog import TextEvent
+from agentlog._pipeline import Pipeline
 from agentlog._state import STATE
 from agentlog._stats import Stats
 from agentlog.exporters import RecordBatch
@@ -347,6 +348,36 @@ def test_spans_spooled_by_one_process_are_sent_by_the_next(tmp_path: Path) -> No
         assert set(_span_ids(receiver).values()) == {1}
     finally:
         second.shutdown(1.0)
+        receiver.stop()
+
+
+def test_a_spooled_batch_resent_before_the_caller_counts_it_is_counted_once(
+    tmp_path: Path,
+) -> None:
+    """The exporting thread may be descheduled for any time after ``export()`` returns: the
+    drainer may deliver the batch before the pipeline looks at the result."""
+    port = _down_port()
+    recs = [
+        _rec(id=f"e{i}", session_id="s", name=f"step{i}", ts="2026-01-01T00:00:00Z")
+        for i in range(2)
+    ]
+    exp = OtlpExporter(
+        f"http://127.0.0.1:{port}", timeout=0.5, spool_dir=str(tmp_path / "spool"),
+        backoff_base=0.05,
+    )  # fmt: skip
+    pipeline = Pipeline(exp)  # binds its stats; its _count is how the worker counts a result
+    batch = RecordBatch.from_records(recs)
+    result = exp.export(batch)
+    assert result.spooled
+    receiver = Receiver(port)
+    try:
+        _wait(lambda: not list((tmp_path / "spool").rglob("*.jsonl")))  # the worker "sleeps"
+        pipeline._count(batch, result)
+        st = pipeline.stats
+        assert st.totals["observed"] == 2 and st.totals["spooled"] == 0
+        assert st.sessions["s"]["observed"] == 2 and st.sessions["s"]["spooled"] == 0
+    finally:
+        exp.shutdown(1.0)
         receiver.stop()
 
 

@@ -100,7 +100,11 @@ class Exporter(Protocol):
     Optional: ``spool(batch) -> bool`` keeps a batch on disk at shutdown; ``bind_stats(stats)``
     lets an exporter count what happens later (a spooled batch delivered); ``counts_itself =
     True`` says the exporter counts every outcome in those stats itself (a fan-out, whose lanes
-    finish after ``export`` returns), so the pipeline does not count its results.
+    finish after ``export`` returns), so the pipeline does not count its results;
+    ``counts_spooled = True`` says the exporter adds the records it spools (a ``spooled`` result,
+    or ``spool()`` returning True) to ``spooled`` in those stats itself, before anything can
+    re-send them: counted by the caller after the call returns, the move from ``spooled`` to
+    ``observed`` of a batch re-sent meanwhile would come first.
     """
 
     def export(self, batch: RecordBatch) -> ExportResult: ...

@@ -59,6 +59,7 @@ class DrainMixin:
         self._failures = 0  # consecutive failed attempts (0: the collector answers)
         self._auth_blocked = False  # the collector refused the key: waiting cannot help
         self._waiters = 0  # force_flush() / shutdown() calls waiting for the backlog
+        self._written = 0  # batches held so far: a drain that listed none looks again if it moved
 
     def _wait_delivered(self, timeout: float, closing: bool = False) -> bool:
         """Wait for the backlog (and exports in flight) to be delivered; see ``force_flush``."""
@@ -174,9 +175,11 @@ class DrainMixin:
         return entry[0]
 
     def _forget_vanished_held(self, paths: list[Path]) -> None:
+        """Held files no longer on disk. Not merely absent from ``paths``: a batch written and
+        held after the listing was taken is new, not gone (and still to be delivered)."""
         listed = set(paths)
         with self._lock:
-            gone = [e for e in self._held if e[0].path not in listed]
+            gone = [e for e in self._held if e[0].path not in listed and not e[0].path.exists()]
             for e in gone:
                 self._held.remove(e)
         for f, _ in gone:  # removed by someone else (or the whole spool was deleted)
@@ -185,11 +188,15 @@ class DrainMixin:
 
     def _drain_pass(self) -> bool:
         """Send what can be sent, oldest first. False: nothing left, the thread may end."""
+        with self._lock:
+            written = self._written
         paths = self._spool.sendable()
         self._forget_vanished_held(paths)
         with self._lock:
             held_paths = {f.path for f, _ in self._held}
             if not paths:
+                if written != self._written:
+                    return True  # held while we listed: its kick saw this thread alive
                 self._backlog = False
                 self._drainer = None
                 self._changed.notify_all()

@@ -8,9 +8,9 @@ backlog exists new batches should queue behind it (``backlog``), so the endpoint
 order. ``wait_delivered()`` waits for the backlog (``force_flush``); ``shutdown()`` spends its
 timeout delivering it before it stops.
 
-A batch this process has just spooled is counted as spooled by the pipeline only once the
-export call returns; the drainer leaves such a file alone for ``_COUNT_GRACE`` seconds (its
-name starts with its write time) so the later move from spooled to observed finds it counted.
+``keep()`` counts the batch as spooled while it still holds the new file's claim, so the
+drainer's later move from spooled to observed always finds it counted, however late the
+exporting thread runs again (the exporter says ``counts_spooled``: the pipeline does not count).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["Resender"]
 
 log = logging.getLogger("agentlog")
-_COUNT_GRACE = 0.05
 _POLL = 0.25  # how often a drain that someone waits for looks again
 
 
@@ -80,8 +79,9 @@ class Resender:
         self._stats = stats
         self.kick()  # batches left by earlier processes
 
-    def keep(self, lines: list[bytes]) -> bool:
-        """Spool one batch for a later re-send; False if the disk refused it."""
+    def keep(self, lines: list[bytes], session_ids: list[str | None]) -> bool:
+        """Spool one batch for a later re-send, counted as spooled; False if the disk refused
+        it (nothing counted)."""
         try:
             size = sum(len(line) + 1 for line in lines)
             if size > self.spool.max_bytes:
@@ -93,11 +93,15 @@ class Resender:
                     f"{self._name}-spool-full", "agentlog: spool full, dropped its oldest batches",
                     exc_info=False,
                 )  # fmt: skip
-            self.spool.write(lines)
+            f = self.spool.write(lines, claim=True)
         except OSError as exc:
             self.health.spool_failed(exc)
             return False
         self.health.spool_written()
+        if self._stats is not None:
+            self._stats.add("spooled", session_ids)
+        if f is not None:
+            f.release()  # counted: the drainer may take it now
         with self._lock:
             self.backlog = True
             self._written += 1
@@ -177,14 +181,8 @@ class Resender:
         else:  # a previous process's records: this process counts only their fate
             self._stats.add(dst, sids)
 
-    def _young(self, path: Path) -> bool:
-        name = path.name
-        if f"-{self.spool.owner}-" not in name:
-            return False
-        try:
-            return time.time_ns() - int(name.split("-", 1)[0]) < _COUNT_GRACE * 1e9
-        except ValueError:
-            return False
+    def _own(self, path: Path) -> bool:
+        return f"-{self.spool.owner}-" in path.name
 
     def _drain(self) -> None:
         suppressed_var.set(True)  # the drain thread never records itself
@@ -202,16 +200,16 @@ class Resender:
                         self._drainer = None
                         self._changed.notify_all()
                     return
-                wait = self.backoff_base / 10  # only young files or others' claims: look again
+                wait = self.backoff_base / 10  # only claimed files: look again
                 progress = False
                 for path in paths:
                     if self._stop.is_set():
                         return
-                    if self._young(path):
-                        break  # keep the order: nothing newer goes before it
                     f = self.spool.claim(path)
                     if f is None:
-                        continue
+                        if self._own(path):
+                            break  # keep() is counting it: nothing newer goes before it
+                        continue  # another process is sending it
                     outcome = self._send(f.lines)
                     if not outcome.settled:
                         f.release()

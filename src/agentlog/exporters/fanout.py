@@ -31,7 +31,8 @@ _FIELDS = ("observed", "spooled", "dropped", "failed")
 
 class _LaneStats(Stats):
     """One lane's counts. What its exporter counts later (a spooled batch delivered after all)
-    applies to the pipeline's counts too."""
+    applies to the pipeline's counts too; what it counts as spooled when it writes a batch
+    (``counts_spooled``) is the lane's own: the pipeline's count is the batch's tally."""
 
     def __init__(self, forward: Stats | None) -> None:
         super().__init__()
@@ -39,7 +40,7 @@ class _LaneStats(Stats):
 
     def add(self, field: str, session_ids: list[str | None] | None, n: int = 0) -> None:
         self.own(field, len(session_ids) if session_ids is not None else n)
-        if self.forward is not None:
+        if self.forward is not None and field != "spooled":
             self.forward.add(field, session_ids, n)
 
     def move(self, src: str, dst: str, session_ids: list[str | None]) -> None:
@@ -102,6 +103,8 @@ class _Lane:
         self.closed = False
         self.cond = threading.Condition()
         self.stats = _LaneStats(None)
+        # Its exporter counts what it spools in ``stats`` itself: ``_settle`` must not again.
+        self.counts_spooled = getattr(exporter, "counts_spooled", False) is True
         self.pipeline_stats: Stats | None = None
         self.thread = threading.Thread(target=self._run, name="agentlog-lane", daemon=True)
         self.thread.start()
@@ -127,7 +130,7 @@ class _Lane:
         if rejected:
             self.stats.own("failed", len(rejected))
             self.stats.own(_FIELDS[outcome], len(batch) - len(rejected))
-        else:
+        elif not (outcome == SPOOLED and self.counts_spooled):
             self.stats.own(_FIELDS[outcome], len(batch))
         tally.settle(outcome, rejected, self.pipeline_stats)
 

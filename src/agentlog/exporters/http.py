@@ -44,22 +44,27 @@ if TYPE_CHECKING:
 __all__ = ["HttpExporter"]
 
 log = logging.getLogger("agentlog")
-# How long a batch just handed back to the pipeline as "spooled" stays out of the drainer's reach.
-_COUNT_GRACE = 0.05
 
 
 class _Flight:
     """A batch ``export()`` is working on, so ``spool()`` at shutdown does not write it twice."""
 
-    __slots__ = ("lines", "spooled")
+    __slots__ = ("lines", "session_ids", "spooled")
 
-    def __init__(self, lines: list[bytes]) -> None:
+    def __init__(self, lines: list[bytes], session_ids: list[str | None]) -> None:
         self.lines = lines
+        self.session_ids = session_ids
         self.spooled = False  # on disk already (write-ahead, or handed to ``spool()``)
 
 
 class HttpExporter(DrainMixin):
-    """Sends batches to ``POST {endpoint}/v1/ingest``. Never raises out of its methods."""
+    """Sends batches to ``POST {endpoint}/v1/ingest``. Never raises out of its methods.
+
+    A batch it spools is counted as spooled here, while the file is still claimed, before the
+    drain thread can deliver it and move it to observed (``counts_spooled``).
+    """
+
+    counts_spooled = True
 
     def __init__(
         self,
@@ -131,7 +136,7 @@ class HttpExporter(DrainMixin):
     def export(self, batch: RecordBatch) -> ExportResult:
         if not len(batch):
             return ExportResult()
-        flight = _Flight(batch.lines)
+        flight = _Flight(batch.lines, batch.session_ids)
         with self._flight_lock:
             self._flights.append(flight)
         try:
@@ -155,7 +160,7 @@ class HttpExporter(DrainMixin):
         with self._lock:
             queue_behind = self._backlog or self._closing
         if queue_behind:
-            queued = self._to_spool(lines)
+            queued = self._to_spool(lines, flight.session_ids)
             if queued is not None:
                 return queued
             # The spool refused it: a live send, out of order, beats losing the batch.
@@ -192,7 +197,7 @@ class HttpExporter(DrainMixin):
         self._note(outcome)
         with self._lock:
             self._failures = max(self._failures, attempt + 1)
-        self._hold(held, max(delay, _COUNT_GRACE))  # the drainer takes it after this backoff
+        self._hold(held, delay, flight.session_ids)  # the drainer takes it after this backoff
         return ExportResult(ok=False, spooled=True, reason=outcome.reason)
 
     def _write_ahead(self, flight: _Flight) -> SpoolFile | None:
@@ -265,38 +270,52 @@ class HttpExporter(DrainMixin):
         try:
             with self._flight_lock:
                 if not flight.spooled:
-                    self._make_room_and_write(flight.lines, claim=False)
+                    self._keep(flight.lines, flight.session_ids)
                     flight.spooled = True
         except OSError as exc:
             self._health.spool_failed(exc)
             return ExportResult.failure(f"shutdown; spool: {exc}")
         return ExportResult(ok=False, spooled=True, reason="shutdown")
 
-    def _to_spool(self, lines: list[bytes]) -> ExportResult | None:
+    def _to_spool(self, lines: list[bytes], session_ids: list[str | None]) -> ExportResult | None:
         """Queued behind the backlog; None if the spool refused it."""
         try:
             held = self._make_room_and_write(lines, claim=True)
         except OSError as exc:
             self._health.spool_failed(exc)
             return None
-        self._hold(held, _COUNT_GRACE)
+        self._hold(held, 0.0, session_ids)
         return ExportResult(ok=False, spooled=True)
 
-    def _hold(self, f: SpoolFile | None, delay: float) -> None:
-        """Keep a just-spooled batch claimed for ``delay`` seconds, then hand it to the drainer.
+    def _hold(self, f: SpoolFile | None, delay: float, session_ids: list[str | None]) -> None:
+        """Count a just-spooled (claimed) batch as spooled, keep it claimed for ``delay``
+        seconds (a backoff), then hand it to the drainer.
 
-        The pipeline counts a batch as spooled only after ``export()`` returns; were the drainer
-        to deliver it before that, the per-session move from spooled to observed would miss it.
+        Counted before the claim is handed over: the drainer's move from spooled to observed
+        always finds the records counted, however late the exporting thread runs again.
         """
+        self._count_spooled(session_ids)
         with self._lock:
             if f is not None:
                 if self._closed:  # given up: free it for the next process at once
                     f.release()
                 else:
                     self._held.append((f, time.monotonic() + delay))
+            self._written += 1  # a drainer ending on an empty listing looks again
             self._release_expired_held()
             self._backlog = True
         self._kick_drain()
+
+    def _keep(self, lines: list[bytes], session_ids: list[str | None]) -> None:
+        """Write a batch for a later process (at shutdown), counted before anyone can send it."""
+        f = self._make_room_and_write(lines, claim=True)
+        self._count_spooled(session_ids)
+        if f is not None:
+            f.release()
+
+    def _count_spooled(self, session_ids: list[str | None]) -> None:
+        if self._stats is not None:
+            self._stats.add("spooled", session_ids)
 
     def _make_room_and_write(self, lines: list[bytes], *, claim: bool) -> SpoolFile | None:
         size = sum(len(line) + 1 for line in lines)
@@ -330,7 +349,7 @@ class HttpExporter(DrainMixin):
             with self._flight_lock:
                 flight = next((f for f in self._flights if f.lines == batch.lines), None)
                 if flight is None or not flight.spooled:
-                    self._make_room_and_write(batch.lines, claim=False)
+                    self._keep(batch.lines, batch.session_ids)
                 if flight is not None:
                     flight.spooled = True
         except Exception as exc:  # OSError: the disk refused; anything else: still not raised

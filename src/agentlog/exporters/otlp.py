@@ -95,6 +95,8 @@ class _Collect(SpanProcessor):
 class OtlpExporter:
     """Sends batches as spans to an OTLP/HTTP endpoint (``{endpoint}/v1/traces``)."""
 
+    counts_spooled = True  # the spool counts what it keeps, before its drainer can resend it
+
     def __init__(
         self,
         endpoint: str | None = None,
@@ -296,7 +298,11 @@ class OtlpExporter:
         if not len(batch):
             return ExportResult()
         resender = self._resender
-        if resender is not None and resender.backlog and resender.keep(batch.lines):
+        if (
+            resender is not None
+            and resender.backlog
+            and resender.keep(batch.lines, batch.session_ids)
+        ):
             return ExportResult(ok=False, spooled=True)  # queued behind the backlog, in order
         try:
             sent, rejected = self._convert_and_send(batch.records)
@@ -310,7 +316,7 @@ class OtlpExporter:
             return ExportResult(rejected=rejected)
         if resender is not None:
             resender.health.unreachable(sent)
-            if resender.keep(batch.lines):
+            if resender.keep(batch.lines, batch.session_ids):
                 return ExportResult(ok=False, spooled=True, reason=sent)
         self._lost = True
         return ExportResult.failure(sent)
@@ -367,7 +373,7 @@ class OtlpExporter:
         """At shutdown: keep what could not be sent for the next process (if spooling is on)."""
         if not len(batch):
             return True
-        return self._resender is not None and self._resender.keep(batch.lines)
+        return self._resender is not None and self._resender.keep(batch.lines, batch.session_ids)
 
     def force_flush(self, timeout: float = 5.0) -> bool:
         """True only when everything handed to ``export()`` since the previous call was
