@@ -22,12 +22,14 @@ from ._models import IngestResult, RejectedRecord
 from ._rows import EVENT_COLS, MESSAGE_COLS, TERMINAL, dumps, loads, merge_session, now_us
 from ._schema import SCHEMA_VERSION, migrations
 
-__all__ = ["ParsedBatch", "StoreCore"]
+__all__ = ["ParsedBatch", "SessionCosts", "StoreCore"]
 
 
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
                "parent_session_id", "rec_us", "sort_us", "last_activity_us", "tags")  # fmt: skip
 _JSON_FIELDS = ("configs", "tags")
+# Per session: the cost of its calls just stored (picodollars) and how many were unpriced.
+SessionCosts = dict[str, tuple[int, int]]
 _NO_COST = (0, 0)  # a session's cost sums when none of its calls was stored now
 
 
@@ -120,14 +122,12 @@ class StoreCore(ABC):
         """Event rows with each llm_call priced, and what ``_record_costs`` needs."""
 
     @abstractmethod
-    def _record_costs(
-        self, conn: Conn, project: str, priced: list[Any]
-    ) -> dict[str, tuple[int, int]]:
+    def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> SessionCosts:
         """Cost rows and hourly sums for the llm_calls really inserted; their sums per session
         (picodollars, unpriced calls), for the caller to add to the sessions."""
 
     @abstractmethod
-    def _add_session_costs(self, conn: Conn, costs: dict[str, tuple[int, int]]) -> None:
+    def _add_session_costs(self, conn: Conn, costs: SessionCosts) -> None:
         """Add sums from ``_record_costs`` to their sessions."""
 
     @abstractmethod
@@ -209,7 +209,7 @@ class StoreCore(ABC):
 
     def _upsert_sessions(
         self, conn: Conn, project: str, rows: dict[str, dict[str, Any]],
-        dirty: dict[str, int] | None = None, costs: dict[str, tuple[int, int]] | None = None,
+        dirty: dict[str, int] | None = None, costs: SessionCosts | None = None,
     ) -> None:  # fmt: skip
         """Write these session rows; those in ``dirty`` (id: time) are marked for the rollups
         then, the others keep their mark. ``costs`` (from ``_record_costs``) of these
@@ -373,7 +373,7 @@ class StoreCore(ABC):
         return rows
 
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
-        costs: dict[str, tuple[int, int]] = {}
+        costs: SessionCosts = {}
         if rows.events:
             with self._timed("pricing"):
                 events, priced = self._price_rows(rows.events)

@@ -9,13 +9,14 @@ current. Money is integer picodollars throughout: sums are exact on both backend
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from .._errors import InvalidInputError
 from ._conn import Conn, chunks
-from ._core import StoreCore
+from ._core import SessionCosts, StoreCore
 from ._judging_models import CostBucket, CostReport, UnpricedModel
 from ._pricing import Priced, Pricer, pico_to_usd
 from ._rollup import HOUR_US
@@ -25,7 +26,6 @@ __all__ = [
     "COST_COLS",
     "HOURS_FROM",
     "CostsMixin",
-    "SessionCosts",
     "cost_key",
     "session_costs",
 ]
@@ -50,10 +50,6 @@ HOURS_FROM = (
     + ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in _SUM_COLS.split(", "))
 )
 BUCKET_NAMES = ("day", "hour", "session", "model", "user", "config:KEY")
-
-
-# Per session: the cost of its calls just stored (picodollars) and how many were unpriced.
-SessionCosts = dict[str, tuple[int, int]]
 
 
 def session_costs(inserted: Iterable[Sequence[Any]]) -> SessionCosts:
@@ -130,28 +126,17 @@ class CostsMixin(StoreCore):
         rows = [(project, row[1], row[2], row[6], p.provider, p.model, p.input_tokens,
                  p.output_tokens, p.input_p, p.output_p, p.total_p, p.source)
                 for row, p in priced]  # fmt: skip
-        if self.dialect == "postgres":
-            return session_costs(self._record_costs_pg(conn, rows))
-        # SQLite: rows really inserted get rowids above the current maximum (the write lock
-        # is held), as in the count tables of _rollup.
-        top = conn.one("SELECT COALESCE(max(rowid), 0) FROM llm_costs")
-        before = top[0] if top else 0
-        marks = ", ".join("?" * len(rows[0]))
-        conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                  rows)  # fmt: skip
-        new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
-        conn.run(HOURS_FROM.format(new=new))
-        return session_costs(conn.q(f"SELECT session_id, total_p FROM {new} AS n"))
+        return session_costs(self._insert_costs(conn, rows))
 
     def _add_session_costs(self, conn: Conn, costs: SessionCosts) -> None:
         """Add per-session cost sums to sessions that ingest does not write otherwise."""
         conn.many("UPDATE sessions SET r_cost_p = r_cost_p + ?, r_unpriced = r_unpriced + ? "
                   "WHERE id = ?", [(*costs[sid], sid) for sid in sorted(costs)])  # fmt: skip
 
-    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """PostgreSQL's way of storing the cost rows and their hourly sums (``postgres.py``):
-        the (session_id, total_p) of the rows really inserted."""
-        raise NotImplementedError
+    @abstractmethod
+    def _insert_costs(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Insert the cost rows (``COST_COLS``) whose call is not stored yet, add them to
+        ``cost_hours`` (``HOURS_FROM``); the (session_id, total_p) of those inserted."""
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
         conn.run("DELETE FROM llm_costs WHERE project = ? AND event_id IN (SELECT id FROM events "

@@ -218,7 +218,7 @@ class PostgresStore(SqlStore):
                             "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
             cur.execute(f"DELETE FROM {temp}")
 
-    def _record_costs_pg(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    def _insert_costs(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """COPY into a staging table, then one statement inserts, sums per hour and gives back
         the (session_id, total_p) of what was new. (COPY straight into ``llm_costs``, as for
         events, leaves no relation to sum from: the rows sent back as arrays cost twice this

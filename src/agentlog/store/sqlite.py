@@ -22,6 +22,7 @@ import orjson
 from ._checkpoint import Checkpointer
 from ._conn import Conn
 from ._contains import json_contains
+from ._costs import COST_COLS, HOURS_FROM
 from ._jsonl_index import JsonlIndexMixin
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, from_batch_sql
 from ._rows import dumps
@@ -161,6 +162,18 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
             conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
             conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM "
                      f"{table} WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
+
+    def _insert_costs(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        # Rows really inserted get rowids above the current maximum (the write lock is held),
+        # as in _bulk_insert.
+        top = conn.one("SELECT COALESCE(max(rowid), 0) FROM llm_costs")
+        before = top[0] if top else 0
+        marks = ", ".join("?" * len(rows[0]))
+        conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+                  rows)  # fmt: skip
+        new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
+        conn.run(HOURS_FROM.format(new=new))
+        return conn.q(f"SELECT session_id, total_p FROM {new} AS n")
 
     def _apply_counts(self, conn: Conn) -> None:
         with self._timed("count tables"):
