@@ -684,7 +684,8 @@ def test_a_spooled_batch_delivered_before_the_caller_counts_it_is_counted_once(
     assert result.spooled
     route.mock(side_effect=_ok)
     exp._wake_drain()
-    _wait(lambda: exp._spool.files() == [])  # delivered while the worker "sleeps"
+    # The drainer unlinks the file before it counts: wait for its count, not the file.
+    _wait(lambda: stats.totals["observed"] == 2)  # delivered while the worker "sleeps"
     pipeline._count(batch, result)
     assert stats.totals["observed"] == 2 and stats.totals["spooled"] == 0
     assert stats.sessions["s1"]["observed"] == 2 and stats.sessions["s1"]["spooled"] == 0

@@ -371,9 +371,10 @@ def test_a_spooled_batch_resent_before_the_caller_counts_it_is_counted_once(
     assert result.spooled
     receiver = Receiver(port)
     try:
-        _wait(lambda: not list((tmp_path / "spool").rglob("*.jsonl")))  # the worker "sleeps"
-        pipeline._count(batch, result)
         st = pipeline.stats
+        # The drainer unlinks the file before it counts: wait for its count, not the file.
+        _wait(lambda: st.totals["observed"] == 2)  # delivered while the worker "sleeps"
+        pipeline._count(batch, result)
         assert st.totals["observed"] == 2 and st.totals["spooled"] == 0
         assert st.sessions["s"]["observed"] == 2 and st.sessions["s"]["spooled"] == 0
     finally:
