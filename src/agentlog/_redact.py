@@ -36,15 +36,23 @@ DEFAULT_VALUE_PATTERNS = (
 
 # Fragments (lower case, '-' as '_') of which every default key name and provider-key shape
 # contains at least one.
-# Key fragments include the closing quote of a JSON key where the bare word is too common:
-# 'token"' matches "token" and "x_access_token" but not the usage counter "input_tokens".
+# A key is secret when its name is, or ends with, one of DEFAULT_KEYS, so in the encoded JSON
+# the name is followed by its closing quote: the key fragments carry that quote. 'token"'
+# matches "token" and "x_access_token" but not the usage counter "input_tokens", and 'password"'
+# matches the key "db_password" but not a prompt that says "reset my password" (a walk of a
+# record costs ~50x its screen, and such words are common in what agents record).
 _SCREEN = (
-    'key"', "auth", "passw", "secret", 'token"', "cookie", "credential", "sk_", "akia", "ghp_",
-    "gho_", "ghu_", "ghs_", "ghr_", "xox", "aiza", "bearer",
+    'key"', 'authorization"', 'password"', 'passwd"', 'secret"', 'token"', 'cookie"',
+    'credential"', 'credentials"', "sk_", "akia", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "xox",
+    "aiza", "bearer",
 )  # fmt: skip
+# Verdicts of key_is_secret kept per key name (the walk asks about the same few names over and
+# over); past this many names new ones are judged without being kept, so memory stays bounded.
+_KEY_MEMO = 4096
 
 
 _UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_QUOTE = ord('"')
 # Letters from the rarest to the commonest in recorded payloads (JSON keys and English text):
 # each fragment is looked for only where its rarest letter (its gate) occurs at all.
 _RARITY = b"zqxjkvbwghyfcmupldsrnioate"
@@ -75,6 +83,8 @@ class Redactor:
         # masking=False: only the callback runs (init(redact=False, redact_callback=...)).
         self.masking = masking
         self._keys = frozenset(k.lower().replace("-", "_") for k in (*DEFAULT_KEYS, *keys))
+        self._suffixes = tuple(sorted("_" + k for k in self._keys))
+        self._verdicts: dict[str, bool] = {}
         self._values = re.compile(
             "|".join(f"(?:{p})" for p in (*DEFAULT_VALUE_PATTERNS, *patterns))
         )
@@ -88,7 +98,8 @@ class Redactor:
         # One pass folds case and '-' into '_' as the fragments are written, and drops every
         # byte that is in no fragment (digits, punctuation, spaces...): the scans then read a
         # third less. Dropping a byte can join what it separated (a false alarm, a walk for
-        # nothing) but never splits a fragment, so nothing that needs a walk is missed.
+        # nothing) but never splits a fragment, so nothing that needs a walk is missed; a key
+        # fragment found there is confirmed in the text as it is (see needs_walk).
         # The fragments by gate. A fragment is in the folded text only if its gate is, and the
         # gate only if one of its preimages is in the raw text: a memchr each (a few
         # instructions a record) rule out the fold and most scans for the common payload.
@@ -104,8 +115,13 @@ class Redactor:
         self.callback = callback
 
     def key_is_secret(self, key: str) -> bool:
-        norm = key.lower().replace("-", "_")
-        return norm in self._keys or any(norm.endswith("_" + k) for k in self._keys)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            norm = key.lower().replace("-", "_")
+            verdict = norm in self._keys or norm.endswith(self._suffixes)
+            if len(self._verdicts) < _KEY_MEMO:  # a race past the bound adds a few: harmless
+                self._verdicts[key] = verdict
+        return verdict
 
     def needs_walk(self, encoded: bytes) -> bool:
         """False only when ``encoded`` (one record or many) certainly holds nothing to redact."""
@@ -119,11 +135,20 @@ class Redactor:
         else:
             return False
         low = encoded.translate(self._fold, self._drop)
+        exact = None
         for gate, fragments in self._groups:
             if gate in low:
                 for fragment in fragments:
                     if fragment in low:
-                        return True
+                        if fragment[-1] != _QUOTE:
+                            return True
+                        # A key fragment: the drop may have joined a word of some text to
+                        # a later quote ('my password?"'). A key name is followed by its quote
+                        # in the encoded JSON itself: look there, case folded, nothing dropped.
+                        if exact is None:
+                            exact = encoded.translate(self._fold)
+                        if fragment in exact:
+                            return True
         return False
 
     def redact(self, value: Any) -> Any:
