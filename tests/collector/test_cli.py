@@ -1,17 +1,28 @@
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
 from agentlog.cli import main
-from agentlog.collector._cli import app_from_env, banner
+from agentlog.collector._cli import GC_THRESHOLDS, app_from_env, banner
 from agentlog.collector.auth import KeyRing
 
 from .conftest import KEYS, A
 from .servers import Collector
+
+
+@pytest.fixture
+def restore_gc() -> Iterator[None]:
+    """The collector process tunes its garbage collection; a test process gets its own back."""
+    before = gc.get_threshold()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*before)
 
 
 def test_keys_create_prints_a_key_that_the_file_accepts(
@@ -51,6 +62,7 @@ def test_serve_reports_a_broken_keys_file(
     assert "expected key:project" in capsys.readouterr().err
 
 
+@pytest.mark.usefixtures("restore_gc")
 def test_each_worker_builds_its_app_from_the_settings(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -63,6 +75,7 @@ def test_each_worker_builds_its_app_from_the_settings(
         assert c.post("/v1/sessions", headers=A, json={"id": "s1"}).status_code == 200
         r = c.post("/v1/ingest", headers=A, json={"records": [{}] * 4})
         assert r.status_code == 413 and "limit of 3" in r.json()["error"]["message"]
+    assert gc.get_threshold() == GC_THRESHOLDS and gc.get_freeze_count() > 0
 
 
 def test_serve_reports_a_store_it_cannot_open(
@@ -114,3 +127,19 @@ def test_start_up_log_names_store_keys_and_projects(tmp_path: Path) -> None:
     text = open_log.read_text()
     assert "no API keys (--no-auth): everything in project 'default'" in text
     assert "AUTHENTICATION IS OFF" in text
+
+
+@pytest.mark.usefixtures("restore_gc")
+def test_serve_tunes_garbage_collection_before_it_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    seen: list[tuple[tuple[int, int, int], int]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.append(
+        (gc.get_threshold(), gc.get_freeze_count())))  # fmt: skip
+    monkeypatch.setenv("AGENTLOG_API_KEYS", KEYS)
+    assert main(["serve", "--db", str(tmp_path / "g.db")]) == 0
+    assert len(seen) == 1
+    thresholds, frozen = seen[0]
+    assert thresholds == GC_THRESHOLDS and frozen > 0
