@@ -1,4 +1,5 @@
-"""The count tables' grouping of new rows, done in Python for PostgreSQL's copied batches."""
+"""The count tables' grouping of new rows: in Python when every row of a batch is new, in SQL
+when some were stored already (SQLite, which then groups only the rows it inserted)."""
 
 from __future__ import annotations
 
@@ -45,3 +46,15 @@ def test_message_groups_are_those_sql_makes(store: SqlStore) -> None:
     assert sorted(map(_key, batch_counts("messages", rows))) == _sql_groups(
         store, "messages", MESSAGE_COLS, rows
     )
+
+
+def test_a_batch_of_stored_and_new_events_counts_only_the_new(store: SqlStore) -> None:
+    from .helpers import event, session
+
+    old = [event("s1", i) for i in range(3)]
+    store.ingest([session("s1"), *old])
+    again = store.ingest([old[0], event("s1", 7), old[2], event("s1", 8), event("s2", 9)])
+    assert again.rejected == []
+    by_session = {c.bucket: c.count for c in store.event_counts(days=3650, bucket="session")}
+    assert by_session == {"s1": 5, "s2": 1}
+    assert sum(c.count for c in store.event_counts(days=3650, bucket="minute")) == 6

@@ -24,7 +24,7 @@ from ._conn import Conn
 from ._contains import json_contains
 from ._costs import COST_COLS, HOURS_FROM
 from ._jsonl_index import JsonlIndexMixin
-from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, from_batch_sql
+from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, batch_counts, from_batch_sql
 from ._rows import dumps
 from ._store import SqlStore, check_options
 
@@ -152,16 +152,24 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         # Rows really inserted get rowids above the current maximum (the write lock is held),
         # so exactly those are counted: grouped once into a temporary table, then summed into
         # each count table. Ids already stored are skipped and not counted.
+        assert isinstance(conn, _Conn)
         row = conn.one(f"SELECT COALESCE(max(rowid), 0) FROM {table}")
         before = row[0] if row else 0
         marks = ", ".join("?" * len(rows[0]))
         with self._timed("insert+indexes"):
-            conn.many(f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                      rows)  # fmt: skip
+            inserted = conn.c.executemany(
+                f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
+            ).rowcount
         with self._timed("count tables"):
             conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
-            conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM "
-                     f"{table} WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
+            if inserted == len(rows):
+                # All new (the common case): grouped from the rows in hand, as on PostgreSQL,
+                # for half what reading them back to group them in SQL costs (~1.2 us an event).
+                groups = batch_counts(table, rows)
+                conn.many(f"INSERT INTO temp.new_counts VALUES ({', '.join('?' * 8)})", groups)
+            else:
+                conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM "
+                         f"{table} WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
 
     def _insert_costs(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         # Rows really inserted get rowids above the current maximum (the write lock is held),
