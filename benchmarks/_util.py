@@ -46,8 +46,9 @@ def settle(store: Any) -> float:
         import psycopg
         from psycopg import sql
 
-        schema = store.schema or "public"
         with psycopg.connect(store.url, autocommit=True) as c:
+            # A URL may name its schema in its options (search_path), as collector_ingest's do.
+            schema = store.schema or c.execute("SELECT current_schema()").fetchone()[0]
             tables = c.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", [schema])
             for (table,) in tables.fetchall():
                 c.execute(sql.SQL("VACUUM ANALYZE {}.{}").format(sql.Identifier(schema),
