@@ -135,9 +135,10 @@ class _Conn:
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.c.execute(_pg(sql), params).rowcount
 
-    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         with self.c.cursor() as cur:
             cur.executemany(_pg(sql), rows)
+            return cur.rowcount
 
 
 class PostgresStore(SqlStore):

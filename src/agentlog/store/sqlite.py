@@ -64,6 +64,13 @@ def _prefilter(wanted: dict[str, Any], path: str, conds: list[str], args: list[A
             args += [sub, sub, value]
 
 
+def _top_rowid(conn: Conn, table: str) -> int:
+    """The largest rowid of ``table`` (0 when empty): under the write lock, the rows an
+    insert adds next are exactly those above it."""
+    row = conn.one(f"SELECT COALESCE(max(rowid), 0) FROM {table}")
+    return row[0] if row else 0
+
+
 class _Conn:
     __slots__ = ("c",)
 
@@ -87,8 +94,8 @@ class _Conn:
     def run(self, sql: str, params: Sequence[Any] = ()) -> int:
         return self.c.execute(sql, params).rowcount
 
-    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
-        self.c.executemany(sql, rows)
+    def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
+        return self.c.executemany(sql, rows).rowcount
 
 
 class SqliteStore(JsonlIndexMixin, SqlStore):
@@ -152,21 +159,20 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         # Rows really inserted get rowids above the current maximum (the write lock is held),
         # so exactly those are counted: grouped once into a temporary table, then summed into
         # each count table. Ids already stored are skipped and not counted.
-        assert isinstance(conn, _Conn)
-        row = conn.one(f"SELECT COALESCE(max(rowid), 0) FROM {table}")
-        before = row[0] if row else 0
+        before = _top_rowid(conn, table)
         marks = ", ".join("?" * len(rows[0]))
         with self._timed("insert+indexes"):
-            inserted = conn.c.executemany(
+            inserted = conn.many(
                 f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT DO NOTHING", rows
-            ).rowcount
+            )
         with self._timed("count tables"):
             conn.run(f"CREATE TEMP TABLE IF NOT EXISTS new_counts ({BATCH_COLS}, n)")
             if inserted == len(rows):
                 # All new (the common case): grouped from the rows in hand, as on PostgreSQL,
                 # for half what reading them back to group them in SQL costs (~1.2 us an event).
                 groups = batch_counts(table, rows)
-                conn.many(f"INSERT INTO temp.new_counts VALUES ({', '.join('?' * 8)})", groups)
+                marks = ", ".join("?" * len(groups[0]))
+                conn.many(f"INSERT INTO temp.new_counts VALUES ({marks})", groups)
             else:
                 conn.run(f"INSERT INTO temp.new_counts SELECT {BATCH_OF[table]}, count(*) FROM "
                          f"{table} WHERE rowid > ? GROUP BY 1, 2, 3, 4, 5, 6, 7", (before,))  # fmt: skip
@@ -174,8 +180,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
     def _insert_costs(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         # Rows really inserted get rowids above the current maximum (the write lock is held),
         # as in _bulk_insert.
-        top = conn.one("SELECT COALESCE(max(rowid), 0) FROM llm_costs")
-        before = top[0] if top else 0
+        before = _top_rowid(conn, "llm_costs")
         marks = ", ".join("?" * len(rows[0]))
         conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
                   rows)  # fmt: skip
