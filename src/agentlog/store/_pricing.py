@@ -72,7 +72,14 @@ def _usd_text(value: int | None) -> str | None:
 
 
 def _usd_json(value: int | None) -> str:
-    return "null" if value is None else f'"{_usd_text(value)}"'
+    """``_usd_text`` as a JSON value; a non-negative amount without the extra call (ingest
+    makes three per priced call)."""
+    if value is None:
+        return "null"
+    if value < 0:
+        return f'"{_usd_text(value)}"'
+    whole, frac = divmod(value, PICO)
+    return f'"{whole}.{f"{frac:012d}".rstrip("0")}"' if frac else f'"{whole}"'
 
 
 def _rate(mtok: Any) -> _Rate:
@@ -142,8 +149,17 @@ def _n(value: Any) -> int | None:
 
 
 def _first(get: Any, name: str, alias: str) -> int | None:
-    value = _n(get(name))
-    return value if value is not None else _n(get(alias))
+    """The count under ``name``, else under ``alias`` (``_n`` of each); a plain int and an
+    absent key cost no further call (ingest reads four per priced call)."""
+    value = get(name)
+    if type(value) is int and value >= 0:
+        return value
+    if value is not None:
+        value = _n(value)
+        if value is not None:
+            return value
+    value = get(alias)
+    return None if value is None else _n(value)
 
 
 def _tokens(usage: Mapping[str, Any]) -> tuple[int, int, int, int] | None:
@@ -154,8 +170,9 @@ def _tokens(usage: Mapping[str, Any]) -> tuple[int, int, int, int] | None:
     read = _first(g, "cache_read_tokens", "cached_tokens")
     write = _first(g, "cache_write_tokens", "cache_creation_tokens")
     if read is None and write is None:
-        raw_read = _n(g("cache_read_input_tokens"))
-        raw_write = _n(g("cache_creation_input_tokens"))
+        raw_read, raw_write = g("cache_read_input_tokens"), g("cache_creation_input_tokens")
+        if raw_read is not None or raw_write is not None:
+            raw_read, raw_write = _n(raw_read), _n(raw_write)
         if raw_read is not None or raw_write is not None:
             # Anthropic's own shape: input_tokens excludes what was read from or written to
             # the cache.
@@ -281,7 +298,7 @@ class Pricer:
         model = data.get("model") or data.get("request_model")
         model = model if isinstance(model, str) and model else None
         usage = data.get("usage")
-        tokens = _tokens(usage) if isinstance(usage, Mapping) else None
+        tokens = _tokens(usage) if type(usage) is dict or isinstance(usage, Mapping) else None
         n_in = 0 if tokens is None else tokens[0] + tokens[1] + tokens[2]
         n_out = 0 if tokens is None else tokens[3]
         given = data.get("cost_usd")

@@ -202,10 +202,12 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         # as in _bulk_insert.
         before = _top_rowid(conn, "llm_costs")
         marks = ", ".join("?" * len(rows[0]))
-        conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) ON CONFLICT DO NOTHING",
-                  rows)  # fmt: skip
+        inserted = conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) "
+                             "ON CONFLICT DO NOTHING", rows)  # fmt: skip
         new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
         conn.run(HOURS_FROM.format(new=new))
+        if inserted == len(rows):  # all new (the common case): no need to read them back
+            return [(row[2], row[10]) for row in rows]
         return conn.q(f"SELECT session_id, total_p FROM {new} AS n")
 
     def _apply_counts(self, conn: Conn) -> None:
