@@ -12,7 +12,18 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["best_of", "free_port", "rss_mb", "scratch_dir", "settle", "tool_call_line", "verdict"]
+__all__ = [
+    "best_of",
+    "cpu_seconds",
+    "free_port",
+    "postgres_pids",
+    "rss_mb",
+    "scratch_dir",
+    "settle",
+    "tool_call_line",
+    "tree_pids",
+    "verdict",
+]
 
 
 def best_of(repeats: int, fn: Callable[[], float]) -> float:
@@ -34,6 +45,55 @@ def rss_mb() -> float:
     with open(f"/proc/{os.getpid()}/statm") as f:
         pages = int(f.read().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def _stat(pid: int) -> list[str] | None:
+    """The fields of /proc/PID/stat after the command name (None once the process is gone)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2 :].split()
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU the processes have used so far (Linux /proc; gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        fields = _stat(pid)
+        if fields is not None:
+            total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14, 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _all_pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def tree_pids(root: int) -> list[int]:
+    """``root`` and its descendants (a collector's ``--workers`` processes)."""
+    parents = {pid: int(f[1]) for pid in _all_pids() if (f := _stat(pid)) is not None}
+    found, todo = [root], [root]
+    while todo:
+        parent = todo.pop()
+        kids = [pid for pid, ppid in parents.items() if ppid == parent]
+        found += kids
+        todo += kids
+    return found
+
+
+def postgres_pids() -> list[int]:
+    """Every PostgreSQL server process on this machine (backends, WAL writer, checkpointer...)."""
+    out = []
+    for pid in _all_pids():
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == "postgres":
+                    out.append(pid)
+        except OSError:
+            continue
+    return out
 
 
 def settle(store: Any) -> float:

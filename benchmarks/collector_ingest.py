@@ -4,7 +4,8 @@ A real collector (``agentlog serve``, one uvicorn process) runs on 127.0.0.1. Ea
 process records ``--events`` tool calls through the SDK with the ``http`` exporter (batches of
 ``--batch``, gzip); the time of every ``POST /v1/ingest`` is taken in the agent. The agents
 start together once all are set up. Reported per store: events/s from the start to the last
-batch acknowledged (all agents together),
+batch acknowledged (all agents together), the CPU each part spent per event (agents,
+collectors, PostgreSQL: what bounds the rate on one machine),
 p50/p99 latency per batch, and a check that every event is stored exactly once.
 
 ``--mode raw`` measures the collector alone: the agents post pre-built gzip batches as fast as
@@ -37,7 +38,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import free_port, settle, tool_call_line
+from _util import cpu_seconds, free_port, postgres_pids, settle, tool_call_line, tree_pids
 
 KEY = "bench-key-0123456789"
 TARGET = 50_000.0
@@ -66,17 +67,17 @@ def _agent_sdk(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go:
     agentlog.init(exporter=exporter, max_batch=batch, max_queue=max(100_000, n + 1000))
     out.put("ready")
     go.wait()
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), time.process_time()
     with agentlog.session(f"bench-{tag}", user=tag) as session:
         sid = session.id
         for i in range(n):
             agentlog.track_tool_call("search_kb", input={"query": f"{tag} reset password {i}"},
                                      output=["doc1", "doc2"], duration_ms=1.5)  # fmt: skip
     agentlog.flush(120.0)
-    t1 = time.perf_counter()
+    t1, cpu = time.perf_counter(), time.process_time() - cpu0
     st = agentlog.status()
     agentlog.shutdown()
-    out.put({"t0": t0, "t1": t1, "latencies": latencies, "observed": st.observed,
+    out.put({"t0": t0, "t1": t1, "cpu": cpu, "latencies": latencies, "observed": st.observed,
              "failed": st.failed, "dropped": st.dropped, "spooled": st.spooled, "sid": sid})  # fmt: skip
 
 
@@ -94,15 +95,15 @@ def _agent_raw(url: str, n: int, batch: int, tag: str, spool: str, out: Any, go:
     with httpx.Client(timeout=60.0, trust_env=False) as client:
         out.put("ready")
         go.wait()
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         for body in bodies:
             t = time.perf_counter()
             r = client.post(url + "/v1/ingest", content=body, headers=headers)
             latencies.append(time.perf_counter() - t)
             r.raise_for_status()
             accepted += len(r.json()["accepted"])
-        t1 = time.perf_counter()
-    out.put({"t0": t0, "t1": t1, "latencies": latencies, "observed": accepted, "failed": 0,
+        t1, cpu = time.perf_counter(), time.process_time() - cpu0
+    out.put({"t0": t0, "t1": t1, "cpu": cpu, "latencies": latencies, "observed": accepted, "failed": 0,
              "dropped": 0, "spooled": 0, "sid": sid})  # fmt: skip
 
 
@@ -166,8 +167,13 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
             p.start()
         for _ in procs:  # every agent started and set up: they begin together
             assert out.get(timeout=300) == "ready"
+        # CPU of the collectors and of PostgreSQL over the run (the agents time their own).
+        served = [pid for proc in procs_c for pid in tree_pids(proc.pid)]
+        server = postgres_pids() if store == "postgres" else []
+        cpu_c, cpu_pg = cpu_seconds(served), cpu_seconds(server)
         go.set()
         results = [out.get(timeout=900) for _ in procs]
+        cpu_c, cpu_pg = cpu_seconds(served) - cpu_c, cpu_seconds(server) - cpu_pg
         for p in procs:
             p.join(60)
         stored = _stored_events(urls[0], [r["sid"] for r in results])
@@ -189,6 +195,11 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
         "stored": stored, "failed": sum(r["failed"] for r in results),
         "dropped": sum(r["dropped"] for r in results),
         "spooled": sum(r["spooled"] for r in results),
+        # CPU per event stored, in µs: where the machine's cores went.
+        "cpu_us_agents": round(sum(r["cpu"] for r in results) * 1e6 / total, 1),
+        "cpu_us_collectors": round(cpu_c * 1e6 / total, 1),
+        "cpu_us_postgres": round(cpu_pg * 1e6 / total, 1),
+        "cores": os.cpu_count(),
     }  # fmt: skip
 
 
@@ -279,6 +290,11 @@ def main() -> None:
               f"p99 {r['p99_ms']} ms, max {r['max_ms']} ms over {r['batches']} batches; "
               f"stored {r['stored']}/{r['events']}, failed {r['failed']}, "
               f"dropped {r['dropped']}, spooled {r['spooled']}")  # fmt: skip
+        cpu = r["cpu_us_agents"] + r["cpu_us_collectors"] + r["cpu_us_postgres"]
+        print(f"  CPU per event: agents {r['cpu_us_agents']} µs, collector(s) "
+              f"{r['cpu_us_collectors']} µs, PostgreSQL {r['cpu_us_postgres']} µs; "
+              f"{cpu:.1f} µs in all, so {r['cores']} cores carry at most "
+              f"{r['cores'] * 1e6 / cpu:,.0f} events/s")  # fmt: skip
         if r["stored"] != r["events"]:
             raise SystemExit(f"{r['store']}: expected {r['events']} stored events")
 
