@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from agentlog.collector._writer import GroupWriter
-from agentlog.store import IngestResult
+from agentlog.store import IngestResult, Store
 from agentlog.store._core import ParsedBatch
 from agentlog.store.sqlite import SqliteStore
 
 from ..store.helpers import event, session
+from .conftest import PG_URL
 
 
 async def _until(cond: Any) -> None:
@@ -73,3 +75,36 @@ async def test_a_batch_that_fails_alone_fails_only_its_own_request(tmp_path: Pat
                                    return_exceptions=True)  # fmt: skip
     assert isinstance(outcome[0], RuntimeError)
     assert not writer._running
+
+
+async def test_on_sqlite_one_transaction_runs_at_a_time(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "d.db", processing=False)
+    assert GroupWriter(store).lanes == 1  # one write lock: a second lane would only wait
+    store.close()
+
+
+async def test_on_postgresql_a_second_transaction_runs_while_the_first_waits(
+    pg_store: Store,
+) -> None:
+    import psycopg
+
+    writer = GroupWriter(pg_store)
+    tag = uuid.uuid4().hex[:8]
+    held, free = f"held-{tag}", f"free-{tag}"
+    pg_store.ingest([session(held)])
+    blocker = psycopg.connect(PG_URL)  # holds the row of ``held``: the first lane waits on it
+    try:
+        blocker.execute(f"SET search_path TO {pg_store.schema}")  # type: ignore[attr-defined]
+        blocker.execute("SELECT id FROM sessions WHERE id = %s FOR UPDATE", [held])
+        first = asyncio.create_task(writer.ingest([event(held, 1)], "default"))
+        await _until(lambda: writer._running == 1 and not writer._waiting)
+        # The bound only turns a writer with one lane into a failure instead of a hang.
+        second = await asyncio.wait_for(writer.ingest([session(free), event(free, 2)], "default"),
+                                        timeout=60)  # fmt: skip
+        assert second.rejected == [] and len(second.accepted) == 2
+        assert not first.done()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert (await first).rejected == []
+    assert [e.session_id for e in pg_store.iterate_events(session_id=held).events] == [held]

@@ -10,6 +10,12 @@ thread of its own: that work overlaps the transaction in progress instead of fol
 
 If a grouped transaction fails, each of its batches is retried on its own, so one batch that
 cannot be stored never costs the others theirs.
+
+On PostgreSQL two transactions run at once (``lanes``): while the server works on one group,
+the other lane sends the next, so the collector's Python work and the server's overlap instead
+of taking turns. Concurrent transactions are what several collectors make anyway: sessions are
+claimed and count rows written in key order, so two lanes never wait on each other in a cycle.
+SQLite has one write lock, so a second lane there would only wait for it.
 """
 
 from __future__ import annotations
@@ -23,21 +29,31 @@ from starlette.concurrency import run_in_threadpool
 from .._log import log
 from ..store import IngestResult, Store
 
-__all__ = ["GroupWriter"]
+__all__ = ["GroupWriter", "lanes_for"]
 
 # A queued batch: as parsed by the store (``ParsedBatch``), or as sent when the store cannot
 # parse ahead; its size in records; its project; its answer.
 _Item = tuple[Any, int, str, "asyncio.Future[IngestResult]"]
 
 
+def lanes_for(store: Store) -> int:
+    """Transactions a collector runs at once on ``store``: 2 on PostgreSQL, else 1."""
+    return 2 if getattr(store, "dialect", None) == "postgres" else 1
+
+
 class GroupWriter:
     """Stores batches for the requests of one event loop, a transaction at a time."""
 
-    def __init__(self, store: Store, *, max_records: int = 20_000) -> None:
+    def __init__(
+        self, store: Store, *, max_records: int = 20_000, lanes: int | None = None
+    ) -> None:
         self.store = store
         self.max_records = max_records
+        # Transactions in flight at once: two where the database runs them in a process of its
+        # own, one for SQLite (``lanes_for``).
+        self.lanes = lanes_for(store) if lanes is None else lanes
         self._waiting: list[_Item] = []
-        self._running = False
+        self._running = 0  # drains (lanes) under way
         self.transactions = 0  # how many transactions stored how many batches (for /metrics
         self.batches = 0  # and the tests: a group is visible as batches > transactions)
 
@@ -46,10 +62,14 @@ class GroupWriter:
         batch = records if parse is None else await run_in_threadpool(parse, records, project)
         future: asyncio.Future[IngestResult] = asyncio.get_running_loop().create_future()
         self._waiting.append((batch, len(records), project, future))
-        if not self._running:
-            self._running = True
-            asyncio.create_task(self._drain())  # noqa: RUF006 - the futures hold the outcome
+        self._start()
         return await future
+
+    def _start(self) -> None:
+        """A drain for what waits, while fewer than ``lanes`` run."""
+        if self._waiting and self._running < self.lanes:
+            self._running += 1
+            asyncio.create_task(self._drain())  # noqa: RUF006 - the futures hold the outcome
 
     def _take(self) -> list[_Item]:
         """The waiting batches a transaction takes: at least one, then up to max_records."""
@@ -79,10 +99,8 @@ class GroupWriter:
                     else:
                         future.set_result(outcome)
         finally:
-            self._running = False
-            if self._waiting:  # a failure above left batches behind: never strand them
-                self._running = True
-                asyncio.create_task(self._drain())  # noqa: RUF006
+            self._running -= 1
+            self._start()  # a failure above left batches behind: never strand them
 
     def _store(self, batches: list[tuple[Any, str]]) -> list[IngestResult | BaseException]:
         """Runs in a worker thread: the group in one transaction, else each batch alone."""
