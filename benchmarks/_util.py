@@ -57,14 +57,20 @@ def _stat(pid: int) -> list[str] | None:
     return text[text.rindex(")") + 2 :].split()
 
 
-def cpu_seconds(pids: list[int]) -> float:
-    """User plus system CPU the processes have used so far (Linux /proc; gone ones count 0)."""
-    total = 0
+def cpu_seconds(pids: list[int]) -> dict[int, float]:
+    """User plus system CPU each process has used so far (Linux /proc; gone ones left out).
+    Compare two readings by pid: a process that started in between counts from zero."""
+    out = {}
     for pid in pids:
         fields = _stat(pid)
-        if fields is not None:
-            total += int(fields[11]) + int(fields[12])  # utime, stime (stat fields 14, 15)
-    return total / os.sysconf("SC_CLK_TCK")
+        if fields is not None:  # utime, stime (stat fields 14, 15)
+            out[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
+def cpu_since(before: dict[int, float], now: dict[int, float]) -> float:
+    """CPU seconds used between two ``cpu_seconds`` readings."""
+    return sum(cpu - before.get(pid, 0.0) for pid, cpu in now.items())
 
 
 def _all_pids() -> list[int]:

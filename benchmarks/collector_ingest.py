@@ -38,7 +38,15 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import cpu_seconds, free_port, postgres_pids, settle, tool_call_line, tree_pids
+from _util import (
+    cpu_seconds,
+    cpu_since,
+    free_port,
+    postgres_pids,
+    settle,
+    tool_call_line,
+    tree_pids,
+)
 
 KEY = "bench-key-0123456789"
 TARGET = 50_000.0
@@ -167,13 +175,20 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
             p.start()
         for _ in procs:  # every agent started and set up: they begin together
             assert out.get(timeout=300) == "ready"
+
         # CPU of the collectors and of PostgreSQL over the run (the agents time their own).
-        served = [pid for proc in procs_c for pid in tree_pids(proc.pid)]
-        server = postgres_pids() if store == "postgres" else []
-        cpu_c, cpu_pg = cpu_seconds(served), cpu_seconds(server)
+        # Server processes are listed again after the run: a connection opened during it counts.
+        def served() -> list[int]:
+            return [pid for proc in procs_c for pid in tree_pids(proc.pid)]
+
+        def server() -> list[int]:
+            return postgres_pids() if store == "postgres" else []
+
+        cpu_c, cpu_pg = cpu_seconds(served()), cpu_seconds(server())
         go.set()
         results = [out.get(timeout=900) for _ in procs]
-        cpu_c, cpu_pg = cpu_seconds(served) - cpu_c, cpu_seconds(server) - cpu_pg
+        cpu_c = cpu_since(cpu_c, cpu_seconds(served()))
+        cpu_pg = cpu_since(cpu_pg, cpu_seconds(server()))
         for p in procs:
             p.join(60)
         stored = _stored_events(urls[0], [r["sid"] for r in results])
