@@ -1,10 +1,10 @@
 """Group commit: the batches that arrive while the store is busy are written together.
 
-One writer per collector process stores batches one transaction at a time. A batch that arrives
-while a transaction runs waits, and the next transaction takes every batch waiting by then (up to
-``max_records`` records): under load, the fixed cost of a transaction (its session claims, count
-tables and commit) is paid once for several batches; alone, a batch is written at once, as
-before. Each batch still gets its own answer, the one ``Store.ingest`` of it alone would give.
+One writer per collector process stores batches, a transaction per lane at a time. A batch that
+arrives while the lanes are busy waits, and the next transaction takes every batch waiting by
+then (up to ``max_records`` records): under load, the fixed cost of a transaction (its session
+claims, count tables and commit) is paid once for several batches; alone, a batch is written at
+once, as before. Each batch still gets its own answer, the one ``Store.ingest`` of it alone would give.
 Each batch is checked and built (``parse_ingest``, no database) before it queues, in a worker
 thread of its own: that work overlaps the transaction in progress instead of following it.
 
