@@ -4,8 +4,8 @@ One writer per collector process stores batches, a transaction per lane at a tim
 arrives while the lanes are busy waits, and the next transaction takes every batch waiting by
 then (up to ``max_records`` records): under load, the fixed cost of a transaction (its session
 claims, count tables and commit) is paid once for several batches; alone, a batch is written at
-once, as before. Each batch still gets its own answer, the one ``Store.ingest`` of it alone would give.
-Each batch is checked and built (``parse_ingest``, no database) before it queues, in a worker
+once, as before. Each batch still gets its own answer, the one ``Store.ingest`` of it alone would
+give. Each batch is checked and built (``parse_ingest``, no database) before it queues, in a worker
 thread of its own: that work overlaps the transaction in progress instead of following it.
 
 If a grouped transaction fails, each of its batches is retried on its own, so one batch that
@@ -21,6 +21,7 @@ SQLite has one write lock, so a second lane there would only wait for it.
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,7 +43,7 @@ def lanes_for(store: Store) -> int:
 
 
 class GroupWriter:
-    """Stores batches for the requests of one event loop, a transaction at a time."""
+    """Stores batches for the requests of one event loop, a transaction per lane at a time."""
 
     def __init__(
         self, store: Store, *, max_records: int = 20_000, lanes: int | None = None
@@ -56,6 +57,7 @@ class GroupWriter:
         self._running = 0  # drains (lanes) under way
         self.transactions = 0  # how many transactions stored how many batches (for /metrics
         self.batches = 0  # and the tests: a group is visible as batches > transactions)
+        self._counting = threading.Lock()  # lanes count from their worker threads
 
     async def ingest(self, records: Sequence[Any], project: str) -> IngestResult:
         parse = getattr(self.store, "parse_ingest", None)
@@ -107,8 +109,7 @@ class GroupWriter:
         if len(batches) > 1 and hasattr(self.store, "ingest_parsed"):
             try:
                 results: list[IngestResult | BaseException] = list(self._write(batches))
-                self.transactions += 1
-                self.batches += len(batches)
+                self._count(len(batches))
                 return results
             except Exception as exc:
                 log.warning("agentlog collector: a group of %d batches failed (%s: %s); "
@@ -117,11 +118,16 @@ class GroupWriter:
         for one in batches:
             try:
                 out.extend(self._write([one]))
-                self.transactions += 1
-                self.batches += 1
+                self._count(1)
             except Exception as exc:
                 out.append(exc)
         return out
+
+    def _count(self, batches: int) -> None:
+        """One transaction stored ``batches`` batches."""
+        with self._counting:
+            self.transactions += 1
+            self.batches += batches
 
     def _write(self, group: list[tuple[Any, str]]) -> list[IngestResult]:
         """One transaction for the group; a store that cannot parse ahead got its batches as
