@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from agentlog._ids import format_ts, parse_ts
 from agentlog._records import parse_record, record_adapter
+from agentlog.store import _times
 from agentlog.store._ingest import event_row, event_row_of, message_row, message_row_of
 from agentlog.store._times import ts_us
 
@@ -203,6 +204,14 @@ def test_fast_message_row_agrees_with_pydantic(obj: dict[str, Any]) -> None:
 @example("0000-01-01T00:00:00.000000Z")
 def test_ts_us_matches_the_general_parser(value: str) -> None:
     assert ts_us(value) == _general(value)
+
+
+def test_the_cache_of_seconds_stays_bounded() -> None:
+    for n in range(5000):
+        assert (
+            ts_us(format_ts(1_700_000_000 * 10**9 + n * 10**9)) == 1_700_000_000_000_000 + n * 10**6
+        )
+    assert 0 < len(_times._SECONDS) <= 4096
 
 
 def test_records_written_by_the_sdk_take_the_fast_path(recorded: Any) -> None:
