@@ -30,29 +30,22 @@ from starlette.concurrency import run_in_threadpool
 from .._log import log
 from ..store import IngestResult, Store
 
-__all__ = ["GroupWriter", "lanes_for"]
+__all__ = ["GroupWriter"]
 
 # A queued batch: as parsed by the store (``ParsedBatch``), or as sent when the store cannot
 # parse ahead; its size in records; its project; its answer.
 _Item = tuple[Any, int, str, "asyncio.Future[IngestResult]"]
 
 
-def lanes_for(store: Store) -> int:
-    """Transactions a collector runs at once on ``store``: 2 on PostgreSQL, else 1."""
-    return 2 if getattr(store, "dialect", None) == "postgres" else 1
-
-
 class GroupWriter:
     """Stores batches for the requests of one event loop, a transaction per lane at a time."""
 
-    def __init__(
-        self, store: Store, *, max_records: int = 20_000, lanes: int | None = None
-    ) -> None:
+    def __init__(self, store: Store, *, max_records: int = 20_000) -> None:
         self.store = store
         self.max_records = max_records
         # Transactions in flight at once: two where the database runs them in a process of its
-        # own, one for SQLite (``lanes_for``).
-        self.lanes = lanes_for(store) if lanes is None else lanes
+        # own (PostgreSQL), one for SQLite's single write lock.
+        self.lanes = 2 if getattr(store, "dialect", None) == "postgres" else 1
         self._waiting: list[_Item] = []
         self._running = 0  # drains (lanes) under way
         self.transactions = 0  # how many transactions stored how many batches (for /metrics
