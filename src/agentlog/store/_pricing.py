@@ -67,19 +67,12 @@ def _usd_text(value: int | None) -> str | None:
     if value is None:
         return None
     whole, frac = divmod(abs(value), PICO)
-    text = f"{whole}.{frac:012d}".rstrip("0").rstrip(".")
+    text = f"{whole}.{f'{frac:012d}'.rstrip('0')}" if frac else str(whole)
     return f"-{text}" if value < 0 else text
 
 
 def _usd_json(value: int | None) -> str:
-    """``_usd_text`` as a JSON value; a non-negative amount without the extra call (ingest
-    makes three per priced call)."""
-    if value is None:
-        return "null"
-    if value < 0:
-        return f'"{_usd_text(value)}"'
-    whole, frac = divmod(value, PICO)
-    return f'"{whole}.{f"{frac:012d}".rstrip("0")}"' if frac else f'"{whole}"'
+    return "null" if value is None else f'"{_usd_text(value)}"'
 
 
 def _rate(mtok: Any) -> _Rate:
@@ -173,11 +166,11 @@ def _tokens(usage: Mapping[str, Any]) -> tuple[int, int, int, int] | None:
         raw_read, raw_write = g("cache_read_input_tokens"), g("cache_creation_input_tokens")
         if raw_read is not None or raw_write is not None:
             raw_read, raw_write = _n(raw_read), _n(raw_write)
-        if raw_read is not None or raw_write is not None:
-            # Anthropic's own shape: input_tokens excludes what was read from or written to
-            # the cache.
-            read, write = raw_read or 0, raw_write or 0
-            inp = (inp or 0) + read + write
+            if raw_read is not None or raw_write is not None:
+                # Anthropic's own shape: input_tokens excludes what was read from or written
+                # to the cache.
+                read, write = raw_read or 0, raw_write or 0
+                inp = (inp or 0) + read + write
     if inp is None and out is None:
         return None
     inp, out, read, write = inp or 0, out or 0, read or 0, write or 0
