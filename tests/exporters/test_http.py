@@ -88,6 +88,15 @@ def test_a_batch_is_sent_gzipped_with_the_bearer_key(exporter: HttpExporter) -> 
 
 
 @respx.mock
+def test_a_batch_is_gzipped_at_the_fastest_level(exporter: HttpExporter) -> None:
+    # The host's CPU pays for compression. gzip's header names the effort (XFL, byte 8):
+    # 4 means the fastest level, 0 a middle one such as the old default 5.
+    route = respx.post(f"{URL}/v1/ingest").mock(side_effect=_ok)
+    assert exporter.export(_batch(3)).ok
+    assert route.calls.last.request.content[8] == 4
+
+
+@respx.mock
 def test_collector_down_at_start_then_up(exporter: HttpExporter) -> None:
     calls = {"n": 0}
 

@@ -34,7 +34,7 @@ from .._log import warn_once
 from ._base import ExportResult, RecordBatch
 from ._health import Health
 from ._http_drain import DrainMixin
-from ._ingest import IngestClient, Outcome, backoff_delay
+from ._ingest import COMPRESS_LEVEL, IngestClient, Outcome, backoff_delay
 from ._spool import Spool, SpoolFile, destination_dir
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class HttpExporter(DrainMixin):
         backoff_base: float = 0.5,
         backoff_max: float = 30.0,
         probe_interval: float = 2.0,
-        compress_level: int = 5,
+        compress_level: int = COMPRESS_LEVEL,
         headers: dict[str, str] | None = None,
     ) -> None:
         if not endpoint or not endpoint.startswith(("http://", "https://")):
