@@ -102,6 +102,21 @@ def postgres_pids() -> list[int]:
     return out
 
 
+def postgres_backends(pids: list[int]) -> list[int]:
+    """Of ``pids``, the client backends (one per connection; ``postgres: ... user db host(port)``),
+    not the postmaster, WAL writer, checkpointer and the other background processes."""
+    out = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmd = f.read()
+        except OSError:
+            continue
+        if b"(" in cmd or b"[local]" in cmd:
+            out.append(pid)
+    return out
+
+
 def settle(store: Any) -> float:
     """After a bulk load, what a production server's autovacuum does by itself: PostgreSQL's
     ``VACUUM ANALYZE`` of the store's tables (planner statistics, and the visibility map

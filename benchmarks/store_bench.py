@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from _util import settle
+from _util import cpu_seconds, postgres_backends, postgres_pids, settle
 
 from agentlog._ids import format_ts, format_uuid, new_id
 from agentlog.store._store import SqlStore
@@ -179,14 +179,37 @@ def preload(store: SqlStore, args: argparse.Namespace, now_ns: int) -> None:
         print(f"(indexes dropped for this run: {args.drop_indexes})")
 
 
-def ingest_all(store: SqlStore, args: argparse.Namespace, now_ns: int) -> float:
+class ServerCpu:
+    """PostgreSQL's CPU seconds spent during the calls it is told of, read from /proc outside
+    the timed calls: its client backends (one serves each ``Store.ingest`` call, on one core)
+    and its background processes (WAL writer, checkpointer...). Zero on SQLite."""
+
+    def __init__(self, store: SqlStore) -> None:
+        self.pids = postgres_pids() if store.dialect == "postgres" else []
+        self.backends = set(postgres_backends(self.pids))
+        self.backend = self.background = 0.0
+        self._before: dict[int, float] = {}
+
+    def start(self) -> None:
+        self._before = cpu_seconds(self.pids)
+
+    def stop(self) -> None:
+        now = cpu_seconds(self.pids)
+        used = {pid: now[pid] - self._before.get(pid, 0.0) for pid in now}
+        self.backend += sum(v for pid, v in used.items() if pid in self.backends)
+        self.background += sum(v for pid, v in used.items() if pid not in self.backends)
+
+
+def ingest_all(store: SqlStore, args: argparse.Namespace, now_ns: int, server: ServerCpu) -> float:
     """Seconds spent in ``store.ingest`` for the generated events."""
     elapsed = 0.0
     gen = gen_live_events if args.pattern == "live" else gen_events
     for batch in gen(args.events, args.sessions, now_ns, random.Random(7)):
+        server.start()
         t = time.perf_counter()
         result = store.ingest(batch)
         elapsed += time.perf_counter() - t
+        server.stop()
         assert not result.rejected, result.rejected[:3]
     return elapsed
 
@@ -203,8 +226,9 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
     # Load the bundled price data once, outside the timing (a one-time import per process).
     store.pricer.price({"model": "gpt-4o", "usage": {"input_tokens": 1}}, now_ns // 1000)
     store.phase_times = {} if args.phases else None
+    server = ServerCpu(store)
     if unpriced is None:
-        elapsed = ingest_all(store, args, now_ns)
+        elapsed = ingest_all(store, args, now_ns, server)
     else:
         # The same batches into a store with pricing switched off, interleaved batch by batch
         # with the priced one, so that the load of a shared machine weighs on both alike.
@@ -213,9 +237,13 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
         gen = gen_live_events if args.pattern == "live" else gen_events
         for batch in gen(args.events, args.sessions, now_ns, random.Random(7)):
             for target_store in (unpriced, store):
+                if target_store is store:
+                    server.start()
                 t = time.perf_counter()
                 result = target_store.ingest(batch)
                 took = time.perf_counter() - t
+                if target_store is store:
+                    server.stop()
                 assert not result.rejected, result.rejected[:3]
                 if target_store is store:
                     elapsed += took
@@ -227,6 +255,11 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
         f"ingest           {n_ev / elapsed:>12,.0f} events/s  ({elapsed:.1f} s,"
         f" batches of {BATCH})  target >= {target:,}"
     )
+    if server.pids:
+        backend = server.backend * 1e6 / n_ev
+        print(f"  PostgreSQL CPU: its backend {backend:.2f} us an event (one serves each ingest"
+              f" call: one core carries at most {1e6 / backend:,.0f} events/s), its background"
+              f" processes {server.background * 1e6 / n_ev:.2f} us")  # fmt: skip
     if store.phase_times is not None:
         print_phases(store.phase_times, elapsed, n_ev)
         store.phase_times = None
