@@ -116,6 +116,15 @@ class StoreCore(ABC):
     ) -> list[str]:  # fmt: skip
         """End sessions left running with no activity for ``auto_close_after`` as timeout."""
 
+    def _insert_events(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[Any]:
+        """Price the llm_calls among event rows and insert them all (``_bulk_insert``); the
+        priced calls, for ``_record_costs``. A backend that streams rows to a server of its
+        own (PostgreSQL) overrides it to price while the server stores the other rows."""
+        with self._timed("pricing"):
+            events, priced = self._price_rows(rows)
+        self._bulk_insert(conn, "events", EVENT_COLS, events)
+        return priced
+
     # Cost and score hooks (``_costs``, ``_scores``): ingest calls them for the rows it writes.
     @abstractmethod
     def _price_rows(self, rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[Any]]:
@@ -375,9 +384,7 @@ class StoreCore(ABC):
     def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
         costs: SessionCosts = {}
         if rows.events:
-            with self._timed("pricing"):
-                events, priced = self._price_rows(rows.events)
-            self._bulk_insert(conn, "events", EVENT_COLS, events)
+            priced = self._insert_events(conn, rows.events)
             with self._timed("pricing"):
                 costs = self._record_costs(conn, state.project, priced)
         if rows.scores:

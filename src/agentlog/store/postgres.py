@@ -4,8 +4,9 @@ Queries are shared with SQLite (``?`` placeholders become ``%s``). Payloads are 
 (the text as written, keys in recorded order); configs containment is the native ``@>`` on
 ``configs_b``, a generated JSONB copy of ``configs`` served by ``sessions_configs`` (GIN,
 ``jsonb_path_ops``), and batch ingest goes
-through COPY straight into the table in a savepoint; a batch that re-sends a stored id goes
-through a per-connection temporary table and ``INSERT ... ON CONFLICT DO NOTHING`` instead.
+through COPY straight into the table in a savepoint (the llm_calls last, priced while the server
+stores the other events); a batch that re-sends a stored id goes through a per-connection
+temporary table and ``INSERT ... ON CONFLICT DO NOTHING`` instead.
 JSON columns are read back as text and parsed once, like SQLite's.
 """
 
@@ -15,7 +16,7 @@ import functools
 import inspect
 import threading
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -28,7 +29,7 @@ from psycopg_pool import ConnectionPool
 from ._conn import Conn
 from ._costs import COST_COLS, HOURS_FROM
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, batch_counts, from_batch_sql
-from ._rows import dumps
+from ._rows import EVENT_COLS, dumps
 from ._store import SqlStore, check_options
 
 __all__ = ["PostgresStore"]
@@ -91,19 +92,6 @@ def _copy(cur: psycopg.Cursor[Any], table: str, cols: str, rows: Iterable[Sequen
     with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _copy_new(cur: psycopg.Cursor[Any], table: str, cols: str, rows: list[tuple[Any, ...]]) -> bool:
-    """COPY ``rows`` straight into ``table``, in a savepoint; False, with nothing stored, when
-    one of their keys is stored already. COPY into the table costs ~15% less than COPY into a
-    staging table and ``INSERT ... SELECT`` from it, and a plain insert ~25% less than ``ON
-    CONFLICT``'s speculative one; re-sent batches, which need the latter, are rare."""
-    try:
-        with cur.connection.transaction():
-            _copy(cur, table, cols, rows)
-    except psycopg.errors.UniqueViolation:
-        return False
-    return True
 
 
 class _Conn:
@@ -198,20 +186,64 @@ class PostgresStore(SqlStore):
         super()._migrate(conn)
 
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
+        self._stream(conn, table, cols, rows)
+
+    def _insert_events(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[Any]:
+        """The llm_calls are priced while the server stores the other events: those go into
+        the COPY first, and the server inserts and indexes them (~10 µs a row) while this
+        process prices the calls (~15 µs each), which then follow in the same COPY."""
+        calls = [row for row in rows if row[4] == "llm_call"]
+        if not calls:
+            self._stream(conn, "events", EVENT_COLS, rows)
+            return []
+        priced: list[Any] = []
+
+        def price() -> list[tuple[Any, ...]]:
+            nonlocal calls, priced
+            calls, priced = self._price_rows(calls)
+            return calls
+
+        self._stream(conn, "events", EVENT_COLS, [row for row in rows if row[4] != "llm_call"],
+                     then=price)  # fmt: skip
+        return priced
+
+    def _stream(
+        self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]],
+        then: Callable[[], list[tuple[Any, ...]]] | None = None,
+    ) -> None:  # fmt: skip
+        """Insert ``rows``, then those ``then()`` makes while the server stores the first.
+
+        Most batches hold only new ids: they are COPYed straight into the table in a
+        savepoint (~15% less than COPY to a staging table and ``INSERT ... SELECT``; a plain
+        insert ~25% less than ``ON CONFLICT``'s speculative one), and every row counts,
+        grouped here (while the server works) for ``_apply_counts`` to sum once per
+        transaction. A batch with an id already stored (a re-send) fails that COPY and goes
+        through the staging table and ``ON CONFLICT DO NOTHING``, counting what RETURNING
+        gives."""
         assert isinstance(conn, _Conn)
         self._staging(conn)
+        late: list[tuple[Any, ...]] | None = None
         with conn.c.cursor() as cur:
-            # Most batches hold only new ids: then every row counts, grouped here for
-            # _apply_counts to sum once per transaction. A batch with an id already stored (a
-            # re-send) counts only what RETURNING gives.
-            with self._timed("insert+indexes"):
-                new = _copy_new(cur, table, cols, rows)
-            if new:
-                _copy(cur, "_new_counts", f"{BATCH_COLS}, n", batch_counts(table, rows))
+            try:
+                with self._timed("insert+indexes"), conn.c.transaction():
+                    with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                        if then is not None:
+                            late = then()
+                            for row in late:
+                                copy.write_row(row)
+                        counts = batch_counts(table, rows if not late else [*rows, *late])
+            except psycopg.errors.UniqueViolation:
+                pass
+            else:
+                _copy(cur, "_new_counts", f"{BATCH_COLS}, n", counts)
                 return
+            if then is not None and late is None:  # the server refused before they were made
+                late = then()
             temp = f"_in_{table}"
             with self._timed("copy"):
-                _copy(cur, temp, cols, rows)
+                _copy(cur, temp, cols, rows if not late else [*rows, *late])
             with self._timed("insert+indexes"):
                 cur.execute(f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
                             f"ON CONFLICT DO NOTHING RETURNING {_RETURNING[table]}) "
