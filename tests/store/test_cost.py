@@ -174,26 +174,42 @@ def test_a_batch_resending_a_call_adds_only_the_new_calls_cost(store: SqlStore) 
     assert (report.calls, report.total_usd) == (2, Decimal("0.007"))
 
 
+USAGE = {"input_tokens": 1000, "output_tokens": 100}  # $0.0035 with gpt-4o
+
+
+def _calls_among_tools(sid: str, first: int, n: int) -> list[dict[str, Any]]:
+    """n events from second ``first`` on, every third an llm_call, the others tool calls."""
+    return [llm(sid, i, provider="openai", model="gpt-4o", usage=USAGE) if i % 3 == 1
+            else event(sid, i, "tool_call", name=f"t{i}") for i in range(first, first + n)]  # fmt: skip
+
+
+def _total_count(store: SqlStore, **kw: Any) -> int:
+    return sum(c.count for c in store.event_counts(days=3650, bucket="session", **kw))
+
+
 def test_a_batch_of_calls_among_other_events_stores_and_counts_each_once(store: SqlStore) -> None:
     # PostgreSQL streams the other events first and prices the calls meanwhile: the order of
     # the batch must not show in what is stored, its costs or its counts.
-    usage = {"input_tokens": 1000, "output_tokens": 100}  # $0.0035 with gpt-4o
-    recs: list[dict[str, Any]] = [session("m1")]
-    for i in range(12):
-        if i % 3 == 1:
-            recs.append(llm("m1", i, provider="openai", model="gpt-4o", usage=usage))
-        else:
-            recs.append(event("m1", i, "tool_call", name=f"t{i}"))
-    store.ingest(recs)
+    recs = _calls_among_tools("m1", 0, 12)
+    store.ingest([session("m1"), *recs])
     stored = store.get_events("m1", limit=50).items
-    assert [e.id for e in stored] == [r["id"] for r in recs[1:]]  # in time order, once each
+    assert [e.id for e in stored] == [r["id"] for r in recs]  # in time order, once each
     assert [e.data["cost"]["total_usd"] for e in stored if e.type == "llm_call"] == ["0.0035"] * 4
     assert store.get_session("m1").rollup.cost_usd == Decimal("0.014")
-    counts = {
-        c.bucket: c.count for c in store.event_counts(days=3650, bucket="session", type="llm_call")
-    }
-    assert counts == {"m1": 4}
-    assert sum(c.count for c in store.event_counts(days=3650, bucket="session")) == 12
+    assert (_total_count(store, type="llm_call"), _total_count(store)) == (4, 12)
+
+
+def test_a_resent_batch_of_calls_among_other_events_adds_only_its_new_ones(store: SqlStore) -> None:
+    # The re-send fails the straight COPY (a stored id) and goes through ON CONFLICT, with the
+    # calls priced either before or after the server refused it.
+    recs = _calls_among_tools("m2", 0, 12)
+    store.ingest([session("m2"), *recs])
+    more = _calls_among_tools("m2", 12, 3)  # two new tool calls, one new call
+    store.ingest([*recs, *more])
+    stored = store.get_events("m2", limit=50).items
+    assert [e.id for e in stored] == [r["id"] for r in [*recs, *more]]  # once each
+    assert store.get_session("m2").rollup.cost_usd == Decimal("0.0175")
+    assert (_total_count(store, type="llm_call"), _total_count(store)) == (5, 15)
 
 
 def test_rollups_and_query_equal_the_sum_of_calls(store: SqlStore) -> None:

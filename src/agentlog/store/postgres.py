@@ -199,9 +199,9 @@ class PostgresStore(SqlStore):
         priced: list[Any] = []
 
         def price() -> list[tuple[Any, ...]]:
-            nonlocal calls, priced
-            calls, priced = self._price_rows(calls)
-            return calls
+            done, pairs = self._price_rows(calls)
+            priced.extend(pairs)
+            return done
 
         self._stream(conn, "events", EVENT_COLS, [row for row in rows if row[4] != "llm_call"],
                      then=price)  # fmt: skip
