@@ -49,6 +49,7 @@ bench: $(STAMP)
 # Every benchmark: store and collector need PostgreSQL at 127.0.0.1:5432 (user postgres, db test).
 bench-all: bench
 	$(BIN)/python benchmarks/store_bench.py
+	$(BIN)/python benchmarks/pg_index_cost.py
 	$(BIN)/python benchmarks/spool_drain.py
 	$(BIN)/python benchmarks/openai_overhead.py
 	$(BIN)/python integrations/langchain/benchmarks/overhead.py
