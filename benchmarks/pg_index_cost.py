@@ -17,12 +17,12 @@ work (checks, rows, sessions, pricing, counts) comes on top of both, in the same
 from __future__ import annotations
 
 import argparse
-import os
 import time
 import uuid
 from typing import Any
 
 import psycopg
+from _util import cpu_seconds
 from psycopg import sql
 from store_bench import _event
 
@@ -53,9 +53,8 @@ def _rows(first: int, n: int, sessions: int, per_batch: int) -> list[tuple[Any, 
 
 def _backend_cpu(conn: psycopg.Connection[Any]) -> float:
     """CPU seconds (user + system) of this connection's server process."""
-    with open(f"/proc/{conn.info.backend_pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    pid = conn.info.backend_pid
+    return cpu_seconds([pid])[pid]
 
 
 def _copy(conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> None:

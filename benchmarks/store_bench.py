@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from _util import cpu_seconds, postgres_backends, postgres_pids, settle
+from _util import cpu_seconds, cpu_since, postgres_backends, postgres_pids, settle
 
 from agentlog._ids import format_ts, format_uuid, new_id
 from agentlog.store._store import SqlStore
@@ -195,23 +195,29 @@ class ServerCpu:
 
     def stop(self) -> None:
         now = cpu_seconds(self.pids)
-        used = {pid: now[pid] - self._before.get(pid, 0.0) for pid in now}
-        self.backend += sum(v for pid, v in used.items() if pid in self.backends)
-        self.background += sum(v for pid, v in used.items() if pid not in self.backends)
+        backend = cpu_since(self._before, {pid: now[pid] for pid in now if pid in self.backends})
+        self.backend += backend
+        self.background += cpu_since(self._before, now) - backend
 
 
-def ingest_all(store: SqlStore, args: argparse.Namespace, now_ns: int, server: ServerCpu) -> float:
-    """Seconds spent in ``store.ingest`` for the generated events."""
-    elapsed = 0.0
+def batches(args: argparse.Namespace, now_ns: int) -> Iterator[list[dict[str, Any]]]:
+    """The generated batches to ingest, in the pattern asked for."""
     gen = gen_live_events if args.pattern == "live" else gen_events
-    for batch in gen(args.events, args.sessions, now_ns, random.Random(7)):
+    return gen(args.events, args.sessions, now_ns, random.Random(7))
+
+
+def ingest_one(store: SqlStore, batch: list[dict[str, Any]], server: ServerCpu | None) -> float:
+    """Seconds ``store.ingest`` took for the batch; ``server`` (when given) counts the
+    PostgreSQL CPU spent meanwhile, read outside the timing."""
+    if server is not None:
         server.start()
-        t = time.perf_counter()
-        result = store.ingest(batch)
-        elapsed += time.perf_counter() - t
+    t = time.perf_counter()
+    result = store.ingest(batch)
+    took = time.perf_counter() - t
+    if server is not None:
         server.stop()
-        assert not result.rejected, result.rejected[:3]
-    return elapsed
+    assert not result.rejected, result.rejected[:3]
+    return took
 
 
 def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStore | None) -> None:
@@ -228,27 +234,15 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
     store.phase_times = {} if args.phases else None
     server = ServerCpu(store)
     if unpriced is None:
-        elapsed = ingest_all(store, args, now_ns, server)
+        elapsed = sum(ingest_one(store, batch, server) for batch in batches(args, now_ns))
     else:
         # The same batches into a store with pricing switched off, interleaved batch by batch
         # with the priced one, so that the load of a shared machine weighs on both alike.
         unpriced._price_rows = lambda rows: (rows, [])  # type: ignore[method-assign]
         elapsed = before = 0.0
-        gen = gen_live_events if args.pattern == "live" else gen_events
-        for batch in gen(args.events, args.sessions, now_ns, random.Random(7)):
-            for target_store in (unpriced, store):
-                if target_store is store:
-                    server.start()
-                t = time.perf_counter()
-                result = target_store.ingest(batch)
-                took = time.perf_counter() - t
-                if target_store is store:
-                    server.stop()
-                assert not result.rejected, result.rejected[:3]
-                if target_store is store:
-                    elapsed += took
-                else:
-                    before += took
+        for batch in batches(args, now_ns):
+            before += ingest_one(unpriced, batch, None)
+            elapsed += ingest_one(store, batch, server)
         print(f"ingest unpriced  {n_ev / before:>12,.0f} events/s  (pricing off)")
     target = 80_000 if label == "PostgreSQL" else 50_000
     print(
