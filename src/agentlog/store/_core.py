@@ -17,7 +17,7 @@ from typing import Any
 
 from .._errors import NotFoundError
 from ._conn import Conn, chunks
-from ._ingest import Parsed, parse_batch
+from ._ingest import Parsed, parse_batch, session_ids
 from ._models import IngestResult, RejectedRecord
 from ._rows import EVENT_COLS, MESSAGE_COLS, TERMINAL, dumps, loads, merge_session, now_us
 from ._schema import SCHEMA_VERSION, migrations
@@ -31,6 +31,9 @@ _JSON_FIELDS = ("configs", "tags")
 # Per session: the cost of its calls just stored (picodollars) and how many were unpriced.
 SessionCosts = dict[str, tuple[int, int]]
 _NO_COST = (0, 0)  # a session's cost sums when none of its calls was stored now
+# Records checked per step of a streamed ingest (``StoreCore._streams``): a batch of more
+# goes to the server a part at a time while the next part is checked.
+STREAM_PART = 256
 
 
 @dataclass
@@ -115,6 +118,18 @@ class StoreCore(ABC):
         project: str | None = None,
     ) -> list[str]:  # fmt: skip
         """End sessions left running with no activity for ``auto_close_after`` as timeout."""
+
+    # Whether ``ingest`` checks a batch of more than ``STREAM_PART`` records inside its
+    # transaction, a part at a time, each part's events sent to the server while the next is
+    # checked (``_ingest_streamed``). For a backend whose database works in a process of its
+    # own (PostgreSQL): there the server stores a part meanwhile. SQLite does its writing in
+    # this thread, and checks a batch before it takes the write lock.
+    _streams = False
+
+    def _stream_events(self, conn: Conn, parts: Iterator[list[tuple[Any, ...]]]) -> list[Any]:
+        """``_insert_events`` of the rows ``parts`` gives; a streaming backend overrides it to
+        send each part as it comes."""
+        return self._insert_events(conn, [row for part in parts for row in part])
 
     def _insert_events(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[Any]:
         """Price the llm_calls among event rows and insert them all (``_bulk_insert``); the
@@ -246,7 +261,43 @@ class StoreCore(ABC):
     # -- ingest --------------------------------------------------------------------------------
     def ingest(self, records: Sequence[Any], *, project: str = "default") -> IngestResult:
         """Validate each record on its own; store the valid ones in one transaction."""
+        if self._streams and len(records) > STREAM_PART:
+            return self._ingest_streamed(records, project)
         return self.ingest_group([(records, project)])[0]
+
+    def _ingest_streamed(self, records: Sequence[Any], project: str) -> IngestResult:
+        """``ingest`` with the records checked and built inside the transaction, a part at a
+        time: each part's events go to the server while the next part is checked, so the
+        server stores them meanwhile instead of after (``_streams``). The sessions are
+        claimed first, as ``ingest_parsed`` does (writers lock them in one order), from the
+        ids the records name before they are checked; one that only rejected records named is
+        removed again before the commit. The answer is the one ``ingest_group`` gives."""
+        timed = self._timed
+        rejected: list[RejectedRecord] = []
+        ok: list[tuple[int, str]] = []
+        state, rows = _Batch(project), _Rows()
+
+        def parts() -> Iterator[list[tuple[Any, ...]]]:
+            for start in range(0, len(records), STREAM_PART):
+                with timed("in copy"):  # inside "insert+indexes": the bench takes it out
+                    with timed("parse+build"), timed("parse in tx"):
+                        parsed = parse_batch(records[start : start + STREAM_PART], project,
+                                             rejected, start)  # fmt: skip
+                    first = len(rows.events)
+                    with timed("sessions"):
+                        self._build(parsed, state, rows, rejected, ok)
+                yield rows.events[first:]
+
+        with timed("commit"), self._tx(write=True) as conn:
+            with timed("sessions"):
+                fresh = self._claim(conn, state, session_ids(records))
+            self._write(conn, state, rows, parts())
+            unused = fresh - rows.sessions.keys()
+            if unused:
+                self._unclaim(conn, unused)
+        self._after_write([state])
+        rejected.sort(key=lambda r: r.index)
+        return IngestResult(accepted=[rid for _, rid in ok], rejected=rejected)
 
     def ingest_group(self, batches: Sequence[tuple[Sequence[Any], str]]) -> list[IngestResult]:
         """Several batches (``(records, project)``) in one transaction, one result each: what
@@ -287,17 +338,15 @@ class StoreCore(ABC):
                     state = _Batch(project)
                     got: list[RejectedRecord] = []
                     ok: list[tuple[int, str]] = []
+                    rows = _Rows()
                     with timed("sessions"):
-                        rows = self._prepare(conn, parsed, state, got, ok)
+                        self._claim(conn, state, {p[1].id if len(p) == 2 else p[2][2]
+                                                  for p in parsed})  # fmt: skip
+                        self._build(parsed, state, rows, got, ok)
                     self._write(conn, state, rows)
                     states.append(state)
                     _give_back(got, ok, starts, members, rejected, accepted)
-        with timed("rollups"):
-            for state in states:
-                if state.ended:
-                    self._on_session_end(state.ended)
-                if state.activity:
-                    self._after_ingest(set(state.activity) - state.ended)
+        self._after_write(states)
         out = []
         for acc, rej in zip(accepted, rejected, strict=True):
             rej.sort(key=lambda r: r.index)
@@ -321,18 +370,39 @@ class StoreCore(ABC):
         finally:
             times[phase] = times.get(phase, 0.0) + time.perf_counter() - t
 
-    def _prepare(
-        self, conn: Conn, parsed: list[Parsed], state: _Batch, rejected: list[RejectedRecord],
+    def _after_write(self, states: list[_Batch]) -> None:
+        """The hooks of what was just committed: rollups of the ended sessions, processing of
+        the others that got data."""
+        with self._timed("rollups"):
+            for state in states:
+                if state.ended:
+                    self._on_session_end(state.ended)
+                if state.activity:
+                    self._after_ingest(set(state.activity) - state.ended)
+
+    def _claim(self, conn: Conn, state: _Batch, sids: Iterable[str | None]) -> set[str]:
+        """Claim the session ids (``_claim_sessions``) not known to ``state`` yet; the rows of
+        those that existed join ``state.stored``. Returns the ids claimed here (new)."""
+        stored = state.stored
+        fresh, existing = self._claim_sessions(
+            conn, state.project, [s for s in sids if s is not None and s not in stored], state.now
+        )
+        stored.update(existing)  # a claimed id is new: built as if it were not there
+        return fresh
+
+    def _unclaim(self, conn: Conn, ids: set[str]) -> None:
+        """Remove the session rows claimed in this transaction that nothing was stored for."""
+        for part in chunks(sorted(ids)):
+            conn.run(f"DELETE FROM sessions WHERE id IN ({','.join('?' * len(part))})", part)
+
+    def _build(
+        self, parsed: list[Parsed], state: _Batch, rows: _Rows, rejected: list[RejectedRecord],
         accepted: list[tuple[int, str]],
-    ) -> _Rows:  # fmt: skip
+    ) -> None:  # fmt: skip
+        """Add the parsed records' rows to ``rows`` (their sessions claimed by now): merge
+        session records, track activity, make stub sessions, reject another project's."""
         project, stored = state.project, state.stored
         # Row columns: id at 1, session_id at 2 (events and messages alike).
-        sids = {p[1].id if len(p) == 2 else p[2][2] for p in parsed}
-        _, existing = self._claim_sessions(
-            conn, project, [s for s in sids if s is not None and s not in stored], state.now
-        )
-        stored.update(existing)  # a claimed id is new: built below as if it were not there
-        rows = _Rows()
         events, messages, activity = rows.events, rows.messages, state.activity
         for item in parsed:
             if len(item) == 2:
@@ -379,12 +449,20 @@ class StoreCore(ABC):
                     known["sort_us"] = ts  # a stub starts at its earliest item
                     rows.sessions[sid] = known
             accepted.append((i, row_t[1]))
-        return rows
 
-    def _write(self, conn: Conn, state: _Batch, rows: _Rows) -> None:
+    def _write(
+        self, conn: Conn, state: _Batch, rows: _Rows,
+        parts: Iterator[list[tuple[Any, ...]]] | None = None,
+    ) -> None:  # fmt: skip
+        """Store ``rows``; with ``parts``, the events as it gives them, building ``rows`` (the
+        rest of it is complete once they are all in)."""
         costs: SessionCosts = {}
-        if rows.events:
+        priced = None
+        if parts is not None:
+            priced = self._stream_events(conn, parts)
+        elif rows.events:
             priced = self._insert_events(conn, rows.events)
+        if priced is not None:
             with self._timed("pricing"):
                 costs = self._record_costs(conn, state.project, priced)
         if rows.scores:

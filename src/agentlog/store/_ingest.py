@@ -41,6 +41,7 @@ __all__ = [
     "message_row",
     "message_row_of",
     "parse_batch",
+    "session_ids",
     "validation_reason",
 ]
 
@@ -160,12 +161,13 @@ def validation_reason(exc: pydantic.ValidationError) -> str:
 
 
 def parse_batch(
-    records: Sequence[Any], project: str, rejected: list[RejectedRecord]
+    records: Sequence[Any], project: str, rejected: list[RejectedRecord], base: int = 0
 ) -> list[Parsed]:
-    """Check and build every record of a batch; the rejected ones go to ``rejected``."""
+    """Check and build every record of a batch; the rejected ones go to ``rejected``. Records
+    are numbered from ``base`` (a part of a batch keeps the batch's numbering)."""
     parsed: list[Parsed] = []
     add = parsed.append
-    for i, obj in enumerate(records):
+    for i, obj in enumerate(records, base):
         if type(obj) is not dict:
             if not isinstance(obj, dict):
                 rejected.append(RejectedRecord(index=i, reason="record: must be a JSON object"))
@@ -197,3 +199,16 @@ def parse_batch(
         else:
             add((i, rec))
     return parsed
+
+
+def session_ids(records: Sequence[Any]) -> set[str]:
+    """The session ids a batch may name, read off the records before they are checked: the
+    ``id`` of a session record, the ``session_id`` of any other. A superset of those its valid
+    records name (a wrong record's id is in it too)."""
+    out = set()
+    for obj in records:
+        if isinstance(obj, dict):
+            sid = obj.get("id") if obj.get("kind") == "session" else obj.get("session_id")
+            if type(sid) is str:
+                out.add(sid)
+    return out

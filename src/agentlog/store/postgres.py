@@ -3,9 +3,9 @@
 Queries are shared with SQLite (``?`` placeholders become ``%s``). Payloads are ``json`` columns
 (the text as written, keys in recorded order); configs containment is the native ``@>`` on
 ``configs_b``, a generated JSONB copy of ``configs`` served by ``sessions_configs`` (GIN,
-``jsonb_path_ops``), and batch ingest goes
-through COPY straight into the table in a savepoint (the llm_calls last, priced while the server
-stores the other events); a batch that re-sends a stored id goes through a per-connection
+``jsonb_path_ops``). Batch ingest goes through COPY straight into the table in a savepoint, a
+part at a time: while the server stores one part, the next is checked and its llm_calls priced
+(``StoreCore._streams``). A batch that re-sends a stored id goes through a per-connection
 temporary table and ``INSERT ... ON CONFLICT DO NOTHING`` instead.
 JSON columns are read back as text and parsed once, like SQLite's.
 """
@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import functools
 import inspect
+import itertools
 import threading
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -27,6 +28,7 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from ._conn import Conn
+from ._core import STREAM_PART
 from ._costs import COST_COLS, HOURS_FROM
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, batch_counts, from_batch_sql
 from ._rows import EVENT_COLS, dumps
@@ -133,6 +135,7 @@ class PostgresStore(SqlStore):
     dialect = "postgres"
     json_param = "?::json"
     _for_update = " FOR UPDATE"
+    _streams = True
 
     def __init__(self, url: str, *, schema: str | None = None, min_size: int = 1,
                  max_size: int = 8, **options: Any) -> None:  # fmt: skip
@@ -189,61 +192,62 @@ class PostgresStore(SqlStore):
         self._stream(conn, table, cols, rows)
 
     def _insert_events(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[Any]:
-        """The llm_calls are priced while the server stores the other events: those go into
-        the COPY first, and the server inserts and indexes them (~10 µs a row) while this
-        process prices the calls (~15 µs each), which then follow in the same COPY."""
-        calls = [row for row in rows if row[4] == "llm_call"]
-        if not calls:
-            self._stream(conn, "events", EVENT_COLS, rows)
+        return self._stream_events(conn, (rows[i : i + STREAM_PART]
+                                          for i in range(0, len(rows), STREAM_PART)))  # fmt: skip
+
+    def _stream_events(self, conn: Conn, parts: Iterator[list[tuple[Any, ...]]]) -> list[Any]:
+        """Each part's events go into the COPY as it comes, its llm_calls priced (~15 µs
+        each) just before: the server inserts and indexes the parts before (~10 µs a row)
+        meanwhile."""
+        first = next((part for part in parts if part), None)  # no events: no COPY
+        if first is None:
             return []
         priced: list[Any] = []
 
-        def price() -> list[tuple[Any, ...]]:
-            done, pairs = self._price_rows(calls)
-            priced.extend(pairs)
-            return done
+        def rows() -> Iterator[tuple[Any, ...]]:
+            for part in itertools.chain((first,), parts):
+                with self._timed("in copy"), self._timed("pricing"):
+                    done, pairs = self._price_rows(part)
+                priced.extend(pairs)
+                yield from done
 
-        self._stream(conn, "events", EVENT_COLS, [row for row in rows if row[4] != "llm_call"],
-                     then=price)  # fmt: skip
+        self._stream(conn, "events", EVENT_COLS, rows())
         return priced
 
     def _stream(
-        self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]],
-        then: Callable[[], list[tuple[Any, ...]]] | None = None,
+        self, conn: Conn, table: str, cols: str, rows: Iterable[tuple[Any, ...]]
     ) -> None:  # fmt: skip
-        """Insert ``rows``, then those ``then()`` makes while the server stores the first.
+        """Insert ``rows``, sent as they come (the server stores the first while the caller
+        makes the next).
 
         Most batches hold only new ids: they are COPYed straight into the table in a
         savepoint (~15% less than COPY to a staging table and ``INSERT ... SELECT``; a plain
         insert ~25% less than ``ON CONFLICT``'s speculative one), and every row counts,
-        grouped here (while the server works) for ``_apply_counts`` to sum once per
-        transaction. A batch with an id already stored (a re-send) fails that COPY and goes
-        through the staging table and ``ON CONFLICT DO NOTHING``, counting what RETURNING
-        gives."""
+        grouped here for ``_apply_counts`` to sum once per transaction. A batch with an id
+        already stored (a re-send) fails that COPY and goes through the staging table and
+        ``ON CONFLICT DO NOTHING``, counting what RETURNING gives."""
         assert isinstance(conn, _Conn)
         self._staging(conn)
-        late: list[tuple[Any, ...]] | None = None
+        rows = iter(rows)
+        sent: list[tuple[Any, ...]] = []  # kept for the counts, or for the staging table
+        keep = sent.append
         with conn.c.cursor() as cur:
             try:
                 with self._timed("insert+indexes"), conn.c.transaction():
                     with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
+                        write = copy.write_row
                         for row in rows:
-                            copy.write_row(row)
-                        if then is not None:
-                            late = then()
-                            for row in late:
-                                copy.write_row(row)
-                        counts = batch_counts(table, rows if not late else [*rows, *late])
+                            keep(row)
+                            write(row)
+                        counts = batch_counts(table, sent)
             except psycopg.errors.UniqueViolation:
-                pass
+                sent.extend(rows)  # what the refused COPY had not taken yet
             else:
                 _copy(cur, "_new_counts", f"{BATCH_COLS}, n", counts)
                 return
-            if then is not None and late is None:  # the server refused before they were made
-                late = then()
             temp = f"_in_{table}"
             with self._timed("copy"):
-                _copy(cur, temp, cols, rows if not late else [*rows, *late])
+                _copy(cur, temp, cols, sent)
             with self._timed("insert+indexes"):
                 cur.execute(f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
                             f"ON CONFLICT DO NOTHING RETURNING {_RETURNING[table]}) "
