@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from agentlog._errors import InvalidInputError
+from agentlog.store._costs import _SUMS, COST_COLS, hour_sums
+from agentlog.store._rollup import HOUR_US
 from agentlog.store._schema import migrations
 from agentlog.store._store import SqlStore
 from agentlog.store.sqlite import SqliteStore
@@ -332,3 +334,20 @@ def test_migration_prices_an_existing_postgres_store(pg_schema: str) -> None:
         assert store.get_session("m1").rollup.cost_usd == Decimal("0.00384")
     finally:
         store.drop_schema()
+
+
+def test_hour_sums_are_those_sql_makes(store: SqlStore) -> None:
+    # PostgreSQL sums the cost rows of new calls in Python (hour_sums) and the others in SQL
+    # (HOURS_FROM): both must give the same groups, hours divided toward zero as SQL does.
+    times = [0, 1, HOUR_US - 1, HOUR_US, -1, -HOUR_US, -HOUR_US - 1, 1_767_225_600_000_000]
+    rows = [("p", f"c{i}", sid, ts, "openai", model, 10 + i, i, None if i % 4 == 0 else 7 * i,
+             None if i % 4 == 0 else 3 * i, None if i % 4 == 0 else 10 * i, "genai-prices")
+            for i, (ts, sid, model) in enumerate((ts, sid, model) for ts in times
+                                                 for sid in ("s1", None) for model in ("m", None))]  # fmt: skip
+    marks = ", ".join(["(" + ", ".join(["?"] * len(rows[0])) + ")"] * len(rows))
+    with store._tx() as conn:
+        want = conn.q(f"WITH n ({COST_COLS}) AS (VALUES {marks}) SELECT project, "
+                      f"ts_us / {HOUR_US}, COALESCE(session_id, ''), COALESCE(model, ''), "
+                      f"{_SUMS} FROM n GROUP BY 1, 2, 3, 4", [v for r in rows for v in r])  # fmt: skip
+    assert hour_sums(rows) == sorted(tuple(int(v) if i > 3 else v for i, v in enumerate(r))
+                                     for r in want)  # fmt: skip

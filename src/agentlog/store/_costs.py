@@ -19,14 +19,16 @@ from ._conn import Conn, chunks
 from ._core import SessionCosts, StoreCore
 from ._judging_models import CostBucket, CostReport, UnpricedModel
 from ._pricing import Priced, Pricer, pico_to_usd
-from ._rollup import HOUR_US
+from ._rollup import HOUR_US, trunc_div
 from ._rows import dumps, loads
 
 __all__ = [
     "COST_COLS",
     "HOURS_FROM",
+    "HOUR_SUM_COLS",
     "CostsMixin",
     "cost_key",
+    "hour_sums",
     "session_costs",
 ]
 
@@ -49,7 +51,30 @@ HOURS_FROM = (
     "ON CONFLICT (project, hour, session_id, model) DO UPDATE SET "
     + ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in _SUM_COLS.split(", "))
 )
+# The columns of ``hour_sums``' rows, as ``cost_hours`` has them.
+HOUR_SUM_COLS = f"project, hour, session_id, model, {_SUM_COLS}"
 BUCKET_NAMES = ("day", "hour", "session", "model", "user", "config:KEY")
+
+
+def hour_sums(rows: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """The sums ``HOURS_FROM`` makes of cost rows (``COST_COLS``), made here for rows all known
+    to be new (PostgreSQL copies them straight into ``llm_costs``: no staged copy to sum in
+    SQL); in key order, the order every writer of ``cost_hours`` takes its rows in."""
+    sums: dict[tuple[Any, ...], list[int]] = {}
+    for r in rows:
+        key = (r[0], trunc_div(r[3], HOUR_US), r[2] or "", r[5] or "")
+        got = sums.get(key)
+        if got is None:
+            got = sums[key] = [0, 0, 0, 0, 0, 0, 0]
+        total = r[10]
+        got[0] += 1
+        got[1] += total is None
+        got[2] += r[6]
+        got[3] += r[7]
+        got[4] += r[8] or 0
+        got[5] += r[9] or 0
+        got[6] += total or 0
+    return [(*key, *vals) for key, vals in sorted(sums.items())]
 
 
 def session_costs(inserted: Iterable[Sequence[Any]]) -> SessionCosts:

@@ -28,6 +28,7 @@ __all__ = [
     "remove_counts",
     "remove_session",
     "select_counts",
+    "trunc_div",
 ]
 
 MINUTE_US = 60_000_000
@@ -82,7 +83,7 @@ BATCH_OF = {
 _AT = {"events": (0, 6, 2, 4, 5), "messages": (0, 3, 2, 4, None)}
 
 
-def _trunc(ts: int, unit: int) -> int:
+def trunc_div(ts: int, unit: int) -> int:
     """``ts / unit`` as SQL divides integers: toward zero (Python's ``//`` floors)."""
     return ts // unit if ts >= 0 else -(-ts // unit)
 
@@ -95,13 +96,13 @@ def batch_counts(table: str, rows: Sequence[Sequence[Any]]) -> list[tuple[Any, .
     kind = "e" if table == "events" else "m"
     m = MINUTE_US
     if n is None:
-        keys = ((r[p], ts // m if (ts := r[t]) >= 0 else _trunc(ts, m), r[s], r[k], "")
+        keys = ((r[p], ts // m if (ts := r[t]) >= 0 else trunc_div(ts, m), r[s], r[k], "")
                 for r in rows)  # fmt: skip
     else:
-        keys = ((r[p], ts // m if (ts := r[t]) >= 0 else _trunc(ts, m), r[s], r[k], r[n] or "")
+        keys = ((r[p], ts // m if (ts := r[t]) >= 0 else trunc_div(ts, m), r[s], r[k], r[n] or "")
                 for r in rows)  # fmt: skip
     minutes: Counter[tuple[Any, ...]] = Counter(keys)
-    return [(proj, minute, _trunc(minute, 60), sid, kind, typ, name, count)
+    return [(proj, minute, trunc_div(minute, 60), sid, kind, typ, name, count)
             for (proj, minute, sid, typ, name), count in minutes.items()]  # fmt: skip
 
 

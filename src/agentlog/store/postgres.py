@@ -29,7 +29,7 @@ from psycopg_pool import ConnectionPool
 
 from ._conn import Conn
 from ._core import STREAM_PART
-from ._costs import COST_COLS, HOURS_FROM
+from ._costs import COST_COLS, HOUR_SUM_COLS, HOURS_FROM, hour_sums
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, batch_counts, from_batch_sql
 from ._rows import EVENT_COLS, dumps
 from ._store import SqlStore, check_options
@@ -38,6 +38,13 @@ __all__ = ["PostgresStore"]
 
 _LOCK_KEY = 0x6167656E746C6F67  # "agentlog": serializes migrations of concurrent openers
 
+
+# Sums already grouped (``hour_sums``) into ``cost_hours``, in key order as every writer of it.
+_HOURS_FROM_SUMS = (
+    f"INSERT INTO cost_hours ({HOUR_SUM_COLS}) SELECT {HOUR_SUM_COLS} FROM _new_hours "
+    "ORDER BY 1, 2, 3, 4 ON CONFLICT (project, hour, session_id, model) DO UPDATE SET "
+    + ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in HOUR_SUM_COLS.split(", ")[4:])
+)
 
 # The columns the count tables group by: the rest of an inserted row is not carried along.
 _RETURNING = {"events": "project, ts_us, session_id, type, name",
@@ -256,23 +263,32 @@ class PostgresStore(SqlStore):
             cur.execute(f"DELETE FROM {temp}")
 
     def _insert_costs(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
-        """COPY into a staging table, then one statement inserts, sums per hour and gives back
-        the (session_id, total_p) of what was new. (COPY straight into ``llm_costs``, as for
-        events, leaves no relation to sum from: the rows sent back as arrays cost twice this
-        statement.)"""
+        """Calls all new (their events went in by the straight COPY) are COPYed straight into
+        ``llm_costs`` in a savepoint, and their hourly sums (``hour_sums``, made here) added
+        from a staging table: the server neither stages the rows nor sends them back. A batch
+        re-sending a stored call fails that COPY and goes through a staging table, where one
+        statement inserts what is new, sums it per hour and gives back the (session_id,
+        total_p) of what was new."""
         assert isinstance(conn, _Conn)
         self._staging(conn)
         inserted: list[tuple[Any, ...]]
         with conn.c.cursor() as cur:
-            _copy(cur, "_in_costs", COST_COLS, rows)
-            sql = (f"WITH ins AS (INSERT INTO llm_costs ({COST_COLS}) SELECT {COST_COLS} FROM "
-                   "_in_costs {} RETURNING *), "
-                   f"h AS ({HOURS_FROM.format(new='ins')}) SELECT session_id, total_p FROM ins")  # fmt: skip
             try:
-                with cur.connection.transaction():
-                    inserted = cur.execute(sql.format("")).fetchall()
+                with conn.c.transaction():
+                    _copy(cur, "llm_costs", COST_COLS, rows)
             except psycopg.errors.UniqueViolation:
-                inserted = cur.execute(sql.format("ON CONFLICT DO NOTHING")).fetchall()
+                pass
+            else:
+                _copy(cur, "_new_hours", HOUR_SUM_COLS, hour_sums(rows))
+                cur.execute(_HOURS_FROM_SUMS)
+                cur.execute("DELETE FROM _new_hours")
+                return [(row[2], row[10]) for row in rows]
+            _copy(cur, "_in_costs", COST_COLS, rows)
+            cur.execute(f"WITH ins AS (INSERT INTO llm_costs ({COST_COLS}) SELECT {COST_COLS} "
+                        "FROM _in_costs ON CONFLICT DO NOTHING RETURNING *), "
+                        f"h AS ({HOURS_FROM.format(new='ins')}) SELECT session_id, total_p "
+                        "FROM ins")  # fmt: skip
+            inserted = cur.fetchall()
             cur.execute("DELETE FROM _in_costs")
         return inserted
 
@@ -288,6 +304,8 @@ class PostgresStore(SqlStore):
         for table in ("events", "messages", "llm_costs"):
             c.execute(f"CREATE TEMP TABLE IF NOT EXISTS _in_{table.removeprefix('llm_')} "
                       f"(LIKE {table}) ON COMMIT DELETE ROWS")  # fmt: skip
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _new_hours (LIKE cost_hours) "
+                  "ON COMMIT DELETE ROWS")  # fmt: skip
         c.execute("CREATE TEMP TABLE IF NOT EXISTS _new_counts (project TEXT, minute BIGINT, "
                   "hour BIGINT, session_id TEXT COLLATE \"C\", kind TEXT, type TEXT, name TEXT, "
                   "n BIGINT) ON COMMIT DELETE ROWS")  # fmt: skip
