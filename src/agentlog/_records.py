@@ -26,6 +26,7 @@ from ._ids import parse_ts
 
 __all__ = [
     "EVENT_TYPES",
+    "MAX_KEY",
     "MESSAGE_FORMATS",
     "SESSION_STATUSES",
     "ErrorInfo",
@@ -41,6 +42,11 @@ __all__ = [
 
 
 SessionStatus = Literal["running", "success", "error", "cancelled", "timeout"]
+# The most characters of a value that an index holds (an id, a session a record names, a
+# name or role the counts group by, a user): every such value stays far below what one
+# PostgreSQL index entry takes (2,704 bytes), so no record can fail its whole batch there.
+MAX_KEY = 200
+Key = Annotated[str, Field(max_length=MAX_KEY)]
 Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"})]
 
 
@@ -72,13 +78,13 @@ class SessionRecord(_Base):
     kind: Literal["session"] = "session"
     id: Annotated[str, Field(min_length=1, max_length=200)]
     name: str | None = None
-    user: str | None = None
+    user: Key | None = None
     configs: dict[str, Any] | None = None
     status: SessionStatus | None = None
     summary: str | None = None
     started_at: Timestamp | None = None
     ended_at: Timestamp | None = None
-    parent_session_id: str | None = None
+    parent_session_id: Key | None = None
     # Tags accumulate: a record's tags are added to those already known (``add_tags``).
     tags: list[Annotated[str, Field(min_length=1, max_length=200)]] | None = None
     # When a reader changed the session (configs PUT/PATCH): that record is then the later one
@@ -91,10 +97,10 @@ class SessionRecord(_Base):
 class EventRecord(_Base):
     kind: Literal["event"] = "event"
     id: Annotated[str, Field(min_length=1, max_length=200)]
-    session_id: str | None = None
+    session_id: Key | None = None
     parent_id: str | None = None
     type: Annotated[str, Field(min_length=1, max_length=200)]
-    name: str | None = None
+    name: Key | None = None
     ts: Timestamp
     end_ts: Timestamp | None = None
     duration_ms: float | None = None
@@ -111,9 +117,9 @@ class EventRecord(_Base):
 class MessageRecord(_Base):
     kind: Literal["message"] = "message"
     id: Annotated[str, Field(min_length=1, max_length=200)]
-    session_id: str
+    session_id: Key
     ts: Timestamp
-    role: str
+    role: Key
     format: Literal["openai", "anthropic", "raw"] = "openai"
     blob: Any
 

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import random
+import string
+
 import pytest
 
 from agentlog.store._store import SqlStore
@@ -121,3 +124,31 @@ def test_staging_tables_of_a_rolled_back_transaction_are_made_again(pg_schema: s
         assert len(result.accepted) == 2 and result.rejected == []
     finally:
         store.close()
+
+
+# A random string longer than any index entry PostgreSQL takes (2,704 bytes) even compressed.
+_LONG = "".join(random.Random(5).choice(string.ascii_letters) for _ in range(5000))
+
+
+@pytest.mark.parametrize(
+    ("field", "record"),
+    [
+        ("session_id", event(_LONG, 3)),
+        ("name", event("s1", 3, name=_LONG)),
+        ("session_id", message(_LONG, 3)),
+        ("role", message("s1", 3, role=_LONG)),
+        ("user", session("s2", user=_LONG)),
+        ("parent_session_id", session("s2", parent_session_id=_LONG)),
+    ],
+)
+def test_an_overlong_value_that_indexes_hold_is_rejected_on_its_own(
+    store: SqlStore, field: str, record: dict[str, object]
+) -> None:
+    # Values that go into an index are held to 200 characters, as ids are: longer ones used
+    # to fail the whole batch on PostgreSQL ("index row size exceeds maximum").
+    good = [session("s1"), event("s1", 1), message("s1", 2)]
+    result = store.ingest([*good, record])
+    assert [(r.index, r.id) for r in result.rejected] == [(3, record["id"])]
+    assert result.rejected[0].reason.startswith(f"{field}: String should have at most 200")
+    assert result.accepted == [r["id"] for r in good]
+    assert len(store.get_events("s1").items) == 1 and len(store.get_messages("s1").items) == 1

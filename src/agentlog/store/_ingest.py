@@ -22,6 +22,7 @@ import orjson
 import pydantic
 
 from .._records import (
+    MAX_KEY,
     ErrorInfo,
     EventRecord,
     MessageRecord,
@@ -84,6 +85,8 @@ def event_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
     if not (type(sid) in opt and type(parent) in opt and type(name) in opt
             and type(trace) in opt and type(span) in opt):  # fmt: skip
         return None
+    if (sid is not None and len(sid) > MAX_KEY) or (name is not None and len(name) > MAX_KEY):
+        return None
     status = get("status", "ok")
     partial = get("partial", False)
     if type(status) is not str or status not in _STATUSES or type(partial) is not bool:
@@ -127,6 +130,8 @@ def message_row(obj: dict[str, Any], project: str) -> tuple[Any, ...] | None:
     get = obj.get
     sid, role, fmt = get("session_id"), get("role"), get("format", "openai")
     if type(sid) is not str or type(role) is not str or type(fmt) is not str:
+        return None
+    if len(sid) > MAX_KEY or len(role) > MAX_KEY:
         return None
     if fmt not in _FORMATS:
         return None
