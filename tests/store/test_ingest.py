@@ -152,3 +152,53 @@ def test_an_overlong_value_that_indexes_hold_is_rejected_on_its_own(
     assert result.rejected[0].reason.startswith(f"{field}: String should have at most 200")
     assert result.accepted == [r["id"] for r in good]
     assert len(store.get_events("s1").items) == 1 and len(store.get_messages("s1").items) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "record"),
+    [
+        ("name", event("s1", 3, name="a\x00b")),
+        ("type", event("s1", 3, type="a\x00b")),
+        ("session_id", event("s\x003", 3)),
+        ("user", session("s2", user="a\x00b")),
+        ("configs.k", session("s2", configs={"k": "\x00"})),
+    ],
+)
+def test_a_nul_character_is_refused_on_its_own_where_the_database_cannot_store_it(
+    store: SqlStore, path: str, record: dict[str, object]
+) -> None:
+    # PostgreSQL keeps NUL in neither text nor JSONB: such a record used to fail its batch.
+    good = [session("s1"), event("s1", 1), message("s1", 2)]
+    result = store.ingest([*good, record])
+    if store.dialect == "postgres":
+        assert [(r.index, r.id) for r in result.rejected] == [(3, record["id"])]
+        assert result.rejected[0].reason == (
+            f"{path}: contains a NUL character (\\u0000), which cannot be stored"
+        )
+        assert result.accepted == [r["id"] for r in good]
+    else:  # SQLite stores it
+        assert result.rejected == [] and len(result.accepted) == 4
+    assert len(store.get_messages("s1").items) == 1
+
+
+@pytest.mark.parametrize(
+    ("path", "record"),
+    [("data.s", event("s1", 3, data={"s": "\ud800"})), ("name", event("s1", 3, name="\udfff"))],
+)
+def test_a_lone_surrogate_is_refused_on_its_own(
+    store: SqlStore, path: str, record: dict[str, object]
+) -> None:
+    good = [session("s1"), event("s1", 1)]
+    result = store.ingest([*good, record, event("s1", 4)])
+    assert [(r.index, r.reason) for r in result.rejected] == [
+        (2, f"{path}: contains a lone surrogate, which is not valid UTF-8 and cannot be stored")
+    ]
+    assert len(result.accepted) == 3 and len(store.get_events("s1").items) == 2
+
+
+def test_a_refused_record_deep_in_a_long_batch_keeps_its_place(store: SqlStore) -> None:
+    recs = [session("s1"), *(event("s1", i) for i in range(1, 700))]
+    recs[600] = event("s1", 600, data={"s": "\ud800"})
+    result = store.ingest(recs)
+    assert [r.index for r in result.rejected] == [600]
+    assert len(result.accepted) == 699

@@ -15,10 +15,11 @@ from typing import Any
 import orjson
 
 from ..store import IngestResult, RejectedRecord
+from ..store._screen import screen, with_refused
 from ._errors import ApiError
 from ._writer import GroupWriter
 
-__all__ = ["IngestLimits", "find_nul", "ingest_records", "parse_batch", "read_body"]
+__all__ = ["IngestLimits", "ingest_records", "parse_batch", "read_body"]
 
 
 @dataclass(frozen=True)
@@ -152,46 +153,15 @@ def _kind(value: Any) -> str:
             type(None): "null", int: "a number", float: "a number"}.get(type(value), "a value")  # fmt: skip
 
 
-def find_nul(value: Any, path: str = "") -> str | None:
-    """The path of the first string (or key) holding a NUL character, else None.
-
-    PostgreSQL can keep NUL in neither text nor JSONB, so the collector refuses it on every
-    backend alike: one contract, whichever store is behind it."""
-    if isinstance(value, str):
-        return path or "value" if "\x00" in value else None
-    if isinstance(value, dict):
-        for k, v in value.items():
-            sub = f"{path}.{k}" if path else str(k)
-            if "\x00" in k:
-                return sub
-            found = find_nul(v, sub)
-            if found is not None:
-                return found
-    elif isinstance(value, list):
-        for i, v in enumerate(value):
-            found = find_nul(v, f"{path}[{i}]")
-            if found is not None:
-                return found
-    return None
-
-
 def screen_nul(body: bytes, records: list[Any]) -> tuple[list[int], list[RejectedRecord]]:
-    """The indices of records to store, and those refused for holding a NUL character.
-    Only a body with a ``\\u0000`` escape is walked, so the common case costs one scan."""
+    """The indices of records to store, and those refused for holding a NUL character:
+    PostgreSQL can keep NUL in neither text nor JSONB, so the collector refuses it on every
+    backend alike (one contract, whichever store is behind it). Only a body with a
+    ``\\u0000`` escape is walked, so the common case costs one scan; JSON cannot carry the
+    other value no store takes (a lone surrogate)."""
     if b"\\u0000" not in body:
         return list(range(len(records))), []
-    kept: list[int] = []
-    refused: list[RejectedRecord] = []
-    for i, rec in enumerate(records):
-        where = find_nul(rec)
-        if where is None:
-            kept.append(i)
-            continue
-        rid = rec.get("id") if isinstance(rec, dict) else None
-        refused.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
-                                      reason=f"{where}: contains a NUL character (\\u0000), "
-                                      "which cannot be stored"))  # fmt: skip
-    return kept, refused
+    return screen(records, nul=True)
 
 
 async def ingest_records(writer: GroupWriter, body: bytes, records: list[Any], *,
@@ -200,7 +170,4 @@ async def ingest_records(writer: GroupWriter, body: bytes, records: list[Any], *
     kept, refused = screen_nul(body, records)
     if not refused:
         return await writer.ingest(records, project)
-    result = await writer.ingest([records[i] for i in kept], project)
-    rejected = [r.model_copy(update={"index": kept[r.index]}) for r in result.rejected]
-    return IngestResult(accepted=result.accepted,
-                        rejected=sorted([*rejected, *refused], key=lambda r: r.index))  # fmt: skip
+    return with_refused(await writer.ingest([records[i] for i in kept], project), kept, refused)

@@ -27,8 +27,8 @@ from ..store import (
     Store,
 )
 from ..store._lookup import resolve_id, status_counts
+from ..store._screen import find_nul
 from ._errors import ERROR_RESPONSES, ApiError
-from ._ingest import find_nul
 
 __all__ = ["router"]
 

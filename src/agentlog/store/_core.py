@@ -21,6 +21,7 @@ from ._ingest import Parsed, parse_batch, session_ids
 from ._models import IngestResult, RejectedRecord
 from ._rows import EVENT_COLS, MESSAGE_COLS, TERMINAL, dumps, loads, merge_session, now_us
 from ._schema import SCHEMA_VERSION, migrations
+from ._screen import screen, with_refused
 
 __all__ = ["ParsedBatch", "SessionCosts", "StoreCore"]
 
@@ -259,11 +260,20 @@ class StoreCore(ABC):
         ])  # fmt: skip
 
     # -- ingest --------------------------------------------------------------------------------
+    # Whether the database refuses a NUL character in a string (``_screen``).
+    _refuses_nul = False
+
     def ingest(self, records: Sequence[Any], *, project: str = "default") -> IngestResult:
         """Validate each record on its own; store the valid ones in one transaction."""
-        if self._streams and len(records) > STREAM_PART:
-            return self._ingest_streamed(records, project)
         return self.ingest_group([(records, project)])[0]
+
+    def _ingest_batches(self, batches: Sequence[tuple[Sequence[Any], str]]) -> list[IngestResult]:
+        if len(batches) == 1:
+            records, project = batches[0]
+            if self._streams and len(records) > STREAM_PART:
+                return [self._ingest_streamed(records, project)]
+        return self.ingest_parsed([self.parse_ingest(records, project)
+                                   for records, project in batches])  # fmt: skip
 
     def _ingest_streamed(self, records: Sequence[Any], project: str) -> IngestResult:
         """``ingest`` with the records checked and built inside the transaction, a part at a
@@ -303,9 +313,23 @@ class StoreCore(ABC):
         """Several batches (``(records, project)``) in one transaction, one result each: what
         a collector under load does with the batches that wait while it writes (group commit).
         The result of each is what ``ingest`` of it alone would answer, batches taken in turn;
-        the transaction, its session claims, count tables and commit are paid once."""
-        return self.ingest_parsed([self.parse_ingest(records, project)
-                                   for records, project in batches])  # fmt: skip
+        the transaction, its session claims, count tables and commit are paid once.
+
+        A record the database cannot store (a NUL character on PostgreSQL, a lone surrogate
+        anywhere) would fail the transaction: when it does, the batches are walked for such
+        records (``_screen``), those are refused on their own and the rest stored. Walking
+        only after a failure keeps the common case free of it."""
+        try:
+            return self._ingest_batches(batches)
+        except Exception:
+            screened = [screen(records, nul=self._refuses_nul) for records, _ in batches]
+            if not any(refused for _, refused in screened):
+                raise
+        results = self._ingest_batches([([records[i] for i in kept], project) for
+                                        (records, project), (kept, _) in zip(batches, screened,
+                                                                              strict=True)])  # fmt: skip
+        return [with_refused(result, kept, refused)
+                for result, (kept, refused) in zip(results, screened, strict=True)]  # fmt: skip
 
     def parse_ingest(self, records: Sequence[Any], project: str = "default") -> ParsedBatch:
         """The first half of ingest, which needs no database: each record checked and turned

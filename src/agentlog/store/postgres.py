@@ -143,6 +143,7 @@ class PostgresStore(SqlStore):
     json_param = "?::json"
     _for_update = " FOR UPDATE"
     _streams = True
+    _refuses_nul = True
 
     def __init__(self, url: str, *, schema: str | None = None, min_size: int = 1,
                  max_size: int = 8, **options: Any) -> None:  # fmt: skip

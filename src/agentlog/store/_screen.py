@@ -1,0 +1,94 @@
+"""Records a database cannot store, found so that they are refused on their own.
+
+A string with a NUL character cannot go into PostgreSQL (neither text nor JSONB), and one with a
+lone surrogate (``"\\ud800"``, which a Python caller can build but JSON cannot carry) is not
+UTF-8 for either backend. Such a record would fail its whole batch; ingest instead tries the
+batch as it is, and only when that fails walks it (``screen``), refuses these records with the
+field that holds the value, and stores the rest. The collector refuses NUL before that, on
+every backend alike (its body is scanned once for the escape).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ._models import IngestResult, RejectedRecord
+
+__all__ = ["find_nul", "screen", "with_refused"]
+
+
+_NUL = "contains a NUL character (\\u0000), which cannot be stored"
+_SURROGATE = "contains a lone surrogate, which is not valid UTF-8 and cannot be stored"
+
+
+def _nul(text: str) -> str | None:
+    return _NUL if "\x00" in text else None
+
+
+def _any(text: str) -> str | None:
+    """What in ``text`` neither backend can store (a NUL aside), else None."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return _SURROGATE
+    return None
+
+
+def _both(text: str) -> str | None:
+    return _nul(text) or _any(text)
+
+
+def _find(value: Any, path: str, bad: Callable[[str], str | None]) -> tuple[str, str] | None:
+    """(path, reason) of the first string or key in ``value`` that ``bad`` finds a reason in."""
+    if isinstance(value, str):
+        why = bad(value)
+        return None if why is None else (path or "value", why)
+    if isinstance(value, dict):
+        for k, v in value.items():
+            sub = f"{path}.{k}" if path else str(k)
+            why = bad(k) if isinstance(k, str) else None
+            if why is not None:
+                return sub, why
+            found = _find(v, sub, bad)
+            if found is not None:
+                return found
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _find(v, f"{path}[{i}]", bad)
+            if found is not None:
+                return found
+    return None
+
+
+def find_nul(value: Any, path: str = "") -> str | None:
+    """The path of the first string (or key) holding a NUL character, else None."""
+    found = _find(value, path, _nul)
+    return None if found is None else found[0]
+
+
+def screen(records: Sequence[Any], *, nul: bool) -> tuple[list[int], list[RejectedRecord]]:
+    """The indices of the records to store, and the others refused with the field that holds
+    what cannot be stored (NUL characters too when ``nul``; lone surrogates always)."""
+    kept: list[int] = []
+    refused: list[RejectedRecord] = []
+    for i, rec in enumerate(records):
+        found = _find(rec, "", _both if nul else _any)
+        if found is None:
+            kept.append(i)
+            continue
+        rid = rec.get("id") if isinstance(rec, dict) else None
+        refused.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
+                                      reason=f"{found[0]}: {found[1]}"))  # fmt: skip
+    return kept, refused
+
+
+def with_refused(
+    result: IngestResult, kept: list[int], refused: list[RejectedRecord]
+) -> IngestResult:
+    """The answer for a whole batch from the answer for its ``kept`` records and the refused
+    ones: every index is the record's place in the batch as sent."""
+    rejected = [r.model_copy(update={"index": kept[r.index]}) for r in result.rejected]
+    return IngestResult(accepted=result.accepted,
+                        rejected=sorted([*rejected, *refused], key=lambda r: r.index))  # fmt: skip
