@@ -351,3 +351,26 @@ def test_hour_sums_are_those_sql_makes(store: SqlStore) -> None:
                       f"{_SUMS} FROM n GROUP BY 1, 2, 3, 4", [v for r in rows for v in r])  # fmt: skip
     assert hour_sums(rows) == sorted(tuple(int(v) if i > 3 else v for i, v in enumerate(r))
                                      for r in want)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("data", "source", "tokens"),
+    [
+        ({"model": "gpt-4o", "usage": {"input_tokens": 10**20, "output_tokens": 100}},
+         "genai-prices", (0, 100)),
+        ({"model": "gpt-4o", "usage": {"input_tokens": 1e30, "output_tokens": 2**62}},
+         "unpriced", (0, 0)),
+        ({"model": "gpt-4o", "cost_usd": 1e30, "usage": USAGE}, "genai-prices", (1000, 100)),
+    ],
+)  # fmt: skip
+def test_a_count_or_cost_too_large_to_sum_is_not_taken_and_fails_nothing(
+    store: SqlStore, data: dict[str, Any], source: str, tokens: tuple[int, int]
+) -> None:
+    # Such values overflowed the 64-bit cost columns and failed the whole batch.
+    result = store.ingest([session("big"), llm("big", 1, **data), event("big", 2)])
+    assert result.rejected == [] and len(result.accepted) == 3
+    [call] = store.get_events("big", type="llm_call").items
+    assert call.data["cost"]["source"] == source
+    assert store.cost(bucket="session", days=30, now=NOW).calls == 1
+    with store._tx() as conn:
+        assert conn.q("SELECT input_tokens, output_tokens FROM llm_costs") == [tokens]

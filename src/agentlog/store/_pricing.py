@@ -133,10 +133,19 @@ class Priced(NamedTuple):
                 f'"source":"{self.source}"}}')  # fmt: skip
 
 
+# The most tokens one count of one call may hold, and the most USD a caller may give for one
+# call: no model reads or writes that many tokens in a call, and a larger value (a broken
+# integration, a hostile client) would overflow the 64-bit picodollar columns and sums, failing
+# every batch that carries it. Beyond them a value is not a count or a cost, like a negative one.
+MAX_TOKENS = 100_000_000
+_MAX_GIVEN_P = 10_000 * PICO
+
+
 def _n(value: Any) -> int | None:
-    """A token count: a non-negative int (or float), else None (bools and strings too)."""
+    """A token count: an int (or float) from 0 to ``MAX_TOKENS``, else None (bools and strings
+    too)."""
     kind = type(value)
-    if (kind is int or kind is float) and value >= 0:
+    if (kind is int or kind is float) and 0 <= value <= MAX_TOKENS:
         return int(value)
     return None
 
@@ -145,7 +154,7 @@ def _first(get: Any, name: str, alias: str) -> int | None:
     """The count under ``name``, else under ``alias`` (``_n`` of each); a plain int and an
     absent key cost no further call (ingest reads four per priced call)."""
     value = get(name)
-    if type(value) is int and value >= 0:
+    if type(value) is int and 0 <= value <= MAX_TOKENS:
         return value
     if value is not None:
         value = _n(value)
@@ -300,7 +309,7 @@ class Pricer:
                 total = usd_to_pico(given)
             except (InvalidOperation, ValueError):
                 total = -1
-            if total >= 0:
+            if 0 <= total <= _MAX_GIVEN_P:
                 return Priced(provider, model, n_in, n_out, None, None, total, "caller")
         if model is None or tokens is None:
             return Priced(provider, model, n_in, n_out, None, None, None, "unpriced")
