@@ -202,3 +202,17 @@ def test_a_refused_record_deep_in_a_long_batch_keeps_its_place(store: SqlStore) 
     result = store.ingest(recs)
     assert [r.index for r in result.rejected] == [600]
     assert len(result.accepted) == 699
+
+
+def test_a_record_nested_too_deep_to_store_is_refused_on_its_own(store: SqlStore) -> None:
+    data: dict[str, object] = {}
+    inner = data
+    for _ in range(3000):  # checking and writing it used to fail the batch (RecursionError)
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    deep = event("s1", 2, data=data)
+    result = store.ingest([session("s1"), event("s1", 1), deep, event("s1", 3)])
+    assert [r.index for r in result.rejected] == [2]
+    assert "nested more than 500 levels deep" in result.rejected[0].reason
+    assert result.rejected[0].reason.startswith("data.a.a.")
+    assert len(store.get_events("s1").items) == 2

@@ -2,7 +2,8 @@
 
 A string with a NUL character cannot go into PostgreSQL (neither text nor JSONB), and one with a
 lone surrogate (``"\\ud800"``, which a Python caller can build but JSON cannot carry) is not
-UTF-8 for either backend. Such a record would fail its whole batch; ingest instead tries the
+UTF-8 for either backend; nor can a value nested deeper than Python's stack allows checking
+and writing it. Such a record would fail its whole batch; ingest instead tries the
 batch as it is, and only when that fails walks it (``screen``), refuses these records with the
 field that holds the value, and stores the rest. The collector refuses NUL before that, on
 every backend alike (its body is scanned once for the escape).
@@ -15,11 +16,15 @@ from typing import Any
 
 from ._models import IngestResult, RejectedRecord
 
-__all__ = ["find_nul", "screen", "with_refused"]
+__all__ = ["MAX_DEPTH", "find_nul", "screen", "with_refused"]
 
 
 _NUL = "contains a NUL character (\\u0000), which cannot be stored"
 _SURROGATE = "contains a lone surrogate, which is not valid UTF-8 and cannot be stored"
+# Nesting past this is refused: checking and writing a value recurses once per level, and
+# Python's stack ends near 1,000 (JSON from the wire stops at 1,024, the SDK writes at most 254).
+MAX_DEPTH = 500
+_DEEP = f"is nested more than {MAX_DEPTH} levels deep, which cannot be stored"
 
 
 def _nul(text: str) -> str | None:
@@ -40,8 +45,13 @@ def _both(text: str) -> str | None:
     return _nul(text) or _any(text)
 
 
-def _find(value: Any, path: str, bad: Callable[[str], str | None]) -> tuple[str, str] | None:
-    """(path, reason) of the first string or key in ``value`` that ``bad`` finds a reason in."""
+def _find(
+    value: Any, path: str, bad: Callable[[str], str | None], depth: int = 0
+) -> tuple[str, str] | None:
+    """(path, reason) of the first string or key in ``value`` that ``bad`` finds a reason in,
+    or of a container nested deeper than ``MAX_DEPTH``."""
+    if depth > MAX_DEPTH:
+        return path, _DEEP
     if isinstance(value, str):
         why = bad(value)
         return None if why is None else (path or "value", why)
@@ -51,12 +61,12 @@ def _find(value: Any, path: str, bad: Callable[[str], str | None]) -> tuple[str,
             why = bad(k) if isinstance(k, str) else None
             if why is not None:
                 return sub, why
-            found = _find(v, sub, bad)
+            found = _find(v, sub, bad, depth + 1)
             if found is not None:
                 return found
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            found = _find(v, f"{path}[{i}]", bad)
+            found = _find(v, f"{path}[{i}]", bad, depth + 1)
             if found is not None:
                 return found
     return None
