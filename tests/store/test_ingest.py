@@ -216,3 +216,21 @@ def test_a_record_nested_too_deep_to_store_is_refused_on_its_own(store: SqlStore
     assert "nested more than 500 levels deep" in result.rejected[0].reason
     assert result.rejected[0].reason.startswith("data.a.a.")
     assert len(store.get_events("s1").items) == 2
+
+
+def test_a_record_nested_deeper_than_stored_values_go_is_refused_when_parsed(
+    store: SqlStore,
+) -> None:
+    # What the collector does (parse, then store): JSON from the wire nests up to 1,024 levels,
+    # and writing ~1,000 of them raised RecursionError, failing the batch with a 500.
+    data: dict[str, object] = {}
+    inner = data
+    for _ in range(1000):
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    batch = store.parse_ingest([session("s1"), event("s1", 1), event("s1", 2, data=data)])
+    [result] = store.ingest_parsed([batch])
+    assert [r.index for r in result.rejected] == [2]
+    assert result.rejected[0].reason.endswith("is nested more than 500 levels deep, which "
+                                              "cannot be stored")  # fmt: skip
+    assert len(store.get_events("s1").items) == 1

@@ -33,6 +33,7 @@ from .._records import (
 from ._judging_schema import score_row
 from ._models import RejectedRecord
 from ._rows import dumps
+from ._screen import too_deep
 from ._times import to_us, ts_us
 
 __all__ = [
@@ -165,6 +166,12 @@ def validation_reason(exc: pydantic.ValidationError) -> str:
     return "; ".join(parts)
 
 
+def _refuse(rejected: list[RejectedRecord], i: int, obj: dict[str, Any], reason: str) -> None:
+    rid = obj.get("id")
+    rejected.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
+                                   reason=reason))  # fmt: skip
+
+
 def parse_batch(
     records: Sequence[Any], project: str, rejected: list[RejectedRecord], base: int = 0
 ) -> list[Parsed]:
@@ -188,12 +195,16 @@ def parse_batch(
             if row is not None:
                 add((i, "m", row))
                 continue
+        # The checked path (any record the plain one did not take). A record nested too deep
+        # to check and write is refused first, before it can fail its batch.
+        deep = too_deep(obj)
+        if deep is not None:
+            _refuse(rejected, i, obj, deep)
+            continue
         try:
             rec = parse_record(obj)
         except pydantic.ValidationError as exc:
-            rid = obj.get("id")
-            rejected.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
-                                           reason=validation_reason(exc)))  # fmt: skip
+            _refuse(rejected, i, obj, validation_reason(exc))
             continue
         if isinstance(rec, EventRecord):
             add((i, "e", event_row_of(rec, project)))

@@ -16,7 +16,7 @@ from typing import Any
 
 from ._models import IngestResult, RejectedRecord
 
-__all__ = ["MAX_DEPTH", "find_nul", "screen", "with_refused"]
+__all__ = ["MAX_DEPTH", "find_nul", "screen", "too_deep", "with_refused"]
 
 
 _NUL = "contains a NUL character (\\u0000), which cannot be stored"
@@ -70,6 +70,16 @@ def _find(
             if found is not None:
                 return found
     return None
+
+
+def _no_string_check(text: str) -> str | None:
+    return None
+
+
+def too_deep(value: Any) -> str | None:
+    """``path: reason`` when ``value`` nests deeper than ``MAX_DEPTH``, else None."""
+    found = _find(value, "", _no_string_check)
+    return None if found is None else f"{found[0]}: {found[1]}"
 
 
 def find_nul(value: Any, path: str = "") -> str | None:
