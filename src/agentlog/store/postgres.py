@@ -29,7 +29,7 @@ from psycopg_pool import ConnectionPool
 
 from ._conn import Conn
 from ._core import STREAM_PART
-from ._costs import COST_COLS, HOUR_SUM_COLS, HOURS_FROM, hour_sums
+from ._costs import ADD_HOUR_SUMS, COST_COLS, HOUR_SUM_COLS, HOURS_FROM, hour_sums
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, batch_counts, from_batch_sql
 from ._rows import EVENT_COLS, dumps
 from ._store import SqlStore, check_options
@@ -40,10 +40,8 @@ _LOCK_KEY = 0x6167656E746C6F67  # "agentlog": serializes migrations of concurren
 
 
 # Sums already grouped (``hour_sums``) into ``cost_hours``, in key order as every writer of it.
-_HOURS_FROM_SUMS = (
-    f"INSERT INTO cost_hours ({HOUR_SUM_COLS}) SELECT {HOUR_SUM_COLS} FROM _new_hours "
-    "ORDER BY 1, 2, 3, 4 ON CONFLICT (project, hour, session_id, model) DO UPDATE SET "
-    + ", ".join(f"{c} = cost_hours.{c} + excluded.{c}" for c in HOUR_SUM_COLS.split(", ")[4:])
+_HOURS_FROM_SUMS = ADD_HOUR_SUMS.format(
+    source=f"SELECT {HOUR_SUM_COLS} FROM _new_hours ORDER BY 1, 2, 3, 4"
 )
 
 # The columns the count tables group by: the rest of an inserted row is not carried along.

@@ -22,7 +22,7 @@ import orjson
 from ._checkpoint import Checkpointer
 from ._conn import Conn
 from ._contains import json_contains
-from ._costs import COST_COLS, HOURS_FROM
+from ._costs import ADD_HOUR_SUMS, COST_COLS, HOUR_SUM_COLS, HOURS_FROM, hour_sums
 from ._jsonl_index import JsonlIndexMixin
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, batch_counts, from_batch_sql
 from ._rows import dumps
@@ -31,6 +31,10 @@ from ._store import SqlStore, check_options
 __all__ = ["DEFAULT_DB", "SqliteStore"]
 
 DEFAULT_DB = ".agentlog/agentlog.db"
+# New calls' hourly sums (``hour_sums``, in key order) added to ``cost_hours``.
+_ADD_SUMS = ADD_HOUR_SUMS.format(
+    source=f"VALUES ({', '.join('?' * len(HOUR_SUM_COLS.split(',')))})"
+)
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- .:/]{1,100}$")
 
 
@@ -204,10 +208,11 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         marks = ", ".join("?" * len(rows[0]))
         inserted = conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) "
                              "ON CONFLICT DO NOTHING", rows)  # fmt: skip
+        if inserted == len(rows):  # all new (the common case): summed from the rows in hand
+            conn.many(_ADD_SUMS, hour_sums(rows))
+            return [(row[2], row[10]) for row in rows]
         new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
         conn.run(HOURS_FROM.format(new=new))
-        if inserted == len(rows):  # all new (the common case): no need to read them back
-            return [(row[2], row[10]) for row in rows]
         return conn.q(f"SELECT session_id, total_p FROM {new} AS n")
 
     def _apply_counts(self, conn: Conn) -> None:
