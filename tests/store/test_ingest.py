@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import random
-import string
 
 import pytest
 
@@ -126,8 +125,9 @@ def test_staging_tables_of_a_rolled_back_transaction_are_made_again(pg_schema: s
         store.close()
 
 
-# A random string longer than any index entry PostgreSQL takes (2,704 bytes) even compressed.
-_LONG = "".join(random.Random(5).choice(string.ascii_letters) for _ in range(5000))
+# Random CJK characters: 15,000 bytes that no compression brings under the 2,704 bytes of
+# PostgreSQL's largest index entry.
+_LONG = "".join(map(chr, random.Random(5).choices(range(0x4E00, 0x9FFF), k=5000)))
 
 
 @pytest.mark.parametrize(

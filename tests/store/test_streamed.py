@@ -4,6 +4,7 @@ The answer and what is stored must be those of the batch taken in one piece, on 
 
 from __future__ import annotations
 
+import random
 from decimal import Decimal
 from typing import Any
 
@@ -140,3 +141,15 @@ def test_each_part_goes_to_the_server_while_the_next_is_checked(
     assert len(_all(pg_shared.get_events, "streamed-s4", project="streamed")) == len(
         [r for r in _records("x", 0, N) if r["kind"] == "event"]
     )
+
+
+def test_an_overlong_session_id_in_a_long_batch_is_refused_on_its_own(store: SqlStore) -> None:
+    # Sessions are claimed before the records are checked: an id too long for any record to
+    # name must not reach the claim (on PostgreSQL its index entry would fail the batch).
+    long_sid = "".join(map(chr, random.Random(3).choices(range(0x4E00, 0x9FFF), k=5000)))
+    recs: list[Any] = [session("s5"), *_records("s5", 0, N)]
+    recs[STREAM_PART + 1] = event(long_sid, 1)
+    result = store.ingest(recs)
+    assert [r.index for r in result.rejected] == [STREAM_PART + 1]
+    assert result.rejected[0].reason.startswith("session_id: String should have at most 200")
+    assert len(result.accepted) == len(recs) - 1

@@ -220,11 +220,12 @@ def parse_batch(
 def session_ids(records: Sequence[Any]) -> set[str]:
     """The session ids a batch may name, read off the records before they are checked: the
     ``id`` of a session record, the ``session_id`` of any other. A superset of those its valid
-    records name (a wrong record's id is in it too)."""
+    records name (a wrong record's id may be in it too, but never one too long for any record
+    to name: claiming it would fail the batch)."""
     out = set()
     for obj in records:
         if isinstance(obj, dict):
             sid = obj.get("id") if obj.get("kind") == "session" else obj.get("session_id")
-            if type(sid) is str:
+            if type(sid) is str and len(sid) <= MAX_KEY:
                 out.add(sid)
     return out
