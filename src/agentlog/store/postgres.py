@@ -202,9 +202,9 @@ class PostgresStore(SqlStore):
                                           for i in range(0, len(rows), STREAM_PART)))  # fmt: skip
 
     def _stream_events(self, conn: Conn, parts: Iterator[list[tuple[Any, ...]]]) -> list[Any]:
-        """Each part's events go into the COPY as it comes, its llm_calls priced (~15 µs
-        each) just before: the server inserts and indexes the parts before (~10 µs a row)
-        meanwhile."""
+        """Each part's events go into the COPY as it comes, its llm_calls priced (~5 µs each)
+        just before, while the server inserts and indexes the parts sent before it (~10 µs a
+        row)."""
         first = next((part for part in parts if part), None)  # no events: no COPY
         if first is None:
             return []
