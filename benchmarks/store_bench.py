@@ -241,6 +241,7 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
         # The same batches into a store with pricing switched off, interleaved batch by batch
         # with the priced one, so that the load of a shared machine weighs on both alike.
         unpriced._price_rows = lambda rows: (rows, [])  # type: ignore[method-assign]
+        unpriced.phase_times = {} if args.phases else None
         elapsed = before = 0.0
         for batch in batches(args, now_ns):
             before += ingest_one(unpriced, batch, None)
@@ -259,6 +260,10 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
     if store.phase_times is not None:
         print_phases(store.phase_times, elapsed, n_ev)
         store.phase_times = None
+    if unpriced is not None and unpriced.phase_times is not None:
+        print("  the same, pricing off (where the difference goes):")
+        print_phases(unpriced.phase_times, before, n_ev)
+        unpriced.phase_times = None
     if unpriced is not None:
         added = (elapsed - before) / before * 100
         print(f"pricing adds     {added:>12.1f} %  (1 in 5 events is an llm_call)  target <= 10 %")
