@@ -43,21 +43,19 @@ _HOUR_SUMS = ("SUM(calls), SUM(unpriced), SUM(input_tokens), SUM(output_tokens),
               "SUM(output_p), SUM(total_p)")  # fmt: skip
 _TIME_BUCKETS = {"hour": HOUR_US, "day": DAY_US}
 _SUM_COLS = "calls, unpriced, input_tokens, output_tokens, input_p, output_p, total_p"
-# From the cost rows just inserted ({new}): their sums per hour, session and model. The same
-# SQL on both backends.
 _ADD_SUMS = "ON CONFLICT (project, hour, session_id, model) DO UPDATE SET " + ", ".join(
     f"{c} = cost_hours.{c} + excluded.{c}" for c in _SUM_COLS.split(", ")
-)
-HOURS_FROM = (
-    f"INSERT INTO cost_hours (project, hour, session_id, model, {_SUM_COLS}) "
-    f"SELECT project, ts_us / {HOUR_US}, COALESCE(session_id, ''), COALESCE(model, ''), {_SUMS} "
-    "FROM {new} AS n WHERE TRUE GROUP BY 1, 2, 3, 4 "
-    + _ADD_SUMS.replace("{", "{{").replace("}", "}}")
 )
 # The columns of ``hour_sums``' rows, as ``cost_hours`` has them, and the statement adding
 # such rows from ``{source}`` (a SELECT in key order, or VALUES).
 HOUR_SUM_COLS = f"project, hour, session_id, model, {_SUM_COLS}"
 ADD_HOUR_SUMS = f"INSERT INTO cost_hours ({HOUR_SUM_COLS}) {{source}} {_ADD_SUMS}"
+# From the cost rows just inserted ({new}): their sums per hour, session and model. The same
+# SQL on both backends.
+HOURS_FROM = ADD_HOUR_SUMS.format(
+    source=f"SELECT project, ts_us / {HOUR_US}, COALESCE(session_id, ''), COALESCE(model, ''), "
+    f"{_SUMS} FROM {{new}} AS n WHERE TRUE GROUP BY 1, 2, 3, 4"
+)
 BUCKET_NAMES = ("day", "hour", "session", "model", "user", "config:KEY")
 
 

@@ -33,7 +33,7 @@ from .._records import (
 from ._judging_schema import score_row
 from ._models import RejectedRecord
 from ._rows import dumps
-from ._screen import too_deep
+from ._screen import refusal, too_deep
 from ._times import to_us, ts_us
 
 __all__ = [
@@ -166,12 +166,6 @@ def validation_reason(exc: pydantic.ValidationError) -> str:
     return "; ".join(parts)
 
 
-def _refuse(rejected: list[RejectedRecord], i: int, obj: dict[str, Any], reason: str) -> None:
-    rid = obj.get("id")
-    rejected.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
-                                   reason=reason))  # fmt: skip
-
-
 def parse_batch(
     records: Sequence[Any], project: str, rejected: list[RejectedRecord], base: int = 0
 ) -> list[Parsed]:
@@ -199,12 +193,12 @@ def parse_batch(
         # to check and write is refused first, before it can fail its batch.
         deep = too_deep(obj)
         if deep is not None:
-            _refuse(rejected, i, obj, deep)
+            rejected.append(refusal(i, obj, deep))
             continue
         try:
             rec = parse_record(obj)
         except pydantic.ValidationError as exc:
-            _refuse(rejected, i, obj, validation_reason(exc))
+            rejected.append(refusal(i, obj, validation_reason(exc)))
             continue
         if isinstance(rec, EventRecord):
             add((i, "e", event_row_of(rec, project)))

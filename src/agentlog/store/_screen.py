@@ -16,7 +16,7 @@ from typing import Any
 
 from ._models import IngestResult, RejectedRecord
 
-__all__ = ["MAX_DEPTH", "find_nul", "screen", "too_deep", "with_refused"]
+__all__ = ["MAX_DEPTH", "find_nul", "refusal", "screen", "too_deep", "with_refused"]
 
 
 _NUL = "contains a NUL character (\\u0000), which cannot be stored"
@@ -98,10 +98,14 @@ def screen(records: Sequence[Any], *, nul: bool) -> tuple[list[int], list[Reject
         if found is None:
             kept.append(i)
             continue
-        rid = rec.get("id") if isinstance(rec, dict) else None
-        refused.append(RejectedRecord(index=i, id=rid if isinstance(rid, str) else None,
-                                      reason=f"{found[0]}: {found[1]}"))  # fmt: skip
+        refused.append(refusal(i, rec, f"{found[0]}: {found[1]}"))
     return kept, refused
+
+
+def refusal(index: int, record: Any, reason: str) -> RejectedRecord:
+    """The rejection of the record at ``index``, with its id when it has a string one."""
+    rid = record.get("id") if isinstance(record, dict) else None
+    return RejectedRecord(index=index, id=rid if isinstance(rid, str) else None, reason=reason)
 
 
 def with_refused(

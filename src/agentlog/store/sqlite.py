@@ -32,7 +32,7 @@ __all__ = ["DEFAULT_DB", "SqliteStore"]
 
 DEFAULT_DB = ".agentlog/agentlog.db"
 # New calls' hourly sums (``hour_sums``, in key order) added to ``cost_hours``.
-_ADD_SUMS = ADD_HOUR_SUMS.format(
+_ADD_NEW_HOUR_SUMS = ADD_HOUR_SUMS.format(
     source=f"VALUES ({', '.join('?' * len(HOUR_SUM_COLS.split(',')))})"
 )
 _SAFE_KEY = re.compile(r"^[A-Za-z0-9_\- .:/]{1,100}$")
@@ -209,7 +209,7 @@ class SqliteStore(JsonlIndexMixin, SqlStore):
         inserted = conn.many(f"INSERT INTO llm_costs ({COST_COLS}) VALUES ({marks}) "
                              "ON CONFLICT DO NOTHING", rows)  # fmt: skip
         if inserted == len(rows):  # all new (the common case): summed from the rows in hand
-            conn.many(_ADD_SUMS, hour_sums(rows))
+            conn.many(_ADD_NEW_HOUR_SUMS, hour_sums(rows))
             return [(row[2], row[10]) for row in rows]
         new = f"(SELECT * FROM llm_costs WHERE rowid > {int(before)})"
         conn.run(HOURS_FROM.format(new=new))
