@@ -31,6 +31,7 @@ from typing import Any
 from _util import cpu_seconds, cpu_since, postgres_backends, postgres_pids, settle
 
 from agentlog._ids import format_ts, format_uuid, new_id
+from agentlog.store._explore import explore_events
 from agentlog.store._store import SqlStore
 
 PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -301,7 +302,11 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
                                               max_events=200), args.repeat)  # fmt: skip
     print(f"messages+events  {ms:>12.2f} ms  (get_messages with_events, 200 events)")
     ms = median_ms(lambda: store.iterate_events(limit=100), args.repeat)
-    print(f"iterate 100      {ms:>12.2f} ms")
+    print(f"iterate 100      {ms:>12.2f} ms  (the whole project's, in time order)")
+    ms = median_ms(lambda: explore_events(store, limit=50), args.repeat)
+    print(f"events page      {ms:>12.2f} ms  (the web UI's newest 50 across sessions)")
+    ms = median_ms(lambda: explore_events(store, name="step3", limit=50), args.repeat)
+    print(f"events by name   {ms:>12.2f} ms  (the same, one name)")
     ms = median_ms(lambda: store.events_between_markers(marker_types=["compaction"],
                                                         count_type="tool_call"), args.repeat_slow)  # fmt: skip
     print(f"between markers  {ms:>12.1f} ms  (compaction / tool_call over 7 days)")

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._errors import InvalidInputError
+from ._bytime import events_by_time
 from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
 from ._models import Event, Page, Session
@@ -179,14 +180,25 @@ def explore_events(
     types = types_list(type)
     w = _Where(project)
     w.eq("session_id", session_id)
-    if types:
+    if types and session_id is not None:
         w.add(f"type IN ({','.join('?' * len(types))})", *types)
     w.eq("name", name)
     if status is not None and status not in ("ok", "error"):
         raise InvalidInputError(f"status: must be ok or error; got {status!r}")
     w.eq("status", status)
     w.between("ts_us", since, until)
-    rows, nxt = w.page(store, cols=EVENT_COLS, table="events", order_by="ts_us",
-                       kind="explore-events", cursor=cursor, time_desc=time_desc, limit=limit)  # fmt: skip
+    if session_id is not None:
+        rows, nxt = w.page(store, cols=EVENT_COLS, table="events", order_by="ts_us",
+                           kind="explore-events", cursor=cursor, time_desc=time_desc, limit=limit)  # fmt: skip
+    else:  # across sessions: type by type (_bytime)
+        key = decode_cursor(cursor, "explore-events")
+        with store._tx() as conn:
+            rows = events_by_time(conn, project, EVENT_COLS, " AND ".join(w.conds[1:]),
+                                  w.params[1:], types=types, key=key, desc=time_desc,
+                                  limit=limit + 1, at=(6, 1),
+                                  sparse=name is not None or status is not None)  # fmt: skip
+        last = rows[limit - 1] if len(rows) > limit else None
+        nxt = None if last is None else encode_cursor("explore-events", [last[6], last[1]])
+        rows = rows[:limit]
     more = nxt is not None
     return Page[Event](items=[event_from_row(r) for r in rows], next_cursor=nxt, has_more=more)

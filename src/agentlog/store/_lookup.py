@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from .._errors import InvalidInputError
+from ._bytime import types_in
 from ._conn import chunks
 from ._core import StoreCore
 from ._models import EventCount
@@ -120,16 +121,15 @@ def status_counts(
         raise InvalidInputError(f"bucket: must be one of {', '.join(BUCKETS)}; got {bucket!r}")
     start, end = _since(days, now)
     failed = "(status = 'error' OR type = 'error')"
-    cond = "project = ? AND ts_us >= ? AND ts_us <= ? AND " + (
-        failed if status == "error" else f"NOT {failed}"
-    )
-    args: list[Any] = [project, start, end]
-    for column, wanted in (("type", type), ("name", name)):
-        if wanted is not None:
-            cond, args = f"{cond} AND {column} = ?", [*args, wanted]
+    outcome = failed if status == "error" else f"NOT {failed}"
+    if name is not None:
+        outcome += " AND name = ?"
     if bucket == "session":
-        cond += " AND COALESCE(session_id, '') <> ''"
+        outcome += " AND COALESCE(session_id, '') <> ''"
     group = "session_id || ''" if bucket == "session" else f"ts_us / {BUCKETS[bucket]}"
     with store._tx() as conn:
-        rows = conn.q(f"SELECT {group} AS b, count(*) FROM events WHERE {cond} GROUP BY b", args)
+        typed, types = types_in(conn, project, type)  # the time range on events_type
+        args = [project, *types, start, end, *([] if name is None else [name])]
+        rows = conn.q(f"SELECT {group} AS b, count(*) FROM events WHERE project = ? AND {typed} "
+                      f"AND ts_us >= ? AND ts_us <= ? AND {outcome} GROUP BY b", args)  # fmt: skip
     return count_rows({b: int(n) for b, n in rows}, bucket)

@@ -149,6 +149,13 @@ MIGRATIONS: list[list[Any]] = [
         "DROP INDEX event_minutes_type",
         "DROP INDEX session_hours_type",
     ],
+    [
+        # Reads across a project's events in time order go type by type through events_type
+        # (_bytime): its own (project, ts_us, id) index cost PostgreSQL ~15% of ingest.
+        # Sessionless events, which no other index orders by time, keep a partial one.
+        "CREATE INDEX events_loose ON events (project, ts_us, id) WHERE session_id IS NULL",
+        "DROP INDEX events_time",
+    ],
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

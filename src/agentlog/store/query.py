@@ -9,6 +9,7 @@ keeps each read bounded by the page size instead of sorting a UNION.
 
 from __future__ import annotations
 
+import enum
 import heapq
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from .._errors import InvalidInputError, NotFoundError
+from ._bytime import events_by_time, types_in
 from ._conn import Conn
 from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
@@ -51,6 +53,12 @@ _ITEM: dict[str, tuple[str, int, str, _Conv]] = {
 }
 
 
+class _Whole(enum.Enum):
+    WHOLE = "whole"
+
+
+WHOLE = _Whole.WHOLE  # the whole project's timeline, not one session's
+
 _COUNTS: TypeAdapter[list[EventCount]] = TypeAdapter(list[EventCount])
 
 
@@ -79,13 +87,24 @@ def count_rows(totals: dict[Any, int], bucket: str) -> list[EventCount]:
 
 class QueryMixin(StoreCore):
     def _items(
-        self, conn: Conn, where: str, params: list[Any], *, types: list[str] | None,
-        key: tuple[Any, ...] | None, op: str, limit: int,
+        self, conn: Conn, project: str, session: str | _Whole | None, *,
+        types: list[str] | None, key: tuple[Any, ...] | None, op: str, limit: int,
     ) -> list[tuple[tuple[int, str], Event | Message]]:  # fmt: skip
-        """Up to ``limit`` items of both tables matching ``where``, in key order from ``key``."""
+        """Up to ``limit`` items of both tables, in key order from ``key``: one session's,
+        the sessionless ones (``None``) or the whole project's (``WHOLE``)."""
         out: list[list[tuple[tuple[int, str], Event | Message]]] = []
         order = "DESC" if op == "<" else "ASC"
+        where, params = "project = ?", [project]
+        if isinstance(session, str):
+            where, params = "project = ? AND session_id = ?", [project, session]
+        elif session is None:
+            where = "project = ? AND session_id IS NULL"
         for table, (cols, ts_i, type_col, conv) in _ITEM.items():
+            if table == "events" and session is WHOLE:
+                rows = events_by_time(conn, project, cols, "", [], types=types, key=key,
+                                      desc=op == "<", limit=limit, at=(ts_i, 1))  # fmt: skip
+                out.append([((r[ts_i], r[1]), conv(r)) for r in rows])
+                continue
             cond, args = where, list(params)
             if types:
                 cond += f" AND {type_col} IN ({','.join('?' * len(types))})"
@@ -117,11 +136,8 @@ class QueryMixin(StoreCore):
                     break
             if target is None:
                 raise NotFoundError(f"event {event_id!r} not found")
-            where, params = "project = ? AND session_id IS NULL", [project]
-            if sid is not None:
-                where, params = "project = ? AND session_id = ?", [project, sid]
-            prev = self._items(conn, where, params, types=None, key=key, op="<", limit=before)
-            nxt = self._items(conn, where, params, types=None, key=key, op=">", limit=after)
+            prev = self._items(conn, project, sid, types=None, key=key, op="<", limit=before)
+            nxt = self._items(conn, project, sid, types=None, key=key, op=">", limit=after)
         return EventContext(target=target, before=[i for _, i in reversed(prev)] if before else [],
                             after=[i for _, i in nxt] if after else [])  # fmt: skip
 
@@ -190,13 +206,17 @@ class QueryMixin(StoreCore):
         name: str | None, project: str,
     ) -> None:  # fmt: skip
         # Expressions, not the bare column, for the session: SQLite would otherwise walk the
-        # whole events_session index to group, instead of the time range of events_time.
+        # whole events_session index to group, instead of the time range of events_type.
         group = "session_id || ''" if bucket == "session" else f"ts_us / {BUCKETS[bucket]}"
         for table, (_, _, type_col, _) in _ITEM.items():
             if table == "messages" and name is not None:
                 continue  # messages have no name: a name filter selects events only
             cond, args = "project = ? AND ts_us >= ? AND ts_us <= ?", [project, start, end]
-            if type is not None:
+            if table == "events":
+                typed, types = types_in(conn, project, type)
+                cond, args = f"project = ? AND {typed} AND ts_us >= ? AND ts_us <= ?", [
+                    project, *types, start, end]  # fmt: skip
+            elif type is not None:
                 cond += f" AND {type_col} = ?"
                 args.append(type)
             if name is not None:
@@ -240,12 +260,11 @@ class QueryMixin(StoreCore):
         check_limit(limit, high=1000)
         wanted = types_list(types, "types")
         key = decode_cursor(cursor, "iterate")
-        where, params = "project = ?", [project]
         with self._tx() as conn:
             if session_id is not None:
                 self._require_session(conn, session_id, project)
-                where, params = "project = ? AND session_id = ?", [project, session_id]
-            items = self._items(conn, where, params, types=wanted,
+            scope = WHOLE if session_id is None else session_id
+            items = self._items(conn, project, scope, types=wanted,
                                 key=None if key is None else tuple(key), op=">", limit=limit + 1)  # fmt: skip
         more = len(items) > limit
         items = items[:limit]

@@ -1,0 +1,112 @@
+"""A project's events in time order, read type by type.
+
+``events`` keeps no ``(project, ts_us, id)`` index: maintaining it cost PostgreSQL ~2.5 µs of
+the ~16 its backend spends storing an event (``store_bench.py --drop-indexes events_time``),
+and its reads are served as well through ``events_type (project, type, ts_us, session_id,
+id)``. A project has few event types, found with one index descent each; a read across the
+project takes each type's range (in time order, ``limit`` at most) and merges them. A
+sessionless event is found through the partial ``events_loose`` index instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from ._conn import Conn
+from ._rollup import MINUTE_US
+
+__all__ = ["event_types", "events_by_time", "types_in"]
+
+# The distinct types of a project's events, one index descent each (a loose index scan: neither
+# backend skips through an index on its own).
+_TYPES = (
+    "WITH RECURSIVE t(type) AS (SELECT min(type) FROM events WHERE project = ? UNION ALL "
+    "SELECT (SELECT min(type) FROM events WHERE project = ? AND type > t.type) FROM t "
+    "WHERE t.type IS NOT NULL) SELECT type FROM t WHERE type IS NOT NULL"
+)
+
+
+def event_types(conn: Conn, project: str) -> list[str]:
+    """The types the project's events have, in index order."""
+    return [r[0] for r in conn.q(_TYPES, (project, project))]
+
+
+def types_in(conn: Conn, project: str, wanted: str | None) -> tuple[str, list[Any]]:
+    """A condition on ``type`` that keeps a time-range read of ``events`` on ``events_type``:
+    the one type wanted, or every type the project has."""
+    if wanted is not None:
+        return "type = ?", [wanted]
+    types = event_types(conn, project) or [""]
+    return f"type IN ({','.join('?' * len(types))})", types
+
+
+def events_by_time(
+    conn: Conn, project: str, cols: str, cond: str, params: Sequence[Any], *,
+    types: Sequence[str] | None, key: Sequence[Any] | None, desc: bool, limit: int,
+    at: tuple[int, int], sparse: bool = False,
+) -> list[tuple[Any, ...]]:  # fmt: skip
+    """Up to ``limit`` rows (``cols``) of the project's events matching ``cond``, in (ts_us,
+    id) order (descending with ``desc``) after ``key``, of the ``types`` given or of every
+    type. ``at`` is where ts_us and id are in a row of ``cols``.
+
+    Each type's first ``limit`` rows in order, merged, are the answer. When ``cond`` may
+    match few rows of some type (``sparse``: a name or an outcome), reading each type until
+    it gives ``limit`` could walk all of it: the types are then read together a window of
+    time at a time, from ``key`` on, each window four times the last, until ``limit`` rows
+    are found or the project's events (as its count table spans them) run out."""
+    wanted = list(dict.fromkeys(types)) if types else event_types(conn, project)
+    if not wanted or limit <= 0:
+        return []
+    if sparse:
+        return _windows(conn, project, cols, cond, params, wanted, key, desc, limit, at)
+    op, order = ("<", "DESC") if desc else (">", "ASC")
+    where = f"project = ? AND type = ?{f' AND {cond}' if cond else ''}"
+    extra = list(params)
+    if key is not None:
+        where += f" AND (ts_us, id) {op} (?, ?)"
+        extra.extend(key)
+    # One statement: each type's first rows in order (LIMIT inside each part), sorted here.
+    part = (f"SELECT * FROM (SELECT {cols} FROM events WHERE {where} "
+            f"ORDER BY ts_us {order}, id {order} LIMIT ?) AS t{{}}")  # fmt: skip
+    sql = " UNION ALL ".join(part.format(i) for i in range(len(wanted)))
+    args: list[Any] = []
+    for typ in wanted:
+        args.extend((project, typ, *extra, limit))
+    return _first(conn.q(sql, args), at, desc, limit)
+
+
+def _first(
+    rows: list[tuple[Any, ...]], at: tuple[int, int], desc: bool, limit: int
+) -> list[tuple[Any, ...]]:
+    ts_i, id_i = at
+    rows.sort(key=lambda r: (r[ts_i], r[id_i]), reverse=desc)
+    return rows[:limit]
+
+
+def _windows(
+    conn: Conn, project: str, cols: str, cond: str, params: Sequence[Any], types: list[str],
+    key: Sequence[Any] | None, desc: bool, limit: int, at: tuple[int, int],
+) -> list[tuple[Any, ...]]:  # fmt: skip
+    span = conn.one("SELECT (SELECT min(minute) FROM minute_totals WHERE project = ?), "
+                    "(SELECT max(minute) FROM minute_totals WHERE project = ?)",
+                    (project, project))  # fmt: skip
+    if span is None or span[0] is None:
+        return []
+    # A minute's row counts what falls in it, truncated toward zero: one more on each side.
+    first, last = (span[0] - 1) * MINUTE_US, (span[1] + 2) * MINUTE_US
+    op, order = ("<", "DESC") if desc else (">", "ASC")
+    typed = f"type IN ({','.join('?' * len(types))})"
+    base = f"project = ? AND {typed} AND ts_us >= ? AND ts_us < ?{f' AND {cond}' if cond else ''}"
+    edge = (key[0] + 1 if desc else key[0]) if key is not None else (last if desc else first)
+    width, out = MINUTE_US, list[tuple[Any, ...]]()
+    while len(out) < limit and (first < edge if desc else edge < last):
+        lo, hi = (max(first, edge - width), edge) if desc else (edge, min(last, edge + width))
+        where, args = base, [project, *types, lo, hi, *params]
+        if key is not None:
+            where += f" AND (ts_us, id) {op} (?, ?)"
+            args.extend(key)
+        out += _first(conn.q(f"SELECT {cols} FROM events WHERE {where} ORDER BY ts_us {order}, "
+                             f"id {order} LIMIT ?", [*args, limit - len(out)]), at, desc, limit)  # fmt: skip
+        edge, width = (lo if desc else hi), width * 4
+    return out
