@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from agentlog.store._costs import _SUMS, COST_COLS, hour_sums
 from agentlog.store._rollup import HOUR_US
 from agentlog.store._schema import migrations
 from agentlog.store._store import SqlStore
+from agentlog.store._times import to_us
 from agentlog.store.sqlite import SqliteStore
 
 from .helpers import BASE_NS, event, session
@@ -374,3 +375,56 @@ def test_a_count_or_cost_too_large_to_sum_is_not_taken_and_fails_nothing(
     assert store.cost(bucket="session", days=30, now=NOW).calls == 1
     with store._tx() as conn:
         assert conn.q("SELECT input_tokens, output_tokens FROM llm_costs") == [tokens]
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_windows_cutting_hours_either_way_count_exactly_the_calls_in_them(
+    store: SqlStore, seed: int
+) -> None:
+    # A partial hour is read from its calls, or as the whole hour less the calls outside the
+    # window, whichever is the shorter side of it: every window must count the same calls.
+    import random
+
+    rnd = random.Random(seed)
+    recs: list[dict[str, Any]] = [session("w", at=0)]
+    for _ in range(120):
+        model = rnd.choice(["gpt-4o", "gpt-4o-mini", "unknown-model"])
+        recs.append(llm("w", rnd.uniform(0, 5 * 3600), model=model,
+                        usage={"input_tokens": rnd.randrange(1, 5000), "output_tokens": 7}))  # fmt: skip
+    store.ingest(recs)
+    calls = store.get_events("w", type="llm_call", limit=200).items
+    base = datetime.fromtimestamp(BASE_NS // 10**9, tz=timezone.utc)
+    for _ in range(12):
+        start_s, end_s = sorted(rnd.uniform(-600, 5 * 3600 + 600) for _ in range(2))
+        now = base + timedelta(microseconds=int(end_s * 1e6))
+        days = (end_s - start_s) / 86_400
+        got = store.cost(bucket="model", days=days, now=now)
+        hi = to_us(now)
+        lo = hi - int(days * 86_400_000_000)
+        inside = [e for e in calls if lo <= to_us(e.ts) <= hi]
+        assert got.calls == len(inside), (start_s, end_s)
+        want = sum((Decimal(e.data["cost"]["total_usd"]) for e in inside
+                    if e.data["cost"]["total_usd"] is not None), Decimal(0))  # fmt: skip
+        assert got.total_usd == want
+        per_model: dict[str, int] = {}
+        for e in inside:
+            per_model[e.data["model"]] = per_model.get(e.data["model"], 0) + 1
+        assert {b.key: b.calls for b in got.buckets} == per_model
+        assert [(m.model, m.calls) for m in got.unpriced_models] == (
+            [("unknown-model", per_model["unknown-model"])] if "unknown-model" in per_model else []
+        )
+
+
+def test_a_window_ending_late_in_an_hour_keeps_its_last_call_and_no_empty_bucket(
+    store: SqlStore,
+) -> None:
+    # Its last hour is read as the whole hour less the calls after the end: the call at the
+    # very end is inside, and a model with calls only after the end has no bucket.
+    usage = {"input_tokens": 100, "output_tokens": 10}
+    store.ingest([session("z", at=0), llm("z", 100, model="gpt-4o", usage=usage),
+                  llm("z", 10_700, model="gpt-4o", usage=usage),
+                  llm("z", 10_790, model="unknown-model", usage=usage)])  # fmt: skip
+    base = datetime.fromtimestamp(BASE_NS // 10**9, tz=timezone.utc)
+    got = store.cost(bucket="model", days=10_000 / 86_400, now=base + timedelta(seconds=10_700))
+    assert [(b.key, b.calls) for b in got.buckets] == [("gpt-4o", 1)]
+    assert got.calls == 1 and got.unpriced_models == []

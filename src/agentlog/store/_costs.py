@@ -233,8 +233,21 @@ class CostsMixin(StoreCore):
             totals[key] = vec if acc is None else [a + b for a, b in zip(acc, vec, strict=True)]
 
         with self._tx() as conn:
-            edges = [(start, end)]
+            if self.dialect == "postgres":  # the hours and the calls read in one snapshot
+                conn.run("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            edges = [(start, end, 1)]
             if lo < hi:
+                # A partial hour at either end is read from its calls, or, when that is the
+                # longer side of it, as the whole hour less the calls outside the window: the
+                # current hour of a window ending now is then its few calls stamped later.
+                edges = []
+                for a, b, hour in ((start, lo * HOUR_US - 1, lo - 1), (hi * HOUR_US, end, hi)):
+                    first, last = hour * HOUR_US, (hour + 1) * HOUR_US - 1
+                    if a > b or 2 * (b - a) <= HOUR_US:
+                        edges.append((a, b, 1))
+                    else:
+                        lo, hi = min(lo, hour), max(hi, hour + 1)
+                        edges.append((first, a - 1, -1) if a > first else (b + 1, last, -1))
                 for r in conn.q(f"SELECT {hour_key}, {_HOUR_SUMS} FROM cost_hours WHERE "
                                 f"project = ? AND hour >= ? AND hour < ?{filt} GROUP BY 1",
                                 [project, lo, hi, *fparams]):  # fmt: skip
@@ -243,8 +256,7 @@ class CostsMixin(StoreCore):
                                    f"AND hour >= ? AND hour < ? AND unpriced > 0{filt} GROUP BY 1",
                                    [project, lo, hi, *fparams]):  # fmt: skip
                     unpriced[m] = unpriced.get(m, 0) + int(n)
-                edges = [(start, lo * HOUR_US - 1), (hi * HOUR_US, end)]
-            for a, b in edges:
+            for a, b, sign in edges:
                 if a > b:
                     continue
                 # The calls of a partial hour, found through the events' time index.
@@ -253,10 +265,13 @@ class CostsMixin(StoreCore):
                 args = [project, project, a, b, *fparams]
                 for r in conn.q(f"SELECT {raw_key}, {_SUMS} FROM llm_costs WHERE {window} "
                                 "GROUP BY 1", args):  # fmt: skip
-                    add(r[0], _vec(r[1:]))
+                    add(r[0], [sign * v for v in _vec(r[1:])])
                 for m, n in conn.q("SELECT COALESCE(model, ''), count(*) FROM llm_costs WHERE "
                                    f"{window} AND total_p IS NULL GROUP BY 1", args):  # fmt: skip
-                    unpriced[m] = unpriced.get(m, 0) + int(n)
+                    unpriced[m] = unpriced.get(m, 0) + sign * int(n)
+            # What the outside calls took out entirely is not there.
+            totals = {k: v for k, v in totals.items() if v[0]}
+            unpriced = {m: n for m, n in unpriced.items() if n}
             if bucket in ("user", "session") or config_key is not None:
                 totals = self._regroup(conn, totals, bucket, config_key)
         if bucket in _TIME_BUCKETS:
