@@ -3,7 +3,8 @@
 A message takes part as an item whose type is its role (``user``, ``assistant``, ``tool``,
 ``system``), so every ``type`` filter matches event types and message roles alike. Items are
 ordered by time, then id. Both tables are read with keyset conditions on their
-``(project, session_id, ts_us, id)`` / ``(project, ts_us, id)`` indexes and merged here, which
+``(project, session_id, ts_us, id)`` indexes (a whole project's messages on
+``(project, ts_us, id)``, its events type by type through ``_bytime``) and merged here, which
 keeps each read bounded by the page size instead of sorting a UNION.
 """
 
