@@ -59,34 +59,33 @@ def events_by_time(
     if not wanted or limit <= 0:
         return []
     if sparse:
-        return _windows(conn, project, cols, cond, params, wanted, key, desc, limit, at)
-    op, order = ("<", "DESC") if desc else (">", "ASC")
-    where = f"project = ? AND type = ?{f' AND {cond}' if cond else ''}"
-    extra = list(params)
-    if key is not None:
-        where += f" AND (ts_us, id) {op} (?, ?)"
-        extra.extend(key)
+        return _windows(conn, project, cols, cond, params, wanted, key, desc, limit)
+    order = "DESC" if desc else "ASC"
+    after, past = _after(key, desc)
+    where = f"project = ? AND type = ?{f' AND {cond}' if cond else ''}{after}"
     # One statement: each type's first rows in order (LIMIT inside each part), sorted here.
     part = (f"SELECT * FROM (SELECT {cols} FROM events WHERE {where} "
             f"ORDER BY ts_us {order}, id {order} LIMIT ?) AS t{{}}")  # fmt: skip
     sql = " UNION ALL ".join(part.format(i) for i in range(len(wanted)))
     args: list[Any] = []
     for typ in wanted:
-        args.extend((project, typ, *extra, limit))
-    return _first(conn.q(sql, args), at, desc, limit)
-
-
-def _first(
-    rows: list[tuple[Any, ...]], at: tuple[int, int], desc: bool, limit: int
-) -> list[tuple[Any, ...]]:
+        args.extend((project, typ, *params, *past, limit))
+    rows = conn.q(sql, args)
     ts_i, id_i = at
     rows.sort(key=lambda r: (r[ts_i], r[id_i]), reverse=desc)
     return rows[:limit]
 
 
+def _after(key: Sequence[Any] | None, desc: bool) -> tuple[str, list[Any]]:
+    """The keyset condition (with its leading AND) for rows after ``key``, and its values."""
+    if key is None:
+        return "", []
+    return f" AND (ts_us, id) {'<' if desc else '>'} (?, ?)", list(key)
+
+
 def _windows(
     conn: Conn, project: str, cols: str, cond: str, params: Sequence[Any], types: list[str],
-    key: Sequence[Any] | None, desc: bool, limit: int, at: tuple[int, int],
+    key: Sequence[Any] | None, desc: bool, limit: int,
 ) -> list[tuple[Any, ...]]:  # fmt: skip
     span = conn.one("SELECT (SELECT min(minute) FROM minute_totals WHERE project = ?), "
                     "(SELECT max(minute) FROM minute_totals WHERE project = ?)",
@@ -95,18 +94,18 @@ def _windows(
         return []
     # A minute's row counts what falls in it, truncated toward zero: one more on each side.
     first, last = (span[0] - 1) * MINUTE_US, (span[1] + 2) * MINUTE_US
-    op, order = ("<", "DESC") if desc else (">", "ASC")
+    order = "DESC" if desc else "ASC"
     typed = f"type IN ({','.join('?' * len(types))})"
-    base = f"project = ? AND {typed} AND ts_us >= ? AND ts_us < ?{f' AND {cond}' if cond else ''}"
+    after, past = _after(key, desc)
+    where = (f"project = ? AND {typed} AND ts_us >= ? AND ts_us < ?"
+             f"{f' AND {cond}' if cond else ''}{after}")  # fmt: skip
     edge = (key[0] + 1 if desc else key[0]) if key is not None else (last if desc else first)
     width, out = MINUTE_US, list[tuple[Any, ...]]()
     while len(out) < limit and (first < edge if desc else edge < last):
         lo, hi = (max(first, edge - width), edge) if desc else (edge, min(last, edge + width))
-        where, args = base, [project, *types, lo, hi, *params]
-        if key is not None:
-            where += f" AND (ts_us, id) {op} (?, ?)"
-            args.extend(key)
-        out += _first(conn.q(f"SELECT {cols} FROM events WHERE {where} ORDER BY ts_us {order}, "
-                             f"id {order} LIMIT ?", [*args, limit - len(out)]), at, desc, limit)  # fmt: skip
+        # The window's rows come in order (ORDER BY): nothing to sort here.
+        out += conn.q(f"SELECT {cols} FROM events WHERE {where} ORDER BY ts_us {order}, "
+                      f"id {order} LIMIT ?", [project, *types, lo, hi, *params, *past,
+                                               limit - len(out)])  # fmt: skip
         edge, width = (lo if desc else hi), width * 4
     return out

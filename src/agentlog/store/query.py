@@ -176,9 +176,11 @@ class QueryMixin(StoreCore):
                 edges = [(start, lo * unit - 1), (hi * unit, end)]
             else:
                 edges = [(start, end)]
+            edges = [(a, b) for a, b in edges if a <= b]
+            # Once for both edges: the condition that keeps their time range on events_type.
+            by_type = types_in(conn, project, type) if edges else ("", [])
             for a, b in edges:
-                if a <= b:
-                    self._count_raw(conn, totals, a, b, bucket, type, name, project)
+                self._count_raw(conn, totals, a, b, bucket, type, by_type, name, project)
         return count_rows(totals, bucket)
 
     @staticmethod
@@ -204,22 +206,22 @@ class QueryMixin(StoreCore):
     @staticmethod
     def _count_raw(
         conn: Conn, totals: dict[Any, int], start: int, end: int, bucket: str, type: str | None,
-        name: str | None, project: str,
+        by_type: tuple[str, list[Any]], name: str | None, project: str,
     ) -> None:  # fmt: skip
+        """Count the rows of ``[start, end]`` into ``totals``; ``by_type`` is the events'
+        condition on their type (``types_in``)."""
         # Expressions, not the bare column, for the session: SQLite would otherwise walk the
         # whole events_session index to group, instead of the time range of events_type.
         group = "session_id || ''" if bucket == "session" else f"ts_us / {BUCKETS[bucket]}"
         for table, (_, _, type_col, _) in _ITEM.items():
             if table == "messages" and name is not None:
                 continue  # messages have no name: a name filter selects events only
-            cond, args = "project = ? AND ts_us >= ? AND ts_us <= ?", [project, start, end]
             if table == "events":
-                typed, types = types_in(conn, project, type)
-                cond, args = f"project = ? AND {typed} AND ts_us >= ? AND ts_us <= ?", [
-                    project, *types, start, end]  # fmt: skip
-            elif type is not None:
-                cond += f" AND {type_col} = ?"
-                args.append(type)
+                typed, types = by_type
+            else:
+                typed, types = (f"{type_col} = ?", [type]) if type is not None else ("", [])
+            cond = " AND ".join(c for c in ("project = ?", typed, "ts_us >= ? AND ts_us <= ?") if c)
+            args: list[Any] = [project, *types, start, end]
             if name is not None:
                 cond += " AND name = ?"
                 args.append(name)
