@@ -107,3 +107,19 @@ def test_context_of_a_sessionless_event_keeps_to_the_sessionless(store: SqlStore
     ctx = store.event_context(loose[pos], before=3, after=2)
     assert [i.id for i in ctx.before] == loose[pos - 3 : pos]
     assert [i.id for i in ctx.after] == loose[pos + 1 : pos + 3]
+
+
+def test_items_at_one_microsecond_page_by_id_across_types(store: SqlStore) -> None:
+    # Five events of five types at the very same time: pages of two cut between them, and
+    # each page takes up after the cursor's id at that microsecond, both ways.
+    same = [event("s1", 50, type=f"t{i}", name="rare", id=f"e{4 - i}") for i in range(5)]
+    store.ingest([*same, event("s1", 10, type="t9", name="a"), event("s1", 90, name="a")])
+    ids = sorted(r["id"] for r in same)
+    newest = _walk(lambda c: explore_events(store, name="rare", cursor=c, limit=2))
+    assert newest == ids[::-1]
+    oldest = _walk(lambda c: explore_events(store, name="rare", cursor=c, limit=2,
+                                            time_desc=False))  # fmt: skip
+    assert oldest == ids
+    walked = _walk(lambda c: store.iterate_events(cursor=c, limit=2))
+    assert walked[1:6] == ids
+    assert _walk(lambda c: explore_events(store, cursor=c, limit=2))[1:6] == ids[::-1]
