@@ -9,6 +9,9 @@
         # 200k events into a store already holding 1M, with where the time goes
     python benchmarks/store_bench.py --preload 1000000 --events 200000 --pattern live
         # the same, as live agents send them (the newest events of many sessions per batch)
+    python benchmarks/store_bench.py --preload 1000000 --events 200000 --ingest-only --batch 20000
+        # four batches' records per Store.ingest call (one transaction), as a collector under
+        # load groups the batches that wait
 
 Targets (DESIGN §4 / issue 3): ingest >= 50k events/s, bucketed counts <= 200 ms, context window
 <= 10 ms, one timeline page <= 20 ms, filter_by_configs over 100k sessions <= 50 ms (PostgreSQL).
@@ -329,6 +332,7 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
 
 
 def main() -> None:
+    global BATCH
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -355,7 +359,11 @@ def main() -> None:
                     "of 50 running sessions per batch, as a collector gets them")  # fmt: skip
     ap.add_argument("--drop-indexes", default="",
                     help="comma-separated indexes to drop before measuring (index cost)")  # fmt: skip
+    ap.add_argument("--batch", type=int, default=BATCH,
+                    help="records per Store.ingest call (a collector under load groups the "
+                    "batches that wait into one transaction: several batches at once)")  # fmt: skip
     args = ap.parse_args()
+    BATCH = args.batch
     if args.backend in ("sqlite", "both"):
         from agentlog.store.sqlite import SqliteStore
 
