@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._conn import Conn
+from ._cursor import after_key
 from ._rollup import MINUTE_US
 
 __all__ = ["event_types", "events_by_time", "types_in"]
@@ -61,7 +62,7 @@ def events_by_time(
     if sparse:
         return _windows(conn, project, cols, cond, params, wanted, key, desc, limit)
     order = "DESC" if desc else "ASC"
-    after, past = _after(key, desc)
+    after, past = after_key(key, desc)
     where = f"project = ? AND type = ?{f' AND {cond}' if cond else ''}{after}"
     # One statement: each type's first rows in order (LIMIT inside each part), sorted here.
     part = (f"SELECT * FROM (SELECT {cols} FROM events WHERE {where} "
@@ -74,13 +75,6 @@ def events_by_time(
     ts_i, id_i = at
     rows.sort(key=lambda r: (r[ts_i], r[id_i]), reverse=desc)
     return rows[:limit]
-
-
-def _after(key: Sequence[Any] | None, desc: bool) -> tuple[str, list[Any]]:
-    """The keyset condition (with its leading AND) for rows after ``key``, and its values."""
-    if key is None:
-        return "", []
-    return f" AND (ts_us, id) {'<' if desc else '>'} (?, ?)", list(key)
 
 
 def _windows(
@@ -96,7 +90,7 @@ def _windows(
     first, last = (span[0] - 1) * MINUTE_US, (span[1] + 2) * MINUTE_US
     order = "DESC" if desc else "ASC"
     typed = f"type IN ({','.join('?' * len(types))})"
-    after, past = _after(key, desc)
+    after, past = after_key(key, desc)
     where = (f"project = ? AND {typed} AND ts_us >= ? AND ts_us < ?"
              f"{f' AND {cond}' if cond else ''}{after}")  # fmt: skip
     edge = (key[0] + 1 if desc else key[0]) if key is not None else (last if desc else first)

@@ -259,7 +259,7 @@ class CostsMixin(StoreCore):
             for a, b, sign in edges:
                 if a > b:
                     continue
-                # The calls of a partial hour, found through the events' time index.
+                # The calls of a partial hour, found through events_type (llm_call, time).
                 window = (f"project = ? AND event_id IN (SELECT id FROM events WHERE project = ? "
                           f"AND type = 'llm_call' AND ts_us >= ? AND ts_us <= ?){filt}")  # fmt: skip
                 args = [project, project, a, b, *fparams]

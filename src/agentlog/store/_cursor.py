@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from .._errors import InvalidInputError
 
-__all__ = ["check_limit", "decode_cursor", "encode_cursor"]
+__all__ = ["after_key", "check_limit", "decode_cursor", "encode_cursor"]
+
+
+def after_key(key: Sequence[Any] | None, desc: bool) -> tuple[str, list[Any]]:
+    """The keyset condition (with its leading `` AND ``) for the rows after ``key`` in
+    ``(ts_us, id)`` order, descending when ``desc``, and its values; nothing without a key."""
+    if key is None:
+        return "", []
+    return f" AND (ts_us, id) {'<' if desc else '>'} (?, ?)", list(key)
 
 
 def encode_cursor(kind: str, key: list[Any]) -> str:

@@ -9,7 +9,7 @@ from .._errors import InvalidInputError
 from .._ids import format_uuid, new_id
 from ._conn import Conn
 from ._core import StoreCore
-from ._cursor import check_limit, decode_cursor, encode_cursor
+from ._cursor import after_key, check_limit, decode_cursor, encode_cursor
 from ._models import Event, Message, MessagesPage, Page
 from ._rows import EVENT_COLS, MESSAGE_COLS, event_from_row, message_from_row, now_us, us_to_ts
 
@@ -81,14 +81,13 @@ class TimelineMixin(StoreCore):
         if name is not None:
             where.append("name = ?")
             params.append(name)
-        op, order = ("<", "DESC") if time_desc else (">", "ASC")
-        if key is not None:
-            where.append(f"(ts_us, id) {op} (?, ?)")
-            params.extend(key)
+        order = "DESC" if time_desc else "ASC"
+        past, vals = after_key(key, time_desc)
         with self._tx() as conn:
             self._require_session(conn, session_id, project)
-            rows = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {' AND '.join(where)} "
-                          f"ORDER BY ts_us {order}, id {order} LIMIT ?", [*params, limit + 1])  # fmt: skip
+            rows = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {' AND '.join(where)}{past} "
+                          f"ORDER BY ts_us {order}, id {order} LIMIT ?",
+                          [*params, *vals, limit + 1])  # fmt: skip
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = encode_cursor("events", [rows[-1][6], rows[-1][1]]) if more else None
@@ -123,13 +122,12 @@ class TimelineMixin(StoreCore):
         check_limit(limit)
         check_limit(max_events, high=10_000)
         key = decode_cursor(cursor, "messages")
-        op, order = ("<", "DESC") if time_desc else (">", "ASC")
         end_op = ">=" if time_desc else "<="
         base = "project = ? AND session_id = ?"
         with self._tx() as conn:
             self._require_session(conn, session_id, project)
             msgs = self._window(conn, "messages", MESSAGE_COLS, base, [project, session_id],
-                                key, op, order, limit + 1)  # fmt: skip
+                                key, time_desc, limit + 1)  # fmt: skip
             more = len(msgs) > limit
             msgs = msgs[:limit]
             cut: list[Any] | None = [msgs[-1][3], msgs[-1][1]] if more else None
@@ -139,8 +137,8 @@ class TimelineMixin(StoreCore):
                 if cut is not None:
                     cond += f" AND (ts_us, id) {end_op} (?, ?)"
                     params = [*params, *cut]
-                events = self._window(conn, "events", EVENT_COLS, cond, params, key, op,
-                                      order, max_events + 1)  # fmt: skip
+                events = self._window(conn, "events", EVENT_COLS, cond, params, key,
+                                      time_desc, max_events + 1)  # fmt: skip
                 if len(events) > max_events:
                     events = events[:max_events]
                     cut = [events[-1][6], events[-1][1]]
@@ -153,13 +151,12 @@ class TimelineMixin(StoreCore):
     @staticmethod
     def _window(
         conn: Conn, table: str, cols: str, cond: str, params: list[Any],
-        key: list[Any] | None, op: str, order: str, limit: int,
+        key: list[Any] | None, desc: bool, limit: int,
     ) -> list[tuple[Any, ...]]:  # fmt: skip
-        if key is not None:
-            cond += f" AND (ts_us, id) {op} (?, ?)"
-            params = [*params, *key]
-        return conn.q(f"SELECT {cols} FROM {table} WHERE {cond} "
-                      f"ORDER BY ts_us {order}, id {order} LIMIT ?", [*params, limit])  # fmt: skip
+        order = "DESC" if desc else "ASC"
+        past, vals = after_key(key, desc)
+        return conn.q(f"SELECT {cols} FROM {table} WHERE {cond}{past} "
+                      f"ORDER BY ts_us {order}, id {order} LIMIT ?", [*params, *vals, limit])  # fmt: skip
 
 
 def _within(item: tuple[Any, Any], cut: list[Any], desc: bool) -> bool:

@@ -23,7 +23,7 @@ from .._errors import InvalidInputError, NotFoundError
 from ._bytime import events_by_time, types_in
 from ._conn import Conn
 from ._core import StoreCore
-from ._cursor import check_limit, decode_cursor, encode_cursor
+from ._cursor import after_key, check_limit, decode_cursor, encode_cursor
 from ._markers import between_markers
 from ._models import (
     Event,
@@ -110,9 +110,9 @@ class QueryMixin(StoreCore):
             if types:
                 cond += f" AND {type_col} IN ({','.join('?' * len(types))})"
                 args.extend(types)
-            if key is not None:
-                cond += f" AND (ts_us, id) {op} (?, ?)"
-                args.extend(key)
+            past, vals = after_key(key, op == "<")
+            cond += past
+            args.extend(vals)
             rows = conn.q(f"SELECT {cols} FROM {table} WHERE {cond} "
                           f"ORDER BY ts_us {order}, id {order} LIMIT ?", [*args, limit])  # fmt: skip
             out.append([((r[ts_i], r[1]), conv(r)) for r in rows])
