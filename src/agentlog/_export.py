@@ -20,6 +20,7 @@ from typing import Any
 import orjson
 
 from ._ids import format_ts
+from .store._keys import session_key
 
 __all__ = ["SessionFilter", "encode", "export_records", "session_record"]
 
@@ -159,12 +160,14 @@ def _sql_chunk(store: Any, project: str, sessions: list[Any]) -> dict[str, list[
     items: dict[str, list[tuple[int, str, bytes]]] = {sid: [] for sid in ids}
     dumps = orjson.dumps
     frag = orjson.Fragment
+    keyed, hashed = session_key(store.dialect, "events", ids)
     with store._tx() as conn:
         for (rid, sid, parent, etype, name, ts, end, dur, status, partial, data, err, tid,
              spid) in conn.q(
                 "SELECT id, session_id, parent_id, type, name, ts_us, end_ts_us, duration_ms, "
                 "status, partial, data, error, trace_id, span_id FROM events "
-                f"WHERE project = ? AND session_id IN ({marks})", [project, *ids]):  # fmt: skip
+                f"WHERE project = ? AND session_id IN ({marks}){keyed}",
+                [project, *ids, *hashed]):  # fmt: skip
             rec = {"v": 1, "kind": "event", "id": rid, "session_id": sid, "parent_id": parent,
                    "type": etype, "name": name, "ts": format_ts(ts * 1000),
                    "end_ts": None if end is None else format_ts(end * 1000),

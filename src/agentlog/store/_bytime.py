@@ -15,31 +15,39 @@ from typing import Any
 
 from ._conn import Conn
 from ._cursor import after_key
+from ._keys import type_key
 from ._rollup import MINUTE_US
 
 __all__ = ["event_types", "events_by_time", "types_in"]
 
 # The distinct types of a project's events, one index descent each (a loose index scan: neither
-# backend skips through an index on its own).
+# backend skips through an index on its own). PostgreSQL's events_type leads with hashes
+# (_keys): its scan steps through the type hashes and reads each type from the included column.
 _TYPES = (
     "WITH RECURSIVE t(type) AS (SELECT min(type) FROM events WHERE project = ? UNION ALL "
     "SELECT (SELECT min(type) FROM events WHERE project = ? AND type > t.type) FROM t "
     "WHERE t.type IS NOT NULL) SELECT type FROM t WHERE type IS NOT NULL"
 )
+_NEXT = ("SELECT hashtextextended(type, 0) AS h, type FROM events WHERE project = ? AND "
+         "hashtextextended(project, 0) = hashtextextended(?, 0){} ORDER BY 1 LIMIT 1")  # fmt: skip
+_PG_TYPES = (
+    f"WITH RECURSIVE t(h, type) AS (({_NEXT.format('')}) UNION ALL SELECT n.h, n.type FROM t, "
+    f"LATERAL ({_NEXT.format(' AND hashtextextended(type, 0) > t.h')}) n) SELECT type FROM t"
+)
 
 
 def event_types(conn: Conn, project: str) -> list[str]:
-    """The types the project's events have, in index order."""
-    return [r[0] for r in conn.q(_TYPES, (project, project))]
+    """The types the project's events have, sorted."""
+    sql = _PG_TYPES if conn.dialect == "postgres" else _TYPES
+    return sorted(r[0] for r in conn.q(sql, (project,) * (4 if conn.dialect == "postgres" else 2)))
 
 
 def types_in(conn: Conn, project: str, wanted: str | None) -> tuple[str, list[Any]]:
     """A condition on ``type`` that keeps a time-range read of ``events`` on ``events_type``:
     the one type wanted, or every type the project has."""
-    if wanted is not None:
-        return "type = ?", [wanted]
-    types = event_types(conn, project) or [""]
-    return f"type IN ({','.join('?' * len(types))})", types
+    types = [wanted] if wanted is not None else event_types(conn, project) or [""]
+    key, args = type_key(conn.dialect, "events", project, types)
+    return f"type IN ({','.join('?' * len(types))}){key}", [*types, *args]
 
 
 def events_by_time(
@@ -63,14 +71,15 @@ def events_by_time(
         return _windows(conn, project, cols, cond, params, wanted, key, desc, limit)
     order = "DESC" if desc else "ASC"
     after, past = after_key(key, desc)
-    where = f"project = ? AND type = ?{f' AND {cond}' if cond else ''}{after}"
+    keyed = [type_key(conn.dialect, "events", project, [typ]) for typ in wanted]  # one text for all
+    where = f"project = ? AND type = ?{keyed[0][0]}{f' AND {cond}' if cond else ''}{after}"
     # One statement: each type's first rows in order (LIMIT inside each part), sorted here.
     part = (f"SELECT * FROM (SELECT {cols} FROM events WHERE {where} "
             f"ORDER BY ts_us {order}, id {order} LIMIT ?) AS t{{}}")  # fmt: skip
     sql = " UNION ALL ".join(part.format(i) for i in range(len(wanted)))
     args: list[Any] = []
-    for typ in wanted:
-        args.extend((project, typ, *params, *past, limit))
+    for typ, (_, hashed) in zip(wanted, keyed, strict=True):
+        args.extend((project, typ, *hashed, *params, *past, limit))
     rows = conn.q(sql, args)
     ts_i, id_i = at
     rows.sort(key=lambda r: (r[ts_i], r[id_i]), reverse=desc)
@@ -89,7 +98,8 @@ def _windows(
     # A minute's row counts what falls in it, truncated toward zero: one more on each side.
     first, last = (span[0] - 1) * MINUTE_US, (span[1] + 2) * MINUTE_US
     order = "DESC" if desc else "ASC"
-    typed = f"type IN ({','.join('?' * len(types))})"
+    keyed, hashed = type_key(conn.dialect, "events", project, types)
+    typed = f"type IN ({','.join('?' * len(types))}){keyed}"
     after, past = after_key(key, desc)
     where = (f"project = ? AND {typed} AND ts_us >= ? AND ts_us < ?"
              f"{f' AND {cond}' if cond else ''}{after}")  # fmt: skip
@@ -99,7 +109,7 @@ def _windows(
         lo, hi = (max(first, edge - width), edge) if desc else (edge, min(last, edge + width))
         # The window's rows come in order (ORDER BY): nothing to sort here.
         out += conn.q(f"SELECT {cols} FROM events WHERE {where} ORDER BY ts_us {order}, "
-                      f"id {order} LIMIT ?", [project, *types, lo, hi, *params, *past,
+                      f"id {order} LIMIT ?", [project, *types, *hashed, lo, hi, *params, *past,
                                                limit - len(out)])  # fmt: skip
         edge, width = (lo if desc else hi), width * 4
     return out

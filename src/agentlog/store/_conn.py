@@ -15,6 +15,8 @@ __all__ = ["Conn", "chunks"]
 class Conn(Protocol):
     """A connection inside one transaction; SQL uses ``?`` placeholders."""
 
+    dialect: str  # "sqlite" or "postgres", as its store's
+
     def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
     def batches(
         self, sql: str, params: Sequence[Any], size: int

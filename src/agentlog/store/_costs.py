@@ -18,6 +18,7 @@ from .._errors import InvalidInputError
 from ._conn import Conn, chunks
 from ._core import SessionCosts, StoreCore
 from ._judging_models import CostBucket, CostReport, UnpricedModel
+from ._keys import session_key, type_key
 from ._pricing import Priced, Pricer, pico_to_usd
 from ._rollup import HOUR_US, trunc_div
 from ._rows import dumps, loads
@@ -167,8 +168,10 @@ class CostsMixin(StoreCore):
         ``cost_hours`` (``HOURS_FROM``); the (session_id, total_p) of those inserted."""
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
+        keyed, hashed = session_key(conn.dialect, "events", [session_id])
         conn.run("DELETE FROM llm_costs WHERE project = ? AND event_id IN (SELECT id FROM events "
-                 "WHERE project = ? AND session_id = ?)", (project, project, session_id))  # fmt: skip
+                 f"WHERE project = ? AND session_id = ?{keyed})",
+                 (project, project, session_id, *hashed))  # fmt: skip
         conn.run("DELETE FROM cost_hours WHERE project = ? AND session_id = ?",
                  (project, session_id))  # fmt: skip
 
@@ -176,8 +179,9 @@ class CostsMixin(StoreCore):
         """Price every stored llm_call again (all projects when None); returns how many."""
         where, params = "type = 'llm_call'", []
         if project is not None:
-            where += " AND project = ?"
-            params.append(project)
+            keyed, hashed = type_key(conn.dialect, "events", project, ["llm_call"])
+            where += f" AND project = ?{keyed}"
+            params += [project, *hashed]
         rows = conn.q("SELECT project, id, session_id, parent_id, type, name, ts_us, end_ts_us, "
                       f"duration_ms, status, partial, data FROM events WHERE {where}", params)  # fmt: skip
         scope, sparams = ("WHERE project = ?", [project]) if project is not None else ("", [])
@@ -256,13 +260,14 @@ class CostsMixin(StoreCore):
                                    f"AND hour >= ? AND hour < ? AND unpriced > 0{filt} GROUP BY 1",
                                    [project, lo, hi, *fparams]):  # fmt: skip
                     unpriced[m] = unpriced.get(m, 0) + int(n)
+            keyed, hashed = type_key(conn.dialect, "events", project, ["llm_call"])
             for a, b, sign in edges:
                 if a > b:
                     continue
                 # The calls of a partial hour, found through events_type (llm_call, time).
                 window = (f"project = ? AND event_id IN (SELECT id FROM events WHERE project = ? "
-                          f"AND type = 'llm_call' AND ts_us >= ? AND ts_us <= ?){filt}")  # fmt: skip
-                args = [project, project, a, b, *fparams]
+                          f"AND type = 'llm_call'{keyed} AND ts_us >= ? AND ts_us <= ?){filt}")  # fmt: skip
+                args = [project, project, *hashed, a, b, *fparams]
                 for r in conn.q(f"SELECT {raw_key}, {_SUMS} FROM llm_costs WHERE {window} "
                                 "GROUP BY 1", args):  # fmt: skip
                     add(r[0], [sign * v for v in _vec(r[1:])])

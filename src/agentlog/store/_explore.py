@@ -15,6 +15,7 @@ from .._errors import InvalidInputError
 from ._bytime import events_by_time
 from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
+from ._keys import session_key
 from ._models import Event, Page, Session
 from ._rows import EVENT_COLS, SESSION_COLS, check_status, event_from_row, session_from_row, to_us
 from ._scores import score_filter, tags_filter
@@ -96,10 +97,11 @@ def _llm_calls(store: StoreCore, ids: Sequence[str], project: str) -> dict[str, 
     if not ids:
         return {}
     marks = ",".join("?" * len(ids))
+    keyed, hashed = session_key(store.dialect, "events", ids)
     with store._tx() as conn:
         rows = conn.q(f"SELECT session_id, count(*) FROM events WHERE project = ? AND session_id "
-                      f"IN ({marks}) AND type = 'llm_call' GROUP BY session_id",
-                      [project, *ids])  # fmt: skip
+                      f"IN ({marks}){keyed} AND type = 'llm_call' GROUP BY session_id",
+                      [project, *ids, *hashed])  # fmt: skip
     return {r[0]: int(r[1]) for r in rows}
 
 
@@ -158,8 +160,11 @@ def explore_session(
     with store._tx() as conn:
         store._require_session(conn, session_id, project)
         row = conn.one(f"SELECT {SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
-        sizes = [conn.one(f"SELECT count(*) FROM {t} WHERE project = ? AND session_id = ?",
-                          (project, session_id)) for t in ("events", "messages")]  # fmt: skip
+        sizes = []
+        for table in ("events", "messages"):
+            keyed, hashed = session_key(store.dialect, table, [session_id])
+            sizes.append(conn.one(f"SELECT count(*) FROM {table} WHERE project = ? AND "
+                                  f"session_id = ?{keyed}", (project, session_id, *hashed)))  # fmt: skip
         kids = conn.one("SELECT count(*) FROM sessions WHERE project = ? AND "
                         "parent_session_id = ?", (project, session_id))  # fmt: skip
     assert row is not None
@@ -180,6 +185,10 @@ def explore_events(
     types = types_list(type)
     w = _Where(project)
     w.eq("session_id", session_id)
+    if session_id is not None:
+        keyed, hashed = session_key(store.dialect, "events", [session_id])
+        if keyed:
+            w.add(keyed.removeprefix(" AND "), *hashed)
     if types and session_id is not None:
         w.add(f"type IN ({','.join('?' * len(types))})", *types)
     w.eq("name", name)

@@ -32,6 +32,7 @@ from operator import itemgetter
 from pydantic import TypeAdapter
 
 from ._conn import Conn, chunks
+from ._keys import type_key
 from ._models import MarkerSegment, MarkerStats
 
 __all__ = ["between_markers"]
@@ -89,15 +90,17 @@ def _ids_at(
 ) -> dict[tuple[str, int], list[str]]:
     """The sorted ids of the counted items at each of these (session, ts)."""
     found: dict[tuple[str, int], list[str]] = {key: [] for key in keys}
+    typed = [type_key(conn.dialect, table, project, [count_type]) for table, _ in _TABLES]
     for part in chunks(sorted(found), 200):
         pairs = " OR ".join(["(session_id = ? AND ts_us = ?)"] * len(part))
         sql = " UNION ALL ".join(
-            f"SELECT session_id, ts_us, id FROM {table} WHERE project = ? AND {type_col} = ? "
-            f"AND ({pairs})"
-            for table, type_col in _TABLES
+            f"SELECT session_id, ts_us, id FROM {table} WHERE project = ? AND {type_col} = ?"
+            f"{keyed} AND ({pairs})"
+            for (table, type_col), (keyed, _) in zip(_TABLES, typed, strict=True)
         )  # fmt: skip
         flat = [v for key in part for v in key]
-        for sid, ts, item_id in conn.q(sql, [project, count_type, *flat] * len(_TABLES)):
+        args = [v for _, hashed in typed for v in (project, count_type, *hashed, *flat)]
+        for sid, ts, item_id in conn.q(sql, args):
             found[(sid, ts)].append(item_id)
     for ids in found.values():
         ids.sort()
@@ -113,16 +116,19 @@ def between_markers(
     marks = f"IN ({','.join('?' * len(markers))})"
     found: list[tuple[str, int, str, str]] = []
     for table, type_col in _TABLES:
+        keyed, hashed = type_key(conn.dialect, table, project, markers)
         found += conn.q(f"SELECT session_id, ts_us, id, {type_col} "
-                        f"{_where(table, type_col, marks)}", [*window, *markers])  # fmt: skip
+                        f"{_where(table, type_col, marks + keyed)}", [*window, *markers, *hashed])  # fmt: skip
     found.sort(key=itemgetter(1, 2))  # timeline order: time, then id
     # A marker type that is also the count type counts as a marker: nothing is counted then.
     below, ties, n_items = [0] * len(found), set(), 0
     if count_type not in markers:
         for table, type_col in _TABLES:
             # In (time, session) order: the index's, so no sort.
-            items = conn.batches(f"SELECT ts_us, session_id {_where(table, type_col, '= ?')} "
-                                 "ORDER BY ts_us, session_id", [*window, count_type], BATCH)  # fmt: skip
+            keyed, hashed = type_key(conn.dialect, table, project, [count_type])
+            items = conn.batches(f"SELECT ts_us, session_id {_where(table, type_col, '= ?' + keyed)}"
+                                 " ORDER BY ts_us, session_id", [*window, count_type, *hashed],
+                                 BATCH)  # fmt: skip
             part, more, n = _below(found, items)
             if n:
                 below = [a + b for a, b in zip(below, part, strict=True)]

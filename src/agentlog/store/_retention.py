@@ -25,6 +25,7 @@ from typing import Any
 from .._errors import InvalidInputError
 from ._conn import Conn
 from ._core import StoreCore
+from ._keys import session_key
 from ._models import PruneResult
 from ._rollup import COUNTED, MINUTE_US, remove_counts
 from ._times import now_us, to_us
@@ -170,8 +171,9 @@ class RetentionMixin(StoreCore):
                 for sid in left:
                     touched.append(sid)
                     for table in self.session_tables:
-                        picked = self._pick(conn, table, "project = ? AND session_id = ?",
-                                            [project, sid], room)  # fmt: skip
+                        keyed, hashed = session_key(conn.dialect, table, [sid])
+                        picked = self._pick(conn, table, f"project = ? AND session_id = ?{keyed}",
+                                            [project, sid, *hashed], room)  # fmt: skip
                         taken[table] += picked
                         room -= len(picked)
                         if not room:  # the step is full: this session may have more rows
@@ -221,10 +223,12 @@ class RetentionMixin(StoreCore):
                 # entries: on ids alone, SQLite walks a covering index over the whole project
                 # and PostgreSQL without statistics a bitmap of it.
                 times = [r[1] for r in rows]
+                keyed, hashed = session_key(conn.dialect, table, scope[1])
                 chosen[table] = (
-                    f"project = ? AND {scope[0]} AND ts_us >= ? AND ts_us <= ? AND id IN ({marks})",
-                    [project, *scope[1], min(times), max(times), *ids[table][1][1:]],
-                )
+                    f"project = ? AND {scope[0]}{keyed} AND ts_us >= ? AND ts_us <= ? AND id IN "
+                    f"({marks})", [project, *scope[1], *hashed, min(times), max(times),
+                                   *ids[table][1][1:]],
+                )  # fmt: skip
         remove_counts(conn, {t: c for t, c in chosen.items() if t in COUNTED})
         if "events" in ids:
             marks, args = ids["events"]

@@ -10,6 +10,7 @@ from .._ids import format_uuid, new_id
 from ._conn import Conn
 from ._core import StoreCore
 from ._cursor import after_key, check_limit, decode_cursor, encode_cursor
+from ._keys import session_key
 from ._models import Event, Message, MessagesPage, Page
 from ._rows import EVENT_COLS, MESSAGE_COLS, event_from_row, message_from_row, now_us, us_to_ts
 
@@ -85,9 +86,10 @@ class TimelineMixin(StoreCore):
         past, vals = after_key(key, time_desc)
         with self._tx() as conn:
             self._require_session(conn, session_id, project)
-            rows = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {' AND '.join(where)}{past} "
-                          f"ORDER BY ts_us {order}, id {order} LIMIT ?",
-                          [*params, *vals, limit + 1])  # fmt: skip
+            keyed, hashed = session_key(conn.dialect, "events", [session_id])
+            rows = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {' AND '.join(where)}{keyed}"
+                          f"{past} ORDER BY ts_us {order}, id {order} LIMIT ?",
+                          [*params, *hashed, *vals, limit + 1])  # fmt: skip
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = encode_cursor("events", [rows[-1][6], rows[-1][1]]) if more else None
@@ -133,7 +135,8 @@ class TimelineMixin(StoreCore):
             cut: list[Any] | None = [msgs[-1][3], msgs[-1][1]] if more else None
             events: list[tuple[Any, ...]] = []
             if with_events:
-                cond, params = base, [project, session_id]
+                keyed, hashed = session_key(conn.dialect, "events", [session_id])
+                cond, params = base + keyed, [project, session_id, *hashed]
                 if cut is not None:
                     cond += f" AND (ts_us, id) {end_op} (?, ?)"
                     params = [*params, *cut]

@@ -102,6 +102,7 @@ def _copy(cur: psycopg.Cursor[Any], table: str, cols: str, rows: Iterable[Sequen
 
 
 class _Conn:
+    dialect = "postgres"
     __slots__ = ("c", "staged")
 
     def __init__(self, c: psycopg.Connection[Any]) -> None:

@@ -24,6 +24,7 @@ from ._bytime import events_by_time, types_in
 from ._conn import Conn
 from ._core import StoreCore
 from ._cursor import after_key, check_limit, decode_cursor, encode_cursor
+from ._keys import session_key
 from ._markers import between_markers
 from ._models import (
     Event,
@@ -107,6 +108,10 @@ class QueryMixin(StoreCore):
                 out.append([((r[ts_i], r[1]), conv(r)) for r in rows])
                 continue
             cond, args = where, list(params)
+            if isinstance(session, str):
+                keyed, hashed = session_key(conn.dialect, table, [session])
+                cond += keyed
+                args.extend(hashed)
             if types:
                 cond += f" AND {type_col} IN ({','.join('?' * len(types))})"
                 args.extend(types)

@@ -96,6 +96,7 @@ def _top_rowid(conn: Conn, table: str) -> int:
 
 
 class _Conn:
+    dialect = "sqlite"
     __slots__ = ("c",)
 
     def __init__(self, c: sqlite3.Connection) -> None:
