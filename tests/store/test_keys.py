@@ -186,3 +186,35 @@ def test_a_projects_event_types_are_found_on_both_backends(store: SqlStore) -> N
                                                         "tool_call", "user"]  # fmt: skip
         assert event_types(conn, "p2") == ["other"]
         assert event_types(conn, "none") == []
+
+
+def test_a_store_from_before_the_hashed_indexes_is_migrated_when_it_opens(pg_schema: str) -> None:
+    from agentlog.store.postgres import PostgresStore
+
+    from .conftest import PG_URL
+
+    schema = f"{pg_schema}_m9"
+    store = PostgresStore(PG_URL, schema=schema, processing=False)
+    try:
+        store.ingest(_records())
+        before = store.events_between_markers(days=3, now=NOW)
+        with store._tx(write=True) as conn:  # back to schema version 8: the text-first indexes
+            conn.run("DROP INDEX events_session")
+            conn.run("DROP INDEX events_type")
+            conn.run("CREATE INDEX events_session ON events (project, session_id, ts_us, id)")
+            conn.run("CREATE INDEX events_type ON events (project, type, ts_us, session_id, id)")
+            conn.run("DELETE FROM schema_version WHERE version = 9")
+        store.close()
+        store = PostgresStore(PG_URL, schema=schema, processing=False)
+        with store._tx() as conn:
+            defs = dict(conn.q("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = "
+                               "'events' AND schemaname = current_schema()"))  # fmt: skip
+            assert conn.one("SELECT max(version) FROM schema_version") == (9,)
+        assert "hashtextextended" in defs["events_session"]
+        assert "INCLUDE (project, type)" in defs["events_type"]
+        assert len(store.get_events("s1", limit=200).items) == 32
+        assert store.events_between_markers(days=3, now=NOW) == before
+        assert before.marker_count == 16
+    finally:
+        store.drop_schema()
+        store.close()
