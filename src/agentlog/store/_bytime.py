@@ -22,7 +22,8 @@ __all__ = ["event_types", "events_by_time", "types_in"]
 
 # The distinct types of a project's events, one index descent each (a loose index scan: neither
 # backend skips through an index on its own). PostgreSQL's events_type leads with hashes
-# (_keys): its scan steps through the type hashes and reads each type from the included column.
+# (_keys): its scan steps through the type hashes and reads each type from the included column
+# (two types of one project with the same 64-bit hash, odds of 2^-64 a pair, would list as one).
 _TYPES = (
     "WITH RECURSIVE t(type) AS (SELECT min(type) FROM events WHERE project = ? UNION ALL "
     "SELECT (SELECT min(type) FROM events WHERE project = ? AND type > t.type) FROM t "
