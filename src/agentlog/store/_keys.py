@@ -2,15 +2,17 @@
 
 On PostgreSQL ``events_session`` and ``events_type`` lead with 64-bit hashes of their text keys
 (``hashtextextended``), not with the text: a B-tree descent then compares integers, and the
-offset of every later column is cached, where a text first made each comparison walk the tuple
-(the backend's CPU an ingested event 13 to 18% less, docs/scaling.md). The planner uses such an
-index only for a condition on the same expression, so a read names the hash beside the value;
-the text condition stays beside it, so two keys that share a hash never mix. ``events_type``
-carries ``project`` and ``type`` as included columns: the markers' counts stay index-only.
+offset of every later column is cached, where a text first made each comparison walk the
+tuple (the backend's CPU an ingested event a median 9 to 16% less, docs/scaling.md). The
+planner uses such an index only for a condition on the same expression, so a read names the
+hash beside the value; the text condition stays beside it, so two keys that share a hash
+never mix. ``events_type`` carries ``project`` and ``type`` as included columns: the markers'
+counts stay index-only.
 
 SQLite keeps text-first indexes (its ingest is bound elsewhere, and it compares bytes), and
-these conditions are empty there; the messages table is small beside events and keeps its own.
-Each condition comes with its leading `` AND `` and its values, as ``after_key``'s.
+these conditions are empty there. ``messages`` keeps its own text-first indexes (the
+benchmarks ingest events only, so a change there could not be measured). Each condition
+comes with its leading `` AND `` and its values, as ``after_key``'s.
 """
 
 from __future__ import annotations
