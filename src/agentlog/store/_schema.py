@@ -1,8 +1,10 @@
 """Tables and indexes of both backends, created and migrated by the store itself.
 
 Times are stored as integer microseconds since the epoch: both backends sort, compare and bucket
-them with plain integer arithmetic, and one query text serves both. The ``schema_version`` table
-holds the number of migrations applied; a store applies the missing ones when it opens.
+them with plain integer arithmetic, and one query text serves both (PostgreSQL's reads of
+``events`` add the hash conditions of ``_keys``, which its two hashed indexes need). The
+``schema_version`` table holds the number of migrations applied; a store applies the missing
+ones when it opens.
 """
 
 from __future__ import annotations
