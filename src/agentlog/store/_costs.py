@@ -18,7 +18,7 @@ from .._errors import InvalidInputError
 from ._conn import Conn, chunks
 from ._core import SessionCosts, StoreCore
 from ._judging_models import CostBucket, CostReport, UnpricedModel
-from ._keys import session_key, type_key
+from ._keys import in_session, type_key
 from ._pricing import Priced, Pricer, pico_to_usd
 from ._rollup import HOUR_US, trunc_div
 from ._rows import dumps, loads
@@ -168,10 +168,9 @@ class CostsMixin(StoreCore):
         ``cost_hours`` (``HOURS_FROM``); the (session_id, total_p) of those inserted."""
 
     def _forget_costs(self, conn: Conn, project: str, session_id: str) -> None:
-        keyed, hashed = session_key(conn.dialect, "events", [session_id])
+        mine, args = in_session(conn.dialect, "events", project, session_id)
         conn.run("DELETE FROM llm_costs WHERE project = ? AND event_id IN (SELECT id FROM events "
-                 f"WHERE project = ? AND session_id = ?{keyed})",
-                 (project, project, session_id, *hashed))  # fmt: skip
+                 f"WHERE {mine})", (project, *args))  # fmt: skip
         conn.run("DELETE FROM cost_hours WHERE project = ? AND session_id = ?",
                  (project, session_id))  # fmt: skip
 

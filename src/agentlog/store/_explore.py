@@ -15,7 +15,7 @@ from .._errors import InvalidInputError
 from ._bytime import events_by_time
 from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
-from ._keys import session_key
+from ._keys import in_session, session_key
 from ._models import Event, Page, Session
 from ._rows import EVENT_COLS, SESSION_COLS, check_status, event_from_row, session_from_row, to_us
 from ._scores import score_filter, tags_filter
@@ -162,9 +162,8 @@ def explore_session(
         row = conn.one(f"SELECT {SESSION_COLS} FROM sessions WHERE id = ?", (session_id,))
         sizes = []
         for table in ("events", "messages"):
-            keyed, hashed = session_key(store.dialect, table, [session_id])
-            sizes.append(conn.one(f"SELECT count(*) FROM {table} WHERE project = ? AND "
-                                  f"session_id = ?{keyed}", (project, session_id, *hashed)))  # fmt: skip
+            cond, args = in_session(store.dialect, table, project, session_id)
+            sizes.append(conn.one(f"SELECT count(*) FROM {table} WHERE {cond}", args))
         kids = conn.one("SELECT count(*) FROM sessions WHERE project = ? AND "
                         "parent_session_id = ?", (project, session_id))  # fmt: skip
     assert row is not None

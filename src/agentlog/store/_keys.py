@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["INDEXES", "session_key", "type_key"]
+__all__ = ["INDEXES", "in_session", "session_key", "type_key"]
 
 _SESSION = "hashtextextended(session_id, 0)"
 _PROJECT = "hashtextextended(project, 0)"
@@ -45,6 +45,13 @@ def session_key(dialect: str, table: str, ids: Sequence[str]) -> tuple[str, list
     if dialect != "postgres" or table != "events" or not ids:
         return "", []
     return f" AND {_SESSION} {_hashes(len(ids))}", list(ids)
+
+
+def in_session(dialect: str, table: str, project: str, session_id: str) -> tuple[str, list[Any]]:
+    """The condition (without a leading `` AND ``) and values for one session's rows of
+    ``table``, with its hash where the table's index needs it."""
+    keyed, hashed = session_key(dialect, table, [session_id])
+    return f"project = ? AND session_id = ?{keyed}", [project, session_id, *hashed]
 
 
 def type_key(dialect: str, table: str, project: str, types: Sequence[str]) -> tuple[str, list[Any]]:

@@ -20,7 +20,7 @@ from typing import Any
 from .._log import log
 from ._conn import chunks
 from ._core import StoreCore
-from ._keys import session_key
+from ._keys import in_session
 from ._models import ObservingStatus
 from ._rows import loads, now_us, us_to_ts
 
@@ -149,16 +149,14 @@ class ProcessingMixin(StoreCore):
                     "SELECT SUM(CASE WHEN role = 'user' THEN 1 ELSE 0 END), max(ts_us) FROM "
                     "messages WHERE project = ? AND session_id = ? AND state > 0",
                     (project, session_id)) or (0, None)  # fmt: skip
-                keyed, hashed = session_key(conn.dialect, "events", [session_id])
+                mine, args = in_session(conn.dialect, "events", project, session_id)
                 tools, errors, last_ev = conn.one(
                     "SELECT SUM(CASE WHEN type = 'tool_call' THEN 1 ELSE 0 END), "
                     "SUM(CASE WHEN status = 'error' OR type = 'error' THEN 1 ELSE 0 END), "
-                    "max(COALESCE(end_ts_us, ts_us)) FROM events WHERE project = ? AND "
-                    f"session_id = ?{keyed}", (project, session_id, *hashed)) or (0, 0, None)  # fmt: skip
+                    f"max(COALESCE(end_ts_us, ts_us)) FROM events WHERE {mine}", args) or (0, 0, None)  # fmt: skip
                 tokens_in = tokens_out = 0
-                for (data,) in conn.q("SELECT data FROM events WHERE project = ? AND "
-                                      f"session_id = ?{keyed} AND type = 'llm_call'",
-                                      (project, session_id, *hashed)):  # fmt: skip
+                for (data,) in conn.q(f"SELECT data FROM events WHERE {mine} AND type = 'llm_call'",
+                                      args):  # fmt: skip
                     usage = (loads(data) or {}).get("usage") or {}
                     if isinstance(usage, dict):
                         tokens_in += _num(usage.get("input_tokens", usage.get("prompt_tokens")))

@@ -25,7 +25,7 @@ from typing import Any
 from .._errors import InvalidInputError
 from ._conn import Conn
 from ._core import StoreCore
-from ._keys import session_key
+from ._keys import in_session, session_key
 from ._models import PruneResult
 from ._rollup import COUNTED, MINUTE_US, remove_counts
 from ._times import now_us, to_us
@@ -171,9 +171,8 @@ class RetentionMixin(StoreCore):
                 for sid in left:
                     touched.append(sid)
                     for table in self.session_tables:
-                        keyed, hashed = session_key(conn.dialect, table, [sid])
-                        picked = self._pick(conn, table, f"project = ? AND session_id = ?{keyed}",
-                                            [project, sid, *hashed], room)  # fmt: skip
+                        picked = self._pick(conn, table,
+                                            *in_session(conn.dialect, table, project, sid), room)  # fmt: skip
                         taken[table] += picked
                         room -= len(picked)
                         if not room:  # the step is full: this session may have more rows

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ._conn import Conn
-from ._keys import session_key
+from ._keys import in_session
 
 __all__ = [
     "BATCH_COLS",
@@ -160,8 +160,4 @@ def remove_counts(conn: Conn, chosen: dict[str, tuple[str, Sequence[Any]]]) -> N
 
 def remove_session(conn: Conn, project: str, session_id: str) -> None:
     """Take a session's events and messages out of the counts (before they are deleted)."""
-    wheres: dict[str, tuple[str, Sequence[Any]]] = {}
-    for table in COUNTED:
-        keyed, hashed = session_key(conn.dialect, table, [session_id])
-        wheres[table] = (f"project = ? AND session_id = ?{keyed}", (project, session_id, *hashed))
-    remove_counts(conn, wheres)
+    remove_counts(conn, {t: in_session(conn.dialect, t, project, session_id) for t in COUNTED})

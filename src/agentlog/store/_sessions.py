@@ -14,7 +14,7 @@ from .._records import SessionRecord
 from ._conn import Conn
 from ._core import StoreCore
 from ._cursor import check_limit, decode_cursor, encode_cursor
-from ._keys import session_key
+from ._keys import in_session
 from ._models import Page, Session
 from ._rollup import remove_session
 from ._rows import (
@@ -168,9 +168,8 @@ class SessionsMixin(StoreCore):
             remove_session(conn, project, session_id)
             self._forget_session_extras(conn, project, session_id)
             for table in ("events", "messages"):
-                keyed, hashed = session_key(conn.dialect, table, [session_id])
-                conn.run(f"DELETE FROM {table} WHERE project = ? AND session_id = ?{keyed}",
-                         (project, session_id, *hashed))  # fmt: skip
+                cond, args = in_session(conn.dialect, table, project, session_id)
+                conn.run(f"DELETE FROM {table} WHERE {cond}", args)
             conn.run("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def copy_session(self, session_id: str, *, project: str = "default") -> Session:
@@ -187,9 +186,9 @@ class SessionsMixin(StoreCore):
                     "tags")  # fmt: skip
             src = conn.one(f"SELECT {cols} FROM sessions WHERE id = ?", (session_id,))
             assert src is not None
-            keyed, hashed = session_key(conn.dialect, "events", [session_id])
-            events = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE project = ? AND session_id = ?"
-                            f"{keyed} ORDER BY ts_us, id", (project, session_id, *hashed))  # fmt: skip
+            cond, args = in_session(conn.dialect, "events", project, session_id)
+            events = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {cond} ORDER BY ts_us, id",
+                            args)  # fmt: skip
             msgs = conn.q(f"SELECT {MESSAGE_COLS} FROM messages WHERE project = ? AND "
                           "session_id = ? ORDER BY ts_us, id", (project, session_id))  # fmt: skip
             times = [src[5], src[6], src[9], *(e[6] for e in events), *(e[7] for e in events),

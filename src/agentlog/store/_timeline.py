@@ -10,7 +10,7 @@ from .._ids import format_uuid, new_id
 from ._conn import Conn
 from ._core import StoreCore
 from ._cursor import after_key, check_limit, decode_cursor, encode_cursor
-from ._keys import session_key
+from ._keys import in_session
 from ._models import Event, Message, MessagesPage, Page
 from ._rows import EVENT_COLS, MESSAGE_COLS, event_from_row, message_from_row, now_us, us_to_ts
 
@@ -75,7 +75,8 @@ class TimelineMixin(StoreCore):
         check_limit(limit)
         types = types_list(type)
         key = decode_cursor(cursor, "events")
-        where, params = ["project = ?", "session_id = ?"], [project, session_id]
+        mine, params = in_session(self.dialect, "events", project, session_id)
+        where = [mine]
         if types:
             where.append(f"type IN ({','.join('?' * len(types))})")
             params.extend(types)
@@ -86,10 +87,9 @@ class TimelineMixin(StoreCore):
         past, vals = after_key(key, time_desc)
         with self._tx() as conn:
             self._require_session(conn, session_id, project)
-            keyed, hashed = session_key(conn.dialect, "events", [session_id])
-            rows = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {' AND '.join(where)}{keyed}"
-                          f"{past} ORDER BY ts_us {order}, id {order} LIMIT ?",
-                          [*params, *hashed, *vals, limit + 1])  # fmt: skip
+            rows = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {' AND '.join(where)}{past} "
+                          f"ORDER BY ts_us {order}, id {order} LIMIT ?",
+                          [*params, *vals, limit + 1])  # fmt: skip
         more = len(rows) > limit
         rows = rows[:limit]
         nxt = encode_cursor("events", [rows[-1][6], rows[-1][1]]) if more else None
@@ -125,18 +125,17 @@ class TimelineMixin(StoreCore):
         check_limit(max_events, high=10_000)
         key = decode_cursor(cursor, "messages")
         end_op = ">=" if time_desc else "<="
-        base = "project = ? AND session_id = ?"
         with self._tx() as conn:
             self._require_session(conn, session_id, project)
-            msgs = self._window(conn, "messages", MESSAGE_COLS, base, [project, session_id],
-                                key, time_desc, limit + 1)  # fmt: skip
+            msgs = self._window(conn, "messages", MESSAGE_COLS,
+                                *in_session(self.dialect, "messages", project, session_id), key,
+                                time_desc, limit + 1)  # fmt: skip
             more = len(msgs) > limit
             msgs = msgs[:limit]
             cut: list[Any] | None = [msgs[-1][3], msgs[-1][1]] if more else None
             events: list[tuple[Any, ...]] = []
             if with_events:
-                keyed, hashed = session_key(conn.dialect, "events", [session_id])
-                cond, params = base + keyed, [project, session_id, *hashed]
+                cond, params = in_session(self.dialect, "events", project, session_id)
                 if cut is not None:
                     cond += f" AND (ts_us, id) {end_op} (?, ?)"
                     params = [*params, *cut]

@@ -24,7 +24,7 @@ from ._bytime import events_by_time, types_in
 from ._conn import Conn
 from ._core import StoreCore
 from ._cursor import after_key, check_limit, decode_cursor, encode_cursor
-from ._keys import session_key
+from ._keys import in_session
 from ._markers import between_markers
 from ._models import (
     Event,
@@ -96,22 +96,18 @@ class QueryMixin(StoreCore):
         the sessionless ones (``None``) or the whole project's (``WHOLE``)."""
         out: list[list[tuple[tuple[int, str], Event | Message]]] = []
         order = "DESC" if op == "<" else "ASC"
-        where, params = "project = ?", [project]
-        if isinstance(session, str):
-            where, params = "project = ? AND session_id = ?", [project, session]
-        elif session is None:
-            where = "project = ? AND session_id IS NULL"
         for table, (cols, ts_i, type_col, conv) in _ITEM.items():
             if table == "events" and session is WHOLE:
                 rows = events_by_time(conn, project, cols, "", [], types=types, key=key,
                                       desc=op == "<", limit=limit, at=(ts_i, 1))  # fmt: skip
                 out.append([((r[ts_i], r[1]), conv(r)) for r in rows])
                 continue
-            cond, args = where, list(params)
             if isinstance(session, str):
-                keyed, hashed = session_key(conn.dialect, table, [session])
-                cond += keyed
-                args.extend(hashed)
+                cond, args = in_session(conn.dialect, table, project, session)
+            elif session is None:
+                cond, args = "project = ? AND session_id IS NULL", [project]
+            else:  # the whole project's messages (its events were read above)
+                cond, args = "project = ?", [project]
             if types:
                 cond += f" AND {type_col} IN ({','.join('?' * len(types))})"
                 args.extend(types)
