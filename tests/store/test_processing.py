@@ -1,7 +1,11 @@
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
+from typing import Any
+
+import pytest
 
 from agentlog.store._store import SqlStore
 
@@ -48,6 +52,29 @@ def test_max_turns_triggers_processing_in_the_background(
     worker.ingest([message("s1", 3)])
     wait_for(lambda: worker.messages_observing_status("s1").observed == 3)
     assert worker.get_session("s1").rollup.turns == 3
+
+
+def test_only_a_batch_with_messages_is_checked_against_max_turns(
+    store: SqlStore, make_store: MakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Events add no turns: their batches (most of a collector's) cost no second transaction.
+    worker = make_store(processing=True, max_turns=3, ttl_seconds=3600)
+    worker.ingest([session("s1"), message("s1", 1), message("s1", 2)])
+    opened: list[bool] = []
+    tx = worker._tx
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        if threading.current_thread() is threading.main_thread():  # not the worker's passes
+            opened.append(bool(kwargs.get("write")))
+        return tx(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "_tx", counted)
+    worker.ingest([event("s1", 3), event("s1", 4, type="tool_call")])
+    assert opened == [True]  # the batch's own transaction, no check after it
+    opened.clear()
+    worker.ingest([event("s1", 5), message("s1", 6)])
+    assert opened == [True, False]  # the batch, then the check that finds s1 due
+    wait_for(lambda: worker.messages_observing_status("s1").observed == 3)
 
 
 def test_idle_sessions_are_processed_after_ttl(store: SqlStore, make_store: MakeStore) -> None:

@@ -46,6 +46,7 @@ class _Batch:
     stored: dict[str, dict[str, Any]] = field(default_factory=dict)
     activity: dict[str, int] = field(default_factory=dict)
     ended: set[str] = field(default_factory=set)  # ended sessions that got records here
+    talked: set[str] = field(default_factory=set)  # sessions that got messages here
 
 
 @dataclass
@@ -163,8 +164,9 @@ class StoreCore(ABC):
         """Hook: rows of other tables that go with a deleted or pruned session."""
         return None  # a store with no such tables has nothing more to remove
 
-    def _after_ingest(self, session_ids: set[str]) -> None:
-        """Hook: processing wakes up for sessions that received new data."""
+    def _after_ingest(self, session_ids: set[str], talked: set[str]) -> None:
+        """Hook: processing wakes up for sessions that received new data (``talked``: those
+        of them that received messages)."""
         return None  # optional: a store without background processing has nothing to wake
 
     def _on_session_end(self, session_ids: set[str]) -> None:
@@ -402,7 +404,9 @@ class StoreCore(ABC):
                 if state.ended:
                     self._on_session_end(state.ended)
                 if state.activity:
-                    self._after_ingest(set(state.activity) - state.ended)
+                    self._after_ingest(
+                        set(state.activity) - state.ended, state.talked - state.ended
+                    )
 
     def _claim(self, conn: Conn, state: _Batch, sids: Iterable[str | None]) -> set[str]:
         """Claim the session ids (``_claim_sessions``) not known to ``state`` yet; the rows of
@@ -455,6 +459,7 @@ class StoreCore(ABC):
                 ts = row_t[3]
             else:
                 messages.append(row_t)
+                state.talked.add(sid)
                 ts = row_t[3]
             if sid is not None:
                 if kind != "s":

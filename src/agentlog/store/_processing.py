@@ -63,17 +63,12 @@ class ProcessingMixin(StoreCore):
         worker.join(timeout=10.0)
         self._worker = None
 
-    def _after_ingest(self, session_ids: set[str]) -> None:
+    def _after_ingest(self, session_ids: set[str], talked: set[str]) -> None:
         if getattr(self, "_worker", None) is None or not session_ids:
             return
-        due: set[str] = set()
-        with self._tx() as conn:
-            for part in chunks(sorted(session_ids)):
-                marks = ",".join("?" * len(part))
-                due.update(r[0] for r in conn.q(
-                    f"SELECT session_id FROM messages WHERE session_id IN ({marks}) AND "
-                    "state = 0 GROUP BY session_id HAVING count(*) >= ?",
-                    (*part, self.max_turns)))  # fmt: skip
+        # Only a message insert adds to a session's unprocessed turns: a batch without
+        # messages (most of a collector's) costs no query and no transaction here.
+        due = self._over_turns(talked) if talked else set()
         # The worker is woken only when it has work now, or when these sessions' idle timers
         # run out before the pass it planned: a wake-up per batch would cost a pass per batch.
         soon = now_us() + int(self.ttl_seconds * 1_000_000)
@@ -83,6 +78,18 @@ class ProcessingMixin(StoreCore):
             if due or soon < self._wake_at:
                 self._due |= due
                 self._cond.notify_all()
+
+    def _over_turns(self, session_ids: set[str]) -> set[str]:
+        """Those of the sessions with ``max_turns`` unprocessed messages or more."""
+        due: set[str] = set()
+        with self._tx() as conn:
+            for part in chunks(sorted(session_ids)):
+                marks = ",".join("?" * len(part))
+                due.update(r[0] for r in conn.q(
+                    f"SELECT session_id FROM messages WHERE session_id IN ({marks}) AND "
+                    "state = 0 GROUP BY session_id HAVING count(*) >= ?",
+                    (*part, self.max_turns)))  # fmt: skip
+        return due
 
     def _on_session_end(self, session_ids: set[str]) -> None:
         # A session that ended is read right away (lists, the UI, a collector's client): its
