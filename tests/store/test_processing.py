@@ -77,6 +77,26 @@ def test_only_a_batch_with_messages_is_checked_against_max_turns(
     wait_for(lambda: worker.messages_observing_status("s1").observed == 3)
 
 
+def test_sessions_due_in_a_failed_pass_are_processed_in_the_next(
+    store: SqlStore, make_store: MakeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = make_store(processing=True, max_turns=2, ttl_seconds=3600)
+    process = worker._process
+    failures: list[str] = []
+
+    def fails_once(session_id: str) -> None:
+        if not failures:
+            failures.append(session_id)
+            raise RuntimeError("the database went away for a moment")
+        process(session_id)
+
+    monkeypatch.setattr(worker, "_process", fails_once)
+    worker.ingest([session("s1"), message("s1", 1), message("s1", 2)])
+    # No further data and no idle timeout: only the retry of the failed pass processes it.
+    wait_for(lambda: worker.messages_observing_status("s1").observed == 2)
+    assert failures == ["s1"]
+
+
 def test_idle_sessions_are_processed_after_ttl(store: SqlStore, make_store: MakeStore) -> None:
     ttl = 0.5
     # The records are dated 2026-01-01: without a long auto-close the worker would end the

@@ -107,11 +107,13 @@ class ProcessingMixin(StoreCore):
 
     def _run(self) -> None:
         next_close = 0.0
+        retry: set[str] = set()  # the sessions due in a pass that failed: due in the next one
         while True:
             with self._cond:
                 if self._stopping:
                     return
-                due, self._due = self._due, set()
+                due, self._due = self._due | retry, set()
+            retry = set()
             ttl = int(self.ttl_seconds * 1_000_000)
             read_at = now_us()
             try:
@@ -132,6 +134,9 @@ class ProcessingMixin(StoreCore):
             except Exception:  # a failing pass is logged and retried; the worker keeps going
                 log.exception("agentlog store: processing pass failed")
                 wait = 1.0
+                # Ingest asks about max_turns once, after the batch that brought the messages:
+                # the sessions it found due must not be lost with the pass.
+                retry = due
             with self._cond:
                 if self._poked:  # a session dirtied after the read above is due at the earliest
                     wait = min(wait, max(0.0, (read_at + ttl - now_us()) / 1_000_000))
