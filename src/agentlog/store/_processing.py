@@ -157,10 +157,10 @@ class ProcessingMixin(StoreCore):
                 marked_any = conn.run("UPDATE messages SET state = 1 WHERE session_id = ? AND "
                                       "state = 0", (session_id,)) > 0  # fmt: skip
             with self._tx(write=True) as conn:
+                said, args = in_session(conn.dialect, "messages", project, session_id)
                 turns, last_msg = conn.one(
                     "SELECT SUM(CASE WHEN role = 'user' THEN 1 ELSE 0 END), max(ts_us) FROM "
-                    "messages WHERE project = ? AND session_id = ? AND state > 0",
-                    (project, session_id)) or (0, None)  # fmt: skip
+                    f"messages WHERE {said} AND state > 0", args) or (0, None)  # fmt: skip
                 mine, args = in_session(conn.dialect, "events", project, session_id)
                 tools, errors, last_ev = conn.one(
                     "SELECT SUM(CASE WHEN type = 'tool_call' THEN 1 ELSE 0 END), "

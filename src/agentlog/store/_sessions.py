@@ -189,8 +189,9 @@ class SessionsMixin(StoreCore):
             cond, args = in_session(conn.dialect, "events", project, session_id)
             events = conn.q(f"SELECT {EVENT_COLS} FROM events WHERE {cond} ORDER BY ts_us, id",
                             args)  # fmt: skip
-            msgs = conn.q(f"SELECT {MESSAGE_COLS} FROM messages WHERE project = ? AND "
-                          "session_id = ? ORDER BY ts_us, id", (project, session_id))  # fmt: skip
+            cond, args = in_session(conn.dialect, "messages", project, session_id)
+            msgs = conn.q(f"SELECT {MESSAGE_COLS} FROM messages WHERE {cond} ORDER BY ts_us, id",
+                          args)  # fmt: skip
             times = [src[5], src[6], src[9], *(e[6] for e in events), *(e[7] for e in events),
                      *(m[3] for m in msgs)]  # fmt: skip
             shift = now - max(t for t in times if t is not None)
