@@ -24,6 +24,7 @@ from ._api import (
     track_tool_call,
     uninstrument,
 )
+from ._constants import VERSION
 from ._context import ContextExecutor, suppress_instrumentation
 from ._decorators import decision, llm, tool, trace
 from ._errors import AgentlogError, ConflictError, InvalidInputError, NotFoundError
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from ._events import DiskEvent, Event, TextEvent
     from .client import Client
 
-__version__ = "0.1.0"
+__version__ = VERSION
 
 __all__ = [
     "AgentlogError",

@@ -1,7 +1,7 @@
 """Exporters: where recorded batches go. Pass one (or a list) to ``agentlog.init(exporter=...)``.
 
 ``HttpExporter`` and ``OtlpExporter`` load on first use, so ``import agentlog`` never imports
-httpx or OpenTelemetry's exporter packages.
+their HTTP clients or OpenTelemetry's exporter packages.
 """
 
 from __future__ import annotations

@@ -23,11 +23,12 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
 import orjson
 from opentelemetry import context as otel_context
 
+from .._constants import VERSION
 from .._log import warn_once
+from ._wire import Answer, Origin, WireError
 
 __all__ = [
     "MAX_RETRY_AFTER",
@@ -93,7 +94,7 @@ def backoff_delay(attempt: int, *, base: float, cap: float, retry_after: float |
     return delay
 
 
-def _error_message(response: httpx.Response) -> str:
+def _error_message(response: Answer) -> str:
     try:
         body = response.json()
         msg = body.get("error", {}).get("message") if isinstance(body, dict) else None
@@ -102,7 +103,7 @@ def _error_message(response: httpx.Response) -> str:
     except Exception:
         pass
     text = response.text.strip()
-    return text[:300] if text else response.reason_phrase
+    return text[:300] if text else response.reason
 
 
 # gzip level 1: the exporter compresses in the host's process, where CPU is the host's. On
@@ -112,7 +113,7 @@ COMPRESS_LEVEL = 1
 
 
 class IngestClient:
-    """A reusable httpx client bound to one collector: connection reuse, gzip, timeouts."""
+    """A client bound to one collector: connection reuse, gzip, timeouts (``_wire``)."""
 
     def __init__(
         self, endpoint: str, *, api_key: str | None, timeout: float,
@@ -121,23 +122,20 @@ class IngestClient:
         self.url = endpoint.rstrip("/") + "/v1/ingest"
         self.timeout = timeout
         self.compress_level = compress_level
-        self._headers = {"Content-Type": "application/json", **(headers or {})}
+        self._headers = {"Content-Type": "application/json", "Accept": "application/json",
+                         "User-Agent": f"agentlog/{VERSION}", **(headers or {})}  # fmt: skip
         if compress_level > 0:
             self._headers["Content-Encoding"] = "gzip"
         if api_key:
             self._headers["Authorization"] = f"Bearer {api_key}"
         self._client = self._new_client()
 
-    def _new_client(self) -> httpx.Client:
-        return httpx.Client(
-            timeout=httpx.Timeout(self.timeout),
-            headers=self._headers,
-            limits=httpx.Limits(max_connections=4, max_keepalive_connections=2),
-            follow_redirects=False,
-        )
+    def _new_client(self) -> Origin:
+        return Origin(self.url, timeout=self.timeout, headers=self._headers)
 
     def reopen(self) -> None:
-        """After fork: the parent's pooled connections are not ours to use (or close)."""
+        """After fork: the parent's kept-alive connections are not ours to use."""
+        self._client.forget()
         self._client = self._new_client()
 
     def close(self) -> None:
@@ -154,13 +152,13 @@ class IngestClient:
         """One attempt (a batch refused as too large is split in halves and sent as parts)."""
         try:
             with otel_suppressed():
-                response = self._client.post(self.url, content=self.body(lines))
-        except httpx.TransportError as exc:  # connect, read, write, pool, timeouts
-            return Outcome("transient", reason=f"{type(exc).__name__}: {exc}")
+                response = self._client.post(self.body(lines))
+        except WireError as exc:  # connect, send, read, timeouts, an answer not HTTP
+            return Outcome("transient", reason=str(exc))
         except Exception as exc:
             warn_once("http-send-error", "agentlog: sending to %s failed: %r", self.url, exc)
             return Outcome("transient", reason=repr(exc))
-        status = response.status_code
+        status = response.status
         if status == 413 and len(lines) > 1:
             return self._send_halves(lines)
         if 200 <= status < 300:
@@ -193,7 +191,7 @@ class IngestClient:
         )  # fmt: skip
         return Outcome("delivered", rejected=rejected, reason=first.reason or second.reason)
 
-    def _rejected(self, response: httpx.Response, lines: list[bytes]) -> tuple[int, ...]:
+    def _rejected(self, response: Answer, lines: list[bytes]) -> tuple[int, ...]:
         try:
             body: Any = response.json()
         except Exception:

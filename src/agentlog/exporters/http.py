@@ -257,7 +257,7 @@ class HttpExporter(DrainMixin):
                 t.start()
             except RuntimeError:  # no threads left (or interpreter exit): send in this one
                 return self.client.send(lines)
-            # httpx's timeout is per phase (connect, write, read): bound the whole request too.
+            # The timeout is per step (connect, each send, each read): bound the whole request too.
             if not wake.wait(self.client.timeout * 3 + 1.0):
                 return Outcome("transient", reason="no answer in time")
         finally:
