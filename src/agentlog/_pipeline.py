@@ -23,6 +23,7 @@ from ._encode import LineEncoder
 from ._log import warn_once
 from ._redact import Redactor
 from ._serialize import bound_fields, to_jsonable
+from ._signals import quiet_thread
 from ._stats import ExporterStatus, PipelineStatus, Stats, record_session_id
 from ._suppress import suppressed_var
 from .exporters._base import Exporter, ExportResult, RecordBatch, exporter_name
@@ -160,7 +161,7 @@ class Pipeline:
             if self._alive or self._stopped:
                 return
             self._alive = True
-            t = threading.Thread(target=self._run, name="agentlog-worker", daemon=True)
+            t = quiet_thread(target=self._run, name="agentlog-worker", daemon=True)
             self._thread = t
             t.start()
             own = getattr(self.emit, "__func__", None) is Pipeline.emit  # no sampler in front

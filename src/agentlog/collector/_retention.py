@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 from .._log import log
+from .._signals import quiet_thread
 from ..store import Store
 
 __all__ = ["RetentionWorker"]
@@ -24,7 +25,7 @@ class RetentionWorker:
         self.every = every
         self.passes = 0
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="agentlog-retention",
+        self._thread = quiet_thread(target=self._run, name="agentlog-retention",
                                         daemon=True)  # fmt: skip
 
     def start(self) -> RetentionWorker:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._context import suppressed_var
 from .._log import warn_once
+from .._signals import quiet_thread
 from ._ingest import MAX_RETRY_AFTER, Outcome, backoff_delay
 from ._spool import Spool, SpoolFile
 
@@ -137,7 +138,7 @@ class DrainMixin:
                 return
             if self._drainer is not None and self._drainer.is_alive():
                 return
-            t = threading.Thread(target=self._drain, name="agentlog-spool", daemon=True)
+            t = quiet_thread(target=self._drain, name="agentlog-spool", daemon=True)
             try:
                 t.start()  # under the lock: two callers never start two drainers
             except RuntimeError:  # no threads left (or interpreter exit): the next kick retries

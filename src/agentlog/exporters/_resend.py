@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from .._context import suppressed_var
 from .._log import warn_once
+from .._signals import quiet_thread
 from ._health import Health
 from ._ingest import MAX_RETRY_AFTER, Outcome, backoff_delay
 from ._spool import Spool, SpoolFile
@@ -114,7 +115,7 @@ class Resender:
                 return
             if self._drainer is not None and self._drainer.is_alive():
                 return
-            t = threading.Thread(target=self._drain, name=f"agentlog-{self._name}", daemon=True)
+            t = quiet_thread(target=self._drain, name=f"agentlog-{self._name}", daemon=True)
             try:
                 t.start()
             except RuntimeError:  # no threads left: the next kick retries

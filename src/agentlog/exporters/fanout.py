@@ -18,6 +18,7 @@ import time
 from collections.abc import Sequence
 
 from .._log import warn_once
+from .._signals import quiet_thread
 from .._stats import ExporterStatus, Stats
 from .._suppress import suppressed_var
 from ._base import Exporter, ExportResult, RecordBatch, exporter_name
@@ -106,7 +107,7 @@ class _Lane:
         # Its exporter counts what it spools in ``stats`` itself: ``_settle`` must not again.
         self.counts_spooled = getattr(exporter, "counts_spooled", False) is True
         self.pipeline_stats: Stats | None = None
-        self.thread = threading.Thread(target=self._run, name="agentlog-lane", daemon=True)
+        self.thread = quiet_thread(target=self._run, name="agentlog-lane", daemon=True)
         self.thread.start()
 
     def offer(self, batch: RecordBatch, tally: _Tally) -> None:

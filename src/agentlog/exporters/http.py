@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from .._context import suppressed_var
 from .._log import warn_once
+from .._signals import quiet_thread
 from ._base import ExportResult, RecordBatch
 from ._health import Health
 from ._http_drain import DrainMixin
@@ -252,7 +253,7 @@ class HttpExporter(DrainMixin):
                 return None
             self._sending.add(wake)
         try:
-            t = threading.Thread(target=run, name="agentlog-send", daemon=True)
+            t = quiet_thread(target=run, name="agentlog-send", daemon=True)
             try:
                 t.start()
             except RuntimeError:  # no threads left (or interpreter exit): send in this one

@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 
 from .._log import warn_once
+from .._signals import quiet_thread
 
 __all__ = ["Checkpointer"]
 
@@ -56,7 +57,7 @@ class Checkpointer:
                 # been using them at the fork (after an idle stop, waiters keep theirs)
                 self._wake = threading.Event()
                 self._done = threading.Condition()
-            self._thread = threading.Thread(target=self._run, name="agentlog-sqlite-checkpoint",
+            self._thread = quiet_thread(target=self._run, name="agentlog-sqlite-checkpoint",
                                             daemon=True)  # fmt: skip
             self._thread.start()
             self._pid = os.getpid()

@@ -18,6 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .._log import log
+from .._signals import quiet_thread
 from ._conn import chunks
 from ._core import StoreCore
 from ._keys import in_session
@@ -49,7 +50,7 @@ class ProcessingMixin(StoreCore):
         self._stopping = False
         self._worker: threading.Thread | None = None
         if run:
-            self._worker = threading.Thread(target=self._run, name="agentlog-store-processing",
+            self._worker = quiet_thread(target=self._run, name="agentlog-store-processing",
                                             daemon=True)  # fmt: skip
             self._worker.start()
 

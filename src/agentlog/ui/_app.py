@@ -19,6 +19,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .. import __version__
 from .._log import log
+from .._signals import quiet_thread
 from ..collector._errors import error_response, install_error_handlers
 from ..collector._explore import router as explore_router
 from ..collector._routes import router as api_router
@@ -87,7 +88,7 @@ def _indexer(
                 log.warning("agentlog ui: cannot index %s: %s", jsonl, exc)
             stop.wait(_REFRESH)
 
-    thread = threading.Thread(target=run, name="agentlog-ui-index", daemon=True)
+    thread = quiet_thread(target=run, name="agentlog-ui-index", daemon=True)
     return thread, stop
 
 

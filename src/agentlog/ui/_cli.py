@@ -10,6 +10,7 @@ import threading
 from typing import Any
 
 from .._cli_costs import add_prices_option, prices_from_args
+from .._signals import quiet_thread
 
 __all__ = ["add_commands", "is_loopback", "ui"]
 
@@ -116,7 +117,7 @@ def ui(args: argparse.Namespace, client: Any = None) -> int:
 
             webbrowser.open_new_tab(link)
 
-    watcher = threading.Thread(target=announce, daemon=True)
+    watcher = quiet_thread(target=announce, daemon=True)
     watcher.start()
     try:
         server.run()
