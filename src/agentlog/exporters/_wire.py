@@ -1,10 +1,11 @@
 """POSTs to one URL over kept-alive connections, on the standard library's ``http.client``.
 
 The ingest exporter sends from the host's process, so what a request costs there is the
-host's CPU: httpx took 1.9 ms of it for a batch of 512 records where ``http.client`` takes
-1.0 (0.45 against 1.1 ms for one record; the body's gzip, ~0.4 ms of 512 records, in both):
-~1.8 µs an event, half again what recording the event cost. The one thing sent here is a
-POST of a finished body to one collector, so the rest of httpx has nothing to do.
+host's CPU: with httpx a batch of 512 records took 1.3-1.4 ms of it, now 0.8 (0.5 against
+0.2-0.26 ms for one record; ``benchmarks/http_send.py``, the body's gzip, ~0.35 ms of 512
+records, in both): ~1 µs an event, a third of what recording the event costs. The one thing
+sent here is a POST of a finished body to one collector, so the rest of httpx has nothing to
+do.
 
 What httpx did for this client, this does too: connections kept alive and reused (at most
 ``_IDLE`` waiting), one dropped by the server while idle found before reuse (readable: its
