@@ -473,7 +473,13 @@ def test_tail_stops_on_ctrl_c(two: list[str]) -> None:
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGENTLOG_")}
     env["PYTHONFAULTHANDLER"] = "1"  # a SIGABRT prints every thread's stack
-    proc = subprocess.Popen([sys.executable, "-m", "agentlog.cli", "tail", "-n", "1", *WHERE],
+    # As from a terminal: SIGINT handled. A suite run as a background job of a shell without
+    # job control inherits SIGINT ignored, and Python then leaves it ignored in the child.
+    run = (
+        "import runpy, signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler);"
+        " sys.argv[0] = 'agentlog'; runpy.run_module('agentlog.cli', run_name='__main__')"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", run, "tail", "-n", "1", *WHERE],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)  # fmt: skip
     try:
         assert proc.stdout is not None

@@ -2,10 +2,9 @@
 
 The kernel hands a signal sent to the process to any thread that does not block it. Python
 runs its handlers in the main thread only; when another thread took the signal, a main thread
-blocked in a wait (``Event.wait``, a lock, a join) is not woken, and on Python 3.11 it can go
-on waiting with the signal unhandled: ``agentlog tail`` once ignored Ctrl-C for 30 s while
-the store's threads ran beside it. Each thread agentlog starts blocks these signals first, so
-they always reach the host's main thread, whose waits they interrupt.
+blocked in a wait (``Event.wait``, a lock, a join) is not woken by it: the handler runs once
+the main thread runs Python code again, if it does. Each thread agentlog starts blocks these
+signals first, so they always reach the host's main thread, whose waits they interrupt.
 """
 
 from __future__ import annotations
