@@ -26,7 +26,7 @@ class RetentionWorker:
         self.passes = 0
         self._stop = threading.Event()
         self._thread = quiet_thread(target=self._run, name="agentlog-retention",
-                                        daemon=True)  # fmt: skip
+                                    daemon=True)  # fmt: skip
 
     def start(self) -> RetentionWorker:
         self._thread.start()

@@ -48,7 +48,12 @@ _DROPPED = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeErro
 
 class WireError(Exception):
     """The request got no answer: connecting, sending or reading failed or timed out, or the
-    answer was not HTTP. The message names the cause (``TimeoutError: timed out``)."""
+    answer was not HTTP. The message names the cause (``TimeoutError: timed out``);
+    ``dropped``: the server closed the connection under the request."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.dropped = isinstance(cause, _DROPPED)
 
 
 @dataclass(frozen=True)
@@ -141,26 +146,21 @@ class Origin:
         conn, reused = self._take()
         try:
             return self._exchange(conn, body)
-        except _DROPPED as exc:
-            if not reused:
-                raise WireError(f"{type(exc).__name__}: {exc}") from exc
+        except WireError as exc:
+            if not (reused and exc.dropped):
+                raise
         # The server closed this kept-alive connection as the request went out: once more.
-        try:
-            return self._exchange(self._new(), body)
-        except _DROPPED as exc:
-            raise WireError(f"{type(exc).__name__}: {exc}") from exc
+        return self._exchange(self._new(), body)
 
     def close(self) -> None:
         """Close the idle connections (one in use is closed by its request once done)."""
         with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
+            self.forget()
 
     def forget(self) -> None:
-        """In a forked child: let go of the parent's idle connections, closing this process's
-        descriptors only (the parent's stay open). Without the lock, which a thread of the
-        parent may have held at the fork."""
+        """``close`` without the lock: in a forked child, which lets go of the parent's idle
+        connections this way (closing this process's descriptors only; the parent's stay
+        open), a thread of the parent may have held the lock at the fork."""
         idle, self._idle = self._idle, []
         for conn in idle:
             conn.close()
@@ -170,12 +170,9 @@ class Origin:
             conn.request("POST", self._target, body=body, headers=self._headers)
             response = conn.getresponse()
             answer = Answer(response.status, response.reason, response.headers, response.read())
-        except _DROPPED:
-            conn.close()
-            raise
         except (OSError, http.client.HTTPException) as exc:
             conn.close()
-            raise WireError(f"{type(exc).__name__}: {exc}") from exc
+            raise WireError(exc) from exc
         except BaseException:
             conn.close()
             raise

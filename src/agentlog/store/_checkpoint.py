@@ -58,7 +58,7 @@ class Checkpointer:
                 self._wake = threading.Event()
                 self._done = threading.Condition()
             self._thread = quiet_thread(target=self._run, name="agentlog-sqlite-checkpoint",
-                                            daemon=True)  # fmt: skip
+                                        daemon=True)  # fmt: skip
             self._thread.start()
             self._pid = os.getpid()
 

@@ -51,7 +51,7 @@ class ProcessingMixin(StoreCore):
         self._worker: threading.Thread | None = None
         if run:
             self._worker = quiet_thread(target=self._run, name="agentlog-store-processing",
-                                            daemon=True)  # fmt: skip
+                                        daemon=True)  # fmt: skip
             self._worker.start()
 
     def _stop_processing(self) -> None:
