@@ -498,9 +498,7 @@ class StoreCore(ABC):
             self._record_scores(conn, state.project, rows.scores)
         if rows.messages:
             self._bulk_insert(conn, "messages", MESSAGE_COLS, rows.messages)
-        if rows.events or rows.messages:
-            self._apply_counts(conn)
-        # Sessions last (their rows were locked when claimed): each session of the batch takes
+        # Sessions next (their rows were locked when claimed): each session of the batch takes
         # its new activity and the cost of its new calls in one row version. A session
         # written here anyway takes them in its upsert (its row is locked, so what was read
         # of it is current); the others in one update each. A separate cost update would
@@ -523,3 +521,8 @@ class StoreCore(ABC):
                 )  # fmt: skip
             if costs:  # calls of sessions not written above (none that ingest makes)
                 self._add_session_costs(conn, costs)
+        # The count tables last, just before the commit: their rows are shared by every
+        # writer of a project (a minute, a type), so another transaction that needs one waits
+        # from here to the commit; the session rows above are this batch's own.
+        if rows.events or rows.messages:
+            self._apply_counts(conn)
