@@ -5,8 +5,8 @@ Queries are shared with SQLite (``?`` placeholders become ``%s``). Payloads are 
 ``configs_b``, a generated JSONB copy of ``configs`` served by ``sessions_configs`` (GIN,
 ``jsonb_path_ops``). Batch ingest goes through COPY straight into the table in a savepoint, a
 part at a time: while the server stores one part, the next is checked and its llm_calls priced
-(``StoreCore._streams``). A batch that re-sends a stored id goes through a per-connection
-temporary table and ``INSERT ... ON CONFLICT DO NOTHING`` instead.
+(``StoreCore._streams``). A batch that re-sends a stored id goes through a
+temporary table of its transaction and ``INSERT ... ON CONFLICT DO NOTHING`` instead.
 JSON columns are read back as text and parsed once, like SQLite's.
 """
 
@@ -39,36 +39,10 @@ __all__ = ["PostgresStore"]
 _LOCK_KEY = 0x6167656E746C6F67  # "agentlog": serializes migrations of concurrent openers
 
 
-# Rows made in Python handed to one statement as arrays, one a column: a transaction that
-# touches no temporary table commits without emptying the ON COMMIT DELETE ROWS ones (a
-# truncation of each, ~0.2 ms apiece, at every commit, inside the count rows' lock hold).
-def _unnest(cols: str, types: str, collate: dict[str, str] | None = None) -> str:
-    names = cols.split(", ")
-    arrays = ", ".join(f"%s::{t}[]" for t in types.split(", "))
-    picked = ", ".join(f'u.{c} COLLATE "{collate[c]}" AS {c}' if collate and c in collate
-                       else f"u.{c}" for c in names)  # fmt: skip
-    return f"(SELECT {picked} FROM unnest({arrays}) AS u({cols}))"
-
-
-def _columns(rows: Sequence[Sequence[Any]], width: int) -> list[list[Any]]:
-    return [list(col) for col in zip(*rows, strict=True)] if rows else [[] for _ in range(width)]
-
-
 # Sums already grouped (``hour_sums``) into ``cost_hours``, in key order as every writer of it.
 _HOURS_FROM_SUMS = ADD_HOUR_SUMS.format(
-    source=f"SELECT {HOUR_SUM_COLS} FROM "
-    + _unnest(HOUR_SUM_COLS, "text, bigint, text, text" + ", bigint" * 7, {"session_id": "C"})
-    + " AS h ORDER BY 1, 2, 3, 4"
+    source=f"SELECT {HOUR_SUM_COLS} FROM _new_hours ORDER BY 1, 2, 3, 4"
 )
-_HOUR_SUM_WIDTH = HOUR_SUM_COLS.count(",") + 1
-
-# A transaction's grouped new rows (``batch_counts``), as the count tables sum them. The
-# session id is compared byte-wise, as it was in the staging table this replaces: every
-# writer of the count tables takes its rows in that one order.
-_BATCH = _unnest(f"{BATCH_COLS}, n", "text, bigint, bigint, text, text, text, text, bigint",
-                 {"session_id": "C"}) + " AS b"  # fmt: skip
-_BATCH_WIDTH = BATCH_COLS.count(",") + 2
-_FROM_BATCH = {table: from_batch_sql(table, _BATCH) for table in ROLLUPS}
 
 # The columns the count tables group by: the rest of an inserted row is not carried along.
 _RETURNING = {"events": "project, ts_us, session_id, type, name",
@@ -129,14 +103,11 @@ def _copy(cur: psycopg.Cursor[Any], table: str, cols: str, rows: Iterable[Sequen
 
 class _Conn:
     dialect = "postgres"
-    __slots__ = ("c", "counts", "staged")
+    __slots__ = ("c", "staged")
 
     def __init__(self, c: psycopg.Connection[Any]) -> None:
         self.c = c
         self.staged = False  # this transaction made the connection's staging tables
-        # The grouped new rows (``batch_counts``) of this transaction not yet in the count
-        # tables: ``_apply_counts`` adds them.
-        self.counts: list[tuple[Any, ...]] = []
 
     def q(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self.c.execute(_pg(sql), params).fetchall()
@@ -263,6 +234,7 @@ class PostgresStore(SqlStore):
         already stored (a re-send) fails that COPY and goes through the staging table and
         ``ON CONFLICT DO NOTHING``, counting what RETURNING gives."""
         assert isinstance(conn, _Conn)
+        self._staging(conn)
         rows = iter(rows)
         sent: list[tuple[Any, ...]] = []  # kept for the counts, or for the staging table
         keep = sent.append
@@ -278,28 +250,27 @@ class PostgresStore(SqlStore):
             except psycopg.errors.UniqueViolation:
                 sent.extend(rows)  # what the refused COPY had not taken yet
             else:
-                conn.counts.extend(counts)
+                _copy(cur, "_new_counts", f"{BATCH_COLS}, n", counts)
                 return
-            self._staging(conn)
-            temp = f"_in_{table}"
+            temp = self._resend_table(cur, table)
             with self._timed("copy"):
                 _copy(cur, temp, cols, sent)
             with self._timed("insert+indexes"):
                 cur.execute(f"WITH ins AS (INSERT INTO {table} ({cols}) SELECT {cols} FROM {temp} "
                             f"ON CONFLICT DO NOTHING RETURNING {_RETURNING[table]}) "
-                            f"SELECT {BATCH_OF[table]}, count(*) FROM ins "
+                            f"INSERT INTO _new_counts SELECT {BATCH_OF[table]}, count(*) FROM ins "
                             "GROUP BY 1, 2, 3, 4, 5, 6, 7")  # fmt: skip
-                conn.counts.extend(cur.fetchall())
             cur.execute(f"DELETE FROM {temp}")
 
     def _insert_costs(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Calls all new (their events went in by the straight COPY) are COPYed straight into
         ``llm_costs`` in a savepoint, and their hourly sums (``hour_sums``, made here) added
-        from arrays: the server neither stages the rows nor sends them back. A batch
+        from a staging table: the server neither stages the rows nor sends them back. A batch
         re-sending a stored call fails that COPY and goes through a staging table, where one
         statement inserts what is new, sums it per hour and gives back the (session_id,
         total_p) of what was new."""
         assert isinstance(conn, _Conn)
+        self._staging(conn)
         inserted: list[tuple[Any, ...]]
         with conn.c.cursor() as cur:
             try:
@@ -308,9 +279,11 @@ class PostgresStore(SqlStore):
             except psycopg.errors.UniqueViolation:
                 pass
             else:
-                cur.execute(_HOURS_FROM_SUMS, _columns(hour_sums(rows), _HOUR_SUM_WIDTH))
+                _copy(cur, "_new_hours", HOUR_SUM_COLS, hour_sums(rows))
+                cur.execute(_HOURS_FROM_SUMS)
+                cur.execute("DELETE FROM _new_hours")
                 return [(row[2], row[10]) for row in rows]
-            self._staging(conn)
+            self._resend_table(cur, "llm_costs")
             _copy(cur, "_in_costs", COST_COLS, rows)
             cur.execute(f"WITH ins AS (INSERT INTO llm_costs ({COST_COLS}) SELECT {COST_COLS} "
                         "FROM _in_costs ON CONFLICT DO NOTHING RETURNING *), "
@@ -321,31 +294,45 @@ class PostgresStore(SqlStore):
         return inserted
 
     def _staging(self, conn: Conn) -> None:
-        """This connection's staging tables for re-sent batches, made the first time one
-        comes (two DDL round trips per batch cost ~3% of ingest); ON COMMIT DELETE ROWS
-        empties them for every transaction that touched a temporary table. They count as made
-        once the transaction that made them commits: a rolled-back one takes them with it."""
+        """This connection's staging tables of the sums every batch adds (the count tables'
+        groups, the hourly cost sums), made once per connection (two DDL round trips per
+        batch cost ~3% of ingest); ON COMMIT DELETE ROWS empties them for every transaction.
+        They count as made once the transaction that made them commits: a rolled-back one
+        takes them with it."""
         assert isinstance(conn, _Conn)
         c = conn.c
         if conn.staged or c in self._staged:
             return
-        for table in ("events", "messages", "llm_costs"):
-            c.execute(f"CREATE TEMP TABLE IF NOT EXISTS _in_{table.removeprefix('llm_')} "
-                      f"(LIKE {table}) ON COMMIT DELETE ROWS")  # fmt: skip
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _new_hours (LIKE cost_hours) "
+                  "ON COMMIT DELETE ROWS")  # fmt: skip
+        c.execute("CREATE TEMP TABLE IF NOT EXISTS _new_counts (project TEXT, minute BIGINT, "
+                  "hour BIGINT, session_id TEXT COLLATE \"C\", kind TEXT, type TEXT, name TEXT, "
+                  "n BIGINT) ON COMMIT DELETE ROWS")  # fmt: skip
         conn.staged = True
+
+    @staticmethod
+    def _resend_table(cur: psycopg.Cursor[Any], table: str) -> str:
+        """The staging table of a re-sent batch's rows of ``table``, made in the transaction
+        that needs it and dropped at its commit. Kept for the connection's life, it would be
+        emptied at every commit that touches a temporary table (ON COMMIT DELETE ROWS
+        truncates each such table, ~0.2 ms apiece, and every batch touches the sums' ones):
+        re-sends are rare, so their DDL costs less than that truncation at every commit."""
+        temp = f"_in_{table.removeprefix('llm_')}"
+        cur.execute(f"CREATE TEMP TABLE IF NOT EXISTS {temp} (LIKE {table}) ON COMMIT DROP")
+        return temp
 
     def _apply_counts(self, conn: Conn) -> None:
         assert isinstance(conn, _Conn)
-        if not conn.counts:
-            return
         with self._timed("count tables"), conn.c.cursor() as cur:
-            columns = _columns(conn.counts, _BATCH_WIDTH)
             # One statement per count table, in their order, each in key order, as retention
             # takes rows out: (the sub-statements of one WITH run in no set order, and two
             # writers locking rows in different orders deadlock.)
             for table in ROLLUPS:
-                cur.execute(_FROM_BATCH[table], columns)
-            conn.counts = []  # the next project's batches of this transaction start afresh
+                cur.execute(from_batch_sql(table, "_new_counts"))
+            # Emptied for the next project's batches of this transaction. DELETE, not
+            # TRUNCATE: a TRUNCATE gives the table a new file each time (~1 ms a batch), and
+            # the commit empties it all the same (ON COMMIT DELETE ROWS).
+            cur.execute("DELETE FROM _new_counts")
 
     def _greatest(self, a: str, b: str) -> str:
         return f"GREATEST({a}, {b})"
