@@ -61,3 +61,16 @@ def test_a_resent_batch_is_counted_once_and_its_staging_tables_dropped(single: S
     assert _temporary_tables(single) == SUMS
     counted = single.event_counts(days=36500, bucket="session")
     assert sum(c.count for c in counted) == 4
+
+
+def test_pipelined_statements_are_sent_without_waiting_for_their_answers(store: SqlStore) -> None:
+    # What lets the writes from the sessions to the counts cost one round trip: a statement
+    # inside returns before the server answered, and its error surfaces when the block ends.
+    import psycopg
+
+    went_on = False
+    with pytest.raises(psycopg.errors.DivisionByZero), store._tx(write=True) as conn:
+        with conn.pipelined():
+            conn.many("SELECT 1 / ?", [(0,)])
+            went_on = True
+    assert went_on

@@ -7,6 +7,7 @@ store mixins all speak to a ``Conn`` without importing each other.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 __all__ = ["Conn", "chunks"]
@@ -31,6 +32,13 @@ class Conn(Protocol):
     def run(self, sql: str, params: Sequence[Any] = ()) -> int: ...
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         """Run ``sql`` once per row; the rows it changed in all (as ``run``)."""
+        ...
+
+    def pipelined(self) -> AbstractContextManager[Any]:
+        """Statements run inside are sent without waiting for each one's answer (PostgreSQL's
+        pipeline mode: one round trip for them all, where each costs the server and the
+        caller a wake-up); an error surfaces at the latest when the block ends. Nothing inside
+        may read a result or a row count. SQLite runs them as they come."""
         ...
 
 

@@ -509,6 +509,15 @@ class StoreCore(ABC):
             if at is not None:
                 row["last_activity_us"] = max(row["last_activity_us"] or 0, at)
                 dirty[sid] = state.now
+        # The writes from here to the commit need no answer: sent as one round trip.
+        with conn.pipelined():
+            self._write_tail(conn, state, rows, activity, dirty, costs)
+
+    def _write_tail(
+        self, conn: Conn, state: _Batch, rows: _Rows, activity: dict[str, int],
+        dirty: dict[str, int], costs: SessionCosts,
+    ) -> None:  # fmt: skip
+        """The sessions of the batch, then its counts."""
         with self._timed("sessions"):
             self._upsert_sessions(conn, state.project, rows.sessions, dirty, costs)
             if activity:

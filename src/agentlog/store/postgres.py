@@ -18,7 +18,7 @@ import itertools
 import threading
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from typing import Any
 
 import psycopg
@@ -135,6 +135,9 @@ class _Conn:
         with self.c.cursor() as cur:
             cur.executemany(_pg(sql), rows)
             return cur.rowcount
+
+    def pipelined(self) -> AbstractContextManager[Any]:
+        return self.c.pipeline()
 
 
 class PostgresStore(SqlStore):
@@ -280,8 +283,9 @@ class PostgresStore(SqlStore):
                 pass
             else:
                 _copy(cur, "_new_hours", HOUR_SUM_COLS, hour_sums(rows))
-                cur.execute(_HOURS_FROM_SUMS)
-                cur.execute("DELETE FROM _new_hours")
+                with conn.c.pipeline():
+                    cur.execute(_HOURS_FROM_SUMS)
+                    cur.execute("DELETE FROM _new_hours")
                 return [(row[2], row[10]) for row in rows]
             self._resend_table(cur, "llm_costs")
             _copy(cur, "_in_costs", COST_COLS, rows)

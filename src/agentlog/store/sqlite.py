@@ -13,7 +13,7 @@ import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -121,6 +121,9 @@ class _Conn:
 
     def many(self, sql: str, rows: Iterable[Sequence[Any]]) -> int:
         return self.c.executemany(sql, rows).rowcount
+
+    def pipelined(self) -> AbstractContextManager[Any]:
+        return nullcontext()  # in-process: a statement costs no round trip
 
 
 class SqliteStore(JsonlIndexMixin, SqlStore):
