@@ -246,7 +246,7 @@ def run(store: SqlStore, args: argparse.Namespace, label: str, unpriced: SqlStor
         # with the priced one, so that the load of a shared machine weighs on both alike; each
         # goes first every other batch, since the second to read a batch finds its records in
         # the CPU's caches (checking them costs it about half).
-        unpriced._price_rows = lambda rows: (rows, [])  # type: ignore[method-assign]
+        unpriced._pricing = lambda: None  # type: ignore[method-assign]
         unpriced.phase_times = {} if args.phases else None
         elapsed = before = 0.0
         for k, batch in enumerate(batches(args, now_ns)):

@@ -428,3 +428,30 @@ def test_a_window_ending_late_in_an_hour_keeps_its_last_call_and_no_empty_bucket
     got = store.cost(bucket="model", days=10_000 / 86_400, now=base + timedelta(seconds=10_700))
     assert [(b.key, b.calls) for b in got.buckets] == [("gpt-4o", 1)]
     assert got.calls == 1 and got.unpriced_models == []
+
+
+def test_a_call_is_priced_as_its_record_is_checked_not_from_its_stored_text(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The data is in hand as a dict when the record is checked: parsing its text again to
+    # price it cost ~8 µs a call for a typical call's 5 KB of messages.
+    from agentlog.store import _costs
+
+    def refuse(value: Any) -> Any:
+        raise AssertionError("ingest parsed an llm_call's data text again")
+
+    monkeypatch.setattr(_costs, "loads", refuse)
+    messages = [{"role": "user", "content": "hello " * 200}]
+    store.ingest([session("pp1"), llm("pp1", 1, provider="openai", model="gpt-4o", usage=USAGE,
+                                      input={"messages": messages})])  # fmt: skip
+    assert cost_of(store, "pp1")[0]["total_usd"] == "0.0035"
+
+
+def test_a_recorded_cost_key_is_replaced_by_the_price_and_the_callers_record_kept(
+    store: SqlStore,
+) -> None:
+    rec = llm("pp2", 1, provider="openai", model="gpt-4o", usage=USAGE, cost="made up")
+    store.ingest([session("pp2"), rec])
+    assert cost_of(store, "pp2")[0] == {"input_usd": "0.0025", "output_usd": "0.001",
+                                        "total_usd": "0.0035", "source": "genai-prices"}  # fmt: skip
+    assert rec["data"]["cost"] == "made up"  # the caller's dict is not written to

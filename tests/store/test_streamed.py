@@ -125,7 +125,7 @@ def test_each_part_goes_to_the_server_while_the_next_is_checked(
     seen: list[int] = []
     parse = _core.parse_batch
 
-    def watched(records: Any, project: str, rejected: Any, base: int = 0) -> Any:
+    def watched(records: Any, project: str, rejected: Any, base: int = 0, price: Any = None) -> Any:
         if base == 2 * STREAM_PART:
             with psycopg.connect(PG_URL, autocommit=True) as c:
                 query = sql.SQL(
@@ -133,7 +133,7 @@ def test_each_part_goes_to_the_server_while_the_next_is_checked(
                 ).format(sql.Literal(f"{pg_schema}.events"))
                 row = c.execute(query).fetchone()
                 seen.append(row[0] if row else -1)
-        return parse(records, project, rejected, base)
+        return parse(records, project, rejected, base, price)
 
     monkeypatch.setattr(_core, "parse_batch", watched)
     pg_shared.ingest([session("streamed-s4"), *_records("streamed-s4", 0, N)], project="streamed")

@@ -17,7 +17,7 @@ from typing import Any
 
 from .._errors import NotFoundError
 from ._conn import Conn, chunks
-from ._ingest import Parsed, parse_batch, session_ids
+from ._ingest import Parsed, PriceFn, parse_batch, session_ids
 from ._models import IngestResult, RejectedRecord
 from ._rows import EVENT_COLS, MESSAGE_COLS, TERMINAL, dumps, loads, merge_session, now_us
 from ._schema import SCHEMA_VERSION, migrations
@@ -55,6 +55,7 @@ class _Rows:
     events: list[tuple[Any, ...]] = field(default_factory=list)
     messages: list[tuple[Any, ...]] = field(default_factory=list)
     scores: list[tuple[Any, ...]] = field(default_factory=list)
+    priced: list[tuple[tuple[Any, ...], Any]] = field(default_factory=list)  # (row, Priced)
 
 
 def _foreign(index: int, rid: str, sid: str) -> RejectedRecord:
@@ -128,24 +129,20 @@ class StoreCore(ABC):
     # this thread, and checks a batch before it takes the write lock.
     _streams = False
 
-    def _stream_events(self, conn: Conn, parts: Iterator[list[tuple[Any, ...]]]) -> list[Any]:
-        """``_insert_events`` of the rows ``parts`` gives; a streaming backend overrides it to
-        send each part as it comes."""
-        return self._insert_events(conn, [row for part in parts for row in part])
-
-    def _insert_events(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[Any]:
-        """Price the llm_calls among event rows and insert them all (``_bulk_insert``); the
-        priced calls, for ``_record_costs``. A backend that streams rows to a server of its
-        own (PostgreSQL) overrides it to price while the server stores the other rows."""
-        with self._timed("pricing"):
-            events, priced = self._price_rows(rows)
-        self._bulk_insert(conn, "events", EVENT_COLS, events)
-        return priced
+    def _stream_events(self, conn: Conn, parts: Iterator[list[tuple[Any, ...]]]) -> None:
+        """``_bulk_insert`` of the event rows ``parts`` gives; a streaming backend overrides it
+        to send each part as it comes."""
+        self._bulk_insert(conn, "events", EVENT_COLS, [row for part in parts for row in part])
 
     # Cost and score hooks (``_costs``, ``_scores``): ingest calls them for the rows it writes.
+    def _pricing(self) -> PriceFn | None:
+        """What prices an llm_call as its record is checked (``parse_batch``); None: nothing."""
+        return None
+
     @abstractmethod
     def _price_rows(self, rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[Any]]:
-        """Event rows with each llm_call priced, and what ``_record_costs`` needs."""
+        """Stored event rows with each llm_call priced again (a copied session, a reprice),
+        and what ``_record_costs`` needs."""
 
     @abstractmethod
     def _record_costs(self, conn: Conn, project: str, priced: list[Any]) -> SessionCosts:
@@ -284,7 +281,7 @@ class StoreCore(ABC):
         claimed first, as ``ingest_parsed`` does (writers lock them in one order), from the
         ids the records name before they are checked; one that only rejected records named is
         removed again before the commit. The answer is the one ``ingest_group`` gives."""
-        timed = self._timed
+        timed, price = self._timed, self._pricing()
         rejected: list[RejectedRecord] = []
         ok: list[tuple[int, str]] = []
         state, rows = _Batch(project), _Rows()
@@ -294,7 +291,7 @@ class StoreCore(ABC):
                 with timed("in copy"):  # inside "insert+indexes": the bench takes it out
                     with timed("parse+build"), timed("parse in tx"):
                         parsed = parse_batch(records[start : start + STREAM_PART], project,
-                                             rejected, start)  # fmt: skip
+                                             rejected, start, price)  # fmt: skip
                     first = len(rows.events)
                     with timed("sessions"):
                         self._build(parsed, state, rows, rejected, ok)
@@ -338,7 +335,7 @@ class StoreCore(ABC):
         into its row. A collector runs it for the next batches while the store writes."""
         rejected: list[RejectedRecord] = []
         with self._timed("parse+build"):
-            parsed = parse_batch(records, project, rejected)
+            parsed = parse_batch(records, project, rejected, price=self._pricing())
         return ParsedBatch(project, len(records), parsed, rejected)
 
     def ingest_parsed(self, batches: Sequence[ParsedBatch]) -> list[IngestResult]:
@@ -432,6 +429,7 @@ class StoreCore(ABC):
         project, stored = state.project, state.stored
         # Row columns: id at 1, session_id at 2 (events and messages alike).
         events, messages, activity = rows.events, rows.messages, state.activity
+        priced = rows.priced
         for item in parsed:
             if len(item) == 2:
                 i, rec = item
@@ -445,7 +443,7 @@ class StoreCore(ABC):
                     state.ended.add(rec.id)
                 accepted.append((i, rec.id))
                 continue
-            i, kind, row_t = item
+            i, kind, row_t = item[0], item[1], item[2]
             sid = row_t[2]
             known = stored.get(sid) if sid is not None else None
             if known is not None and known.get("project", project) != project:
@@ -453,6 +451,8 @@ class StoreCore(ABC):
                 continue
             if kind == "e":
                 events.append(row_t)
+                if len(item) == 4:  # a priced llm_call
+                    priced.append((row_t, item[3]))
                 ts = max(row_t[6], row_t[7] or 0)
             elif kind == "s":  # a score: its session must exist, but it is no activity
                 rows.scores.append(row_t)
@@ -486,14 +486,13 @@ class StoreCore(ABC):
         """Store ``rows``; with ``parts``, the events as it gives them, building ``rows`` (the
         rest of it is complete once they are all in)."""
         costs: SessionCosts = {}
-        priced = None
         if parts is not None:
-            priced = self._stream_events(conn, parts)
+            self._stream_events(conn, parts)
         elif rows.events:
-            priced = self._insert_events(conn, rows.events)
-        if priced is not None:
+            self._bulk_insert(conn, "events", EVENT_COLS, rows.events)
+        if rows.priced:
             with self._timed("pricing"):
-                costs = self._record_costs(conn, state.project, priced)
+                costs = self._record_costs(conn, state.project, rows.priced)
         if rows.scores:
             self._record_scores(conn, state.project, rows.scores)
         if rows.messages:

@@ -17,6 +17,7 @@ from typing import Any
 from .._errors import InvalidInputError
 from ._conn import Conn, chunks
 from ._core import SessionCosts, StoreCore
+from ._ingest import PriceFn, with_cost
 from ._judging_models import CostBucket, CostReport, UnpricedModel
 from ._keys import in_session, type_key
 from ._pricing import Priced, Pricer, pico_to_usd
@@ -121,9 +122,13 @@ class CostsMixin(StoreCore):
         self._pricer = Pricer(prices)
 
     # -- ingest hooks ----------------------------------------------------------------------------
+    def _pricing(self) -> PriceFn:
+        return self.pricer.price
+
     def _price_rows(self, rows: list[tuple[Any, ...]]) -> tuple[list[tuple[Any, ...]], list[Any]]:
-        """Event rows (EVENT_COLS order) with each llm_call's ``data.cost`` filled in, and the
-        (row, Priced) pairs for ``_record_costs``."""
+        """Stored event rows (EVENT_COLS order) with each llm_call's ``data.cost`` filled in
+        again, and the (row, Priced) pairs for ``_record_costs`` (ingest prices a call as it
+        checks its record: ``parse_batch``)."""
         priced: list[tuple[tuple[Any, ...], Priced]] = []
         out = rows
         for i, row in enumerate(rows):
@@ -136,12 +141,7 @@ class CostsMixin(StoreCore):
             if not isinstance(data, dict):
                 continue
             p = self.pricer.price(data, row[6])
-            if "cost" in data or text[-1:] != "}":
-                data["cost"] = p.as_json()
-                text = dumps(data)
-            else:  # the same text as dumps(data) with the key added, without writing it again
-                text = f'{text[:-1]}{"," if len(data) else ""}"cost":{p.as_json_text()}}}'
-            new = (*row[:11], text, *row[12:])
+            new = (*row[:11], with_cost(text, data, p), *row[12:])
             out[i] = new
             priced.append((new, p))
         return out, priced

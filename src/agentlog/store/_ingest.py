@@ -10,12 +10,16 @@ in a form pydantic first coerces, such as ``"partial": 1``) goes through ``parse
 rejections keep pydantic's field-naming reasons, and lax inputs are accepted as before.
 
 Row layouts are ``EVENT_COLS`` and ``MESSAGE_COLS`` of ``_rows``.
+
+Each ``llm_call`` is priced here too, when the store prices (``price``): its ``data`` is in
+hand as a dict, so its ``cost`` goes into the text as it is made, instead of the text being
+parsed again afterwards (~8 µs a call for a call's typical 5 KB of messages).
 """
 
 from __future__ import annotations
 
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import orjson
@@ -32,6 +36,7 @@ from .._records import (
 )
 from ._judging_schema import score_row
 from ._models import RejectedRecord
+from ._pricing import Priced
 from ._rows import dumps
 from ._screen import refusal, too_deep
 from ._times import to_us, ts_us
@@ -45,6 +50,7 @@ __all__ = [
     "parse_batch",
     "session_ids",
     "validation_reason",
+    "with_cost",
 ]
 
 _EVENT_KEYS = frozenset(EventRecord.model_fields)
@@ -58,8 +64,26 @@ _MAX_EXACT = 2**53  # ints a float holds exactly: pydantic turns them into that 
 _NO_DATA: dict[str, Any] = {}
 
 # A parsed record: (index, session record) merged field by field later, or (index, "e" | "m" |
-# "s", finished row) of an event, a message or a score.
-Parsed = tuple[int, SessionRecord] | tuple[int, str, tuple[Any, ...]]
+# "s", finished row) of an event, a message or a score; a priced llm_call's has its price
+# after the row.
+Parsed = (tuple[int, SessionRecord] | tuple[int, str, tuple[Any, ...]]
+          | tuple[int, str, tuple[Any, ...], Priced])  # fmt: skip
+# What an llm_call's data cost (``Pricer.price``: the data, its time in µs).
+PriceFn = Callable[[Mapping[str, Any], int], Priced]
+
+
+def with_cost(text: str, data: Mapping[str, Any], priced: Priced) -> str:
+    """The JSON text ``text`` of ``data`` with its ``cost`` object set to ``priced``."""
+    if "cost" in data or text[-1:] != "}":
+        return dumps({**data, "cost": priced.as_json()})
+    # The same text as dumps would write with the key added, without writing it all again.
+    return f'{text[:-1]}{"," if data else ""}"cost":{priced.as_json_text()}}}'
+
+
+def _priced(i: int, row: tuple[Any, ...], data: Mapping[str, Any], price: PriceFn) -> Parsed:
+    """An llm_call's parsed record, its row's data carrying its cost."""
+    p = price(data, row[6])
+    return (i, "e", (*row[:11], with_cost(row[11], data, p), *row[12:]), p)
 
 
 def _head_ok(obj: dict[str, Any], kind: str, keys: frozenset[str]) -> bool:
@@ -167,10 +191,12 @@ def validation_reason(exc: pydantic.ValidationError) -> str:
 
 
 def parse_batch(
-    records: Sequence[Any], project: str, rejected: list[RejectedRecord], base: int = 0
-) -> list[Parsed]:
+    records: Sequence[Any], project: str, rejected: list[RejectedRecord], base: int = 0,
+    price: PriceFn | None = None,
+) -> list[Parsed]:  # fmt: skip
     """Check and build every record of a batch; the rejected ones go to ``rejected``. Records
-    are numbered from ``base`` (a part of a batch keeps the batch's numbering)."""
+    are numbered from ``base`` (a part of a batch keeps the batch's numbering). With ``price``
+    each llm_call is priced (its row's data takes the cost)."""
     parsed: list[Parsed] = []
     add = parsed.append
     for i, obj in enumerate(records, base):
@@ -182,7 +208,10 @@ def parse_batch(
         if kind == "event":
             row = event_row(obj, project)
             if row is not None:
-                add((i, "e", row))
+                if price is not None and row[4] == "llm_call":
+                    add(_priced(i, row, obj.get("data", _NO_DATA), price))
+                else:
+                    add((i, "e", row))
                 continue
         elif kind == "message":
             row = message_row(obj, project)
@@ -201,7 +230,11 @@ def parse_batch(
             rejected.append(refusal(i, obj, validation_reason(exc)))
             continue
         if isinstance(rec, EventRecord):
-            add((i, "e", event_row_of(rec, project)))
+            row = event_row_of(rec, project)
+            if price is not None and rec.type == "llm_call":
+                add(_priced(i, row, rec.data, price))
+            else:
+                add((i, "e", row))
         elif isinstance(rec, MessageRecord):
             add((i, "m", message_row_of(rec, project)))
         elif isinstance(rec, ScoreRecord):

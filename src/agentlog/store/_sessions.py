@@ -205,7 +205,8 @@ class SessionsMixin(StoreCore):
                      e[6] + shift, None if e[7] is None else e[7] + shift, *e[8:])
                     for e in events]  # fmt: skip
             if rows:
-                priced = self._insert_events(conn, rows)
+                events, priced = self._price_rows(rows)
+                self._bulk_insert(conn, "events", EVENT_COLS, events)
                 self._add_session_costs(conn, self._record_costs(conn, project, priced))
             mrows = [(project, format_uuid(new_id((m[3] + shift) * 1000)), new_sid, m[3] + shift,
                       m[4], m[5], m[6], m[7])

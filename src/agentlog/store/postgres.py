@@ -28,7 +28,6 @@ from psycopg.types.string import TextLoader
 from psycopg_pool import ConnectionPool
 
 from ._conn import Conn
-from ._core import STREAM_PART
 from ._costs import ADD_HOUR_SUMS, COST_COLS, HOUR_SUM_COLS, HOURS_FROM, hour_sums
 from ._rollup import BATCH_COLS, BATCH_OF, ROLLUPS, batch_counts, from_batch_sql
 from ._rows import EVENT_COLS, dumps
@@ -201,28 +200,14 @@ class PostgresStore(SqlStore):
     def _bulk_insert(self, conn: Conn, table: str, cols: str, rows: list[tuple[Any, ...]]) -> None:
         self._stream(conn, table, cols, rows)
 
-    def _insert_events(self, conn: Conn, rows: list[tuple[Any, ...]]) -> list[Any]:
-        return self._stream_events(conn, (rows[i : i + STREAM_PART]
-                                          for i in range(0, len(rows), STREAM_PART)))  # fmt: skip
-
-    def _stream_events(self, conn: Conn, parts: Iterator[list[tuple[Any, ...]]]) -> list[Any]:
-        """Each part's events go into the COPY as it comes, its llm_calls priced (~5 µs each)
-        just before, while the server inserts and indexes the parts sent before it (~10 µs a
-        row)."""
+    def _stream_events(self, conn: Conn, parts: Iterator[list[tuple[Any, ...]]]) -> None:
+        """Each part's events go into the COPY as it comes, while the server inserts and
+        indexes the parts sent before it (~10 µs a row)."""
         first = next((part for part in parts if part), None)  # no events: no COPY
-        if first is None:
-            return []
-        priced: list[Any] = []
-
-        def rows() -> Iterator[tuple[Any, ...]]:
-            for part in itertools.chain((first,), parts):
-                with self._timed("in copy"), self._timed("pricing"):
-                    done, pairs = self._price_rows(part)
-                priced.extend(pairs)
-                yield from done
-
-        self._stream(conn, "events", EVENT_COLS, rows())
-        return priced
+        if first is not None:
+            # Lazily: a part is checked and built only when the COPY asks for its rows.
+            rest = itertools.chain.from_iterable(parts)
+            self._stream(conn, "events", EVENT_COLS, itertools.chain(first, rest))
 
     def _stream(
         self, conn: Conn, table: str, cols: str, rows: Iterable[tuple[Any, ...]]
