@@ -100,6 +100,18 @@ def _copy(cur: psycopg.Cursor[Any], table: str, cols: str, rows: Iterable[Sequen
             copy.write_row(row)
 
 
+@contextmanager
+def _savepoint(cur: psycopg.Cursor[Any]) -> Iterator[None]:
+    """A savepoint to go back to when the block meets a stored id; left in place when it does
+    not: a RELEASE would cost a round trip, and the commit ends the savepoint all the same."""
+    cur.execute("SAVEPOINT agentlog_copy")
+    try:
+        yield
+    except psycopg.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT agentlog_copy")
+        raise
+
+
 class _Conn:
     dialect = "postgres"
     __slots__ = ("c", "staged")
@@ -228,7 +240,7 @@ class PostgresStore(SqlStore):
         keep = sent.append
         with conn.c.cursor() as cur:
             try:
-                with self._timed("insert+indexes"), conn.c.transaction():
+                with self._timed("insert+indexes"), _savepoint(cur):
                     with cur.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
                         write = copy.write_row
                         for row in rows:
@@ -262,7 +274,7 @@ class PostgresStore(SqlStore):
         inserted: list[tuple[Any, ...]]
         with conn.c.cursor() as cur:
             try:
-                with conn.c.transaction():
+                with _savepoint(cur):
                     _copy(cur, "llm_costs", COST_COLS, rows)
             except psycopg.errors.UniqueViolation:
                 pass
