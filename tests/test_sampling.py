@@ -148,7 +148,7 @@ def test_session_less_events_are_drawn_one_by_one(mem: MemoryExporter) -> None:
     agentlog.track_error("outside any session")
     assert agentlog.flush(10)
     kept = [r for r in mem.records if r["type"] == "tool_call"]
-    assert abs(len(kept) - 1000) <= 3 * math.sqrt(2000 * 0.25)
+    assert abs(len(kept) - 1000) <= 5 * math.sqrt(2000 * 0.25)  # random ids: 5 sigma, as above
     assert [r["type"] for r in mem.records].count("error") == 1
     assert agentlog.status().sampled_out == 2000 - len(kept)
 

@@ -34,6 +34,13 @@ class Conn(Protocol):
         """Run ``sql`` once per row; the rows it changed in all (as ``run``)."""
         ...
 
+    def q_each(
+        self, statements: Sequence[tuple[str, Sequence[Any]]]
+    ) -> list[list[tuple[Any, ...]]]:
+        """The rows of each ``(sql, params)``, run in order; PostgreSQL sends them all in one
+        round trip (with the transaction's BEGIN when they are its first)."""
+        ...
+
     def pipelined(self) -> AbstractContextManager[Any]:
         """Statements run inside are sent without waiting for each one's answer (PostgreSQL's
         pipeline mode: one round trip for them all, where each costs the server and the

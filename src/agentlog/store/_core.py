@@ -29,6 +29,17 @@ __all__ = ["ParsedBatch", "SessionCosts", "StoreCore"]
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
                "parent_session_id", "rec_us", "sort_us", "last_activity_us", "tags")  # fmt: skip
 _JSON_FIELDS = ("configs", "tags")
+_SESSION_COLS = "id, project, " + ", ".join(_ROW_FIELDS)
+
+
+def _session_row(row: Sequence[Any]) -> dict[str, Any]:
+    """A row of ``_SESSION_COLS`` as ingest merges it, its JSON fields parsed."""
+    d = dict(zip(("id", "project", *_ROW_FIELDS), row, strict=True))
+    d["configs"] = loads(d["configs"])
+    d["tags"] = loads(d["tags"])
+    return d
+
+
 # Per session: the cost of its calls just stored (picodollars) and how many were unpriced.
 SessionCosts = dict[str, tuple[int, int]]
 _NO_COST = (0, 0)  # a session's cost sums when none of its calls was stored now
@@ -200,14 +211,25 @@ class StoreCore(ABC):
         are taken in sorted order, so two batches never wait on each other in a cycle.
         """
         ordered = sorted(set(ids))
-        fresh: set[str] = set()
-        for part in chunks(ordered):
-            marks = ", ".join(["(?, ?, ?)"] * len(part))
-            params = [v for sid in part for v in (sid, project, now)]
-            fresh.update(r[0] for r in conn.q(
-                f"INSERT INTO sessions (id, project, sort_us) VALUES {marks} "
-                "ON CONFLICT (id) DO NOTHING RETURNING id", params))  # fmt: skip
-        return fresh, self._session_rows(conn, [s for s in ordered if s not in fresh], lock=True)
+        if not ordered:
+            return set(), {}
+        # The inserts, then every id's row read and locked (those just inserted too, and left
+        # out below): one round trip for all, where reading only the ids found stored would
+        # wait for the inserts' answers first.
+        parts = list(chunks(ordered))
+        statements: list[tuple[str, Sequence[Any]]] = [(f"INSERT INTO sessions (id, project, sort_us) VALUES "
+                       f"{', '.join(['(?, ?, ?)'] * len(part))} "
+                       "ON CONFLICT (id) DO NOTHING RETURNING id",
+                       [v for sid in part for v in (sid, project, now)]) for part in parts]  # fmt: skip
+        statements += [self._session_rows_sql(part, lock=True) for part in parts]
+        results = conn.q_each(statements)
+        fresh = {r[0] for rows in results[: len(parts)] for r in rows}
+        existing: dict[str, dict[str, Any]] = {}
+        for rows in results[len(parts) :]:
+            for row in rows:
+                if row[0] not in fresh:
+                    existing[row[0]] = _session_row(row)
+        return fresh, existing
 
     def _require_session(self, conn: Conn, session_id: str, project: str) -> None:
         row = conn.one("SELECT project FROM sessions WHERE id = ?", (session_id,))
@@ -216,19 +238,22 @@ class StoreCore(ABC):
 
     _for_update = ""  # a backend with row locks locks what a write transaction reads
 
+    def _session_rows_sql(
+        self, ids: Sequence[str], *, lock: bool = False
+    ) -> tuple[str, Sequence[str]]:
+        """The statement reading the rows of ``ids`` (at most ``chunks``' size), locked in id
+        order when ``lock``; ``_session_row`` makes each row a dict."""
+        tail = f" ORDER BY id{self._for_update}" if lock else ""
+        marks = ",".join("?" * len(ids))
+        return f"SELECT {_SESSION_COLS} FROM sessions WHERE id IN ({marks}){tail}", ids
+
     def _session_rows(
         self, conn: Conn, ids: Sequence[str], *, lock: bool = False
     ) -> dict[str, dict[str, Any]]:
         out = {}
-        cols = "id, project, " + ", ".join(_ROW_FIELDS)
-        tail = f" ORDER BY id{self._for_update}" if lock else ""
         for part in chunks(sorted(set(ids))):
-            marks = ",".join("?" * len(part))
-            for row in conn.q(f"SELECT {cols} FROM sessions WHERE id IN ({marks}){tail}", part):
-                d = dict(zip(("id", "project", *_ROW_FIELDS), row, strict=True))
-                d["configs"] = loads(d["configs"])
-                d["tags"] = loads(d["tags"])
-                out[row[0]] = d
+            for row in conn.q(*self._session_rows_sql(part, lock=lock)):
+                out[row[0]] = _session_row(row)
         return out
 
     def _upsert_sessions(

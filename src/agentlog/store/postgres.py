@@ -150,6 +150,13 @@ class _Conn:
     def pipelined(self) -> AbstractContextManager[Any]:
         return self.c.pipeline()
 
+    def q_each(
+        self, statements: Sequence[tuple[str, Sequence[Any]]]
+    ) -> list[list[tuple[Any, ...]]]:
+        with self.c.pipeline():
+            cursors = [self.c.execute(_pg(sql), params) for sql, params in statements]
+        return [cur.fetchall() for cur in cursors]
+
 
 class PostgresStore(SqlStore):
     dialect = "postgres"
@@ -198,8 +205,16 @@ class PostgresStore(SqlStore):
             wrapped = _Conn(c)
             self._local.conn = wrapped
             try:
-                with c.transaction():
+                # The transaction begins with its first statement (psycopg sends the BEGIN
+                # then), so that a first statement sent in a pipeline (``q_each``) carries
+                # the BEGIN in its round trip instead of costing one of its own.
+                try:
                     yield wrapped
+                except BaseException:
+                    with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                        c.rollback()
+                    raise
+                c.commit()
                 if wrapped.staged:  # committed: the staging tables made in it now last
                     self._staged.add(c)
             finally:

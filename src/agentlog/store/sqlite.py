@@ -125,6 +125,11 @@ class _Conn:
     def pipelined(self) -> AbstractContextManager[Any]:
         return nullcontext()  # in-process: a statement costs no round trip
 
+    def q_each(
+        self, statements: Sequence[tuple[str, Sequence[Any]]]
+    ) -> list[list[tuple[Any, ...]]]:
+        return [self.c.execute(sql, params).fetchall() for sql, params in statements]
+
 
 class SqliteStore(JsonlIndexMixin, SqlStore):
     dialect = "sqlite"
