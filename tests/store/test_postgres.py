@@ -74,3 +74,17 @@ def test_pipelined_statements_are_sent_without_waiting_for_their_answers(store: 
             conn.many("SELECT 1 / ?", [(0,)])
             went_on = True
     assert went_on
+
+
+def test_statements_sent_together_answer_each_in_order_in_one_transaction(store: SqlStore) -> None:
+    # The session claim's inserts and locking reads go as one round trip (with the BEGIN):
+    # each statement still sees what the one before it did.
+    with store._tx(write=True) as conn:
+        inserted, read = conn.q_each([
+            ("INSERT INTO sessions (id, project, sort_us) VALUES (?, ?, ?) RETURNING id",
+             ["qe1", "default", 1]),
+            ("SELECT id, sort_us FROM sessions WHERE id = ? FOR UPDATE", ["qe1"]),
+        ])  # fmt: skip
+        in_tx = conn.q("SELECT now() = statement_timestamp()")[0][0]
+    assert (inserted, read) == ([("qe1",)], [("qe1", 1)])
+    assert in_tx is False  # the statements ran inside the transaction the BEGIN opened
