@@ -217,10 +217,12 @@ class StoreCore(ABC):
         # out below): one round trip for all, where reading only the ids found stored would
         # wait for the inserts' answers first.
         parts = list(chunks(ordered))
-        statements: list[tuple[str, Sequence[Any]]] = [(f"INSERT INTO sessions (id, project, sort_us) VALUES "
-                       f"{', '.join(['(?, ?, ?)'] * len(part))} "
-                       "ON CONFLICT (id) DO NOTHING RETURNING id",
-                       [v for sid in part for v in (sid, project, now)]) for part in parts]  # fmt: skip
+        statements: list[tuple[str, Sequence[Any]]] = []
+        for part in parts:
+            marks = ", ".join(["(?, ?, ?)"] * len(part))
+            statements.append((f"INSERT INTO sessions (id, project, sort_us) VALUES {marks} "
+                               "ON CONFLICT (id) DO NOTHING RETURNING id",
+                               [v for sid in part for v in (sid, project, now)]))  # fmt: skip
         statements += [self._session_rows_sql(part, lock=True) for part in parts]
         results = conn.q_each(statements)
         fresh = {r[0] for rows in results[: len(parts)] for r in rows}
