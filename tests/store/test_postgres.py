@@ -88,3 +88,16 @@ def test_statements_sent_together_answer_each_in_order_in_one_transaction(store:
         in_tx = conn.q("SELECT now() = statement_timestamp()")[0][0]
     assert (inserted, read) == ([("qe1",)], [("qe1", 1)])
     assert in_tx is False  # the statements ran inside the transaction the BEGIN opened
+
+
+def test_a_transaction_left_by_an_error_is_rolled_back_and_its_connection_reused(
+    single: SqlStore,
+) -> None:
+    # Transactions begin with their first statement and end by an explicit commit or
+    # rollback (no psycopg Transaction block): an error must still undo everything.
+    with pytest.raises(RuntimeError), single._tx(write=True) as conn:
+        conn.run("INSERT INTO sessions (id, project, sort_us) VALUES (?, ?, ?)", ("rb1", "p", 1))
+        raise RuntimeError("the caller failed mid-transaction")
+    with single._tx() as conn:
+        assert conn.q("SELECT id FROM sessions WHERE id = ?", ("rb1",)) == []
+    assert single.ingest([session("rb2")]).accepted == ["rb2"]
