@@ -58,7 +58,11 @@ def test_only_a_batch_with_messages_is_checked_against_max_turns(
     store: SqlStore, make_store: MakeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Events add no turns: their batches (most of a collector's) cost no second transaction.
-    worker = make_store(processing=True, max_turns=3, ttl_seconds=3600)
+    # The records are dated 2026-01-01: without a long auto-close, the worker's first pass
+    # could close s1 as stale between two batches, making the next one late data of an ended
+    # session (rolled up in this thread: more transactions than this test counts).
+    worker = make_store(processing=True, max_turns=3, ttl_seconds=3600,
+                        auto_close_after=100 * 365 * 86400.0)  # fmt: skip
     worker.ingest([session("s1"), message("s1", 1), message("s1", 2)])
     opened: list[bool] = []
     tx = worker._tx
