@@ -46,7 +46,10 @@ def test_flush_processes_now_and_fills_the_rollup(store: SqlStore) -> None:
 def test_max_turns_triggers_processing_in_the_background(
     store: SqlStore, make_store: MakeStore
 ) -> None:
-    worker = make_store(processing=True, max_turns=3, ttl_seconds=3600)
+    # A long auto-close: the worker's first pass must not end the 2026-01-01 session (and
+    # roll up its messages) before max_turns does.
+    worker = make_store(processing=True, max_turns=3, ttl_seconds=3600,
+                        auto_close_after=100 * 365 * 86400.0)  # fmt: skip
     worker.ingest([session("s1"), message("s1", 1), message("s1", 2)])
     assert worker.messages_observing_status("s1").pending == 2
     worker.ingest([message("s1", 3)])
@@ -84,7 +87,8 @@ def test_only_a_batch_with_messages_is_checked_against_max_turns(
 def test_sessions_due_in_a_failed_pass_are_processed_in_the_next(
     store: SqlStore, make_store: MakeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    worker = make_store(processing=True, max_turns=2, ttl_seconds=3600)
+    worker = make_store(processing=True, max_turns=2, ttl_seconds=3600,
+                        auto_close_after=100 * 365 * 86400.0)  # fmt: skip
     process = worker._process
     failures: list[str] = []
 
