@@ -17,7 +17,7 @@ from typing import Any
 from .._errors import InvalidInputError
 from ._conn import Conn, chunks
 from ._core import SessionCosts, StoreCore
-from ._ingest import PriceFn, with_cost
+from ._ingest import PriceFn, priced_row
 from ._judging_models import CostBucket, CostReport, UnpricedModel
 from ._keys import in_session, type_key
 from ._pricing import Priced, Pricer, pico_to_usd
@@ -136,12 +136,10 @@ class CostsMixin(StoreCore):
                 continue
             if out is rows:
                 out = list(rows)
-            text = row[11]
-            data = loads(text)
+            data = loads(row[11])
             if not isinstance(data, dict):
                 continue
-            p = self.pricer.price(data, row[6])
-            new = (*row[:11], with_cost(text, data, p), *row[12:])
+            new, p = priced_row(row, data, self.pricer.price)
             out[i] = new
             priced.append((new, p))
         return out, priced

@@ -48,9 +48,9 @@ __all__ = [
     "message_row",
     "message_row_of",
     "parse_batch",
+    "priced_row",
     "session_ids",
     "validation_reason",
-    "with_cost",
 ]
 
 _EVENT_KEYS = frozenset(EventRecord.model_fields)
@@ -72,7 +72,7 @@ Parsed = (tuple[int, SessionRecord] | tuple[int, str, tuple[Any, ...]]
 PriceFn = Callable[[Mapping[str, Any], int], Priced]
 
 
-def with_cost(text: str, data: Mapping[str, Any], priced: Priced) -> str:
+def _with_cost(text: str, data: Mapping[str, Any], priced: Priced) -> str:
     """The JSON text ``text`` of ``data`` with its ``cost`` object set to ``priced``."""
     if "cost" in data or text[-1:] != "}":
         return dumps({**data, "cost": priced.as_json()})
@@ -80,10 +80,19 @@ def with_cost(text: str, data: Mapping[str, Any], priced: Priced) -> str:
     return f'{text[:-1]}{"," if data else ""}"cost":{priced.as_json_text()}}}'
 
 
+def priced_row(
+    row: tuple[Any, ...], data: Mapping[str, Any], price: PriceFn
+) -> tuple[tuple[Any, ...], Priced]:
+    """An llm_call's event row (``EVENT_COLS``) with its ``data`` (the row's text, decoded)
+    carrying its cost, and that cost."""
+    p = price(data, row[6])
+    return (*row[:11], _with_cost(row[11], data, p), *row[12:]), p
+
+
 def _priced(i: int, row: tuple[Any, ...], data: Mapping[str, Any], price: PriceFn) -> Parsed:
     """An llm_call's parsed record, its row's data carrying its cost."""
-    p = price(data, row[6])
-    return (i, "e", (*row[:11], with_cost(row[11], data, p), *row[12:]), p)
+    new, p = priced_row(row, data, price)
+    return (i, "e", new, p)
 
 
 def _head_ok(obj: dict[str, Any], kind: str, keys: frozenset[str]) -> bool:
