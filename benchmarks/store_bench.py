@@ -148,6 +148,9 @@ def print_phases(times: dict[str, float], elapsed: float, n_events: int) -> None
         "insert + index maintenance": times.get("insert+indexes", 0.0) - times.get("in copy", 0.0),
         "pricing (costs of llm_calls)": times.get("pricing", 0.0),
         "count tables": times.get("count tables", 0.0),
+        # PostgreSQL sends the sessions' and count tables' statements as one pipeline: the
+        # two phases above hold only the Python that queues them, this their server time.
+        "sessions + counts, server (PG)": times.get("pipeline", 0.0),
     }
     inside = sum(rows.values()) - rows["validation + row building"] + times.get("parse in tx", 0.0)
     rows["commit (and transaction set-up)"] = times.get("commit", 0.0) - inside

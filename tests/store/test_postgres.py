@@ -101,3 +101,17 @@ def test_a_transaction_left_by_an_error_is_rolled_back_and_its_connection_reused
     with single._tx() as conn:
         assert conn.q("SELECT id FROM sessions WHERE id = ?", ("rb1",)) == []
     assert single.ingest([session("rb2")]).accepted == ["rb2"]
+
+
+def test_a_measured_ingest_times_the_pipelined_writes_apart_from_the_commit(
+    single: SqlStore,
+) -> None:
+    # benchmarks/store_bench.py --phases: the sessions' and counts' statements go as one
+    # pipeline, so the server's time for them is only seen where its answers are awaited.
+    single.phase_times = {}
+    single.ingest(_batch())
+    times = single.phase_times
+    single.phase_times = None
+    assert times["pipeline"] > 0
+    assert times["commit"] > times["pipeline"]  # the commit's phase holds it
+    assert sum(c.count for c in single.event_counts(days=36500, bucket="session")) == 3

@@ -45,7 +45,8 @@ class Conn(Protocol):
         """Statements run inside are sent without waiting for each one's answer (PostgreSQL's
         pipeline mode: one round trip for them all, where each costs the server and the
         caller a wake-up); an error surfaces at the latest when the block ends. Nothing inside
-        may read a result or a row count. SQLite runs them as they come."""
+        may read a result or a row count. SQLite runs them as they come. The block gets
+        PostgreSQL's pipeline (whose ``sync()`` waits for the answers so far), None on SQLite."""
         ...
 
 

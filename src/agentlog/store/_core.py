@@ -536,8 +536,13 @@ class StoreCore(ABC):
                 row["last_activity_us"] = max(row["last_activity_us"] or 0, at)
                 dirty[sid] = state.now
         # The writes from here to the commit need no answer: sent as one round trip.
-        with conn.pipelined():
+        with conn.pipelined() as pipe:
             self._write_tail(conn, state, rows, activity, dirty, costs)
+            if pipe is not None and self.phase_times is not None:
+                # Measuring (--phases): the server's time for them, apart from the commit's.
+                # Not otherwise: the block's end syncs anyway, and a sync is a round trip.
+                with self._timed("pipeline"):
+                    pipe.sync()
 
     def _write_tail(
         self, conn: Conn, state: _Batch, rows: _Rows, activity: dict[str, int],
