@@ -25,6 +25,7 @@ import gzip
 import json
 import multiprocessing as mp
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -165,6 +166,7 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     procs_c = [_start_collector(db, port, tmp / f"{store}-{i}.log", workers)
                for i, port in enumerate(ports)]  # fmt: skip
+    procs: list[Any] = []
     try:
         ctx = mp.get_context("spawn")
         out, go = ctx.Queue(), ctx.Event()
@@ -200,6 +202,9 @@ def run(store: str, db: str, args: argparse.Namespace, tmp: Path,
             settle(st)
         stored = _stored_events(urls[0], [r["sid"] for r in results])
     finally:
+        for p in procs:  # still running only when the run was stopped
+            if p.is_alive():
+                p.terminate()
         for proc in procs_c:
             proc.terminate()
             proc.wait(30)
@@ -251,6 +256,9 @@ def _preload(db: str, n: int) -> None:
 
 
 def main() -> None:
+    # Stopped by SIGTERM (kill, a timeout), the run still ends through its finally blocks: the
+    # collectors stop and the PostgreSQL schema is dropped instead of left behind.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=50_000, help="events per agent")
     ap.add_argument("--agents", type=int, default=4)
