@@ -29,14 +29,15 @@ __all__ = ["ParsedBatch", "SessionCosts", "StoreCore"]
 _ROW_FIELDS = ("name", "user_id", "configs", "status", "summary", "started_us", "ended_us",
                "parent_session_id", "rec_us", "sort_us", "last_activity_us", "tags")  # fmt: skip
 _JSON_FIELDS = ("configs", "tags")
-_SESSION_COLS = "id, project, " + ", ".join(_ROW_FIELDS)
+_SESSION_FIELDS = ("id", "project", *_ROW_FIELDS)
+_SESSION_COLS = ", ".join(_SESSION_FIELDS)
 
 
 def _session_row(row: Sequence[Any]) -> dict[str, Any]:
     """A row of ``_SESSION_COLS`` as ingest merges it, its JSON fields parsed."""
-    d = dict(zip(("id", "project", *_ROW_FIELDS), row, strict=True))
-    d["configs"] = loads(d["configs"])
-    d["tags"] = loads(d["tags"])
+    d = dict(zip(_SESSION_FIELDS, row, strict=True))
+    for name in _JSON_FIELDS:
+        d[name] = loads(d[name])
     return d
 
 
@@ -269,7 +270,7 @@ class StoreCore(ABC):
             return
         dirty = dirty or {}
         costs = {} if costs is None else costs
-        cols = ("id", "project", *_ROW_FIELDS, "dirty_us", "r_cost_p", "r_unpriced")
+        cols = (*_SESSION_FIELDS, "dirty_us", "r_cost_p", "r_unpriced")
         marks = ", ".join(self.json_param if c in _JSON_FIELDS else "?" for c in cols)
         sets = ", ".join(f"{c} = excluded.{c}" for c in _ROW_FIELDS)
         # The project condition keeps a row with its project whatever a caller computed.
